@@ -1,0 +1,120 @@
+//! Guest side of **wouldblock**: a readiness-driven UDP socket over the raw
+//! WASI 0.2 `wasi:sockets/udp` interface, plus the helpers shared by the
+//! scenario programs in `src/bin/`.
+//!
+//! The host injects deterministic socket-readiness faults (a `check-send` that
+//! permits nothing, a `send` that answers `ok(0)`, `out-of-memory` for ENOBUFS,
+//! an ICMP `connection-refused` on receive, pollables that wake late or not at
+//! all). The programs either survive them ([`udp::UdpSocket`]'s blocking
+//! calls) or reproduce the bugs real networking stacks shipped with
+//! (`udp-send-naive`, `udp-burst-drop`, `udp-burst-spin`, `udp-request-naive`).
+//!
+//! # Using the socket
+//!
+//! [`udp::UdpSocket`] mirrors `std::net::UdpSocket`. Its `try_*` calls do one
+//! non-blocking attempt and answer [`std::io::ErrorKind::WouldBlock`] when the
+//! host is not ready; its blocking calls retry, waiting in `wasi:io/poll`
+//! between attempts (never sleeping, never spinning), and honour the read and
+//! write timeouts.
+//!
+//! ```no_run
+//! use std::time::Duration;
+//! use wouldblock_guest::{payload, udp::UdpSocket};
+//!
+//! # fn main() -> std::io::Result<()> {
+//! let peer = "127.0.0.1:9000".parse().unwrap();
+//! let socket = UdpSocket::bind("127.0.0.1:0".parse().unwrap())?;
+//! socket.set_write_timeout(Some(Duration::from_secs(5)))?;
+//! for seq in 0..3 {
+//!     // Waits out would-block and backs off after out-of-memory (ENOBUFS).
+//!     socket.send_to(&payload(seq), peer)?;
+//! }
+//! println!("retries: {}", socket.send_stats().retries());
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! # Errors
+//!
+//! Every WASI `error-code` becomes an [`std::io::Error`] through
+//! [`error::error_code_to_io`], whose message names the WASI code
+//! (`"wasi error-code out-of-memory"`) so a failing program says exactly what
+//! the host answered.
+//!
+//! # Programs
+//!
+//! Every program takes the peer `ADDR` (`IP:PORT`) first; [`args`] parses the
+//! rest and exits with code 2 on a usage error. They print one short line to
+//! stdout on success, and `error: ...` to stderr with exit code 1 on failure
+//! ([`program::fail`]). Datagram `i` always carries [`payload`]`(i)`.
+//!
+//! # Bindings
+//!
+//! The world is `wouldblock:guest/guest` from `../wit` minus its
+//! `wasi:cli/run@0.2.12` export: std's `fn main` already exports
+//! `wasi:cli/run@0.2.0#run`, and a second, unimplemented export would make the
+//! component encoder reject every program. It adds `wasi:cli/exit@0.2.12`,
+//! whose `exit-with-code` carries exit code 2 ([`program::exit`]); std's
+//! `process::exit` reaches the host only as ok or err, i.e. 0 or 1.
+
+#![deny(missing_docs)]
+
+pub mod args;
+pub mod error;
+pub mod program;
+pub mod udp;
+
+/// Raw `wit-bindgen` bindings for the imports of the `wouldblock:guest` world.
+///
+/// Exposed so callers can name [`error::ErrorCode`] and the `wasi:io/poll`
+/// types; programs should not need anything else from here.
+#[allow(missing_docs)]
+pub mod bindings {
+    wit_bindgen::generate!({
+        path: "../wit",
+        // The imports of `world guest` in ../wit/world.wit, without its
+        // `export wasi:cli/run@0.2.12`: std provides the run export (at
+        // 0.2.0), and the lib must not declare one it does not implement.
+        // Plus `wasi:cli/exit@0.2.12` for `exit-with-code`: std's
+        // `process::exit` can only say ok or err, which hosts report as 0 or
+        // 1, and usage errors must exit 2.
+        inline: "
+            package wouldblock:guest-lib;
+
+            world imports {
+                import wasi:cli/exit@0.2.12;
+                import wasi:io/poll@0.2.12;
+                import wasi:clocks/monotonic-clock@0.2.12;
+                import wasi:sockets/network@0.2.12;
+                import wasi:sockets/instance-network@0.2.12;
+                import wasi:sockets/udp@0.2.12;
+                import wasi:sockets/udp-create-socket@0.2.12;
+            }
+        ",
+        world: "wouldblock:guest-lib/imports",
+        generate_all,
+    });
+}
+
+/// The payload of datagram `seq` (0-based): the ASCII decimal text of `seq`,
+/// e.g. `b"0"`, `b"1"`, ..., `b"41"`.
+///
+/// Every program and the host's sink share this convention, so the sink can
+/// tell exactly which datagrams arrived, which were lost and which were
+/// duplicated.
+pub fn payload(seq: u64) -> Vec<u8> {
+    seq.to_string().into_bytes()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::payload;
+
+    #[test]
+    fn payload_is_decimal_ascii() {
+        assert_eq!(payload(0), b"0");
+        assert_eq!(payload(7), b"7");
+        assert_eq!(payload(41), b"41");
+        assert_eq!(payload(u64::MAX), u64::MAX.to_string().as_bytes());
+    }
+}

@@ -1,0 +1,623 @@
+//! A readiness-driven UDP socket over `wasi:sockets/udp@0.2.12`.
+//!
+//! [`UdpSocket`] keeps the shape of `std::net::UdpSocket`, but is written
+//! directly against the WASI 0.2 datagram streams so that every host answer
+//! (a `check-send` permit of 0, a `send` of `ok(0)`, `out-of-memory`, an
+//! empty `receive`) is handled explicitly. The `// WIT:` comments quote the
+//! clause of `wit/deps/sockets/sockets.wit` each branch implements.
+
+use std::cell::Cell;
+use std::fmt;
+use std::io;
+use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr, SocketAddrV4, SocketAddrV6};
+use std::time::Duration;
+
+use crate::bindings::wasi::clocks::monotonic_clock;
+use crate::bindings::wasi::io::poll::{self, Pollable};
+use crate::bindings::wasi::sockets::instance_network::instance_network;
+use crate::bindings::wasi::sockets::network::{
+    ErrorCode, IpAddressFamily, IpSocketAddress, Ipv4SocketAddress, Ipv6SocketAddress,
+};
+use crate::bindings::wasi::sockets::udp::{
+    IncomingDatagramStream, OutgoingDatagram, OutgoingDatagramStream, UdpSocket as WasiUdpSocket,
+};
+use crate::bindings::wasi::sockets::udp_create_socket::create_udp_socket;
+use crate::error::error_code_to_io;
+
+/// First step of the insurance / ENOBUFS backoff clock.
+const BACKOFF_START: Duration = Duration::from_millis(5);
+/// Longest step of the backoff clock: bounds the latency a missed wake-up
+/// can add to one attempt.
+const BACKOFF_CAP: Duration = Duration::from_millis(100);
+
+/// How many retries the blocking calls of one direction needed.
+///
+/// Counted over the socket's lifetime; a retry is one wait between two
+/// attempts of the same blocking call.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct RetryStats {
+    /// Attempts that found the socket not ready (`check-send` permitted 0,
+    /// `send` answered `ok(0)`, `receive` returned no datagram) and waited
+    /// for readiness.
+    pub would_block: u64,
+    /// Send attempts answered `out-of-memory` (ENOBUFS) that backed off on a
+    /// clock alone. Always 0 for receives.
+    pub out_of_memory: u64,
+}
+
+impl RetryStats {
+    /// All retries, whatever their cause.
+    pub fn retries(&self) -> u64 {
+        self.would_block + self.out_of_memory
+    }
+}
+
+/// A UDP socket whose blocking calls wait in `wasi:io/poll`, never sleep and
+/// never spin.
+///
+/// - `try_*` calls make exactly one non-blocking attempt and answer
+///   [`io::ErrorKind::WouldBlock`] when the host is not ready.
+/// - Blocking calls retry until the datagram is sent or received, an error
+///   other than would-block / out-of-memory occurs, or the timeout set with
+///   [`set_write_timeout`](Self::set_write_timeout) /
+///   [`set_read_timeout`](Self::set_read_timeout) expires
+///   ([`io::ErrorKind::TimedOut`]).
+/// - Between attempts they block in `poll` on the stream's pollable plus an
+///   *insurance* clock (5 ms doubling to 100 ms), so a host that never
+///   signals readiness again cannot hang the guest. After `out-of-memory`
+///   (ENOBUFS) they wait on the clock alone: readiness cannot be trusted then
+///   (firezone#10965, libuv#5194).
+/// - A datagram is never dropped, and `send` is never called without a
+///   non-zero `check-send` permit.
+pub struct UdpSocket {
+    // Declared before `socket` so it drops first: the host keeps streams as
+    // children of the socket and traps when a parent goes first.
+    streams: Option<Streams>,
+    socket: WasiUdpSocket,
+    read_timeout: Cell<Option<Duration>>,
+    write_timeout: Cell<Option<Duration>>,
+    send_stats: Cell<RetryStats>,
+    recv_stats: Cell<RetryStats>,
+}
+
+/// The streams of one `stream()` call, with their pollables subscribed once
+/// and reused for every wait.
+///
+/// Fields drop in declaration order: pollables are children of their stream
+/// on the host.
+struct Streams {
+    incoming_ready: Pollable,
+    outgoing_ready: Pollable,
+    incoming: IncomingDatagramStream,
+    outgoing: OutgoingDatagramStream,
+}
+
+impl Streams {
+    fn open(socket: &WasiUdpSocket, remote: Option<SocketAddr>) -> io::Result<Self> {
+        let (incoming, outgoing) = socket
+            .stream(remote.map(to_wasi))
+            .map_err(error_code_to_io)?;
+        Ok(Self {
+            incoming_ready: incoming.subscribe(),
+            outgoing_ready: outgoing.subscribe(),
+            incoming,
+            outgoing,
+        })
+    }
+
+    /// One `check-send` + at most one `send` of one datagram.
+    fn try_send(&self, data: &[u8], to: Option<SocketAddr>) -> io::Result<usize> {
+        // WIT: "Returns the number of datagrams permitted for the next call
+        // to `send`, or an error." (`would-block` from a legacy host maps to
+        // WouldBlock like ok(0) below.)
+        let permit = self.outgoing.check_send().map_err(error_code_to_io)?;
+        if permit == 0 {
+            // WIT: "When this function returns ok(0), the `subscribe` pollable
+            // will become ready when this function will report at least ok(1),
+            // or an error."
+            return Err(would_block("check-send permitted 0 datagrams"));
+        }
+        // WIT: "Calling `send` with more datagrams than this function has
+        // permitted will trap." One datagram fits any non-zero permit.
+        let datagram = OutgoingDatagram {
+            data: data.to_vec(),
+            remote_address: to.map(to_wasi),
+        };
+        match self.outgoing.send(&[datagram]) {
+            // WIT: "If none of the datagrams were able to be sent, `ok(0)` is
+            // returned."
+            Ok(0) => Err(would_block("send accepted 0 datagrams")),
+            Ok(_) => Ok(data.len()),
+            // WIT: "This function never returns `error(would-block)`." Legacy
+            // hosts do; it means the same as ok(0).
+            Err(ErrorCode::WouldBlock) => Err(would_block("send answered would-block")),
+            Err(code) => Err(error_code_to_io(code)),
+        }
+    }
+
+    /// One `receive(1)`, copied into `buf` (truncated like std).
+    fn try_recv(&self, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)> {
+        // Ask for one datagram only: a second would have nowhere to go.
+        let mut datagrams = self.incoming.receive(1).map_err(error_code_to_io)?;
+        // WIT: "This function returns successfully with an empty list when
+        // ... `max-results` is greater than 0, but no results are immediately
+        // available." An empty non-blocking read is not end-of-stream.
+        let datagram = datagrams
+            .pop()
+            .ok_or_else(|| would_block("receive returned no datagram"))?;
+        let len = datagram.data.len().min(buf.len());
+        buf[..len].copy_from_slice(&datagram.data[..len]);
+        Ok((len, from_wasi(datagram.remote_address)))
+    }
+}
+
+/// Which half of the socket a blocking call drives.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Direction {
+    Send,
+    Receive,
+}
+
+/// What ended a [`wait`].
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Woken {
+    /// The stream's pollable (possibly with others).
+    Readiness,
+    /// The insurance / backoff clock, not the stream's pollable.
+    Clock,
+    /// The call's deadline alone.
+    Deadline,
+}
+
+/// Blocks in `wasi:io/poll` until the stream's pollable (when given), the
+/// backoff `clock` or the `deadline` is ready.
+///
+/// `Deadline` only when nothing else is ready: if anything else woke too, one
+/// more attempt is cheap and may succeed.
+fn wait(readiness: Option<&Pollable>, clock: &Pollable, deadline: Option<&Pollable>) -> Woken {
+    let mut set = Vec::with_capacity(3);
+    set.extend(readiness);
+    set.push(clock);
+    set.extend(deadline);
+    // WIT (wasi:io/poll): "This function traps if either: - the list is
+    // empty, ..." It always holds the clock.
+    let ready = poll::poll(&set);
+    let readiness_index = readiness.map(|_| 0);
+    let deadline_index = deadline.map(|_| set.len() - 1);
+    if ready.iter().any(|&i| Some(i as usize) == readiness_index) {
+        Woken::Readiness
+    } else if ready.iter().all(|&i| Some(i as usize) == deadline_index) {
+        Woken::Deadline
+    } else {
+        Woken::Clock
+    }
+}
+
+/// The insurance / ENOBUFS backoff clock of one blocking call: 5 ms,
+/// doubling, capped at 100 ms. A fresh one per call is the reset after a
+/// successful attempt.
+struct Backoff(Duration);
+
+impl Backoff {
+    fn new() -> Self {
+        Self(BACKOFF_START)
+    }
+
+    /// The current step; the next one is twice as long, up to the cap.
+    fn step(&mut self) -> Duration {
+        let step = self.0;
+        self.0 = (step * 2).min(BACKOFF_CAP);
+        step
+    }
+
+    /// A clock pollable that is ready after the current step.
+    fn clock(&mut self) -> Pollable {
+        monotonic_clock::subscribe_duration(nanos(self.step()))
+    }
+}
+
+impl UdpSocket {
+    /// Creates a socket of `addr`'s family, binds it to `addr` and opens
+    /// unconnected datagram streams (`stream(none)`).
+    pub fn bind(addr: SocketAddr) -> io::Result<Self> {
+        let family = match addr {
+            SocketAddr::V4(_) => IpAddressFamily::Ipv4,
+            SocketAddr::V6(_) => IpAddressFamily::Ipv6,
+        };
+        let socket = create_udp_socket(family).map_err(error_code_to_io)?;
+        socket
+            .start_bind(&instance_network(), to_wasi(addr))
+            .map_err(error_code_to_io)?;
+        finish_bind(&socket)?;
+        let streams = Streams::open(&socket, None)?;
+        Ok(Self {
+            streams: Some(streams),
+            socket,
+            read_timeout: Default::default(),
+            write_timeout: Default::default(),
+            send_stats: Default::default(),
+            recv_stats: Default::default(),
+        })
+    }
+
+    /// Restricts the socket to `addr`: [`send`](Self::send) goes there and
+    /// [`recv`](Self::recv) only returns its datagrams.
+    ///
+    /// On failure the previous association is restored when the host allows,
+    /// so the socket stays usable.
+    pub fn connect(&mut self, addr: SocketAddr) -> io::Result<()> {
+        let previous = self.socket.remote_address().ok().map(from_wasi);
+        // WIT: "Implementations may trap if the streams returned by a previous
+        // invocation haven't been dropped yet before calling `stream` again."
+        self.streams = None;
+        match Streams::open(&self.socket, Some(addr)) {
+            Ok(streams) => {
+                self.streams = Some(streams);
+                Ok(())
+            }
+            Err(err) => {
+                self.streams = Streams::open(&self.socket, previous).ok();
+                Err(err)
+            }
+        }
+    }
+
+    /// The address the socket is bound to.
+    pub fn local_addr(&self) -> io::Result<SocketAddr> {
+        self.socket
+            .local_address()
+            .map(from_wasi)
+            .map_err(error_code_to_io)
+    }
+
+    /// The address the socket is connected to; [`io::ErrorKind::NotConnected`]
+    /// when it is not connected.
+    pub fn peer_addr(&self) -> io::Result<SocketAddr> {
+        match self.socket.remote_address() {
+            Ok(addr) => Ok(from_wasi(addr)),
+            // WIT: "`invalid-state`: The socket is not streaming to a specific
+            // remote address. (ENOTCONN)"
+            Err(ErrorCode::InvalidState) => Err(io::Error::new(
+                io::ErrorKind::NotConnected,
+                "wasi error-code invalid-state: socket is not connected",
+            )),
+            Err(code) => Err(error_code_to_io(code)),
+        }
+    }
+
+    /// Sets the timeout of the blocking send calls; `None` waits forever.
+    /// A zero duration is rejected like std does.
+    pub fn set_write_timeout(&self, timeout: Option<Duration>) -> io::Result<()> {
+        self.write_timeout.set(check_timeout(timeout)?);
+        Ok(())
+    }
+
+    /// The timeout of the blocking send calls.
+    pub fn write_timeout(&self) -> Option<Duration> {
+        self.write_timeout.get()
+    }
+
+    /// Sets the timeout of the blocking receive calls; `None` waits forever.
+    /// A zero duration is rejected like std does.
+    pub fn set_read_timeout(&self, timeout: Option<Duration>) -> io::Result<()> {
+        self.read_timeout.set(check_timeout(timeout)?);
+        Ok(())
+    }
+
+    /// The timeout of the blocking receive calls.
+    pub fn read_timeout(&self) -> Option<Duration> {
+        self.read_timeout.get()
+    }
+
+    /// Retries the blocking send calls needed so far.
+    pub fn send_stats(&self) -> RetryStats {
+        self.send_stats.get()
+    }
+
+    /// Retries the blocking receive calls needed so far.
+    pub fn recv_stats(&self) -> RetryStats {
+        self.recv_stats.get()
+    }
+
+    /// One non-blocking attempt to send `data` to the connected peer.
+    ///
+    /// [`io::ErrorKind::WouldBlock`] when `check-send` permits nothing or
+    /// `send` accepts nothing; the datagram was not sent then.
+    pub fn try_send(&self, data: &[u8]) -> io::Result<usize> {
+        self.streams()?.try_send(data, None)
+    }
+
+    /// One non-blocking attempt to send `data` to `addr`; see
+    /// [`try_send`](Self::try_send).
+    pub fn try_send_to(&self, data: &[u8], addr: SocketAddr) -> io::Result<usize> {
+        self.streams()?.try_send(data, Some(addr))
+    }
+
+    /// Sends `data` to the connected peer, waiting for readiness and backing
+    /// off after out-of-memory until the write timeout.
+    pub fn send(&self, data: &[u8]) -> io::Result<usize> {
+        self.blocking(Direction::Send, |streams| streams.try_send(data, None))
+    }
+
+    /// Sends `data` to `addr`; see [`send`](Self::send).
+    pub fn send_to(&self, data: &[u8], addr: SocketAddr) -> io::Result<usize> {
+        self.blocking(Direction::Send, |streams| {
+            streams.try_send(data, Some(addr))
+        })
+    }
+
+    /// One non-blocking attempt to receive a datagram into `buf`, returning
+    /// its length (truncated to `buf`, like std).
+    ///
+    /// [`io::ErrorKind::WouldBlock`] when none is available: not end-of-stream.
+    pub fn try_recv(&self, buf: &mut [u8]) -> io::Result<usize> {
+        Ok(self.try_recv_from(buf)?.0)
+    }
+
+    /// One non-blocking attempt to receive a datagram and its source; see
+    /// [`try_recv`](Self::try_recv).
+    pub fn try_recv_from(&self, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)> {
+        self.streams()?.try_recv(buf)
+    }
+
+    /// Receives a datagram into `buf`, waiting for one until the read
+    /// timeout.
+    ///
+    /// A host error such as [`io::ErrorKind::ConnectionRefused`] (an ICMP
+    /// port-unreachable) is returned once and the socket stays usable: call
+    /// again to keep receiving.
+    pub fn recv(&self, buf: &mut [u8]) -> io::Result<usize> {
+        Ok(self.recv_from(buf)?.0)
+    }
+
+    /// Receives a datagram and its source; see [`recv`](Self::recv).
+    pub fn recv_from(&self, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)> {
+        self.blocking(Direction::Receive, |streams| streams.try_recv(buf))
+    }
+
+    /// Blocks on the incoming stream's pollable alone (`pollable.block()`):
+    /// no insurance clock, no deadline.
+    ///
+    /// Only for reproducing naive receive loops that trust readiness
+    /// completely; a missed wake-up hangs them here. The blocking calls never
+    /// use it.
+    pub fn block_incoming(&self) -> io::Result<()> {
+        self.streams()?.incoming_ready.block();
+        Ok(())
+    }
+
+    fn streams(&self) -> io::Result<&Streams> {
+        self.streams.as_ref().ok_or_else(|| {
+            io::Error::new(
+                io::ErrorKind::NotConnected,
+                "socket has no datagram streams: a connect failed and the previous \
+                 association could not be restored",
+            )
+        })
+    }
+
+    /// The retry loop shared by every blocking call: one `attempt`, then one
+    /// wait, until success, a fatal error or the deadline.
+    fn blocking<T>(
+        &self,
+        direction: Direction,
+        mut attempt: impl FnMut(&Streams) -> io::Result<T>,
+    ) -> io::Result<T> {
+        let streams = self.streams()?;
+        let (readiness, timeout, stats, op) = match direction {
+            Direction::Send => (
+                &streams.outgoing_ready,
+                self.write_timeout.get(),
+                &self.send_stats,
+                "udp send",
+            ),
+            Direction::Receive => (
+                &streams.incoming_ready,
+                self.read_timeout.get(),
+                &self.recv_stats,
+                "udp receive",
+            ),
+        };
+        // Created once per call, so the deadline does not move on retries.
+        let deadline = timeout.map(|t| monotonic_clock::subscribe_duration(nanos(t)));
+        let mut backoff = Backoff::new();
+        let mut woken = Woken::Clock;
+        let mut attempts: u64 = 0;
+        loop {
+            attempts += 1;
+            let err = match attempt(streams) {
+                Ok(value) => return Ok(value),
+                Err(err) => err,
+            };
+            let mut counts = stats.get();
+            woken = match err.kind() {
+                io::ErrorKind::WouldBlock => {
+                    counts.would_block += 1;
+                    // If the pollable woke the last wait and the attempt still
+                    // would block, the readiness was spurious: waiting on it
+                    // again would return at once, i.e. spin. Wait this round
+                    // on the clock alone.
+                    let trusted = (woken != Woken::Readiness).then_some(readiness);
+                    wait(trusted, &backoff.clock(), deadline.as_ref())
+                }
+                io::ErrorKind::OutOfMemory if direction == Direction::Send => {
+                    counts.out_of_memory += 1;
+                    // ENOBUFS: the socket may look writable while the kernel
+                    // still has no buffers (firezone#10965, libuv#5194), so
+                    // back off on the clock alone.
+                    wait(None, &backoff.clock(), deadline.as_ref())
+                }
+                _ => return Err(err),
+            };
+            stats.set(counts);
+            if woken == Woken::Deadline {
+                let ms = timeout.map_or(0, |t| t.as_millis());
+                return Err(io::Error::new(
+                    io::ErrorKind::TimedOut,
+                    format!("{op} timed out after {ms} ms and {attempts} attempts (last: {err})"),
+                ));
+            }
+        }
+    }
+}
+
+impl fmt::Debug for UdpSocket {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("UdpSocket")
+            .field("local_addr", &self.local_addr().ok())
+            .field("peer_addr", &self.peer_addr().ok())
+            .field("read_timeout", &self.read_timeout())
+            .field("write_timeout", &self.write_timeout())
+            .finish()
+    }
+}
+
+/// The loopback address of `peer`'s family with port 0 (`127.0.0.1:0` or
+/// `[::1]:0`): what the programs bind before talking to `peer`.
+pub fn loopback_for(peer: SocketAddr) -> SocketAddr {
+    match peer {
+        SocketAddr::V4(_) => (Ipv4Addr::LOCALHOST, 0).into(),
+        SocketAddr::V6(_) => (Ipv6Addr::LOCALHOST, 0).into(),
+    }
+}
+
+/// Completes a `start-bind`, waiting on the socket's pollable while the host
+/// says the bind is still in progress.
+fn finish_bind(socket: &WasiUdpSocket) -> io::Result<()> {
+    // Subscribed lazily: wasmtime binds in `start-bind` and never needs it.
+    let mut ready: Option<Pollable> = None;
+    loop {
+        match socket.finish_bind() {
+            // WIT: "`would-block`: Can't finish the operation, it is still in
+            // progress. (EWOULDBLOCK, EAGAIN)"
+            Err(ErrorCode::WouldBlock) => ready.get_or_insert_with(|| socket.subscribe()).block(),
+            result => return result.map_err(error_code_to_io),
+        }
+    }
+}
+
+fn would_block(what: &str) -> io::Error {
+    io::Error::new(io::ErrorKind::WouldBlock, what)
+}
+
+fn check_timeout(timeout: Option<Duration>) -> io::Result<Option<Duration>> {
+    if timeout == Some(Duration::ZERO) {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "cannot set a 0 duration timeout",
+        ));
+    }
+    Ok(timeout)
+}
+
+/// A duration as the nanoseconds of `wasi:clocks`, saturating (u64 ns is
+/// over 500 years).
+fn nanos(duration: Duration) -> u64 {
+    u64::try_from(duration.as_nanos()).unwrap_or(u64::MAX)
+}
+
+fn to_wasi(addr: SocketAddr) -> IpSocketAddress {
+    match addr {
+        SocketAddr::V4(addr) => {
+            let [a, b, c, d] = addr.ip().octets();
+            IpSocketAddress::Ipv4(Ipv4SocketAddress {
+                port: addr.port(),
+                address: (a, b, c, d),
+            })
+        }
+        SocketAddr::V6(addr) => {
+            let [a, b, c, d, e, f, g, h] = addr.ip().segments();
+            IpSocketAddress::Ipv6(Ipv6SocketAddress {
+                port: addr.port(),
+                flow_info: addr.flowinfo(),
+                address: (a, b, c, d, e, f, g, h),
+                scope_id: addr.scope_id(),
+            })
+        }
+    }
+}
+
+fn from_wasi(addr: IpSocketAddress) -> SocketAddr {
+    match addr {
+        IpSocketAddress::Ipv4(Ipv4SocketAddress {
+            port,
+            address: (a, b, c, d),
+        }) => SocketAddrV4::new(Ipv4Addr::new(a, b, c, d), port).into(),
+        IpSocketAddress::Ipv6(Ipv6SocketAddress {
+            port,
+            flow_info,
+            address: (a, b, c, d, e, f, g, h),
+            scope_id,
+        }) => SocketAddrV6::new(
+            Ipv6Addr::new(a, b, c, d, e, f, g, h),
+            port,
+            flow_info,
+            scope_id,
+        )
+        .into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn addresses_round_trip_through_wasi() {
+        for text in [
+            "127.0.0.1:9000",
+            "0.0.0.0:0",
+            "255.255.255.255:65535",
+            "[::1]:9000",
+            "[2001:db8::8a2e:370:7334]:443",
+        ] {
+            let addr: SocketAddr = text.parse().unwrap();
+            assert_eq!(from_wasi(to_wasi(addr)), addr, "{text}");
+        }
+        let scoped = SocketAddrV6::new(Ipv6Addr::LOCALHOST, 7, 0x12345, 3).into();
+        assert_eq!(from_wasi(to_wasi(scoped)), scoped);
+    }
+
+    #[test]
+    fn ipv4_octets_keep_their_order() {
+        let wasi = to_wasi("10.1.2.3:80".parse().unwrap());
+        let IpSocketAddress::Ipv4(v4) = wasi else {
+            panic!("not ipv4")
+        };
+        assert_eq!((v4.port, v4.address), (80, (10, 1, 2, 3)));
+    }
+
+    #[test]
+    fn loopback_follows_the_peer_family() {
+        assert_eq!(
+            loopback_for("192.0.2.1:53".parse().unwrap()),
+            "127.0.0.1:0".parse::<SocketAddr>().unwrap()
+        );
+        assert_eq!(
+            loopback_for("[2001:db8::1]:53".parse().unwrap()),
+            "[::1]:0".parse::<SocketAddr>().unwrap()
+        );
+    }
+
+    #[test]
+    fn backoff_doubles_from_5ms_and_caps_at_100ms() {
+        let mut backoff = Backoff::new();
+        let ms: Vec<u128> = (0..7).map(|_| backoff.step().as_millis()).collect();
+        assert_eq!(ms, [5, 10, 20, 40, 80, 100, 100]);
+    }
+
+    #[test]
+    fn zero_timeout_is_rejected_like_std() {
+        assert_eq!(
+            check_timeout(Some(Duration::ZERO)).unwrap_err().kind(),
+            io::ErrorKind::InvalidInput
+        );
+        assert_eq!(check_timeout(None).unwrap(), None);
+    }
+
+    #[test]
+    fn nanos_saturates() {
+        assert_eq!(nanos(Duration::from_millis(5)), 5_000_000);
+        assert_eq!(nanos(Duration::MAX), u64::MAX);
+    }
+}

@@ -1,0 +1,101 @@
+//! Builds the guest scenario programs (guest/src/bin/*.rs) for wasm32-wasip2 with a nested
+//! cargo in its own target directory, and generates one constant per program
+//! (the wasmtime test-programs pattern).
+
+use anyhow::{Context, Result, bail};
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn main() -> Result<()> {
+    let manifest_dir = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR")?);
+    let root = manifest_dir.parent().context("host/ has a parent")?;
+    let guest = root.join("guest");
+    let out_dir = PathBuf::from(std::env::var("OUT_DIR")?);
+    for path in ["guest/src", "guest/Cargo.toml", "guest/Cargo.lock", "wit"] {
+        println!("cargo:rerun-if-changed={}", root.join(path).display());
+    }
+
+    let target_dir = out_dir.join("guest-target");
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let mut cmd = Command::new(cargo);
+    cmd.current_dir(&guest)
+        .args(["build", "--release", "--bins", "--target", "wasm32-wasip2"])
+        .arg("--target-dir")
+        .arg(&target_dir);
+    // The outer build's flags and wrappers (clippy, coverage, a wasm runner) are for the
+    // host, not for the guest.
+    for var in [
+        "CARGO_ENCODED_RUSTFLAGS",
+        "RUSTFLAGS",
+        "RUSTC_WORKSPACE_WRAPPER",
+        "RUSTC_WRAPPER",
+        "CARGO_BUILD_TARGET",
+        "CARGO_TARGET_DIR",
+        "CARGO_MAKEFLAGS",
+        "CARGO_TARGET_WASM32_WASIP2_RUNNER",
+    ] {
+        cmd.env_remove(var);
+    }
+    let status = cmd
+        .status()
+        .context("running the nested cargo build of guest/")?;
+    if !status.success() {
+        bail!(
+            "building guest/ for wasm32-wasip2 failed ({status}); is the target installed? \
+             run `rustup target add wasm32-wasip2`"
+        );
+    }
+
+    let mut programs: Vec<PathBuf> = std::fs::read_dir(guest.join("src/bin"))?
+        .map(|entry| entry.map(|e| e.path()))
+        .collect::<Result<_, _>>()?;
+    programs.sort();
+    let mut out = String::new();
+    let mut names = Vec::new();
+    for source in programs
+        .iter()
+        .filter(|p| p.extension().is_some_and(|e| e == "rs"))
+    {
+        let name = source
+            .file_stem()
+            .context("program name")?
+            .to_string_lossy()
+            .into_owned();
+        let wasm = target_dir
+            .join("wasm32-wasip2/release")
+            .join(format!("{name}.wasm"));
+        let summary = summary(source)?;
+        let constant = name.to_uppercase().replace('-', "_");
+        writeln!(
+            out,
+            "/// `{name}`: {summary}\npub const {constant}: BundledGuest = BundledGuest {{ \
+             name: {name:?}, summary: {summary:?}, path: {path:?}, \
+             wasm: include_bytes!({path:?}) }};",
+            path = wasm.display().to_string(),
+        )?;
+        names.push(constant);
+    }
+    writeln!(
+        out,
+        "/// Every bundled program, by name.\npub const ALL: &[BundledGuest] = &[{}];",
+        names.join(", ")
+    )?;
+    std::fs::write(out_dir.join("guests.rs"), out)?;
+    Ok(())
+}
+
+/// The first `//!` sentence of a program: what it asserts.
+fn summary(source: &Path) -> Result<String> {
+    let text = std::fs::read_to_string(source)?;
+    let line = text
+        .lines()
+        .find_map(|l| l.strip_prefix("//!"))
+        .with_context(|| {
+            format!(
+                "{} must open with a `//!` sentence saying what it asserts",
+                source.display()
+            )
+        })?;
+    Ok(line.trim().to_string())
+}

@@ -1,0 +1,83 @@
+//! # wouldblock
+//!
+//! Makes socket-readiness races in WebAssembly components happen on every run.
+//!
+//! A fresh `wasi:sockets` UDP socket may not be writable on its first send
+//! ([wasmtime#12612](https://github.com/bytecodealliance/wasmtime/issues/12612)): the host
+//! answered `ok(0)`, other hosts answered `error(would-block)`, and a guest that treats
+//! either as fatal passes locally and flakes in CI. wouldblock runs a component on the real
+//! wasmtime and the real wasmtime-wasi, and puts a deterministic fault plan in front of
+//! `wasi:sockets/udp` and `wasi:io/poll`: the plan counts calls, never time, so the same
+//! plan gives the same trace on every run.
+//!
+//! ## Run a guest under a fault
+//!
+//! ```no_run
+//! use wouldblock::{Builder, Plan, Form, Readiness, Sink};
+//!
+//! # fn main() -> anyhow::Result<()> {
+//! // The first send on every fresh stream answers ok(0); the stream's pollable is
+//! // ready again after one check.
+//! let harness = Builder::new()
+//!     .plan(Plan::first_send(Form::OkZero, 1, Readiness::NotReady(1)))
+//!     .build()?;
+//! let guest = harness.compile("udp-send", wouldblock::guests::UDP_SEND.wasm)?;
+//! let sink = Sink::start()?;
+//! let outcome = harness.run(&guest, &[sink.addr().to_string(), "--count".into(), "3".into()])?;
+//! assert!(outcome.passed(), "{}", outcome.stderr_text());
+//! assert!(sink.finish()?.exactly_once(3));
+//! # Ok(()) }
+//! ```
+//!
+//! ## Plans are data
+//!
+//! A [`Plan`] is a list of [`Rule`]s: an operation, a count-based selector, an action and
+//! the readiness afterwards. The same keys work in a TOML file and on the command line:
+//!
+//! ```
+//! use wouldblock::{Plan, Op, Action, Readiness};
+//!
+//! let from_cli = Plan::parse_spec("udp.send:first=2,action=would-block,ready=3").unwrap();
+//! let from_file = Plan::from_toml(r#"
+//!     [[fault]]
+//!     op = "udp.send"
+//!     first = 2
+//!     action = "would-block"
+//!     ready = 3
+//! "#, "plan.toml").unwrap();
+//! assert_eq!(from_cli, from_file.rules);
+//! assert_eq!(from_cli[0].op, Op::UdpSend);
+//! assert_eq!(from_cli[0].ready, Readiness::NotReady(3));
+//! assert!(matches!(from_cli[0].action, Action::Error(_)));
+//! ```
+//!
+//! ## Verdicts
+//!
+//! A guest that ends by itself gives its own exit status. The harness stops a guest that
+//! spins ([`Verdict::BusyLoop`]: too many socket calls in a row without progress), that
+//! blocks on a pollable the plan will never make ready ([`Verdict::Hang`], found at once,
+//! not by a timer), or that breaks a trap rule of the WIT ([`Verdict::SpecViolation`]).
+//! Each comes with the trace lines that show it.
+
+#![deny(missing_docs)]
+
+mod faults;
+pub mod guests;
+mod harness;
+pub mod plan;
+mod policy;
+mod sink;
+pub mod trace;
+mod verdict;
+mod wasi;
+
+pub use faults::Stats;
+pub use harness::{
+    Builder, DEFAULT_BUSY_THRESHOLD, DEFAULT_MAX_MEMORY, DEFAULT_TIME_LIMIT, Error, Exit, Guest,
+    Harness, Outcome, Output,
+};
+pub use plan::{Action, Form, Op, Plan, PlanError, Readiness, Rule, Scope, Select};
+pub use policy::NetPolicy;
+pub use sink::{Received, Sink};
+pub use trace::{Event, Trace};
+pub use verdict::{EXIT_USAGE, Stop, Verdict};

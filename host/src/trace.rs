@@ -1,0 +1,154 @@
+//! The trace: one JSON line per socket call the guest made.
+
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::io::Write;
+use std::net::SocketAddr;
+
+/// One socket call (or one wait on a socket pollable), as the guest saw it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Event {
+    /// 1-based position in the run.
+    pub seq: u64,
+    /// The WIT interface, e.g. `wasi:sockets/udp`.
+    pub interface: &'static str,
+    /// The function, e.g. `send`.
+    pub op: &'static str,
+    /// The resource it was called on, e.g. `outgoing#1` (numbered per run, per kind).
+    pub resource: String,
+    /// A short summary of the arguments.
+    pub args: String,
+    /// A short summary of the result the guest received.
+    pub result: String,
+    /// The rule that replaced the real answer, if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fault: Option<String>,
+    /// Ports that appear in `args`/`result`, so traces can be compared across runs.
+    #[serde(skip)]
+    pub ports: Vec<u16>,
+}
+
+impl Event {
+    /// A new event with the given identity and empty summaries.
+    pub(crate) fn new(interface: &'static str, op: &'static str, resource: String) -> Self {
+        Self {
+            seq: 0,
+            interface,
+            op,
+            resource,
+            args: String::new(),
+            result: String::new(),
+            fault: None,
+            ports: Vec::new(),
+        }
+    }
+
+    /// Formats an address into the summary and remembers its port for normalisation.
+    pub(crate) fn addr(&mut self, addr: SocketAddr) -> String {
+        self.ports.push(addr.port());
+        addr.to_string()
+    }
+}
+
+/// All events of one run, in order.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Trace {
+    events: Vec<Event>,
+}
+
+impl Trace {
+    /// Appends an event, numbering it.
+    pub(crate) fn push(&mut self, mut event: Event) {
+        event.seq = self.events.len() as u64 + 1;
+        self.events.push(event);
+    }
+
+    /// The events.
+    pub fn events(&self) -> &[Event] {
+        &self.events
+    }
+
+    /// The last `n` events: the evidence behind a verdict.
+    pub fn tail(&self, n: usize) -> &[Event] {
+        &self.events[self.events.len().saturating_sub(n)..]
+    }
+
+    /// The trace as JSON Lines.
+    pub fn to_json_lines(&self) -> String {
+        self.events.iter().fold(String::new(), |mut out, e| {
+            let line = serde_json::to_string(e).expect("events serialise");
+            let _ = writeln!(out, "{line}");
+            out
+        })
+    }
+
+    /// Writes the trace as JSON Lines.
+    pub fn write_json_lines(&self, mut out: impl Write) -> std::io::Result<()> {
+        out.write_all(self.to_json_lines().as_bytes())
+    }
+
+    /// The same trace with every port replaced by `port1`, `port2`, ... in order of first
+    /// appearance, so two runs with different ephemeral ports compare equal.
+    pub fn normalized(&self) -> Trace {
+        let mut aliases: BTreeMap<u16, usize> = BTreeMap::new();
+        let events = self
+            .events
+            .iter()
+            .map(|e| {
+                let mut e = e.clone();
+                for port in std::mem::take(&mut e.ports) {
+                    let next = aliases.len() + 1;
+                    let alias = *aliases.entry(port).or_insert(next);
+                    let (from, to) = (format!(":{port}"), format!(":port{alias}"));
+                    e.args = e.args.replace(&from, &to);
+                    e.result = e.result.replace(&from, &to);
+                }
+                e
+            })
+            .collect();
+        Trace { events }
+    }
+}
+
+/// Renders events as a short indented block for verdict evidence.
+pub fn render(events: &[Event]) -> String {
+    events.iter().fold(String::new(), |mut out, e| {
+        let fault = e
+            .fault
+            .as_deref()
+            .map(|f| format!("  [fault: {f}]"))
+            .unwrap_or_default();
+        let _ = writeln!(
+            out,
+            "    #{} {}.{}({}) -> {}{}",
+            e.seq, e.resource, e.op, e.args, e.result, fault
+        );
+        out
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn normalisation_aliases_ports_in_order_of_appearance() {
+        let mut trace = Trace::default();
+        for port in [40001, 40002, 40001] {
+            let mut e = Event::new("wasi:sockets/udp", "send", "outgoing#1".into());
+            e.args = e.addr(SocketAddr::from(([127, 0, 0, 1], port)));
+            trace.push(e);
+        }
+        let args: Vec<_> = trace
+            .normalized()
+            .events()
+            .iter()
+            .map(|e| e.args.clone())
+            .collect();
+        assert_eq!(
+            args,
+            ["127.0.0.1:port1", "127.0.0.1:port2", "127.0.0.1:port1"]
+        );
+    }
+}

@@ -1,0 +1,158 @@
+//! The WASI 0.2 world the guest sees: all of wasmtime-wasi, with `wasi:sockets/udp`,
+//! `wasi:sockets/udp-create-socket` and `wasi:io/poll` decorated in front of it.
+//!
+//! The decorators implement wasmtime-wasi's own generated `Host*` traits and delegate to
+//! wasmtime-wasi's implementations, so any change in the WIT fails to compile here instead
+//! of shadowing a function by name at run time. One file per decorated interface.
+
+mod network;
+mod poll;
+mod udp;
+mod udp_create_socket;
+
+use crate::faults::Faults;
+use wasmtime::component::{HasData, Linker, ResourceTable};
+use wasmtime::{StoreLimits, StoreLimitsBuilder};
+use wasmtime_wasi::p2::bindings::{LinkOptions, cli, clocks, filesystem, random, sockets};
+use wasmtime_wasi::sockets::{WasiSockets, WasiSocketsCtxView, WasiSocketsView};
+use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
+
+/// The store data of one run.
+pub(crate) struct HostState {
+    wasi: Wasi,
+    pub(crate) faults: Faults,
+    limits: StoreLimits,
+}
+
+/// wasmtime-wasi's own state, kept apart from [`Faults`] so both can be borrowed at once.
+struct Wasi {
+    ctx: WasiCtx,
+    table: ResourceTable,
+}
+
+impl WasiView for Wasi {
+    fn ctx(&mut self) -> WasiCtxView<'_> {
+        WasiCtxView {
+            ctx: &mut self.ctx,
+            table: &mut self.table,
+        }
+    }
+}
+
+impl WasiView for HostState {
+    fn ctx(&mut self) -> WasiCtxView<'_> {
+        self.wasi.ctx()
+    }
+}
+
+impl HostState {
+    pub(crate) fn new(ctx: WasiCtx, faults: Faults, max_memory: usize) -> Self {
+        Self {
+            wasi: Wasi {
+                ctx,
+                table: ResourceTable::new(),
+            },
+            faults,
+            limits: StoreLimitsBuilder::new()
+                .memory_size(max_memory)
+                .trap_on_grow_failure(true)
+                .build(),
+        }
+    }
+
+    pub(crate) fn limits(&mut self) -> &mut StoreLimits {
+        &mut self.limits
+    }
+
+    fn udp(&mut self) -> UdpView<'_> {
+        UdpView {
+            inner: self.wasi.sockets(),
+            faults: &mut self.faults,
+        }
+    }
+
+    fn poll(&mut self) -> PollView<'_> {
+        PollView {
+            table: &mut self.wasi.table,
+            faults: &mut self.faults,
+        }
+    }
+}
+
+/// What the UDP decorators see: wasmtime-wasi's sockets view plus the fault state.
+pub(crate) struct UdpView<'a> {
+    inner: WasiSocketsCtxView<'a>,
+    faults: &'a mut Faults,
+}
+
+struct Udp;
+
+impl HasData for Udp {
+    type Data<'a> = UdpView<'a>;
+}
+
+/// What the poll decorator sees: the resource table plus the fault state.
+pub(crate) struct PollView<'a> {
+    table: &'a mut ResourceTable,
+    faults: &'a mut Faults,
+}
+
+struct Poll;
+
+impl HasData for Poll {
+    type Data<'a> = PollView<'a>;
+}
+
+struct Io;
+
+impl HasData for Io {
+    type Data<'a> = &'a mut ResourceTable;
+}
+
+/// Adds the whole of WASI 0.2 to `linker`: the decorated interfaces from this module, the
+/// rest from wasmtime-wasi (the list of `wasmtime_wasi::p2::add_to_linker_async`, less
+/// the interfaces decorated here).
+pub(crate) fn add_to_linker(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
+    use wasmtime_wasi::cli::{WasiCli, WasiCliView};
+    use wasmtime_wasi::clocks::{WasiClocks, WasiClocksView};
+    use wasmtime_wasi::filesystem::{WasiFilesystem, WasiFilesystemView};
+    use wasmtime_wasi::random::{WasiRandom, WasiRandomView};
+    use wasmtime_wasi_io::bindings::wasi::io;
+
+    let l = linker;
+    // Decorated.
+    io::poll::add_to_linker::<HostState, Poll>(l, HostState::poll)?;
+    sockets::udp::add_to_linker::<HostState, Udp>(l, HostState::udp)?;
+    sockets::udp_create_socket::add_to_linker::<HostState, Udp>(l, HostState::udp)?;
+    // Straight from wasmtime-wasi.
+    io::error::add_to_linker::<HostState, Io>(l, |t| &mut t.wasi.table)?;
+    io::streams::add_to_linker::<HostState, Io>(l, |t| &mut t.wasi.table)?;
+    filesystem::types::add_to_linker::<HostState, WasiFilesystem>(l, HostState::filesystem)?;
+    filesystem::preopens::add_to_linker::<HostState, WasiFilesystem>(l, HostState::filesystem)?;
+    clocks::wall_clock::add_to_linker::<HostState, WasiClocks>(l, HostState::clocks)?;
+    clocks::monotonic_clock::add_to_linker::<HostState, WasiClocks>(l, HostState::clocks)?;
+    random::random::add_to_linker::<HostState, WasiRandom>(l, |t| t.random())?;
+    random::insecure::add_to_linker::<HostState, WasiRandom>(l, |t| t.random())?;
+    random::insecure_seed::add_to_linker::<HostState, WasiRandom>(l, |t| t.random())?;
+    cli::exit::add_to_linker::<HostState, WasiCli>(l, HostState::cli)?;
+    cli::environment::add_to_linker::<HostState, WasiCli>(l, HostState::cli)?;
+    cli::stdin::add_to_linker::<HostState, WasiCli>(l, HostState::cli)?;
+    cli::stdout::add_to_linker::<HostState, WasiCli>(l, HostState::cli)?;
+    cli::stderr::add_to_linker::<HostState, WasiCli>(l, HostState::cli)?;
+    cli::terminal_input::add_to_linker::<HostState, WasiCli>(l, HostState::cli)?;
+    cli::terminal_output::add_to_linker::<HostState, WasiCli>(l, HostState::cli)?;
+    cli::terminal_stdin::add_to_linker::<HostState, WasiCli>(l, HostState::cli)?;
+    cli::terminal_stdout::add_to_linker::<HostState, WasiCli>(l, HostState::cli)?;
+    cli::terminal_stderr::add_to_linker::<HostState, WasiCli>(l, HostState::cli)?;
+    sockets::tcp::add_to_linker::<HostState, WasiSockets>(l, HostState::sockets)?;
+    sockets::tcp_create_socket::add_to_linker::<HostState, WasiSockets>(l, HostState::sockets)?;
+    sockets::instance_network::add_to_linker::<HostState, WasiSockets>(l, HostState::sockets)?;
+    let options = LinkOptions::default();
+    sockets::network::add_to_linker::<HostState, WasiSockets>(
+        l,
+        &(&options).into(),
+        HostState::sockets,
+    )?;
+    sockets::ip_name_lookup::add_to_linker::<HostState, WasiSockets>(l, HostState::sockets)?;
+    Ok(())
+}

@@ -1,0 +1,184 @@
+//! `wasi:io/poll`, decorated: socket pollables answer through the plan's readiness gates,
+//! everything else (clocks, streams) goes straight to wasmtime-wasi.
+//!
+//! Readiness is counted, never timed. A gate that is `not-ready K` stays not ready for K
+//! checks: each `pollable.ready()` call is one check, and a blocking `poll` runs checks
+//! back to back until the first gate opens (simulated time, no wall clock). Then the real
+//! pollable decides, so a stream whose background send is still pending keeps the guest
+//! waiting as the real host would, instead of livelocking it on a gate that says "ready".
+
+use super::PollView;
+use crate::faults::Gate;
+use crate::trace::Event;
+use crate::verdict::Verdict;
+use wasmtime::component::Resource;
+use wasmtime_wasi::p2::DynPollable;
+use wasmtime_wasi_io::bindings::wasi::io::poll::{Host, HostPollable};
+
+const POLL: &str = "wasi:io/poll";
+
+impl Host for PollView<'_> {
+    async fn poll(&mut self, pollables: Vec<Resource<DynPollable>>) -> wasmtime::Result<Vec<u32>> {
+        self.wait("poll", pollables).await
+    }
+}
+
+impl HostPollable for PollView<'_> {
+    async fn block(&mut self, pollable: Resource<DynPollable>) -> wasmtime::Result<()> {
+        self.wait("block", vec![pollable]).await.map(drop)
+    }
+
+    async fn ready(&mut self, pollable: Resource<DynPollable>) -> wasmtime::Result<bool> {
+        let rep = pollable.rep();
+        let Some(label) = self.faults.pollable_label(rep) else {
+            return self.table.ready(pollable).await;
+        };
+        self.faults.stats.socket_waits += 1;
+        let mut event = Event::new(POLL, "ready", label);
+        let ready = match self.faults.gate(rep) {
+            Some(gate) => {
+                event.fault = Some(gate_note(gate));
+                self.faults.tick(rep, 1);
+                gate == Gate::Spurious
+            }
+            None => self.table.ready(pollable).await?,
+        };
+        event.result = ready.to_string();
+        self.faults.record(event);
+        if !ready {
+            self.faults.no_progress()?;
+        }
+        Ok(ready)
+    }
+
+    fn drop(&mut self, pollable: Resource<DynPollable>) -> wasmtime::Result<()> {
+        self.faults.unsubscribe(pollable.rep());
+        HostPollable::drop(self.table, pollable)
+    }
+}
+
+impl PollView<'_> {
+    /// `poll` and `block`: gates first, then the real pollables that are left.
+    async fn wait(
+        &mut self,
+        op: &'static str,
+        pollables: Vec<Resource<DynPollable>>,
+    ) -> wasmtime::Result<Vec<u32>> {
+        let reps: Vec<u32> = pollables.iter().map(Resource::rep).collect();
+        let labels: Vec<Option<String>> = reps
+            .iter()
+            .map(|rep| self.faults.pollable_label(*rep))
+            .collect();
+        if labels.iter().all(Option::is_none) {
+            return Host::poll(self.table, pollables).await;
+        }
+        self.faults.stats.socket_waits += 1;
+        let mut event = Event::new(POLL, op, String::new());
+        event.args = describe(&labels);
+        let gates: Vec<Option<Gate>> = reps.iter().map(|rep| self.faults.gate(*rep)).collect();
+
+        // A spurious gate wakes the guest at once, whatever the real pollable says.
+        let spurious: Vec<u32> = (0..reps.len() as u32)
+            .filter(|&i| gates[i as usize] == Some(Gate::Spurious))
+            .collect();
+        if !spurious.is_empty() {
+            event.fault = Some(gate_note(Gate::Spurious));
+            event.result = describe_ready(&labels, &spurious);
+            self.faults.record(event);
+            self.faults.no_progress()?;
+            return Ok(spurious);
+        }
+
+        // Run readiness checks until the first finite gate opens.
+        let ticks = gates
+            .iter()
+            .filter_map(|g| match g {
+                Some(Gate::Ticks(k)) => Some(*k),
+                _ => None,
+            })
+            .min();
+        if let Some(ticks) = ticks {
+            event.fault = Some(format!("not-ready for {ticks} check(s), then real"));
+            for (rep, gate) in reps.iter().zip(&gates) {
+                if matches!(gate, Some(Gate::Ticks(_))) {
+                    self.faults.tick(*rep, ticks);
+                }
+            }
+        }
+
+        let open: Vec<usize> = (0..reps.len())
+            .filter(|&i| self.faults.gate(reps[i]).is_none())
+            .collect();
+        if open.is_empty() {
+            event.fault = Some(gate_note(Gate::Never));
+            event.result = "hang".into();
+            self.faults.record(event);
+            let stop = self.faults.stop(
+                Verdict::Hang,
+                format!(
+                    "the guest blocked in {op} on {} and nothing else, but the plan never makes \
+                     it ready again (a missed wake-up): on a real host this guest would hang \
+                     forever; wait on a clock pollable too, or retry with a backoff",
+                    event_args(&labels)
+                ),
+            );
+            return Err(stop.into());
+        }
+        let subset: Vec<Resource<DynPollable>> = pollables
+            .into_iter()
+            .enumerate()
+            .filter(|(i, _)| open.contains(i))
+            .map(|(_, p)| p)
+            .collect();
+        let ready: Vec<u32> = Host::poll(self.table, subset)
+            .await?
+            .into_iter()
+            .map(|i| open[i as usize] as u32)
+            .collect();
+        event.result = describe_ready(&labels, &ready);
+        self.faults.record(event);
+        Ok(ready)
+    }
+}
+
+fn gate_note(gate: Gate) -> String {
+    match gate {
+        Gate::Ticks(k) => format!("not-ready ({k} check(s) left)"),
+        Gate::Never => "never-ready".into(),
+        Gate::Spurious => "spurious-ready".into(),
+    }
+}
+
+/// `outgoing#1 + 2 other` for the trace: clocks and streams are counted, not named, so a
+/// deadline that varies between runs does not change the trace.
+fn describe(labels: &[Option<String>]) -> String {
+    let others = labels.iter().filter(|l| l.is_none()).count();
+    let mut text = event_args(labels);
+    if others > 0 {
+        text.push_str(&format!(" + {others} other"));
+    }
+    text
+}
+
+fn event_args(labels: &[Option<String>]) -> String {
+    labels
+        .iter()
+        .flatten()
+        .cloned()
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The socket pollables among the ready ones; a wake-up by another pollable (a clock) is
+/// written as `other` so the line stays the same whichever of them fired first.
+fn describe_ready(labels: &[Option<String>], ready: &[u32]) -> String {
+    let sockets: Vec<&str> = ready
+        .iter()
+        .filter_map(|&i| labels[i as usize].as_deref())
+        .collect();
+    if sockets.is_empty() {
+        "other".into()
+    } else {
+        sockets.join(", ")
+    }
+}

@@ -1,0 +1,329 @@
+//! `wasi:sockets/udp`, decorated: every call goes to wasmtime-wasi's own implementation
+//! unless the plan selects it, and every call is traced.
+
+use super::UdpView;
+use crate::faults::Kind;
+use crate::plan::{Action, Op};
+use crate::trace::Event;
+use crate::verdict::Verdict;
+use std::net::SocketAddr;
+use wasmtime::component::Resource;
+use wasmtime_wasi::p2::bindings::sockets::network::{
+    ErrorCode, IpAddressFamily, IpSocketAddress, Network,
+};
+use wasmtime_wasi::p2::bindings::sockets::udp::{
+    self, HostIncomingDatagramStream, HostOutgoingDatagramStream, HostUdpSocket,
+    IncomingDatagramStream, OutgoingDatagramStream,
+};
+use wasmtime_wasi::p2::{DynPollable, SocketError, SocketResult, UdpSocket};
+
+const UDP: &str = "wasi:sockets/udp";
+
+impl udp::Host for UdpView<'_> {}
+
+impl HostUdpSocket for UdpView<'_> {
+    async fn start_bind(
+        &mut self,
+        this: Resource<UdpSocket>,
+        network: Resource<Network>,
+        local_address: IpSocketAddress,
+    ) -> SocketResult<()> {
+        let mut event = self.event("start-bind", this.rep());
+        event.args = event.addr(SocketAddr::from(local_address));
+        let result = match self.injected(Op::UdpBind, Some(this.rep()), || (), &mut event) {
+            Some(answer) => answer,
+            None => self.inner.start_bind(this, network, local_address).await,
+        };
+        self.finish(event, &result, |()| "ok".into());
+        result
+    }
+
+    fn finish_bind(&mut self, this: Resource<UdpSocket>) -> SocketResult<()> {
+        self.inner.finish_bind(this)
+    }
+
+    async fn stream(
+        &mut self,
+        this: Resource<UdpSocket>,
+        remote_address: Option<IpSocketAddress>,
+    ) -> SocketResult<(
+        Resource<IncomingDatagramStream>,
+        Resource<OutgoingDatagramStream>,
+    )> {
+        let mut event = self.event("stream", this.rep());
+        event.args = match remote_address {
+            Some(addr) => event.addr(SocketAddr::from(addr)),
+            None => "none".into(),
+        };
+        let result = match self.injected_error(Op::UdpStream, Some(this.rep()), &mut event) {
+            Some(err) => Err(err),
+            None => self.inner.stream(this, remote_address).await,
+        };
+        let labels = result.as_ref().ok().map(|(incoming, outgoing)| {
+            let incoming = self.faults.register(incoming.rep(), Kind::Incoming);
+            let outgoing = self.faults.register(outgoing.rep(), Kind::Outgoing);
+            format!("ok({incoming}, {outgoing})")
+        });
+        self.finish(event, &result, |_| labels.unwrap_or_default());
+        result
+    }
+
+    fn local_address(&mut self, this: Resource<UdpSocket>) -> SocketResult<IpSocketAddress> {
+        self.inner.local_address(this)
+    }
+
+    fn remote_address(&mut self, this: Resource<UdpSocket>) -> SocketResult<IpSocketAddress> {
+        self.inner.remote_address(this)
+    }
+
+    fn address_family(&mut self, this: Resource<UdpSocket>) -> wasmtime::Result<IpAddressFamily> {
+        self.inner.address_family(this)
+    }
+
+    fn unicast_hop_limit(&mut self, this: Resource<UdpSocket>) -> SocketResult<u8> {
+        self.inner.unicast_hop_limit(this)
+    }
+
+    fn set_unicast_hop_limit(&mut self, this: Resource<UdpSocket>, value: u8) -> SocketResult<()> {
+        self.inner.set_unicast_hop_limit(this, value)
+    }
+
+    fn receive_buffer_size(&mut self, this: Resource<UdpSocket>) -> SocketResult<u64> {
+        self.inner.receive_buffer_size(this)
+    }
+
+    fn set_receive_buffer_size(
+        &mut self,
+        this: Resource<UdpSocket>,
+        value: u64,
+    ) -> SocketResult<()> {
+        self.inner.set_receive_buffer_size(this, value)
+    }
+
+    fn send_buffer_size(&mut self, this: Resource<UdpSocket>) -> SocketResult<u64> {
+        self.inner.send_buffer_size(this)
+    }
+
+    fn set_send_buffer_size(&mut self, this: Resource<UdpSocket>, value: u64) -> SocketResult<()> {
+        self.inner.set_send_buffer_size(this, value)
+    }
+
+    fn subscribe(&mut self, this: Resource<UdpSocket>) -> wasmtime::Result<Resource<DynPollable>> {
+        let target = this.rep();
+        let pollable = HostUdpSocket::subscribe(&mut self.inner, this)?;
+        self.faults.subscribe(pollable.rep(), target);
+        Ok(pollable)
+    }
+
+    fn drop(&mut self, this: Resource<UdpSocket>) -> wasmtime::Result<()> {
+        self.faults.forget(this.rep());
+        HostUdpSocket::drop(&mut self.inner, this)
+    }
+}
+
+impl HostIncomingDatagramStream for UdpView<'_> {
+    fn receive(
+        &mut self,
+        this: Resource<IncomingDatagramStream>,
+        max_results: u64,
+    ) -> SocketResult<Vec<udp::IncomingDatagram>> {
+        let rep = this.rep();
+        self.faults.stats.receive_calls += 1;
+        let mut event = self.event("receive", rep);
+        event.args = max_results.to_string();
+        // WIT: "This function returns successfully with an empty list when ... no results
+        // are immediately available", so ok-zero is an empty list.
+        let result = match self.injected(Op::UdpReceive, Some(rep), Vec::new, &mut event) {
+            Some(answer) => answer,
+            None => self.inner.receive(this, max_results),
+        };
+        let received = result.as_ref().map_or(0, |d| d.len() as u64);
+        self.faults.stats.datagrams_received += received;
+        self.finish(event, &result, |datagrams| {
+            format!("ok({} datagrams)", datagrams.len())
+        });
+        self.account(rep, received > 0, &result)?;
+        result
+    }
+
+    fn subscribe(
+        &mut self,
+        this: Resource<IncomingDatagramStream>,
+    ) -> wasmtime::Result<Resource<DynPollable>> {
+        let target = this.rep();
+        let pollable = HostIncomingDatagramStream::subscribe(&mut self.inner, this)?;
+        self.faults.subscribe(pollable.rep(), target);
+        Ok(pollable)
+    }
+
+    fn drop(&mut self, this: Resource<IncomingDatagramStream>) -> wasmtime::Result<()> {
+        self.faults.forget(this.rep());
+        HostIncomingDatagramStream::drop(&mut self.inner, this)
+    }
+}
+
+impl HostOutgoingDatagramStream for UdpView<'_> {
+    fn check_send(&mut self, this: Resource<OutgoingDatagramStream>) -> SocketResult<u64> {
+        let rep = this.rep();
+        self.faults.stats.check_send_calls += 1;
+        let mut event = self.event("check-send", rep);
+        let result = match self.injected(Op::UdpCheckSend, Some(rep), || 0, &mut event) {
+            Some(answer) => answer,
+            None => self.inner.check_send(this),
+        };
+        self.faults.grant(rep, *result.as_ref().unwrap_or(&0));
+        self.finish(event, &result, |permit| format!("ok({permit})"));
+        if matches!(result, Ok(0)) {
+            self.faults.no_progress().map_err(SocketError::trap)?;
+        }
+        result
+    }
+
+    fn send(
+        &mut self,
+        this: Resource<OutgoingDatagramStream>,
+        datagrams: Vec<udp::OutgoingDatagram>,
+    ) -> SocketResult<u64> {
+        let rep = this.rep();
+        let mut event = self.event("send", rep);
+        event.args = summarize_datagrams(&mut event, &datagrams);
+        // WIT: "If the input list is empty, the function returns `ok(0)`." (before any
+        // permit check, as wasmtime-wasi does).
+        if datagrams.is_empty() {
+            event.result = "ok(0)".into();
+            self.faults.record(event);
+            return Ok(0);
+        }
+        self.faults.stats.send_calls += 1;
+        // The permit is checked before anything is injected, so a guest that sends without
+        // `check-send` traps exactly as it would on the real host.
+        // WIT: "Implementations must trap if either `check-send` was not called or
+        // `datagrams` contains more items than `check-send` permitted."
+        let permit = self.faults.take_permit(rep);
+        if datagrams.len() as u64 > permit {
+            event.result = "trap".into();
+            self.faults.record(event);
+            let stop = self.faults.stop(
+                Verdict::SpecViolation,
+                format!(
+                    "the guest called send with {} datagram(s) on {} but its last check-send \
+                     permitted {permit}; the WIT requires the host to trap (\"Each call to `send` \
+                     must be permitted by a preceding `check-send`\")",
+                    datagrams.len(),
+                    self.faults.label(rep),
+                ),
+            );
+            return Err(SocketError::trap(stop));
+        }
+        let result = match self.injected(Op::UdpSend, Some(rep), || 0, &mut event) {
+            Some(answer) => answer,
+            None => self.inner.send(this, datagrams),
+        };
+        let accepted = *result.as_ref().unwrap_or(&0);
+        self.faults.stats.datagrams_accepted += accepted;
+        self.finish(event, &result, |sent| format!("ok({sent})"));
+        self.account(rep, accepted > 0, &result)?;
+        result
+    }
+
+    fn subscribe(
+        &mut self,
+        this: Resource<OutgoingDatagramStream>,
+    ) -> wasmtime::Result<Resource<DynPollable>> {
+        let target = this.rep();
+        let pollable = HostOutgoingDatagramStream::subscribe(&mut self.inner, this)?;
+        self.faults.subscribe(pollable.rep(), target);
+        Ok(pollable)
+    }
+
+    async fn drop(&mut self, this: Resource<OutgoingDatagramStream>) -> wasmtime::Result<()> {
+        self.faults.forget(this.rep());
+        HostOutgoingDatagramStream::drop(&mut self.inner, this).await
+    }
+}
+
+impl UdpView<'_> {
+    pub(super) fn event(&self, op: &'static str, rep: u32) -> Event {
+        Event::new(UDP, op, self.faults.label(rep))
+    }
+
+    /// Asks the plan about a call. `Some` is the injected answer; `None` means make the
+    /// real call (possibly with the readiness changed by a `pass` rule).
+    pub(super) fn injected<T>(
+        &mut self,
+        op: Op,
+        rep: Option<u32>,
+        zero: impl FnOnce() -> T,
+        event: &mut Event,
+    ) -> Option<SocketResult<T>> {
+        let injection = self.faults.decide(op, rep)?;
+        if let Some(rep) = rep {
+            self.faults.arm(rep, injection.ready);
+        }
+        event.fault = Some(format!(
+            "{}: {}, then {}",
+            injection.rule, injection.action, injection.ready
+        ));
+        match injection.action {
+            Action::OkZero => Some(Ok(zero())),
+            Action::Error(code) => Some(Err(code.into())),
+            Action::Pass => None,
+        }
+    }
+
+    /// [`Self::injected`] for operations whose only possible injection is an error.
+    pub(super) fn injected_error(
+        &mut self,
+        op: Op,
+        rep: Option<u32>,
+        event: &mut Event,
+    ) -> Option<SocketError> {
+        match self.injected(op, rep, || (), event)? {
+            Ok(()) => None,
+            Err(err) => Some(err),
+        }
+    }
+
+    /// Writes the result summary and records the event.
+    pub(super) fn finish<T>(
+        &mut self,
+        mut event: Event,
+        result: &SocketResult<T>,
+        ok: impl FnOnce(&T) -> String,
+    ) {
+        event.result = match result {
+            Ok(value) => ok(value),
+            Err(err) => match err.downcast_ref() {
+                Some(code) => format!("error({})", crate::plan::error_code_name(*code)),
+                None => format!("trap: {err:?}"),
+            },
+        };
+        self.faults.record(event);
+    }
+
+    /// Feeds the busy-loop detector: moving data is progress (and hands readiness back to
+    /// the real pollable); an empty answer or would-block is not.
+    fn account<T>(&mut self, rep: u32, moved: bool, result: &SocketResult<T>) -> SocketResult<()> {
+        if moved {
+            self.faults.progress(rep);
+            return Ok(());
+        }
+        let idle = match result {
+            Ok(_) => true,
+            Err(err) => err.downcast_ref() == Some(&ErrorCode::WouldBlock),
+        };
+        if idle {
+            self.faults.no_progress().map_err(SocketError::trap)?;
+        }
+        Ok(())
+    }
+}
+
+fn summarize_datagrams(event: &mut Event, datagrams: &[udp::OutgoingDatagram]) -> String {
+    let bytes: usize = datagrams.iter().map(|d| d.data.len()).sum();
+    let to = match datagrams.first().and_then(|d| d.remote_address) {
+        Some(addr) => format!(" to {}", event.addr(SocketAddr::from(addr))),
+        None => String::new(),
+    };
+    format!("{} datagram(s), {bytes} bytes{to}", datagrams.len())
+}

@@ -1,0 +1,37 @@
+//! `wasi:sockets/udp-create-socket`, decorated so every socket gets a label in the trace
+//! and the plan can fail its creation.
+
+use super::UdpView;
+use crate::faults::Kind;
+use crate::plan::Op;
+use crate::trace::Event;
+use wasmtime::component::Resource;
+use wasmtime_wasi::p2::bindings::sockets::network::IpAddressFamily;
+use wasmtime_wasi::p2::bindings::sockets::udp_create_socket::Host;
+use wasmtime_wasi::p2::{SocketResult, UdpSocket};
+
+impl Host for UdpView<'_> {
+    async fn create_udp_socket(
+        &mut self,
+        address_family: IpAddressFamily,
+    ) -> SocketResult<Resource<UdpSocket>> {
+        let mut event = Event::new(
+            "wasi:sockets/udp-create-socket",
+            "create-udp-socket",
+            "-".into(),
+        );
+        event.args = format!("{address_family:?}").to_lowercase();
+        let result = match self.injected_error(Op::UdpCreateSocket, None, &mut event) {
+            Some(err) => Err(err),
+            None => self.inner.create_udp_socket(address_family).await,
+        };
+        let label = result
+            .as_ref()
+            .ok()
+            .map(|socket| self.faults.register(socket.rep(), Kind::Socket));
+        self.finish(event, &result, |_| {
+            format!("ok({})", label.unwrap_or_default())
+        });
+        result
+    }
+}
