@@ -17,35 +17,19 @@ fn main() -> Result<()> {
     }
 
     let target_dir = out_dir.join("guest-target");
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let mut cmd = Command::new(cargo);
-    cmd.current_dir(&guest)
-        .args(["build", "--release", "--bins", "--target", "wasm32-wasip2"])
-        .arg("--target-dir")
-        .arg(&target_dir);
-    // The outer build's flags and wrappers (clippy, coverage, a wasm runner) are for the
-    // host, not for the guest.
-    for var in [
-        "CARGO_ENCODED_RUSTFLAGS",
-        "RUSTFLAGS",
-        "RUSTC_WORKSPACE_WRAPPER",
-        "RUSTC_WRAPPER",
-        "CARGO_BUILD_TARGET",
-        "CARGO_TARGET_DIR",
-        "CARGO_MAKEFLAGS",
-        "CARGO_TARGET_WASM32_WASIP2_RUNNER",
-    ] {
-        cmd.env_remove(var);
-    }
-    let status = cmd
-        .status()
-        .context("running the nested cargo build of guest/")?;
-    if !status.success() {
-        bail!(
-            "building guest/ for wasm32-wasip2 failed ({status}); is the target installed? \
-             run `rustup target add wasm32-wasip2`"
-        );
-    }
+    nested_cargo(&guest, &target_dir, &["build", "--release", "--bins"])?;
+    // The guest library's own unit tests, as a libtest component for the harness to run
+    // the way a cargo runner would.
+    let json = nested_cargo(
+        &guest,
+        &target_dir,
+        &["test", "--release", "--lib", "--no-run", "--message-format=json"],
+    )?;
+    let unit_tests = json
+        .lines()
+        .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
+        .find_map(|msg| msg.get("executable")?.as_str().map(str::to_string))
+        .context("the nested `cargo test --no-run` named no test executable")?;
 
     let mut programs: Vec<PathBuf> = std::fs::read_dir(guest.join("src/bin"))?
         .map(|entry| entry.map(|e| e.path()))
@@ -78,11 +62,51 @@ fn main() -> Result<()> {
     }
     writeln!(
         out,
+        "/// The guest library's unit tests, built as a wasm32-wasip2 libtest component.\n\
+         pub const GUEST_UNIT_TESTS: &str = {unit_tests:?};"
+    )?;
+    writeln!(
+        out,
         "/// Every bundled program, by name.\npub const ALL: &[BundledGuest] = &[{}];",
         names.join(", ")
     )?;
     std::fs::write(out_dir.join("guests.rs"), out)?;
     Ok(())
+}
+
+/// Runs cargo for wasm32-wasip2 in `guest/` with its own target dir; returns its stdout.
+fn nested_cargo(guest: &Path, target_dir: &Path, args: &[&str]) -> Result<String> {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let mut cmd = Command::new(cargo);
+    cmd.current_dir(guest)
+        .args(args)
+        .args(["--target", "wasm32-wasip2", "--target-dir"])
+        .arg(target_dir)
+        .stderr(std::process::Stdio::inherit());
+    // The outer build's flags and wrappers (clippy, coverage, a wasm runner) are for the
+    // host, not for the guest.
+    for var in [
+        "CARGO_ENCODED_RUSTFLAGS",
+        "RUSTFLAGS",
+        "RUSTC_WORKSPACE_WRAPPER",
+        "RUSTC_WRAPPER",
+        "CARGO_BUILD_TARGET",
+        "CARGO_TARGET_DIR",
+        "CARGO_MAKEFLAGS",
+        "CARGO_TARGET_WASM32_WASIP2_RUNNER",
+    ] {
+        cmd.env_remove(var);
+    }
+    let output = cmd.output().context("running a nested cargo for guest/")?;
+    if !output.status.success() {
+        bail!(
+            "`cargo {}` of guest/ for wasm32-wasip2 failed ({}); is the target installed? \
+             run `rustup target add wasm32-wasip2`",
+            args.join(" "),
+            output.status
+        );
+    }
+    Ok(String::from_utf8(output.stdout)?)
 }
 
 /// The first `//!` sentence of a program: what it asserts.

@@ -67,6 +67,9 @@ impl RetryStats {
 ///   signals readiness again cannot hang the guest. After `out-of-memory`
 ///   (ENOBUFS) they wait on the clock alone: readiness cannot be trusted then
 ///   (firezone#10965, libuv#5194).
+/// - When the stream's pollable woke them and the next attempt still would
+///   block (a spurious wake-up), the next wait is on the clock alone, so a
+///   pollable that lies "ready" cannot turn the loop into a spin.
 /// - A datagram is never dropped, and `send` is never called without a
 ///   non-zero `check-send` permit.
 pub struct UdpSocket {

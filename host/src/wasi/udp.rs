@@ -278,10 +278,7 @@ impl UdpView<'_> {
         rep: Option<u32>,
         event: &mut Event,
     ) -> Option<SocketError> {
-        match self.injected(op, rep, || (), event)? {
-            Ok(()) => None,
-            Err(err) => Some(err),
-        }
+        self.injected(op, rep, || (), event)?.err()
     }
 
     /// Writes the result summary and records the event.

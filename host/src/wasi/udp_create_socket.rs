@@ -20,7 +20,11 @@ impl Host for UdpView<'_> {
             "create-udp-socket",
             "-".into(),
         );
-        event.args = format!("{address_family:?}").to_lowercase();
+        event.args = match address_family {
+            IpAddressFamily::Ipv4 => "ipv4",
+            IpAddressFamily::Ipv6 => "ipv6",
+        }
+        .into();
         let result = match self.injected_error(Op::UdpCreateSocket, None, &mut event) {
             Some(err) => Err(err),
             None => self.inner.create_udp_socket(address_family).await,
