@@ -23,7 +23,13 @@ fn main() -> Result<()> {
     let json = nested_cargo(
         &guest,
         &target_dir,
-        &["test", "--release", "--lib", "--no-run", "--message-format=json"],
+        &[
+            "test",
+            "--release",
+            "--lib",
+            "--no-run",
+            "--message-format=json",
+        ],
     )?;
     let unit_tests = json
         .lines()

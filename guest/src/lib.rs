@@ -72,26 +72,8 @@ pub mod udp;
 pub mod bindings {
     wit_bindgen::generate!({
         path: "../wit",
-        // The imports of `world guest` in ../wit/world.wit, without its
-        // `export wasi:cli/run@0.2.12`: std provides the run export (at
-        // 0.2.0), and the lib must not declare one it does not implement.
-        // Plus `wasi:cli/exit@0.2.12` for `exit-with-code`: std's
-        // `process::exit` can only say ok or err, which hosts report as 0 or
-        // 1, and usage errors must exit 2.
-        inline: "
-            package wouldblock:guest-lib;
-
-            world imports {
-                import wasi:cli/exit@0.2.12;
-                import wasi:io/poll@0.2.12;
-                import wasi:clocks/monotonic-clock@0.2.12;
-                import wasi:sockets/network@0.2.12;
-                import wasi:sockets/instance-network@0.2.12;
-                import wasi:sockets/udp@0.2.12;
-                import wasi:sockets/udp-create-socket@0.2.12;
-            }
-        ",
-        world: "wouldblock:guest-lib/imports",
+        // `world guest` has the imports only: std provides the `wasi:cli/run` export.
+        world: "guest",
         generate_all,
     });
 }

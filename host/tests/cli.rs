@@ -28,9 +28,16 @@ fn stderr(out: &Output) -> String {
 
 fn assert_usage_error(out: &Output, needles: &[&str]) -> Result<()> {
     let err = stderr(out);
-    ensure!(out.status.code() == Some(2), "expected exit 2, got {:?}: {err}", out.status);
+    ensure!(
+        out.status.code() == Some(2),
+        "expected exit 2, got {:?}: {err}",
+        out.status
+    );
     for needle in needles {
-        ensure!(err.contains(needle), "stderr does not mention {needle:?}: {err}");
+        ensure!(
+            err.contains(needle),
+            "stderr does not mention {needle:?}: {err}"
+        );
     }
     ensure!(!err.contains("panicked"), "it panicked: {err}");
     Ok(())
@@ -56,15 +63,24 @@ fn a_core_module_is_told_to_be_a_component() -> Result<()> {
     // The smallest valid core module: magic and version 1.
     std::fs::write(&path, b"\0asm\x01\0\0\0")?;
     let out = wouldblock(&["run", path.to_str().unwrap()])?;
-    assert_usage_error(&out, &["core.wasm", "core WebAssembly module, not a component"])
+    assert_usage_error(
+        &out,
+        &["core.wasm", "core WebAssembly module, not a component"],
+    )
 }
 
 #[test]
 fn a_malformed_plan_names_file_line_column_and_field() -> Result<()> {
     let path = scratch("plan")?.join("bad.toml");
-    std::fs::write(&path, "# first-send, badly\n\n[[fault]]\nop = \"udp.send\"\nfirst = 2\naction = \"sometimes\"\n")?;
+    std::fs::write(
+        &path,
+        "# first-send, badly\n\n[[fault]]\nop = \"udp.send\"\nfirst = 2\naction = \"sometimes\"\n",
+    )?;
     let out = wouldblock(&["run", "--plan", path.to_str().unwrap(), UDP_SEND.path])?;
-    assert_usage_error(&out, &["bad.toml line 3, column 1", "field `action`", "sometimes"])?;
+    assert_usage_error(
+        &out,
+        &["bad.toml line 3, column 1", "field `action`", "sometimes"],
+    )?;
 
     std::fs::write(&path, "[[fault]]\nop = \"udp.send\"\nfirst = \"two\"\n")?;
     let out = wouldblock(&["run", "--plan", path.to_str().unwrap(), UDP_SEND.path])?;
@@ -116,12 +132,18 @@ fn writes_the_trace_and_ends_stderr_with_the_summary() -> Result<()> {
         "{last}"
     );
     let lines = std::fs::read_to_string(&trace)?;
-    let faults = lines.lines().filter(|l| l.contains("\"fault\":\"first-send/would-block")).count();
+    let faults = lines
+        .lines()
+        .filter(|l| l.contains("\"fault\":\"first-send/would-block"))
+        .count();
     ensure!(faults == 2, "{lines}");
     for (i, line) in lines.lines().enumerate() {
         let event: serde_json::Value = serde_json::from_str(line)?;
         ensure!(event["seq"] == i as u64 + 1, "{line}");
-        ensure!(event["interface"].is_string() && event["op"].is_string(), "{line}");
+        ensure!(
+            event["interface"].is_string() && event["op"].is_string(),
+            "{line}"
+        );
     }
     Ok(())
 }
