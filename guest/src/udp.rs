@@ -389,6 +389,17 @@ impl UdpSocket {
         Ok(())
     }
 
+    /// Blocks on the outgoing stream's pollable alone (`pollable.block()`):
+    /// no insurance clock, no deadline.
+    ///
+    /// Only for reproducing naive senders that trust readiness completely, as
+    /// a blocking send that waits for POLLOUT does; a missed wake-up hangs
+    /// them here. The blocking calls never use it.
+    pub fn block_outgoing(&self) -> io::Result<()> {
+        self.streams()?.outgoing_ready.block();
+        Ok(())
+    }
+
     fn streams(&self) -> io::Result<&Streams> {
         self.streams.as_ref().ok_or_else(|| {
             io::Error::new(

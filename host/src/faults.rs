@@ -35,6 +35,15 @@ pub(crate) enum Kind {
 }
 
 impl Kind {
+    /// The plan operation that stands for a wait on this kind's pollable.
+    fn pollable_op(self) -> Op {
+        match self {
+            Kind::Socket => Op::UdpSocketPollable,
+            Kind::Incoming => Op::UdpIncomingPollable,
+            Kind::Outgoing => Op::UdpOutgoingPollable,
+        }
+    }
+
     fn label(self) -> &'static str {
         match self {
             Kind::Socket => "udp-socket",
@@ -49,7 +58,10 @@ impl Kind {
 #[derive(Debug, Clone)]
 struct Res {
     serial: u64,
+    kind: Kind,
     label: String,
+    /// A stream of a connected socket (`stream(some(addr))`).
+    connected: bool,
 }
 
 /// What a socket pollable reports instead of the real readiness.
@@ -76,6 +88,13 @@ pub(crate) struct Faults {
     rules: Vec<Rule>,
     /// Calls seen per (rule index, resource serial); `None` is the global scope.
     counts: BTreeMap<(usize, Option<u64>), u64>,
+    /// Timer wake-ups seen when each (rule, scope) first matched, for `until-waits`.
+    opened: BTreeMap<(usize, Option<u64>), u64>,
+    /// Times the guest was woken by something other than a socket pollable: a clock,
+    /// i.e. it backed off. The only way time passes in a plan.
+    timer_wakes: u64,
+    /// The last injected error the guest has not yet recovered from (no data moved since).
+    pending_error: Option<String>,
     resources: BTreeMap<u32, Res>,
     /// Pollable rep → serial of the socket resource it was subscribed from.
     pollables: BTreeMap<u32, u64>,
@@ -98,6 +117,9 @@ impl Faults {
         Self {
             rules: plan.rules.clone(),
             counts: BTreeMap::new(),
+            opened: BTreeMap::new(),
+            timer_wakes: 0,
+            pending_error: None,
             resources: BTreeMap::new(),
             pollables: BTreeMap::new(),
             gates: BTreeMap::new(),
@@ -112,7 +134,7 @@ impl Faults {
     }
 
     /// Starts following a new socket resource; returns its label, e.g. `outgoing#2`.
-    pub(crate) fn register(&mut self, rep: u32, kind: Kind) -> String {
+    pub(crate) fn register(&mut self, rep: u32, kind: Kind, connected: bool) -> String {
         self.next_serial += 1;
         let n = self.labels.entry(kind).or_default();
         *n += 1;
@@ -121,7 +143,9 @@ impl Faults {
             rep,
             Res {
                 serial: self.next_serial,
+                kind,
                 label: label.clone(),
+                connected,
             },
         );
         label
@@ -150,9 +174,14 @@ impl Faults {
     /// Counts a call of `op` on resource `rep` against every rule for `op` and returns the
     /// first rule that selects it.
     pub(crate) fn decide(&mut self, op: Op, rep: Option<u32>) -> Option<Injection> {
-        let serial = rep.and_then(|rep| self.serial(rep));
+        let res = rep.and_then(|rep| self.resources.get(&rep));
+        let serial = res.map(|r| r.serial);
+        let connected = res.is_some_and(|r| r.connected);
         let mut chosen = None;
-        for (index, rule) in self.rules.iter().enumerate().filter(|(_, r)| r.op == op) {
+        for (index, rule) in self.rules.iter().enumerate() {
+            if rule.op != op || (rule.connected && !connected) {
+                continue;
+            }
             let key = match rule.scope {
                 crate::plan::Scope::Stream => (index, serial),
                 crate::plan::Scope::Global => (index, None),
@@ -160,7 +189,12 @@ impl Faults {
             let count = self.counts.entry(key).or_default();
             let n = *count;
             *count += 1;
-            if chosen.is_none() && rule.select.matches(n) {
+            let waits = if n >= rule.select.after {
+                self.timer_wakes - *self.opened.entry(key).or_insert(self.timer_wakes)
+            } else {
+                0
+            };
+            if chosen.is_none() && rule.select.matches(n, waits) {
                 chosen = Some(Injection {
                     rule: rule.name.clone(),
                     action: rule.action,
@@ -194,6 +228,23 @@ impl Faults {
             self.gates.remove(&serial);
         }
         self.no_progress = 0;
+        self.pending_error = None;
+    }
+
+    /// The guest was woken by a clock: it backed off, time passed, it is not spinning.
+    pub(crate) fn timer_wake(&mut self) {
+        self.timer_wakes += 1;
+        self.no_progress = 0;
+    }
+
+    /// An injected error was answered; remembered until data moves again.
+    pub(crate) fn error_injected(&mut self, what: String) {
+        self.pending_error = Some(what);
+    }
+
+    /// The injected error the guest never recovered from, if any.
+    pub(crate) fn pending_error(&self) -> Option<&str> {
+        self.pending_error.as_deref()
     }
 
     /// A call that moved nothing. Too many in a row and the guest is busy-looping: it is
@@ -205,8 +256,8 @@ impl Faults {
                 Verdict::BusyLoop,
                 format!(
                     "the guest made {} socket calls in a row without sending or receiving \
-                     anything and without blocking (threshold {}): it is spinning instead of \
-                     waiting on a pollable",
+                     anything and without being woken by a timer (threshold {}): it is \
+                     spinning instead of waiting or backing off",
                     self.no_progress, self.busy_threshold
                 ),
             ));
@@ -219,7 +270,7 @@ impl Faults {
         Stop {
             verdict,
             reason,
-            evidence: trace::render(self.trace.tail(EVIDENCE_LINES)),
+            evidence: trace::render(&self.trace.tail(EVIDENCE_LINES)),
         }
     }
 
@@ -257,6 +308,20 @@ impl Faults {
             .values()
             .find(|r| r.serial == *serial)
             .map(|r| r.label.clone())
+    }
+
+    /// Counts one wait on a socket pollable against the plan's pollable rules; a selected
+    /// wait re-arms the owner's gate. Returns the rule's name.
+    pub(crate) fn observe(&mut self, pollable: u32) -> Option<String> {
+        let serial = *self.pollables.get(&pollable)?;
+        let (rep, kind) = self
+            .resources
+            .iter()
+            .find(|(_, r)| r.serial == serial)
+            .map(|(rep, r)| (*rep, r.kind))?;
+        let injection = self.decide(kind.pollable_op(), Some(rep))?;
+        self.arm(rep, injection.ready);
+        Some(injection.rule)
     }
 
     /// The gate on a pollable, if any.

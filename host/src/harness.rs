@@ -4,6 +4,7 @@
 use crate::faults::{Faults, Stats};
 use crate::plan::{Plan, PlanError};
 use crate::policy::NetPolicy;
+use crate::sink::{Received, Sink};
 use crate::trace::Trace;
 use crate::verdict::{Stop, Verdict};
 use crate::wasi::{self, HostState};
@@ -107,7 +108,22 @@ pub struct Builder {
     output: Output,
     inherit_env: bool,
     inherit_stdin: bool,
+    peer: Option<Peer>,
 }
+
+/// A real UDP socket on 127.0.0.1 that the harness owns for each run; its address
+/// replaces `{sink}` in the guest's arguments.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Peer {
+    /// Send every datagram back to its sender (a live peer for request/response guests).
+    pub echo: bool,
+    /// Judge the run: when the guest exits 0, datagrams `0..n` must each have arrived
+    /// exactly once, or the verdict is [`Verdict::Loss`].
+    pub expect_datagrams: Option<u64>,
+}
+
+/// The argument placeholder for the harness-owned peer's address.
+pub const SINK_PLACEHOLDER: &str = "{sink}";
 
 impl Default for Builder {
     fn default() -> Self {
@@ -121,6 +137,7 @@ impl Default for Builder {
             output: Output::default(),
             inherit_env: false,
             inherit_stdin: false,
+            peer: None,
         }
     }
 }
@@ -187,6 +204,12 @@ impl Builder {
         self
     }
 
+    /// Gives every run a harness-owned UDP peer on 127.0.0.1 (see [`Peer`]).
+    pub fn peer(mut self, peer: Peer) -> Self {
+        self.peer = Some(peer);
+        self
+    }
+
     /// Creates the engine and links WASI.
     pub fn build(self) -> Result<Harness, Error> {
         let setup = |e: wasmtime::Error| Error::Setup(format!("{e:#}"));
@@ -243,6 +266,8 @@ pub struct Outcome {
     pub stdout: Vec<u8>,
     /// Captured stderr (empty when inherited).
     pub stderr: Vec<u8>,
+    /// What the harness-owned peer received, if there was one.
+    pub received: Option<Received>,
 }
 
 impl Outcome {
@@ -319,6 +344,13 @@ impl Harness {
         }
     }
 
+    /// The same harness with a harness-owned UDP peer for every run (see [`Peer`]).
+    pub fn with_peer(&self, peer: Peer) -> Harness {
+        let mut harness = self.clone();
+        harness.settings.peer = Some(peer);
+        harness
+    }
+
     /// Reads and compiles a component file.
     pub fn load(&self, path: &Path) -> Result<Guest, Error> {
         let bytes = std::fs::read(path).map_err(|source| match source.kind() {
@@ -377,9 +409,20 @@ impl Harness {
         args: &[impl AsRef<str>],
     ) -> Result<Outcome, Error> {
         let settings = &self.settings;
+        let sink = match settings.peer {
+            Some(peer) if peer.echo => Some(Sink::echo()),
+            Some(_) => Some(Sink::start()),
+            None => None,
+        }
+        .transpose()
+        .map_err(|e| Error::Setup(format!("cannot bind the UDP peer on 127.0.0.1: {e}")))?;
+        let sink_addr = sink.as_ref().map(|s| s.addr().to_string());
         let mut ctx = WasiCtxBuilder::new();
-        let argv: Vec<&str> = std::iter::once(guest.name.as_str())
-            .chain(args.iter().map(AsRef::as_ref))
+        let argv: Vec<String> = std::iter::once(guest.name.clone())
+            .chain(args.iter().map(|arg| match &sink_addr {
+                Some(addr) => arg.as_ref().replace(SINK_PLACEHOLDER, addr),
+                None => arg.as_ref().to_string(),
+            }))
             .collect();
         ctx.args(&argv)
             .allow_udp(true)
@@ -432,7 +475,13 @@ impl Harness {
                 ),
             )),
         };
+        // Everything the guest sent is queued at the peer once its send calls returned.
+        let received = sink
+            .map(Sink::finish)
+            .transpose()
+            .map_err(|e| Error::Setup(format!("the UDP peer failed: {e}")))?;
         let faults = &mut store.data_mut().faults;
+        let exit = judge(exit, faults, settings.peer, received.as_ref());
         let (stdout, stderr) = captured.map_or_else(Default::default, |(out, err)| {
             (out.contents().to_vec(), err.contents().to_vec())
         });
@@ -442,7 +491,35 @@ impl Harness {
             trace: std::mem::take(&mut faults.trace),
             stdout,
             stderr,
+            received,
         })
+    }
+}
+
+/// The verdicts that only the end of a run can give: a guest that says it succeeded but
+/// lost data, and a guest that gave up after a transient error the plan injected.
+fn judge(exit: Exit, faults: &Faults, peer: Option<Peer>, received: Option<&Received>) -> Exit {
+    let Exit::Code(code) = exit else {
+        return exit;
+    };
+    let expected = peer.and_then(|p| p.expect_datagrams);
+    if let (0, Some(n), Some(received)) = (code, expected, received) {
+        if let Some(discrepancy) = received.discrepancy(n) {
+            return Exit::Stopped(faults.stop(
+                Verdict::Loss,
+                format!("the guest exited 0, but {discrepancy}: it lost data silently"),
+            ));
+        }
+    }
+    match faults.pending_error() {
+        Some(error) if code != 0 => Exit::Stopped(faults.stop(
+            Verdict::UnusableAfterError,
+            format!(
+                "the guest exited {code} after {error} and moved no data since: it treated \
+                 an error the host reports once as fatal, though the socket stays usable"
+            ),
+        )),
+        _ => Exit::Code(code),
     }
 }
 

@@ -74,7 +74,7 @@ mod wasi;
 pub use faults::Stats;
 pub use harness::{
     Builder, DEFAULT_BUSY_THRESHOLD, DEFAULT_MAX_MEMORY, DEFAULT_TIME_LIMIT, Error, Exit, Guest,
-    Harness, Outcome, Output,
+    Harness, Outcome, Output, Peer, SINK_PLACEHOLDER,
 };
 pub use plan::{Action, Form, Op, Plan, PlanError, Readiness, Rule, Scope, Select};
 pub use policy::NetPolicy;

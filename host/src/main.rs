@@ -7,7 +7,7 @@ use clap::{Parser, Subcommand};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
-use wouldblock::{Builder, EXIT_USAGE, Exit, NetPolicy, Output, Plan, plan::PRESETS};
+use wouldblock::{Builder, EXIT_USAGE, Exit, NetPolicy, Output, Peer, Plan, plan::PRESETS};
 
 /// Deterministic socket-readiness faults for WASI 0.2 components.
 #[derive(Parser)]
@@ -54,6 +54,15 @@ struct RunArgs {
     /// Socket calls in a row without progress that make a busy loop.
     #[arg(long, value_name = "CALLS", default_value_t = wouldblock::DEFAULT_BUSY_THRESHOLD)]
     busy_threshold: u64,
+    /// Give the guest a real UDP peer on 127.0.0.1 (its address replaces `{sink}` in the
+    /// guest's arguments) and judge the run: if the guest exits 0, datagrams 0..N (payload:
+    /// the decimal sequence number) must each have arrived exactly once, or the verdict
+    /// is `loss` (exit 7).
+    #[arg(long, value_name = "N")]
+    expect_datagrams: Option<u64>,
+    /// Give the guest a harness-owned UDP peer (`{sink}`) that echoes every datagram back.
+    #[arg(long)]
+    echo: bool,
     /// Do not cache compiled components on disk.
     #[arg(long)]
     no_cache: bool,
@@ -108,8 +117,16 @@ fn run(args: RunArgs) -> Result<i32> {
         .busy_threshold(args.busy_threshold)
         .cache(!args.no_cache)
         .output(Output::Inherit)
-        .inherit_env_and_stdin(true)
-        .build()?;
+        .inherit_env_and_stdin(true);
+    let harness = if args.echo || args.expect_datagrams.is_some() {
+        harness.peer(Peer {
+            echo: args.echo,
+            expect_datagrams: args.expect_datagrams,
+        })
+    } else {
+        harness
+    }
+    .build()?;
     let guest = harness.load(&args.component)?;
     let outcome = harness.run(&guest, &args.args)?;
     if let Some(path) = &args.trace {

@@ -46,17 +46,29 @@ pub enum Op {
     /// `incoming-datagram-stream.receive`.
     #[serde(rename = "udp.receive")]
     UdpReceive,
+    /// Waits (`poll`, `block`, `ready`) on a `udp-socket`'s pollable.
+    #[serde(rename = "udp.socket-pollable")]
+    UdpSocketPollable,
+    /// Waits on an `incoming-datagram-stream`'s pollable.
+    #[serde(rename = "udp.incoming-pollable")]
+    UdpIncomingPollable,
+    /// Waits on an `outgoing-datagram-stream`'s pollable.
+    #[serde(rename = "udp.outgoing-pollable")]
+    UdpOutgoingPollable,
 }
 
 impl Op {
     /// Every operation, in a stable order.
-    pub const ALL: [Op; 6] = [
+    pub const ALL: [Op; 9] = [
         Op::UdpCreateSocket,
         Op::UdpBind,
         Op::UdpStream,
         Op::UdpCheckSend,
         Op::UdpSend,
         Op::UdpReceive,
+        Op::UdpSocketPollable,
+        Op::UdpIncomingPollable,
+        Op::UdpOutgoingPollable,
     ];
 
     /// The name used in plans and traces, e.g. `udp.send`.
@@ -68,7 +80,19 @@ impl Op {
             Op::UdpCheckSend => "udp.check-send",
             Op::UdpSend => "udp.send",
             Op::UdpReceive => "udp.receive",
+            Op::UdpSocketPollable => "udp.socket-pollable",
+            Op::UdpIncomingPollable => "udp.incoming-pollable",
+            Op::UdpOutgoingPollable => "udp.outgoing-pollable",
         }
+    }
+
+    /// Whether this is a wait on a pollable rather than a call with an answer: its rules
+    /// set only the readiness (`ready`), counted per wait.
+    pub fn is_pollable(self) -> bool {
+        matches!(
+            self,
+            Op::UdpSocketPollable | Op::UdpIncomingPollable | Op::UdpOutgoingPollable
+        )
     }
 
     /// Whether `ok-zero` means something for this operation (a count or a list).
@@ -85,8 +109,9 @@ impl fmt::Display for Op {
 
 /// Which calls of an operation a rule applies to, counted from 0 within its [`Scope`].
 ///
-/// Call `n` matches when `n >= after`, `n - after < first` (if set) and
-/// `(n - after + 1)` is a multiple of `every` (if set).
+/// Call `n` matches when `n >= after`, `n - after < first` (if set),
+/// `(n - after + 1)` is a multiple of `every` (if set) and, with `until_waits = W`, the
+/// guest has not yet been woken by a timer W times since the rule's first match.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Select {
     /// Calls to let through before the rule starts.
@@ -95,15 +120,23 @@ pub struct Select {
     pub first: Option<u64>,
     /// Match only every k-th call.
     pub every: Option<u64>,
+    /// Keep matching until the guest has been woken by a timer (a clock pollable) this
+    /// many times since the first match. Time passes in this harness only when the guest
+    /// waits on a clock, so this is "until the guest has backed off W times": a guest
+    /// that retries without a timer never gets out.
+    pub until_waits: Option<u64>,
 }
 
 impl Select {
-    /// Whether the `n`-th call (0-based) is selected.
-    pub fn matches(&self, n: u64) -> bool {
+    /// Whether the `n`-th call (0-based) is selected, `waits` timer wake-ups after the
+    /// rule's first match (0 before it).
+    pub fn matches(&self, n: u64, waits: u64) -> bool {
         let Some(i) = n.checked_sub(self.after) else {
             return false;
         };
-        self.first.is_none_or(|first| i < first) && self.every.is_none_or(|k| (i + 1) % k == 0)
+        self.first.is_none_or(|first| i < first)
+            && self.every.is_none_or(|k| (i + 1) % k == 0)
+            && self.until_waits.is_none_or(|w| waits < w)
     }
 }
 
@@ -181,6 +214,8 @@ pub struct Rule {
     pub action: Action,
     /// The pollable's readiness after each injected answer.
     pub ready: Readiness,
+    /// Only calls on the streams of a connected socket (`stream(some(addr))`) count.
+    pub connected: bool,
 }
 
 /// How the first-send fault tells the guest that the stream is not writable yet.
@@ -219,13 +254,49 @@ pub struct Preset {
     pub summary: &'static str,
 }
 
-/// Every preset this version knows.
-pub const PRESETS: &[Preset] = &[Preset {
-    name: "first-send",
-    summary: "the first N send attempts on each fresh outgoing-datagram-stream are not writable \
-              (form ok-zero | would-block | check-send); its pollable is ready after K ticks \
-              (wasmtime#12612). Keys: n (1), k (1), form (ok-zero)",
-}];
+/// Every preset this version knows, each reproducing one real case.
+pub const PRESETS: &[Preset] = &[
+    Preset {
+        name: "first-send",
+        summary: "the first n send attempts on each fresh outgoing stream are not writable, told \
+                  as form = ok-zero | would-block | check-send; the pollable is ready after k \
+                  checks (wasmtime#12612). Keys: n (1), k (1), form (ok-zero)",
+    },
+    Preset {
+        name: "enobufs-backpressure",
+        summary: "after `after` accepted sends the next `first` sends answer out-of-memory \
+                  (wasmtime's ENOBUFS) or, with action = ok-zero, ok(0); the pollable is ready \
+                  after `ready` checks (macOS sendmsg, firezone#9798). Keys: after (8), first \
+                  (3), ready (1), action (out-of-memory)",
+    },
+    Preset {
+        name: "enobufs-no-wakeup",
+        summary: "as enobufs-backpressure, but the pollable never becomes ready again: the \
+                  kqueue missed wake-up that hung firezone's send task (firezone#10965). Keys: \
+                  after (8), first (3), action (out-of-memory)",
+    },
+    Preset {
+        name: "enobufs-writable",
+        summary: "after `after` sends, sends answer out-of-memory while the pollable keeps saying \
+                  ready, until the guest has backed off on a timer `until-waits` times: FreeBSD, \
+                  where libuv's wait for POLLOUT busy-loops (libuv#5194). Keys: after (8), \
+                  until-waits (3)",
+    },
+    Preset {
+        name: "icmp-refused",
+        summary: "on a connected socket, receive call `after`+1 answers connection-refused once \
+                  (an ICMP port-unreachable, bun#29473, libuv#4447, curl#9209); sticky = true \
+                  answers it twice, as Linux can via sk_err (bun#35923). Keys: after (0), sticky \
+                  (false)",
+    },
+    Preset {
+        name: "errqueue-stuck",
+        summary: "the incoming pollable stays ready while receive returns an empty list, until \
+                  the guest has backed off on a timer `until-waits` times: EPOLLERR left \
+                  asserted by an undrained error queue (bun#29473). Keys: after (0), until-waits \
+                  (3)",
+    },
+];
 
 /// A complete fault plan.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -274,7 +345,10 @@ struct FaultSpec {
     after: Option<u64>,
     every: Option<u64>,
     nth: Option<u64>,
+    until_waits: Option<u64>,
     per: Option<Scope>,
+    connected: Option<bool>,
+    sticky: Option<bool>,
     action: Option<String>,
     #[serde(alias = "k")]
     ready: Option<ReadyValue>,
@@ -341,10 +415,11 @@ impl Plan {
                 message: format!("`{pair}` is not key=value"),
             })?;
             let value = value.trim();
-            let value = value
-                .parse::<i64>()
-                .map(toml::Value::Integer)
-                .unwrap_or_else(|_| toml::Value::String(value.into()));
+            let value = match (value.parse::<i64>(), value.parse::<bool>()) {
+                (Ok(int), _) => toml::Value::Integer(int),
+                (_, Ok(flag)) => toml::Value::Boolean(flag),
+                _ => toml::Value::String(value.into()),
+            };
             table.insert(key.trim().into(), value);
         }
         let spec: FaultSpec =
@@ -392,6 +467,7 @@ fn first_send_rule(form: Form, n: u64, ready: Readiness) -> Rule {
         scope: Scope::Stream,
         action,
         ready,
+        connected: false,
     }
 }
 
@@ -420,6 +496,9 @@ impl FaultSpec {
                         "field `form` belongs to the first-send preset, not to an `op` rule".into(),
                     ));
                 }
+                if op.is_pollable() {
+                    return self.pollable_rule(op, ready, origin);
+                }
                 let action = match self.action.as_deref() {
                     None => {
                         return Err(invalid(format!(
@@ -446,9 +525,42 @@ impl FaultSpec {
                     scope: self.per.unwrap_or_default(),
                     action,
                     ready,
+                    connected: self.connected.unwrap_or(false),
                 }])
             }
         }
+    }
+
+    /// A rule on waits: `ready` is what the selected waits see, nothing is answered.
+    fn pollable_rule(
+        &self,
+        op: Op,
+        ready: Option<Readiness>,
+        origin: &str,
+    ) -> Result<Vec<Rule>, PlanError> {
+        let invalid = |message: String| PlanError::Invalid {
+            origin: origin.to_string(),
+            message,
+        };
+        if self.action.as_deref().is_some_and(|a| a != "pass") {
+            return Err(invalid(format!(
+                "field `action`: `{op}` is a wait, not a call with an answer; give only `ready`"
+            )));
+        }
+        let ready = ready.ok_or_else(|| {
+            invalid(format!(
+                "field `ready` is missing for `{op}` (a tick count, never, spurious or real)"
+            ))
+        })?;
+        Ok(vec![Rule {
+            name: format!("{op} {ready}"),
+            op,
+            select: self.select(origin)?,
+            scope: self.per.unwrap_or_default(),
+            action: Action::Pass,
+            ready,
+            connected: self.connected.unwrap_or(false),
+        }])
     }
 
     fn select(&self, origin: &str) -> Result<Select, PlanError> {
@@ -461,18 +573,26 @@ impl FaultSpec {
         }
         match self.nth {
             Some(0) => Err(invalid("field `nth` counts from 1")),
-            Some(_) if self.first.is_some() || self.after.is_some() || self.every.is_some() => Err(
-                invalid("field `nth` cannot be combined with `first`, `after` or `every`"),
-            ),
+            Some(_)
+                if self.first.is_some()
+                    || self.after.is_some()
+                    || self.every.is_some()
+                    || self.until_waits.is_some() =>
+            {
+                Err(invalid(
+                    "field `nth` cannot be combined with `first`, `after`, `every` or `until-waits`",
+                ))
+            }
             Some(nth) => Ok(Select {
                 after: nth - 1,
                 first: Some(1),
-                every: None,
+                ..Select::default()
             }),
             None => Ok(Select {
                 after: self.after.unwrap_or(0),
                 first: self.first,
                 every: self.every,
+                until_waits: self.until_waits,
             }),
         }
     }
@@ -487,36 +607,117 @@ impl FaultSpec {
             origin: origin.to_string(),
             message,
         };
-        match preset {
-            "first-send" => {
-                let extra = [
-                    ("after", self.after.is_some()),
-                    ("every", self.every.is_some()),
-                    ("nth", self.nth.is_some()),
-                    ("per", self.per.is_some()),
-                    ("action", self.action.is_some()),
-                ];
-                if let Some((key, _)) = extra.iter().find(|(_, set)| *set) {
-                    return Err(invalid(format!(
-                        "field `{key}` is not a key of preset first-send (keys: n, k, form)"
-                    )));
-                }
-                let n = self.first.unwrap_or(1);
-                Ok(vec![first_send_rule(
-                    self.form.unwrap_or_default(),
-                    n,
-                    ready.unwrap_or(Readiness::NotReady(1)),
-                )])
+        let allowed: &[&str] = match preset {
+            "first-send" => &["n", "k", "form"],
+            "enobufs-backpressure" => &["after", "first", "ready", "action"],
+            "enobufs-no-wakeup" => &["after", "first", "action"],
+            "enobufs-writable" | "errqueue-stuck" => &["after", "until-waits"],
+            "icmp-refused" => &["after", "sticky"],
+            other => {
+                return Err(invalid(format!(
+                    "unknown preset `{other}` (known: {})",
+                    PRESETS
+                        .iter()
+                        .map(|p| p.name)
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )));
             }
-            other => Err(invalid(format!(
-                "unknown preset `{other}` (known: {})",
-                PRESETS
-                    .iter()
-                    .map(|p| p.name)
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ))),
+        };
+        // `n` and `k` are first-send's names for `first` and `ready`.
+        let given = [
+            ("n", "first", self.first.is_some()),
+            ("k", "ready", self.ready.is_some()),
+            ("after", "after", self.after.is_some()),
+            ("every", "every", self.every.is_some()),
+            ("nth", "nth", self.nth.is_some()),
+            ("until-waits", "until-waits", self.until_waits.is_some()),
+            ("per", "per", self.per.is_some()),
+            ("connected", "connected", self.connected.is_some()),
+            ("sticky", "sticky", self.sticky.is_some()),
+            ("action", "action", self.action.is_some()),
+            ("form", "form", self.form.is_some()),
+        ];
+        if let Some((_, key, _)) = given
+            .iter()
+            .find(|(short, long, set)| *set && !allowed.contains(short) && !allowed.contains(long))
+        {
+            return Err(invalid(format!(
+                "field `{key}` is not a key of preset {preset} (keys: {})",
+                allowed.join(", ")
+            )));
         }
+        let action = self
+            .action
+            .as_deref()
+            .map(parse_action)
+            .transpose()
+            .map_err(invalid)?;
+        let rule = |op, select, action, ready, connected| Rule {
+            name: preset.to_string(),
+            op,
+            select,
+            scope: Scope::Stream,
+            action,
+            ready,
+            connected,
+        };
+        let after = |default| self.after.unwrap_or(default);
+        let enobufs = Action::Error(ErrorCode::OutOfMemory);
+        Ok(vec![match preset {
+            "first-send" => first_send_rule(
+                self.form.unwrap_or_default(),
+                self.first.unwrap_or(1),
+                ready.unwrap_or(Readiness::NotReady(1)),
+            ),
+            "enobufs-backpressure" | "enobufs-no-wakeup" => rule(
+                Op::UdpSend,
+                Select {
+                    after: after(8),
+                    first: Some(self.first.unwrap_or(3)),
+                    ..Select::default()
+                },
+                action.unwrap_or(enobufs),
+                match preset {
+                    "enobufs-no-wakeup" => Readiness::Never,
+                    _ => ready.unwrap_or(Readiness::NotReady(1)),
+                },
+                false,
+            ),
+            "enobufs-writable" => rule(
+                Op::UdpSend,
+                Select {
+                    after: after(8),
+                    until_waits: Some(self.until_waits.unwrap_or(3)),
+                    ..Select::default()
+                },
+                enobufs,
+                Readiness::Spurious,
+                false,
+            ),
+            "icmp-refused" => rule(
+                Op::UdpReceive,
+                Select {
+                    after: after(0),
+                    first: Some(if self.sticky.unwrap_or(false) { 2 } else { 1 }),
+                    ..Select::default()
+                },
+                Action::Error(ErrorCode::ConnectionRefused),
+                Readiness::Real,
+                true,
+            ),
+            _ => rule(
+                Op::UdpReceive,
+                Select {
+                    after: after(0),
+                    until_waits: Some(self.until_waits.unwrap_or(3)),
+                    ..Select::default()
+                },
+                Action::OkZero,
+                Readiness::Spurious,
+                false,
+            ),
+        }])
     }
 }
 
@@ -638,21 +839,78 @@ mod tests {
         let nth = Select {
             after: 2,
             first: Some(1),
-            every: None,
+            ..Select::default()
         };
         assert_eq!(
-            (0..5).map(|n| nth.matches(n)).collect::<Vec<_>>(),
+            (0..5).map(|n| nth.matches(n, 0)).collect::<Vec<_>>(),
             [false, false, true, false, false]
         );
         let every = Select {
             after: 1,
-            first: None,
             every: Some(2),
+            ..Select::default()
         };
         assert_eq!(
-            (0..6).map(|n| every.matches(n)).collect::<Vec<_>>(),
+            (0..6).map(|n| every.matches(n, 0)).collect::<Vec<_>>(),
             [false, false, true, false, true, false]
         );
+    }
+
+    #[test]
+    fn until_waits_closes_the_window_after_w_timer_wakes() {
+        let window = Select {
+            after: 1,
+            until_waits: Some(2),
+            ..Select::default()
+        };
+        assert!(!window.matches(0, 0));
+        assert!(window.matches(5, 1));
+        assert!(!window.matches(6, 2));
+    }
+
+    #[test]
+    fn presets_expand_and_reject_foreign_keys() {
+        let icmp = Plan::parse_spec("icmp-refused:sticky=true").unwrap();
+        assert_eq!(icmp[0].op, Op::UdpReceive);
+        assert_eq!(icmp[0].select.first, Some(2));
+        assert!(icmp[0].connected);
+        let nowake = Plan::parse_spec("enobufs-no-wakeup:first=5,action=ok-zero").unwrap();
+        assert_eq!(
+            (nowake[0].action, nowake[0].ready),
+            (Action::OkZero, Readiness::Never)
+        );
+        for preset in PRESETS {
+            assert_eq!(
+                Plan::parse_spec(preset.name).unwrap().len(),
+                1,
+                "{}",
+                preset.name
+            );
+        }
+        let err = Plan::parse_spec("enobufs-writable:first=3")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("field `first` is not a key of preset enobufs-writable"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn pollable_ops_take_only_a_readiness() {
+        let rule = &Plan::parse_spec("udp.outgoing-pollable:every=2,ready=spurious").unwrap()[0];
+        assert_eq!(
+            (rule.action, rule.ready),
+            (Action::Pass, Readiness::Spurious)
+        );
+        let err = Plan::parse_spec("udp.incoming-pollable:first=1")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("field `ready` is missing"), "{err}");
+        let err = Plan::parse_spec("udp.incoming-pollable:action=timeout,ready=1")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("is a wait"), "{err}");
     }
 
     #[test]

@@ -33,6 +33,30 @@ impl Received {
             .collect()
     }
 
+    /// A short account of what is wrong against `0..expected`, or `None` if nothing is.
+    pub fn discrepancy(&self, expected: u64) -> Option<String> {
+        if self.exactly_once(expected) {
+            return None;
+        }
+        let first = |v: Vec<u64>| {
+            let more = v.len().saturating_sub(10);
+            let shown: Vec<String> = v.iter().take(10).map(u64::to_string).collect();
+            let tail = if more > 0 {
+                format!(" and {more} more")
+            } else {
+                String::new()
+            };
+            format!("[{}]{tail}", shown.join(", "))
+        };
+        Some(format!(
+            "{} of {expected} datagrams arrived; missing {}, duplicated {}, not numbered {}",
+            self.counts.len(),
+            first(self.missing(expected)),
+            first(self.duplicated()),
+            self.invalid
+        ))
+    }
+
     /// Whether `0..expected` each arrived exactly once and nothing else did.
     pub fn exactly_once(&self, expected: u64) -> bool {
         self.invalid == 0
@@ -58,6 +82,16 @@ pub struct Sink {
 impl Sink {
     /// Binds 127.0.0.1 on an ephemeral port and starts draining.
     pub fn start() -> io::Result<Self> {
+        Self::spawn(false)
+    }
+
+    /// Like [`Sink::start`], and also sends every datagram back to its sender: a live peer
+    /// for request/response guests.
+    pub fn echo() -> io::Result<Self> {
+        Self::spawn(true)
+    }
+
+    fn spawn(echo: bool) -> io::Result<Self> {
         let socket = UdpSocket::bind("127.0.0.1:0")?;
         let addr = socket.local_addr()?;
         let stopper = UdpSocket::bind("127.0.0.1:0")?;
@@ -77,6 +111,9 @@ impl Sink {
                 {
                     Some(seq) => *received.counts.entry(seq).or_default() += 1,
                     None => received.invalid += 1,
+                }
+                if echo {
+                    socket.send_to(&buf[..len], from)?;
                 }
             }
         });

@@ -1,7 +1,7 @@
 //! The trace: one JSON line per socket call the guest made.
 
 use serde::Serialize;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, VecDeque};
 use std::fmt::Write as _;
 use std::io::Write;
 use std::net::SocketAddr;
@@ -51,36 +51,76 @@ impl Event {
     }
 }
 
-/// All events of one run, in order.
+/// Events kept in full; a longer run keeps counting and keeps its last events for
+/// verdict evidence, so memory stays bounded whatever the guest does.
+pub const TRACE_LIMIT: usize = 100_000;
+/// Events kept at the end of a run that went past [`TRACE_LIMIT`].
+const TAIL: usize = 16;
+
+/// All events of one run, in order (the first [`TRACE_LIMIT`] of them).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Trace {
     events: Vec<Event>,
+    /// The last events once past the limit.
+    tail: VecDeque<Event>,
+    total: u64,
 }
 
 impl Trace {
     /// Appends an event, numbering it.
     pub(crate) fn push(&mut self, mut event: Event) {
-        event.seq = self.events.len() as u64 + 1;
-        self.events.push(event);
+        self.total += 1;
+        event.seq = self.total;
+        if self.events.len() < TRACE_LIMIT {
+            self.events.push(event);
+            return;
+        }
+        if self.tail.len() == TAIL {
+            self.tail.pop_front();
+        }
+        self.tail.push_back(event);
     }
 
-    /// The events.
+    /// The events kept in full (the first [`TRACE_LIMIT`]).
     pub fn events(&self) -> &[Event] {
         &self.events
     }
 
-    /// The last `n` events: the evidence behind a verdict.
-    pub fn tail(&self, n: usize) -> &[Event] {
-        &self.events[self.events.len().saturating_sub(n)..]
+    /// How many events the run had, kept or not.
+    pub fn total(&self) -> u64 {
+        self.total
     }
 
-    /// The trace as JSON Lines.
+    /// The last `n` events (at most 16 past the limit): the evidence behind a verdict.
+    pub fn tail(&self, n: usize) -> Vec<Event> {
+        let last: Vec<&Event> = if self.tail.is_empty() {
+            self.events.iter().collect()
+        } else {
+            self.tail.iter().collect()
+        };
+        last[last.len().saturating_sub(n)..]
+            .iter()
+            .map(|e| (*e).clone())
+            .collect()
+    }
+
+    /// The trace as JSON Lines; past [`TRACE_LIMIT`] a line says how many events were
+    /// left out before the last ones.
     pub fn to_json_lines(&self) -> String {
-        self.events.iter().fold(String::new(), |mut out, e| {
-            let line = serde_json::to_string(e).expect("events serialise");
-            let _ = writeln!(out, "{line}");
-            out
-        })
+        let mut out = String::new();
+        let mut line = |e: &Event| {
+            let json = serde_json::to_string(e).expect("events serialise");
+            let _ = writeln!(out, "{json}");
+        };
+        self.events.iter().for_each(&mut line);
+        if let Some(first) = self.tail.front() {
+            let skipped = first.seq - 1 - self.events.len() as u64;
+            let mut note = Event::new("wouldblock", "trace-limit", String::new());
+            note.result = format!("{skipped} events left out");
+            line(&note);
+            self.tail.iter().for_each(&mut line);
+        }
+        out
     }
 
     /// Writes the trace as JSON Lines.
@@ -107,7 +147,11 @@ impl Trace {
                 e
             })
             .collect();
-        Trace { events }
+        Trace {
+            events,
+            tail: self.tail.clone(),
+            total: self.total,
+        }
     }
 }
 

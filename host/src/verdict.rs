@@ -19,16 +19,24 @@ pub enum Verdict {
     Hang,
     /// The wall-clock safety net ran out.
     TimeLimit,
+    /// The guest said it succeeded, but the harness's sink did not receive every
+    /// numbered datagram exactly once.
+    Loss,
+    /// The guest failed after an injected transient error without moving any data
+    /// again: it treated a once-reported error as fatal, or left its socket unusable.
+    UnusableAfterError,
 }
 
 impl Verdict {
     /// Every verdict.
-    pub const ALL: [Verdict; 5] = [
+    pub const ALL: [Verdict; 7] = [
         Verdict::SpecViolation,
         Verdict::Trap,
         Verdict::BusyLoop,
         Verdict::Hang,
         Verdict::TimeLimit,
+        Verdict::Loss,
+        Verdict::UnusableAfterError,
     ];
 
     /// The documented exit status of the `wouldblock` command for this verdict.
@@ -38,6 +46,8 @@ impl Verdict {
             Verdict::BusyLoop => 4,
             Verdict::Hang => 5,
             Verdict::TimeLimit => 6,
+            Verdict::Loss => 7,
+            Verdict::UnusableAfterError => 8,
         }
     }
 
@@ -49,6 +59,8 @@ impl Verdict {
             Verdict::BusyLoop => "busy-loop",
             Verdict::Hang => "hang",
             Verdict::TimeLimit => "time-limit",
+            Verdict::Loss => "loss",
+            Verdict::UnusableAfterError => "unusable-after-error",
         }
     }
 }

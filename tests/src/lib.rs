@@ -8,7 +8,7 @@ use anyhow::{Context, Result, ensure};
 use std::collections::BTreeMap;
 use std::sync::{Mutex, OnceLock};
 use wouldblock::guests::BundledGuest;
-use wouldblock::{Builder, Guest, Harness, Outcome, Plan, Received, Sink, Trace, Verdict};
+use wouldblock::{Builder, Guest, Harness, Outcome, Peer, Plan, Received, Sink, Trace, Verdict};
 
 /// How many times each race test repeats itself in one run, to show it is not luck.
 pub const RUNS: u32 = 100;
@@ -22,6 +22,56 @@ fn base() -> &'static Harness {
 /// A harness with `plan` on the shared engine.
 pub fn harness(plan: Plan) -> Harness {
     base().with_plan(plan)
+}
+
+/// A loopback UDP address nobody listens on: a datagram sent there comes back as an
+/// ICMP port-unreachable.
+pub fn closed_port() -> Result<std::net::SocketAddr> {
+    let socket = std::net::UdpSocket::bind("127.0.0.1:0")?;
+    Ok(socket.local_addr()?)
+}
+
+/// The plan of one `--fault` spec, e.g. `enobufs-writable` or `icmp-refused:sticky=true`.
+pub fn plan(spec: &str) -> Plan {
+    Plan::new().with_spec(spec).expect("a valid spec")
+}
+
+/// A harness with `plan` whose every run gets its own harness-owned UDP peer: the
+/// address replaces `{sink}` in the arguments, and the end-of-run verdicts (loss) apply.
+pub fn harness_with_peer(plan: Plan, echo: bool, expect_datagrams: Option<u64>) -> Harness {
+    harness(plan).with_peer(Peer {
+        echo,
+        expect_datagrams,
+    })
+}
+
+/// Runs a harness-with-peer [`RUNS`] times with `args` and calls `check` on each outcome.
+pub fn repeat_outcomes(
+    harness: &Harness,
+    guest: &Guest,
+    args: &[&str],
+    mut check: impl FnMut(&Outcome) -> Result<()>,
+) -> Result<()> {
+    for i in 0..RUNS {
+        let outcome = harness.run(guest, args)?;
+        check(&outcome).with_context(|| {
+            format!(
+                "run {} of {RUNS}; guest stderr:\n{}\n{}",
+                i + 1,
+                outcome.stderr_text(),
+                outcome.summary()
+            )
+        })?;
+    }
+    Ok(())
+}
+
+/// The guest passed and the harness-owned peer got `0..n` exactly once.
+pub fn assert_peer_got_exactly_once(outcome: &Outcome, n: u64) -> Result<()> {
+    ensure!(outcome.passed(), "the guest failed: {:?}", outcome.exit);
+    let received = outcome.received.as_ref().context("the run had no peer")?;
+    ensure!(received.exactly_once(n), "{:?}", received.discrepancy(n));
+    Ok(())
 }
 
 /// A bundled guest, compiled once per test binary.

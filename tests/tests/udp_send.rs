@@ -5,7 +5,7 @@ use anyhow::{Result, ensure};
 use wouldblock::guests::UDP_SEND;
 use wouldblock::{Form, Plan, Readiness};
 use wouldblock_tests::{
-    RUNS, assert_delivered_exactly_once, assert_same_trace, guest, harness, repeat, run_to_sink,
+    assert_delivered_exactly_once, assert_same_trace, guest, harness, repeat, run_to_sink,
 };
 
 const COUNT: &str = "16";
@@ -104,6 +104,5 @@ fn readiness_that_never_comes_ends_in_timed_out_at_the_deadline() -> Result<()> 
             run.received
         );
     }
-    ensure!(RUNS > 0);
     Ok(())
 }

@@ -35,9 +35,10 @@ impl HostPollable for PollView<'_> {
         };
         self.faults.stats.socket_waits += 1;
         let mut event = Event::new(POLL, "ready", label);
+        event.fault = self.faults.observe(rep);
         let ready = match self.faults.gate(rep) {
             Some(gate) => {
-                event.fault = Some(gate_note(gate));
+                event.fault = Some(note(event.fault.take(), gate_note(gate)));
                 self.faults.tick(rep, 1);
                 gate == Gate::Spurious
             }
@@ -70,11 +71,21 @@ impl PollView<'_> {
             .map(|rep| self.faults.pollable_label(*rep))
             .collect();
         if labels.iter().all(Option::is_none) {
-            return Host::poll(self.table, pollables).await;
+            // Only clocks and streams: whatever wakes the guest here is time passing.
+            let ready = Host::poll(self.table, pollables).await?;
+            self.faults.timer_wake();
+            return Ok(ready);
         }
         self.faults.stats.socket_waits += 1;
         let mut event = Event::new(POLL, op, String::new());
         event.args = describe(&labels);
+        let observed: Vec<String> = reps
+            .iter()
+            .zip(&labels)
+            .filter(|(_, label)| label.is_some())
+            .filter_map(|(rep, _)| self.faults.observe(*rep))
+            .collect();
+        let observed = (!observed.is_empty()).then(|| observed.join(", "));
         let gates: Vec<Option<Gate>> = reps.iter().map(|rep| self.faults.gate(*rep)).collect();
 
         // A spurious gate wakes the guest at once, whatever the real pollable says.
@@ -82,7 +93,7 @@ impl PollView<'_> {
             .filter(|&i| gates[i as usize] == Some(Gate::Spurious))
             .collect();
         if !spurious.is_empty() {
-            event.fault = Some(gate_note(Gate::Spurious));
+            event.fault = Some(note(observed, gate_note(Gate::Spurious)));
             event.result = describe_ready(&labels, &spurious);
             self.faults.record(event);
             self.faults.no_progress()?;
@@ -98,7 +109,10 @@ impl PollView<'_> {
             })
             .min();
         if let Some(ticks) = ticks {
-            event.fault = Some(format!("not-ready for {ticks} check(s), then real"));
+            event.fault = Some(note(
+                observed.clone(),
+                format!("not-ready for {ticks} check(s), then real"),
+            ));
             for (rep, gate) in reps.iter().zip(&gates) {
                 if matches!(gate, Some(Gate::Ticks(_))) {
                     self.faults.tick(*rep, ticks);
@@ -106,11 +120,14 @@ impl PollView<'_> {
             }
         }
 
+        if event.fault.is_none() {
+            event.fault = observed.clone();
+        }
         let open: Vec<usize> = (0..reps.len())
             .filter(|&i| self.faults.gate(reps[i]).is_none())
             .collect();
         if open.is_empty() {
-            event.fault = Some(gate_note(Gate::Never));
+            event.fault = Some(note(observed, gate_note(Gate::Never)));
             event.result = "hang".into();
             self.faults.record(event);
             let stop = self.faults.stop(
@@ -137,7 +154,18 @@ impl PollView<'_> {
             .collect();
         event.result = describe_ready(&labels, &ready);
         self.faults.record(event);
+        if ready.iter().any(|&i| labels[i as usize].is_none()) {
+            self.faults.timer_wake();
+        }
         Ok(ready)
+    }
+}
+
+/// The trace's fault note: the pollable rule that fired, if any, then what the gate did.
+fn note(rule: Option<String>, gate: String) -> String {
+    match rule {
+        Some(rule) => format!("{rule}: {gate}"),
+        None => gate,
     }
 }
 

@@ -59,9 +59,14 @@ impl HostUdpSocket for UdpView<'_> {
             Some(err) => Err(err),
             None => self.inner.stream(this, remote_address).await,
         };
+        let connected = remote_address.is_some();
         let labels = result.as_ref().ok().map(|(incoming, outgoing)| {
-            let incoming = self.faults.register(incoming.rep(), Kind::Incoming);
-            let outgoing = self.faults.register(outgoing.rep(), Kind::Outgoing);
+            let incoming = self
+                .faults
+                .register(incoming.rep(), Kind::Incoming, connected);
+            let outgoing = self
+                .faults
+                .register(outgoing.rep(), Kind::Outgoing, connected);
             format!("ok({incoming}, {outgoing})")
         });
         self.finish(event, &result, |_| labels.unwrap_or_default());
@@ -266,7 +271,16 @@ impl UdpView<'_> {
         ));
         match injection.action {
             Action::OkZero => Some(Ok(zero())),
-            Action::Error(code) => Some(Err(code.into())),
+            // would-block is the not-writable signal, not an error to recover from.
+            Action::Error(code) if code == ErrorCode::WouldBlock => Some(Err(code.into())),
+            Action::Error(code) => {
+                let label = rep.map_or_else(String::new, |rep| self.faults.label(rep));
+                self.faults.error_injected(format!(
+                    "{} answered {} on {label}",
+                    injection.rule, injection.action
+                ));
+                Some(Err(code.into()))
+            }
             Action::Pass => None,
         }
     }
@@ -299,17 +313,17 @@ impl UdpView<'_> {
     }
 
     /// Feeds the busy-loop detector: moving data is progress (and hands readiness back to
-    /// the real pollable); an empty answer or would-block is not.
+    /// the real pollable); an empty answer or an error is not.
     fn account<T>(&mut self, rep: u32, moved: bool, result: &SocketResult<T>) -> SocketResult<()> {
         if moved {
             self.faults.progress(rep);
             return Ok(());
         }
-        let idle = match result {
-            Ok(_) => true,
-            Err(err) => err.downcast_ref() == Some(&ErrorCode::WouldBlock),
-        };
-        if idle {
+        // Every answer that moved nothing counts, errors too: a guest that retries
+        // out-of-memory at once spins just as one that retries would-block. Traps end
+        // the guest anyway.
+        let trapped = result.as_ref().is_err_and(|e| e.downcast_ref().is_none());
+        if !trapped {
             self.faults.no_progress().map_err(SocketError::trap)?;
         }
         Ok(())

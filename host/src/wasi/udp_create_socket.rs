@@ -32,7 +32,7 @@ impl Host for UdpView<'_> {
         let label = result
             .as_ref()
             .ok()
-            .map(|socket| self.faults.register(socket.rep(), Kind::Socket));
+            .map(|socket| self.faults.register(socket.rep(), Kind::Socket, false));
         self.finish(event, &result, |_| {
             format!("ok({})", label.unwrap_or_default())
         });

@@ -1,0 +1,61 @@
+//! `udp-request-naive`: the naive request loop gives up on an error reported once and
+//! spins on a stuck-ready pollable, with the verdict that names each, on every run.
+
+use anyhow::{Result, ensure};
+use wouldblock::guests::UDP_REQUEST_NAIVE;
+use wouldblock::{Exit, Plan, Verdict};
+use wouldblock_tests::{
+    assert_verdict, closed_port, guest, harness, harness_with_peer, plan, repeat_outcomes,
+};
+
+const ARGS: &[&str] = &["{sink}", "--count", "4"];
+
+#[test]
+fn is_unusable_after_an_icmp_error() -> Result<()> {
+    let harness = harness_with_peer(plan("icmp-refused"), true, None);
+    repeat_outcomes(&harness, &guest(&UDP_REQUEST_NAIVE), ARGS, |outcome| {
+        assert_verdict(outcome, Verdict::UnusableAfterError)?;
+        ensure!(outcome.exit_code() == 8);
+        ensure!(outcome.stderr_text().contains("kind: ConnectionRefused"));
+        Ok(())
+    })
+}
+
+#[test]
+fn busy_loops_when_the_incoming_pollable_is_stuck_ready() -> Result<()> {
+    let harness = harness_with_peer(plan("errqueue-stuck"), true, None);
+    repeat_outcomes(&harness, &guest(&UDP_REQUEST_NAIVE), ARGS, |outcome| {
+        assert_verdict(outcome, Verdict::BusyLoop)
+    })
+}
+
+#[test]
+fn hangs_on_a_missed_wake_up_on_the_incoming_pollable() -> Result<()> {
+    let harness = harness_with_peer(
+        plan("udp.incoming-pollable:first=1,ready=never"),
+        true,
+        None,
+    );
+    repeat_outcomes(&harness, &guest(&UDP_REQUEST_NAIVE), ARGS, |outcome| {
+        assert_verdict(outcome, Verdict::Hang)
+    })
+}
+
+#[test]
+fn passes_with_a_live_peer_and_no_fault() -> Result<()> {
+    let harness = harness_with_peer(Plan::new(), true, None);
+    repeat_outcomes(&harness, &guest(&UDP_REQUEST_NAIVE), ARGS, |outcome| {
+        ensure!(outcome.passed(), "{:?}", outcome.exit);
+        Ok(())
+    })
+}
+
+#[test]
+fn a_real_closed_port_is_fatal_to_it() -> Result<()> {
+    let harness = harness(Plan::new());
+    let addr = closed_port()?.to_string();
+    let outcome = harness.run(&guest(&UDP_REQUEST_NAIVE), &[addr.as_str()])?;
+    ensure!(outcome.exit == Exit::Code(1), "{:?}", outcome.exit);
+    ensure!(outcome.stderr_text().contains("kind: ConnectionRefused"));
+    Ok(())
+}
