@@ -503,13 +503,13 @@ fn judge(exit: Exit, faults: &Faults, peer: Option<Peer>, received: Option<&Rece
         return exit;
     };
     let expected = peer.and_then(|p| p.expect_datagrams);
-    if let (0, Some(n), Some(received)) = (code, expected, received) {
-        if let Some(discrepancy) = received.discrepancy(n) {
-            return Exit::Stopped(faults.stop(
-                Verdict::Loss,
-                format!("the guest exited 0, but {discrepancy}: it lost data silently"),
-            ));
-        }
+    if let (0, Some(n), Some(received)) = (code, expected, received)
+        && let Some(discrepancy) = received.discrepancy(n)
+    {
+        return Exit::Stopped(faults.stop(
+            Verdict::Loss,
+            format!("the guest exited 0, but {discrepancy}: it lost data silently"),
+        ));
     }
     match faults.pending_error() {
         Some(error) if code != 0 => Exit::Stopped(faults.stop(
