@@ -88,6 +88,8 @@ pub(crate) struct Faults {
     rules: Vec<Rule>,
     /// Calls seen per (rule index, resource serial); `None` is the global scope.
     counts: BTreeMap<(usize, Option<u64>), u64>,
+    /// (rule, resource serial) whose next call repeats the last injection (`sticky`).
+    sticky: BTreeMap<(usize, Option<u64>), ()>,
     /// Timer wake-ups seen when each (rule, scope) first matched, for `until-waits`.
     opened: BTreeMap<(usize, Option<u64>), u64>,
     /// Times the guest was woken by something other than a socket pollable: a clock,
@@ -118,6 +120,7 @@ impl Faults {
             rules: plan.rules.clone(),
             counts: BTreeMap::new(),
             opened: BTreeMap::new(),
+            sticky: BTreeMap::new(),
             timer_wakes: 0,
             pending_error: None,
             resources: BTreeMap::new(),
@@ -194,7 +197,13 @@ impl Faults {
             } else {
                 0
             };
-            if chosen.is_none() && rule.select.matches(n, waits) {
+            // A sticky repeat is owed per resource, whatever the rule's scope.
+            let repeat = self.sticky.remove(&(index, serial)).is_some();
+            let selected = rule.select.matches(n, waits);
+            if rule.sticky && selected {
+                self.sticky.insert((index, serial), ());
+            }
+            if chosen.is_none() && (selected || repeat) {
                 chosen = Some(Injection {
                     rule: rule.name.clone(),
                     action: rule.action,

@@ -57,7 +57,27 @@
 //! spins ([`Verdict::BusyLoop`]: too many socket calls in a row without progress), that
 //! blocks on a pollable the plan will never make ready ([`Verdict::Hang`], found at once,
 //! not by a timer), or that breaks a trap rule of the WIT ([`Verdict::SpecViolation`]).
-//! Each comes with the trace lines that show it.
+//! When the run ends it also judges what only the end can show: a guest that exited 0 but
+//! whose datagrams did not all reach the harness's [`Peer`] exactly once
+//! ([`Verdict::Loss`]), and a guest that failed after an injected transient error without
+//! moving data again ([`Verdict::UnusableAfterError`]). Each verdict comes with the trace
+//! lines that show it.
+//!
+//! ## Presets
+//!
+//! Each named preset reproduces one real case: `first-send` (wasmtime#12612),
+//! `enobufs-backpressure`, `enobufs-no-wakeup`, `enobufs-writable` (ENOBUFS on macOS and
+//! FreeBSD), `icmp-refused` and `errqueue-stuck` (ICMP errors on a connected socket); see
+//! [`plan::PRESETS`].
+//!
+//! ```
+//! use wouldblock::{Op, Plan, Readiness};
+//!
+//! let rules = Plan::parse_spec("enobufs-writable:until-waits=2").unwrap();
+//! assert_eq!(rules[0].op, Op::UdpSend);
+//! assert_eq!(rules[0].ready, Readiness::Spurious);
+//! assert_eq!(rules[0].select.until_waits, Some(2));
+//! ```
 
 #![deny(missing_docs)]
 

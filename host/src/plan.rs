@@ -216,6 +216,9 @@ pub struct Rule {
     pub ready: Readiness,
     /// Only calls on the streams of a connected socket (`stream(some(addr))`) count.
     pub connected: bool,
+    /// After each injected answer, the next call of the same operation on the same
+    /// resource gets it again, selected or not: an error the kernel reports twice.
+    pub sticky: bool,
 }
 
 /// How the first-send fault tells the guest that the stream is not writable yet.
@@ -468,6 +471,7 @@ fn first_send_rule(form: Form, n: u64, ready: Readiness) -> Rule {
         action,
         ready,
         connected: false,
+        sticky: false,
     }
 }
 
@@ -526,6 +530,7 @@ impl FaultSpec {
                     action,
                     ready,
                     connected: self.connected.unwrap_or(false),
+                    sticky: self.sticky.unwrap_or(false),
                 }])
             }
         }
@@ -560,6 +565,7 @@ impl FaultSpec {
             action: Action::Pass,
             ready,
             connected: self.connected.unwrap_or(false),
+            sticky: self.sticky.unwrap_or(false),
         }])
     }
 
@@ -661,6 +667,7 @@ impl FaultSpec {
             action,
             ready,
             connected,
+            sticky: self.sticky.unwrap_or(false),
         };
         let after = |default| self.after.unwrap_or(default);
         let enobufs = Action::Error(ErrorCode::OutOfMemory);
@@ -699,7 +706,7 @@ impl FaultSpec {
                 Op::UdpReceive,
                 Select {
                     after: after(0),
-                    first: Some(if self.sticky.unwrap_or(false) { 2 } else { 1 }),
+                    first: Some(1),
                     ..Select::default()
                 },
                 Action::Error(ErrorCode::ConnectionRefused),
@@ -872,7 +879,8 @@ mod tests {
     fn presets_expand_and_reject_foreign_keys() {
         let icmp = Plan::parse_spec("icmp-refused:sticky=true").unwrap();
         assert_eq!(icmp[0].op, Op::UdpReceive);
-        assert_eq!(icmp[0].select.first, Some(2));
+        assert_eq!(icmp[0].select.first, Some(1));
+        assert!(icmp[0].sticky);
         assert!(icmp[0].connected);
         let nowake = Plan::parse_spec("enobufs-no-wakeup:first=5,action=ok-zero").unwrap();
         assert_eq!(
