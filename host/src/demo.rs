@@ -1,10 +1,13 @@
-//! `wouldblock demo`: the bundled guests under every first-send form, against a real UDP
-//! socket on 127.0.0.1, many runs each.
+//! `wouldblock demo`: the bundled guests under every first-send form and every preset of
+//! the fault catalogue, against a real UDP socket on 127.0.0.1, many runs each.
 
 use anyhow::{Context, Result};
 use std::time::Instant;
-use wouldblock::guests::{BundledGuest, UDP_SEND, UDP_SEND_NAIVE};
-use wouldblock::{Builder, Form, Guest, Harness, Plan, Readiness, Sink};
+use wouldblock::guests::{
+    BundledGuest, UDP_BURST, UDP_BURST_DROP, UDP_BURST_SPIN, UDP_BURST_WAIT, UDP_REQUEST,
+    UDP_REQUEST_NAIVE, UDP_SEND, UDP_SEND_NAIVE,
+};
+use wouldblock::{Builder, Form, Guest, Harness, Outcome, Peer, Plan, Readiness, Sink, Verdict};
 
 #[derive(clap::Args)]
 pub struct DemoArgs {
@@ -18,6 +21,69 @@ pub struct DemoArgs {
     #[arg(long, default_value_t = 3)]
     max_n: u64,
 }
+
+/// What one cell of the catalogue must give on every run.
+#[derive(Clone, Copy)]
+enum Expect {
+    Pass,
+    Verdict(Verdict),
+}
+
+impl Expect {
+    fn holds(self, outcome: &Outcome) -> bool {
+        match self {
+            Expect::Pass => outcome.passed(),
+            Expect::Verdict(verdict) => outcome.verdict() == Some(verdict),
+        }
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            Expect::Pass => "pass",
+            Expect::Verdict(verdict) => verdict.name(),
+        }
+    }
+}
+
+/// The fault catalogue: each preset with the correct program and the naive ones.
+const CATALOGUE: &[(&str, &BundledGuest, Expect)] = &[
+    ("enobufs-backpressure", &UDP_BURST, Expect::Pass),
+    (
+        "enobufs-backpressure",
+        &UDP_BURST_DROP,
+        Expect::Verdict(Verdict::Loss),
+    ),
+    ("enobufs-no-wakeup", &UDP_BURST, Expect::Pass),
+    (
+        "enobufs-no-wakeup",
+        &UDP_BURST_WAIT,
+        Expect::Verdict(Verdict::Hang),
+    ),
+    ("enobufs-writable", &UDP_BURST, Expect::Pass),
+    (
+        "enobufs-writable",
+        &UDP_BURST_SPIN,
+        Expect::Verdict(Verdict::BusyLoop),
+    ),
+    (
+        "enobufs-writable",
+        &UDP_BURST_WAIT,
+        Expect::Verdict(Verdict::BusyLoop),
+    ),
+    ("icmp-refused", &UDP_REQUEST, Expect::Pass),
+    ("icmp-refused:sticky=true", &UDP_REQUEST, Expect::Pass),
+    (
+        "icmp-refused",
+        &UDP_REQUEST_NAIVE,
+        Expect::Verdict(Verdict::UnusableAfterError),
+    ),
+    ("errqueue-stuck", &UDP_REQUEST, Expect::Pass),
+    (
+        "errqueue-stuck",
+        &UDP_REQUEST_NAIVE,
+        Expect::Verdict(Verdict::BusyLoop),
+    ),
+];
 
 /// One guest under one plan, `runs` times.
 #[derive(Default)]
@@ -92,15 +158,54 @@ pub fn demo(args: DemoArgs) -> Result<i32> {
             (naive_tally.millis + correct_tally.millis) / f64::from(2 * args.runs)
         );
     }
+    as_expected &= catalogue(&base, &args)?;
     println!(
         "\n{}",
         if as_expected {
-            "as expected: the naive guest fails on every faulty run, the readiness-driven one never loses or repeats a datagram"
+            "as expected: every naive guest fails the same way on every faulty run, every correct one passes and never loses or repeats a datagram"
         } else {
             "NOT as expected: see the rows marked ✗"
         }
     );
     Ok(if as_expected { 0 } else { 1 })
+}
+
+/// The second table: every preset with a correct and a naive program. Burst programs send
+/// 16 datagrams to a counting peer (loss is judged); request programs talk to an echo peer.
+fn catalogue(base: &Harness, args: &DemoArgs) -> Result<bool> {
+    println!(
+        "\n{:<26} {:<18} {:<21} {:<14} {:>8}",
+        "preset", "program", "expected (each run)", "runs", "ms/run"
+    );
+    let mut as_expected = true;
+    for &(spec, bundled, expect) in CATALOGUE {
+        let guest = compile(base, bundled)?;
+        let request = bundled.name.starts_with("udp-request");
+        let harness = base
+            .with_plan(Plan::new().with_spec(spec)?)
+            .with_peer(Peer {
+                echo: request,
+                expect_datagrams: (!request).then_some(16),
+            });
+        let mut held = 0;
+        let start = Instant::now();
+        for _ in 0..args.runs {
+            let outcome = harness.run(&guest, &["{sink}", "--count", "16"])?;
+            held += u32::from(expect.holds(&outcome));
+        }
+        let millis = start.elapsed().as_secs_f64() * 1000.0 / f64::from(args.runs);
+        let ok = held == args.runs;
+        as_expected &= ok;
+        println!(
+            "{spec:<26} {:<18} {:<21} {} {:>3}/{:<8} {millis:>8.2}",
+            bundled.name,
+            expect.name(),
+            mark(ok),
+            held,
+            args.runs
+        );
+    }
+    Ok(as_expected)
 }
 
 fn compile(harness: &Harness, guest: &BundledGuest) -> Result<Guest> {

@@ -59,3 +59,23 @@ fn a_real_closed_port_is_fatal_to_it() -> Result<()> {
     ensure!(outcome.stderr_text().contains("kind: ConnectionRefused"));
     Ok(())
 }
+
+/// A guest blocked on a real pollable that never fires (a peer that never answers) is
+/// not a plan's doing, so counting cannot see it: the wall-clock safety net stops it.
+#[test]
+fn the_time_limit_stops_a_guest_waiting_for_a_reply_that_never_comes() -> Result<()> {
+    let harness = wouldblock::Builder::new()
+        .time_limit(std::time::Duration::from_millis(300))
+        .peer(wouldblock::Peer {
+            echo: false,
+            expect_datagrams: None,
+        })
+        .build()?;
+    let guest = harness.compile(UDP_REQUEST_NAIVE.name, UDP_REQUEST_NAIVE.wasm)?;
+    for _ in 0..3 {
+        let outcome = harness.run(&guest, &["{sink}"])?;
+        assert_verdict(&outcome, Verdict::TimeLimit)?;
+        ensure!(outcome.exit_code() == 6);
+    }
+    Ok(())
+}
