@@ -413,10 +413,9 @@ impl Plan {
         let head_key = if head.contains('.') { "op" } else { "preset" };
         table.insert(head_key.into(), toml::Value::String(head.trim().into()));
         for pair in rest.split(',').filter(|p| !p.trim().is_empty()) {
-            let (key, value) = pair.split_once('=').ok_or_else(|| PlanError::Invalid {
-                origin: origin.clone(),
-                message: format!("`{pair}` is not key=value"),
-            })?;
+            let (key, value) = pair
+                .split_once('=')
+                .ok_or_else(|| invalid(&origin, format!("`{pair}` is not key=value")))?;
             let value = value.trim();
             let value = match (value.parse::<i64>(), value.parse::<bool>()) {
                 (Ok(int), _) => toml::Value::Integer(int),
@@ -477,10 +476,7 @@ fn first_send_rule(form: Form, n: u64, ready: Readiness) -> Rule {
 
 impl FaultSpec {
     fn into_rules(self, origin: &str) -> Result<Vec<Rule>, PlanError> {
-        let invalid = |message: String| PlanError::Invalid {
-            origin: origin.to_string(),
-            message,
-        };
+        let invalid = |message: String| invalid(origin, message);
         let ready = self
             .ready
             .as_ref()
@@ -543,10 +539,7 @@ impl FaultSpec {
         ready: Option<Readiness>,
         origin: &str,
     ) -> Result<Vec<Rule>, PlanError> {
-        let invalid = |message: String| PlanError::Invalid {
-            origin: origin.to_string(),
-            message,
-        };
+        let invalid = |message: String| invalid(origin, message);
         if self.action.as_deref().is_some_and(|a| a != "pass") {
             return Err(invalid(format!(
                 "field `action`: `{op}` is a wait, not a call with an answer; give only `ready`"
@@ -570,10 +563,7 @@ impl FaultSpec {
     }
 
     fn select(&self, origin: &str) -> Result<Select, PlanError> {
-        let invalid = |message: &str| PlanError::Invalid {
-            origin: origin.to_string(),
-            message: message.to_string(),
-        };
+        let invalid = |message: &str| invalid(origin, message.to_string());
         if self.every == Some(0) {
             return Err(invalid("field `every` must be at least 1"));
         }
@@ -609,10 +599,7 @@ impl FaultSpec {
         ready: Option<Readiness>,
         origin: &str,
     ) -> Result<Vec<Rule>, PlanError> {
-        let invalid = |message: String| PlanError::Invalid {
-            origin: origin.to_string(),
-            message,
-        };
+        let invalid = |message: String| invalid(origin, message);
         let allowed: &[&str] = match preset {
             "first-send" => &["n", "k", "form"],
             "enobufs-backpressure" => &["after", "first", "ready", "action"],
@@ -725,6 +712,14 @@ impl FaultSpec {
                 false,
             ),
         }])
+    }
+}
+
+/// A semantic error in the fault that came from `origin`.
+fn invalid(origin: &str, message: String) -> PlanError {
+    PlanError::Invalid {
+        origin: origin.to_string(),
+        message,
     }
 }
 

@@ -50,11 +50,21 @@ pub fn repeat_outcomes(
     harness: &Harness,
     guest: &Guest,
     args: &[&str],
-    mut check: impl FnMut(&Outcome) -> Result<()>,
+    check: impl FnMut(&Outcome) -> Result<()>,
+) -> Result<()> {
+    repeat_with(|| Ok(harness.run(guest, args)?), |outcome| outcome, check)
+}
+
+/// Makes and checks [`RUNS`] runs, naming the failing run and its guest's stderr.
+fn repeat_with<R>(
+    mut run: impl FnMut() -> Result<R>,
+    outcome: impl Fn(&R) -> &Outcome,
+    mut check: impl FnMut(&R) -> Result<()>,
 ) -> Result<()> {
     for i in 0..RUNS {
-        let outcome = harness.run(guest, args)?;
-        check(&outcome).with_context(|| {
+        let made = run()?;
+        check(&made).with_context(|| {
+            let outcome = outcome(&made);
             format!(
                 "run {} of {RUNS}; guest stderr:\n{}\n{}",
                 i + 1,
@@ -109,25 +119,18 @@ pub fn run_to_sink(harness: &Harness, guest: &Guest, extra: &[&str]) -> Result<S
     Ok(SinkRun { outcome, received })
 }
 
-/// Runs it [`RUNS`] times and calls `check` on each run with its index.
+/// Runs it [`RUNS`] times against a fresh sink each time and calls `check` on each run.
 pub fn repeat(
     harness: &Harness,
     guest: &Guest,
     extra: &[&str],
-    mut check: impl FnMut(&SinkRun) -> Result<()>,
+    check: impl FnMut(&SinkRun) -> Result<()>,
 ) -> Result<()> {
-    for i in 0..RUNS {
-        let run = run_to_sink(harness, guest, extra)?;
-        check(&run).with_context(|| {
-            format!(
-                "run {} of {RUNS}; guest stderr:\n{}\n{}",
-                i + 1,
-                run.outcome.stderr_text(),
-                run.outcome.summary()
-            )
-        })?;
-    }
-    Ok(())
+    repeat_with(
+        || run_to_sink(harness, guest, extra),
+        |run| &run.outcome,
+        check,
+    )
 }
 
 /// The guest ended with status 0 and every numbered datagram `0..n` reached the socket
