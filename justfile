@@ -17,7 +17,7 @@ build-guest:
 test:
     cargo test --workspace
 
-# Run the demo: bundled guests under every first-send form.
+# Run the demo: bundled guests under every first-send form and every catalogue preset.
 demo:
     cargo run --release -p wouldblock -- demo
 

@@ -1,6 +1,6 @@
 //! Builds the guest scenario programs (guest/src/bin/*.rs) for wasm32-wasip2 with a nested
 //! cargo in its own target directory, and generates one constant per program
-//! (the wasmtime test-programs pattern).
+//! and a `foreach_guest!` macro over them (the wasmtime test-programs pattern).
 
 use anyhow::{Context, Result, bail};
 use std::fmt::Write as _;
@@ -43,6 +43,7 @@ fn main() -> Result<()> {
     programs.sort();
     let mut out = String::new();
     let mut names = Vec::new();
+    let mut modules = Vec::new();
     for source in programs
         .iter()
         .filter(|p| p.extension().is_some_and(|e| e == "rs"))
@@ -65,6 +66,7 @@ fn main() -> Result<()> {
             path = wasm.display().to_string(),
         )?;
         names.push(constant);
+        modules.push(name.replace('-', "_"));
     }
     writeln!(
         out,
@@ -75,6 +77,17 @@ fn main() -> Result<()> {
         out,
         "/// Every bundled program, by name.\npub const ALL: &[BundledGuest] = &[{}];",
         names.join(", ")
+    )?;
+    // wasmtime's test-programs pattern: the race tests expand this with a macro that
+    // names a module per program, so a program without tests does not compile.
+    let calls: String = modules
+        .iter()
+        .map(|m| format!("        $mac!({m});\n"))
+        .collect();
+    writeln!(
+        out,
+        "/// Calls `$mac!(module)` once per bundled program (`udp-send` is `udp_send`).\n\
+         #[macro_export]\nmacro_rules! foreach_guest {{\n    ($mac:ident) => {{\n{calls}    }};\n}}"
     )?;
     std::fs::write(out_dir.join("guests.rs"), out)?;
     Ok(())

@@ -81,7 +81,7 @@ pub mod bindings {
 /// The payload of datagram `seq` (0-based): the ASCII decimal text of `seq`,
 /// e.g. `b"0"`, `b"1"`, ..., `b"41"`.
 ///
-/// Every program and the host's sink share this convention, so the sink can
+/// Every program and the host's peer share this convention, so the peer can
 /// tell exactly which datagrams arrived, which were lost and which were
 /// duplicated.
 pub fn payload(seq: u64) -> Vec<u8> {

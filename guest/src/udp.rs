@@ -400,6 +400,17 @@ impl UdpSocket {
         Ok(())
     }
 
+    /// Waits on the outgoing stream's pollable and `other` together
+    /// (`poll([outgoing, other])`): no clock, no deadline.
+    ///
+    /// Only for reproducing naive senders that take any wake-up for a
+    /// back-off; a pollable that is always ready (stdin at its end) makes
+    /// them spin here. The blocking calls never use it.
+    pub fn wait_outgoing_or(&self, other: &Pollable) -> io::Result<()> {
+        poll::poll(&[&self.streams()?.outgoing_ready, other]);
+        Ok(())
+    }
+
     fn streams(&self) -> io::Result<&Streams> {
         self.streams.as_ref().ok_or_else(|| {
             io::Error::new(

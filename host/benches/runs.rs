@@ -5,7 +5,7 @@
 use anyhow::Result;
 use std::time::{Duration, Instant};
 use wouldblock::guests::{UDP_SEND, UDP_SEND_NAIVE};
-use wouldblock::{Builder, Form, Plan, Readiness, Sink};
+use wouldblock::{Builder, Form, PEER_PLACEHOLDER, PeerOptions, Plan, Readiness};
 
 const RUNS: u32 = 200;
 
@@ -35,14 +35,12 @@ fn main() -> Result<()> {
         (&UDP_SEND_NAIVE, vec![]),
     ] {
         let compiled = cached.compile(guest.name, guest.wasm)?;
+        let with_peer = cached.with_peer(PeerOptions::counting());
+        let args: Vec<&str> = std::iter::once(PEER_PLACEHOLDER).chain(extra).collect();
         let mut total = Duration::ZERO;
         for _ in 0..RUNS {
-            let sink = Sink::start()?;
-            let mut args = vec![sink.addr().to_string()];
-            args.extend(extra.iter().map(|s| s.to_string()));
-            let (_, took) = time(|| Ok(cached.run(&compiled, &args)?))?;
+            let (_, took) = time(|| Ok(with_peer.run(&compiled, &args)?))?;
             total += took;
-            sink.finish()?;
         }
         println!(
             "run {:<15} under first-send:  {:>8.3} ms/run ({RUNS} runs)",

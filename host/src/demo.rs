@@ -3,11 +3,9 @@
 
 use anyhow::{Context, Result};
 use std::time::Instant;
-use wouldblock::guests::{
-    BundledGuest, UDP_BURST, UDP_BURST_DROP, UDP_BURST_SPIN, UDP_BURST_WAIT, UDP_REQUEST,
-    UDP_REQUEST_NAIVE, UDP_SEND, UDP_SEND_NAIVE,
-};
-use wouldblock::{Builder, Form, Guest, Harness, Outcome, Peer, Plan, Readiness, Sink, Verdict};
+use wouldblock::catalogue::CATALOGUE;
+use wouldblock::guests::{BundledGuest, UDP_SEND, UDP_SEND_NAIVE};
+use wouldblock::{Builder, Form, Guest, Harness, PEER_PLACEHOLDER, PeerOptions, Plan, Readiness};
 
 #[derive(clap::Args)]
 pub struct DemoArgs {
@@ -21,69 +19,6 @@ pub struct DemoArgs {
     #[arg(long, default_value_t = 3)]
     max_n: u64,
 }
-
-/// What one cell of the catalogue must give on every run.
-#[derive(Clone, Copy)]
-enum Expect {
-    Pass,
-    Verdict(Verdict),
-}
-
-impl Expect {
-    fn holds(self, outcome: &Outcome) -> bool {
-        match self {
-            Expect::Pass => outcome.passed(),
-            Expect::Verdict(verdict) => outcome.verdict() == Some(verdict),
-        }
-    }
-
-    fn name(self) -> &'static str {
-        match self {
-            Expect::Pass => "pass",
-            Expect::Verdict(verdict) => verdict.name(),
-        }
-    }
-}
-
-/// The fault catalogue: each preset with the correct program and the naive ones.
-const CATALOGUE: &[(&str, &BundledGuest, Expect)] = &[
-    ("enobufs-backpressure", &UDP_BURST, Expect::Pass),
-    (
-        "enobufs-backpressure",
-        &UDP_BURST_DROP,
-        Expect::Verdict(Verdict::Loss),
-    ),
-    ("enobufs-no-wakeup", &UDP_BURST, Expect::Pass),
-    (
-        "enobufs-no-wakeup",
-        &UDP_BURST_WAIT,
-        Expect::Verdict(Verdict::Hang),
-    ),
-    ("enobufs-writable", &UDP_BURST, Expect::Pass),
-    (
-        "enobufs-writable",
-        &UDP_BURST_SPIN,
-        Expect::Verdict(Verdict::BusyLoop),
-    ),
-    (
-        "enobufs-writable",
-        &UDP_BURST_WAIT,
-        Expect::Verdict(Verdict::BusyLoop),
-    ),
-    ("icmp-refused", &UDP_REQUEST, Expect::Pass),
-    ("icmp-refused:sticky=true", &UDP_REQUEST, Expect::Pass),
-    (
-        "icmp-refused",
-        &UDP_REQUEST_NAIVE,
-        Expect::Verdict(Verdict::UnusableAfterError),
-    ),
-    ("errqueue-stuck", &UDP_REQUEST, Expect::Pass),
-    (
-        "errqueue-stuck",
-        &UDP_REQUEST_NAIVE,
-        Expect::Verdict(Verdict::BusyLoop),
-    ),
-];
 
 /// One guest under one plan, `runs` times.
 #[derive(Default)]
@@ -120,7 +55,9 @@ pub fn demo(args: DemoArgs) -> Result<i32> {
     let mut as_expected = true;
     for (label, plan) in rows {
         let faulty = plan.is_some();
-        let harness = base.with_plan(plan.unwrap_or_default());
+        let harness = base
+            .with_plan(plan.unwrap_or_default())
+            .with_peer(PeerOptions::counting());
         let naive_tally = tally(&harness, &naive, args.runs, &[], None)?;
         let correct_tally = tally(
             &harness,
@@ -178,19 +115,19 @@ fn catalogue(base: &Harness, args: &DemoArgs) -> Result<bool> {
         "preset", "program", "expected (each run)", "runs", "ms/run"
     );
     let mut as_expected = true;
-    for &(spec, bundled, expect) in CATALOGUE {
+    for cell in CATALOGUE {
+        let (spec, bundled, expect) = (cell.spec, cell.guest, cell.expect);
         let guest = compile(base, bundled)?;
-        let request = bundled.name.starts_with("udp-request");
-        let harness = base
-            .with_plan(Plan::new().with_spec(spec)?)
-            .with_peer(Peer {
-                echo: request,
-                expect_datagrams: (!request).then_some(16),
-            });
+        let peer = if cell.wants_echo() {
+            PeerOptions::echo()
+        } else {
+            PeerOptions::counting().expect_datagrams(16)
+        };
+        let harness = base.with_plan(Plan::new().with_spec(spec)?).with_peer(peer);
         let mut held = 0;
         let start = Instant::now();
         for _ in 0..args.runs {
-            let outcome = harness.run(&guest, &["{sink}", "--count", "16"])?;
+            let outcome = harness.run(&guest, &[PEER_PLACEHOLDER, "--count", "16"])?;
             held += u32::from(expect.holds(&outcome));
         }
         let millis = start.elapsed().as_secs_f64() * 1000.0 / f64::from(args.runs);
@@ -214,7 +151,7 @@ fn compile(harness: &Harness, guest: &BundledGuest) -> Result<Guest> {
         .with_context(|| format!("compiling the bundled {}", guest.name))
 }
 
-/// Runs `guest ADDR extra...` `runs` times against a fresh sink each time.
+/// Runs `guest {peer} extra...` `runs` times, each against the harness's fresh peer.
 fn tally(
     harness: &Harness,
     guest: &Guest,
@@ -223,16 +160,17 @@ fn tally(
     expected: Option<u64>,
 ) -> Result<Tally> {
     let mut tally = Tally::default();
+    let args: Vec<&str> = std::iter::once(PEER_PLACEHOLDER)
+        .chain(extra.iter().copied())
+        .collect();
     for _ in 0..runs {
-        let sink = Sink::start()?;
-        let mut args = vec![sink.addr().to_string()];
-        args.extend(extra.iter().map(|s| s.to_string()));
         let start = Instant::now();
         let outcome = harness.run(guest, &args)?;
         tally.millis += start.elapsed().as_secs_f64() * 1000.0;
-        let received = sink.finish()?;
         tally.passed += u32::from(outcome.passed());
-        tally.exactly_once += u32::from(expected.is_some_and(|n| received.exactly_once(n)));
+        let received = outcome.received.as_ref();
+        tally.exactly_once +=
+            u32::from(expected.is_some_and(|n| received.is_some_and(|r| r.exactly_once(n))));
     }
     Ok(tally)
 }

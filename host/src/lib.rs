@@ -13,19 +13,19 @@
 //! ## Run a guest under a fault
 //!
 //! ```no_run
-//! use wouldblock::{Builder, Plan, Form, Readiness, Sink};
+//! use wouldblock::{Builder, Plan, Form, PeerOptions, Readiness};
 //!
 //! # fn main() -> anyhow::Result<()> {
 //! // The first send on every fresh stream answers ok(0); the stream's pollable is
-//! // ready again after one check.
+//! // ready again after one check. The harness's own peer replaces `{peer}` and counts
+//! // what arrives: a datagram lost on the way is the `loss` verdict.
 //! let harness = Builder::new()
 //!     .plan(Plan::first_send(Form::OkZero, 1, Readiness::NotReady(1)))
+//!     .peer(PeerOptions::counting().expect_datagrams(3))
 //!     .build()?;
 //! let guest = harness.compile("udp-send", wouldblock::guests::UDP_SEND.wasm)?;
-//! let sink = Sink::start()?;
-//! let outcome = harness.run(&guest, &[sink.addr().to_string(), "--count".into(), "3".into()])?;
+//! let outcome = harness.run(&guest, &["{peer}", "--count", "3"])?;
 //! assert!(outcome.passed(), "{}", outcome.stderr_text());
-//! assert!(sink.finish()?.exactly_once(3));
 //! # Ok(()) }
 //! ```
 //!
@@ -81,23 +81,29 @@
 
 #![deny(missing_docs)]
 
+mod builder;
+pub mod catalogue;
+mod error;
 mod faults;
 pub mod guests;
 mod harness;
+mod outcome;
+mod peer;
 pub mod plan;
 mod policy;
-mod sink;
 pub mod trace;
 mod verdict;
 mod wasi;
 
-pub use faults::Stats;
-pub use harness::{
-    Builder, DEFAULT_BUSY_THRESHOLD, DEFAULT_MAX_MEMORY, DEFAULT_TIME_LIMIT, Error, Exit, Guest,
-    Harness, Outcome, Output, Peer, SINK_PLACEHOLDER,
+pub use builder::{
+    Builder, DEFAULT_BUSY_THRESHOLD, DEFAULT_MAX_MEMORY, DEFAULT_TIME_LIMIT, Output,
 };
+pub use error::Error;
+pub use faults::Stats;
+pub use harness::{Guest, Harness};
+pub use outcome::{Exit, Outcome};
+pub use peer::{PEER_PLACEHOLDER, Peer, PeerOptions, Received};
 pub use plan::{Action, Form, Op, Plan, PlanError, Readiness, Rule, Scope, Select};
 pub use policy::NetPolicy;
-pub use sink::{Received, Sink};
 pub use trace::{Event, Trace};
 pub use verdict::{EXIT_USAGE, Stop, Verdict};

@@ -7,7 +7,7 @@ use clap::{Parser, Subcommand};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
-use wouldblock::{Builder, EXIT_USAGE, Exit, NetPolicy, Output, Peer, Plan, plan::PRESETS};
+use wouldblock::{Builder, EXIT_USAGE, Exit, NetPolicy, Output, PeerOptions, Plan, plan::PRESETS};
 
 /// Deterministic socket-readiness faults for WASI 0.2 components.
 #[derive(Parser)]
@@ -23,8 +23,8 @@ enum Command {
     ///
     /// As a cargo runner: CARGO_TARGET_WASM32_WASIP2_RUNNER="wouldblock run --fault first-send --"
     Run(RunArgs),
-    /// Run the bundled guests under every first-send form against a real UDP socket and
-    /// print a table.
+    /// Run the bundled guests under every first-send form and every preset of the fault
+    /// catalogue, against real UDP sockets on 127.0.0.1, and print both tables.
     Demo(demo::DemoArgs),
     /// List the fault presets.
     Presets,
@@ -54,13 +54,13 @@ struct RunArgs {
     /// Socket calls in a row without progress that make a busy loop.
     #[arg(long, value_name = "CALLS", default_value_t = wouldblock::DEFAULT_BUSY_THRESHOLD)]
     busy_threshold: u64,
-    /// Give the guest a real UDP peer on 127.0.0.1 (its address replaces `{sink}` in the
+    /// Give the guest a real UDP peer on 127.0.0.1 (its address replaces `{peer}` in the
     /// guest's arguments) and judge the run: if the guest exits 0, datagrams 0..N (payload:
     /// the decimal sequence number) must each have arrived exactly once, or the verdict
     /// is `loss` (exit 7).
     #[arg(long, value_name = "N")]
     expect_datagrams: Option<u64>,
-    /// Give the guest a harness-owned UDP peer (`{sink}`) that echoes every datagram back.
+    /// Give the guest a harness-owned UDP peer (`{peer}`) that echoes every datagram back.
     #[arg(long)]
     echo: bool,
     /// Do not cache compiled components on disk.
@@ -80,7 +80,7 @@ fn main() -> ExitCode {
         Command::Demo(args) => demo::demo(args),
         Command::Presets => {
             for preset in PRESETS {
-                println!("{:<22} {}", preset.name, preset.summary);
+                println!("{:<22} {}", preset.name, preset.describe());
             }
             Ok(0)
         }
@@ -119,9 +119,14 @@ fn run(args: RunArgs) -> Result<i32> {
         .output(Output::Inherit)
         .inherit_env_and_stdin(true);
     let harness = if args.echo || args.expect_datagrams.is_some() {
-        harness.peer(Peer {
-            echo: args.echo,
-            expect_datagrams: args.expect_datagrams,
+        let peer = if args.echo {
+            PeerOptions::echo()
+        } else {
+            PeerOptions::counting()
+        };
+        harness.peer(match args.expect_datagrams {
+            Some(n) => peer.expect_datagrams(n),
+            None => peer,
         })
     } else {
         harness

@@ -7,6 +7,7 @@ pub const EXIT_USAGE: i32 = 2;
 
 /// What the harness concluded about a run that the guest did not end by itself.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[non_exhaustive]
 pub enum Verdict {
     /// The guest broke a rule of the WIT that the host must trap on, e.g. `send` beyond
     /// the `check-send` permit.
@@ -19,7 +20,7 @@ pub enum Verdict {
     Hang,
     /// The wall-clock safety net ran out.
     TimeLimit,
-    /// The guest said it succeeded, but the harness's sink did not receive every
+    /// The guest said it succeeded, but the harness's peer did not receive every
     /// numbered datagram exactly once.
     Loss,
     /// The guest failed after an injected transient error without moving any data

@@ -107,7 +107,7 @@ fn runs_a_libtest_component_as_a_cargo_runner() -> Result<()> {
 
 #[test]
 fn writes_the_trace_and_ends_stderr_with_the_summary() -> Result<()> {
-    let sink = wouldblock::Sink::start()?;
+    let sink = wouldblock::Peer::start()?;
     let trace = scratch("trace")?.join("trace.jsonl");
     let addr = sink.addr().to_string();
     let out = wouldblock(&[

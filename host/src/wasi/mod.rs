@@ -1,18 +1,24 @@
 //! The WASI 0.2 world the guest sees: all of wasmtime-wasi, with `wasi:sockets/udp`,
-//! `wasi:sockets/udp-create-socket` and `wasi:io/poll` decorated in front of it.
+//! `wasi:sockets/udp-create-socket`, `wasi:io/poll`, `wasi:io/streams` and
+//! `wasi:clocks/monotonic-clock` decorated in front of it.
 //!
 //! The decorators implement wasmtime-wasi's own generated `Host*` traits and delegate to
 //! wasmtime-wasi's implementations, so any change in the WIT fails to compile here instead
-//! of shadowing a function by name at run time. One file per decorated interface.
+//! of shadowing a function by name at run time. One file per decorated interface; what
+//! they all do around a call is in [`decorate`].
 
+mod decorate;
+mod monotonic_clock;
 mod network;
 mod poll;
+mod streams;
 mod udp;
 mod udp_create_socket;
 
 use crate::faults::Faults;
 use wasmtime::component::{HasData, Linker, ResourceTable};
 use wasmtime::{StoreLimits, StoreLimitsBuilder};
+use wasmtime_wasi::clocks::{WasiClocksCtxView, WasiClocksView};
 use wasmtime_wasi::p2::bindings::{LinkOptions, cli, clocks, filesystem, random, sockets};
 use wasmtime_wasi::sockets::{WasiSockets, WasiSocketsCtxView, WasiSocketsView};
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
@@ -71,9 +77,16 @@ impl HostState {
         }
     }
 
-    fn poll(&mut self) -> PollView<'_> {
-        PollView {
+    fn io(&mut self) -> IoView<'_> {
+        IoView {
             table: &mut self.wasi.table,
+            faults: &mut self.faults,
+        }
+    }
+
+    fn clocks_view(&mut self) -> ClocksView<'_> {
+        ClocksView {
+            inner: self.wasi.clocks(),
             faults: &mut self.faults,
         }
     }
@@ -91,22 +104,35 @@ impl HasData for Udp {
     type Data<'a> = UdpView<'a>;
 }
 
-/// What the poll decorator sees: the resource table plus the fault state.
-pub(crate) struct PollView<'a> {
+/// What the `wasi:io` decorators (poll, streams) see: the resource table plus the fault
+/// state.
+pub(crate) struct IoView<'a> {
     table: &'a mut ResourceTable,
     faults: &'a mut Faults,
-}
-
-struct Poll;
-
-impl HasData for Poll {
-    type Data<'a> = PollView<'a>;
 }
 
 struct Io;
 
 impl HasData for Io {
+    type Data<'a> = IoView<'a>;
+}
+
+struct IoError;
+
+impl HasData for IoError {
     type Data<'a> = &'a mut ResourceTable;
+}
+
+/// What the clock decorator sees: wasmtime-wasi's clocks plus the fault state.
+pub(crate) struct ClocksView<'a> {
+    inner: WasiClocksCtxView<'a>,
+    faults: &'a mut Faults,
+}
+
+struct Clocks;
+
+impl HasData for Clocks {
+    type Data<'a> = ClocksView<'a>;
 }
 
 /// Adds the whole of WASI 0.2 to `linker`: the decorated interfaces from this module, the
@@ -114,23 +140,23 @@ impl HasData for Io {
 /// the interfaces decorated here).
 pub(crate) fn add_to_linker(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
     use wasmtime_wasi::cli::{WasiCli, WasiCliView};
-    use wasmtime_wasi::clocks::{WasiClocks, WasiClocksView};
+    use wasmtime_wasi::clocks::WasiClocks;
     use wasmtime_wasi::filesystem::{WasiFilesystem, WasiFilesystemView};
     use wasmtime_wasi::random::{WasiRandom, WasiRandomView};
     use wasmtime_wasi_io::bindings::wasi::io;
 
     let l = linker;
     // Decorated.
-    io::poll::add_to_linker::<HostState, Poll>(l, HostState::poll)?;
+    io::poll::add_to_linker::<HostState, Io>(l, HostState::io)?;
+    io::streams::add_to_linker::<HostState, Io>(l, HostState::io)?;
+    clocks::monotonic_clock::add_to_linker::<HostState, Clocks>(l, HostState::clocks_view)?;
     sockets::udp::add_to_linker::<HostState, Udp>(l, HostState::udp)?;
     sockets::udp_create_socket::add_to_linker::<HostState, Udp>(l, HostState::udp)?;
     // Straight from wasmtime-wasi.
-    io::error::add_to_linker::<HostState, Io>(l, |t| &mut t.wasi.table)?;
-    io::streams::add_to_linker::<HostState, Io>(l, |t| &mut t.wasi.table)?;
+    io::error::add_to_linker::<HostState, IoError>(l, |t| &mut t.wasi.table)?;
     filesystem::types::add_to_linker::<HostState, WasiFilesystem>(l, HostState::filesystem)?;
     filesystem::preopens::add_to_linker::<HostState, WasiFilesystem>(l, HostState::filesystem)?;
-    clocks::wall_clock::add_to_linker::<HostState, WasiClocks>(l, HostState::clocks)?;
-    clocks::monotonic_clock::add_to_linker::<HostState, WasiClocks>(l, HostState::clocks)?;
+    clocks::wall_clock::add_to_linker::<HostState, WasiClocks>(l, |t| t.wasi.clocks())?;
     random::random::add_to_linker::<HostState, WasiRandom>(l, |t| t.random())?;
     random::insecure::add_to_linker::<HostState, WasiRandom>(l, |t| t.random())?;
     random::insecure_seed::add_to_linker::<HostState, WasiRandom>(l, |t| t.random())?;

@@ -1,5 +1,6 @@
 //! `wasi:io/poll`, decorated: socket pollables answer through the plan's readiness gates,
-//! everything else (clocks, streams) goes straight to wasmtime-wasi.
+//! everything else (clocks, streams) goes straight to wasmtime-wasi. Every pollable was
+//! classified when it was created; only a clock's wake-up counts as the guest backing off.
 //!
 //! Readiness is counted, never timed. A gate that is `not-ready K` stays not ready for K
 //! checks: each `pollable.ready()` call is one check, and a blocking `poll` runs checks
@@ -7,8 +8,8 @@
 //! pollable decides, so a stream whose background send is still pending keeps the guest
 //! waiting as the real host would, instead of livelocking it on a gate that says "ready".
 
-use super::PollView;
-use crate::faults::Gate;
+use super::IoView;
+use crate::faults::{Class, Gate};
 use crate::trace::Event;
 use crate::verdict::Verdict;
 use wasmtime::component::Resource;
@@ -17,20 +18,20 @@ use wasmtime_wasi_io::bindings::wasi::io::poll::{Host, HostPollable};
 
 const POLL: &str = "wasi:io/poll";
 
-impl Host for PollView<'_> {
+impl Host for IoView<'_> {
     async fn poll(&mut self, pollables: Vec<Resource<DynPollable>>) -> wasmtime::Result<Vec<u32>> {
         self.wait("poll", pollables).await
     }
 }
 
-impl HostPollable for PollView<'_> {
+impl HostPollable for IoView<'_> {
     async fn block(&mut self, pollable: Resource<DynPollable>) -> wasmtime::Result<()> {
         self.wait("block", vec![pollable]).await.map(drop)
     }
 
     async fn ready(&mut self, pollable: Resource<DynPollable>) -> wasmtime::Result<bool> {
         let rep = pollable.rep();
-        let Some(label) = self.faults.pollable_label(rep) else {
+        let Some(label) = self.faults.registry.pollable_label(rep) else {
             return self.table.ready(pollable).await;
         };
         self.faults.stats.socket_waits += 1;
@@ -53,12 +54,12 @@ impl HostPollable for PollView<'_> {
     }
 
     fn drop(&mut self, pollable: Resource<DynPollable>) -> wasmtime::Result<()> {
-        self.faults.unsubscribe(pollable.rep());
+        self.faults.registry.unsubscribe(pollable.rep());
         HostPollable::drop(self.table, pollable)
     }
 }
 
-impl PollView<'_> {
+impl IoView<'_> {
     /// `poll` and `block`: gates first, then the real pollables that are left.
     async fn wait(
         &mut self,
@@ -68,12 +69,12 @@ impl PollView<'_> {
         let reps: Vec<u32> = pollables.iter().map(Resource::rep).collect();
         let labels: Vec<Option<String>> = reps
             .iter()
-            .map(|rep| self.faults.pollable_label(*rep))
+            .map(|rep| self.faults.registry.pollable_label(*rep))
             .collect();
         if labels.iter().all(Option::is_none) {
-            // Only clocks and streams: whatever wakes the guest here is time passing.
+            // No socket the plan governs: the real pollables decide, untraced.
             let ready = Host::poll(self.table, pollables).await?;
-            self.faults.timer_wake();
+            self.count_timer_wake(&reps, &ready);
             return Ok(ready);
         }
         self.faults.stats.socket_waits += 1;
@@ -154,10 +155,20 @@ impl PollView<'_> {
             .collect();
         event.result = describe_ready(&labels, &ready);
         self.faults.record(event);
-        if ready.iter().any(|&i| labels[i as usize].is_none()) {
+        self.count_timer_wake(&reps, &ready);
+        Ok(ready)
+    }
+
+    /// A wake-up by a clock is the guest backing off; by a stream or anything else it is
+    /// not, so a guest that polls stdin instead of a timer still counts as spinning.
+    fn count_timer_wake(&mut self, reps: &[u32], ready: &[u32]) {
+        let registry = &self.faults.registry;
+        if ready
+            .iter()
+            .any(|&i| registry.class(reps[i as usize]) == Class::Clock)
+        {
             self.faults.timer_wake();
         }
-        Ok(ready)
     }
 }
 

@@ -2,15 +2,14 @@
 //! unless the plan selects it, and every call is traced.
 
 use super::UdpView;
-use crate::faults::Kind;
-use crate::plan::{Action, Op};
+use super::decorate::Decorate;
+use crate::faults::{Faults, Kind};
+use crate::plan::Op;
 use crate::trace::Event;
 use crate::verdict::Verdict;
 use std::net::SocketAddr;
 use wasmtime::component::Resource;
-use wasmtime_wasi::p2::bindings::sockets::network::{
-    ErrorCode, IpAddressFamily, IpSocketAddress, Network,
-};
+use wasmtime_wasi::p2::bindings::sockets::network::{IpAddressFamily, IpSocketAddress, Network};
 use wasmtime_wasi::p2::bindings::sockets::udp::{
     self, HostIncomingDatagramStream, HostOutgoingDatagramStream, HostUdpSocket,
     IncomingDatagramStream, OutgoingDatagramStream,
@@ -55,18 +54,16 @@ impl HostUdpSocket for UdpView<'_> {
             Some(addr) => event.addr(SocketAddr::from(addr)),
             None => "none".into(),
         };
-        let result = match self.injected_error(Op::UdpStream, Some(this.rep()), &mut event) {
+        let injected = self.injected_error(Op::UdpStream, Some(this.rep()), &mut event);
+        let result = match injected {
             Some(err) => Err(err),
             None => self.inner.stream(this, remote_address).await,
         };
         let connected = remote_address.is_some();
         let labels = result.as_ref().ok().map(|(incoming, outgoing)| {
-            let incoming = self
-                .faults
-                .register(incoming.rep(), Kind::Incoming, connected);
-            let outgoing = self
-                .faults
-                .register(outgoing.rep(), Kind::Outgoing, connected);
+            let registry = &mut self.faults.registry;
+            let incoming = registry.register(incoming.rep(), Kind::UdpIncoming, connected);
+            let outgoing = registry.register(outgoing.rep(), Kind::UdpOutgoing, connected);
             format!("ok({incoming}, {outgoing})")
         });
         self.finish(event, &result, |_| labels.unwrap_or_default());
@@ -116,7 +113,7 @@ impl HostUdpSocket for UdpView<'_> {
     fn subscribe(&mut self, this: Resource<UdpSocket>) -> wasmtime::Result<Resource<DynPollable>> {
         let target = this.rep();
         let pollable = HostUdpSocket::subscribe(&mut self.inner, this)?;
-        self.faults.subscribe(pollable.rep(), target);
+        self.faults.registry.subscribe(pollable.rep(), target);
         Ok(pollable)
     }
 
@@ -157,7 +154,7 @@ impl HostIncomingDatagramStream for UdpView<'_> {
     ) -> wasmtime::Result<Resource<DynPollable>> {
         let target = this.rep();
         let pollable = HostIncomingDatagramStream::subscribe(&mut self.inner, this)?;
-        self.faults.subscribe(pollable.rep(), target);
+        self.faults.registry.subscribe(pollable.rep(), target);
         Ok(pollable)
     }
 
@@ -204,21 +201,17 @@ impl HostOutgoingDatagramStream for UdpView<'_> {
         // `check-send` traps exactly as it would on the real host.
         // WIT: "Implementations must trap if either `check-send` was not called or
         // `datagrams` contains more items than `check-send` permitted."
-        let permit = self.faults.take_permit(rep);
-        if datagrams.len() as u64 > permit {
+        if let Err(permit) = self.faults.spend(rep, datagrams.len() as u64) {
             event.result = "trap".into();
             self.faults.record(event);
-            let stop = self.faults.stop(
-                Verdict::SpecViolation,
-                format!(
-                    "the guest called send with {} datagram(s) on {} but its last check-send \
-                     permitted {permit}; the WIT requires the host to trap (\"Each call to `send` \
-                     must be permitted by a preceding `check-send`\")",
-                    datagrams.len(),
-                    self.faults.label(rep),
-                ),
+            let reason = format!(
+                "the guest called send with {} datagram(s) on {} but its last check-send \
+                 permitted {permit}; the WIT requires the host to trap (\"Each call to `send` \
+                 must be permitted by a preceding `check-send`\")",
+                datagrams.len(),
+                self.faults.registry.label(rep),
             );
-            return Err(SocketError::trap(stop));
+            return Err(self.violation(Verdict::SpecViolation, reason));
         }
         let result = match self.injected(Op::UdpSend, Some(rep), || 0, &mut event) {
             Some(answer) => answer,
@@ -237,7 +230,7 @@ impl HostOutgoingDatagramStream for UdpView<'_> {
     ) -> wasmtime::Result<Resource<DynPollable>> {
         let target = this.rep();
         let pollable = HostOutgoingDatagramStream::subscribe(&mut self.inner, this)?;
-        self.faults.subscribe(pollable.rep(), target);
+        self.faults.registry.subscribe(pollable.rep(), target);
         Ok(pollable)
     }
 
@@ -247,86 +240,15 @@ impl HostOutgoingDatagramStream for UdpView<'_> {
     }
 }
 
+impl Decorate for UdpView<'_> {
+    fn faults(&mut self) -> &mut Faults {
+        self.faults
+    }
+}
+
 impl UdpView<'_> {
-    pub(super) fn event(&self, op: &'static str, rep: u32) -> Event {
-        Event::new(UDP, op, self.faults.label(rep))
-    }
-
-    /// Asks the plan about a call. `Some` is the injected answer; `None` means make the
-    /// real call (possibly with the readiness changed by a `pass` rule).
-    pub(super) fn injected<T>(
-        &mut self,
-        op: Op,
-        rep: Option<u32>,
-        zero: impl FnOnce() -> T,
-        event: &mut Event,
-    ) -> Option<SocketResult<T>> {
-        let injection = self.faults.decide(op, rep)?;
-        if let Some(rep) = rep {
-            self.faults.arm(rep, injection.ready);
-        }
-        event.fault = Some(format!(
-            "{}: {}, then {}",
-            injection.rule, injection.action, injection.ready
-        ));
-        match injection.action {
-            Action::OkZero => Some(Ok(zero())),
-            // would-block is the not-writable signal, not an error to recover from.
-            Action::Error(code) if code == ErrorCode::WouldBlock => Some(Err(code.into())),
-            Action::Error(code) => {
-                let label = rep.map_or_else(String::new, |rep| self.faults.label(rep));
-                self.faults.error_injected(format!(
-                    "{} answered {} on {label}",
-                    injection.rule, injection.action
-                ));
-                Some(Err(code.into()))
-            }
-            Action::Pass => None,
-        }
-    }
-
-    /// [`Self::injected`] for operations whose only possible injection is an error.
-    pub(super) fn injected_error(
-        &mut self,
-        op: Op,
-        rep: Option<u32>,
-        event: &mut Event,
-    ) -> Option<SocketError> {
-        self.injected(op, rep, || (), event)?.err()
-    }
-
-    /// Writes the result summary and records the event.
-    pub(super) fn finish<T>(
-        &mut self,
-        mut event: Event,
-        result: &SocketResult<T>,
-        ok: impl FnOnce(&T) -> String,
-    ) {
-        event.result = match result {
-            Ok(value) => ok(value),
-            Err(err) => match err.downcast_ref() {
-                Some(code) => format!("error({})", crate::plan::error_code_name(*code)),
-                None => format!("trap: {err:?}"),
-            },
-        };
-        self.faults.record(event);
-    }
-
-    /// Feeds the busy-loop detector: moving data is progress (and hands readiness back to
-    /// the real pollable); an empty answer or an error is not.
-    fn account<T>(&mut self, rep: u32, moved: bool, result: &SocketResult<T>) -> SocketResult<()> {
-        if moved {
-            self.faults.progress(rep);
-            return Ok(());
-        }
-        // Every answer that moved nothing counts, errors too: a guest that retries
-        // out-of-memory at once spins just as one that retries would-block. Traps end
-        // the guest anyway.
-        let trapped = result.as_ref().is_err_and(|e| e.downcast_ref().is_none());
-        if !trapped {
-            self.faults.no_progress().map_err(SocketError::trap)?;
-        }
-        Ok(())
+    fn event(&self, op: &'static str, rep: u32) -> Event {
+        Event::new(UDP, op, self.faults.registry.label(rep))
     }
 }
 

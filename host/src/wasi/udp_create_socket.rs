@@ -2,6 +2,7 @@
 //! and the plan can fail its creation.
 
 use super::UdpView;
+use super::decorate::Decorate;
 use crate::faults::Kind;
 use crate::plan::Op;
 use crate::trace::Event;
@@ -25,14 +26,15 @@ impl Host for UdpView<'_> {
             IpAddressFamily::Ipv6 => "ipv6",
         }
         .into();
-        let result = match self.injected_error(Op::UdpCreateSocket, None, &mut event) {
+        let injected = self.injected_error(Op::UdpCreateSocket, None, &mut event);
+        let result = match injected {
             Some(err) => Err(err),
             None => self.inner.create_udp_socket(address_family).await,
         };
-        let label = result
-            .as_ref()
-            .ok()
-            .map(|socket| self.faults.register(socket.rep(), Kind::Socket, false));
+        let label = result.as_ref().ok().map(|socket| {
+            let registry = &mut self.faults.registry;
+            registry.register(socket.rep(), Kind::UdpSocket, false)
+        });
         self.finish(event, &result, |_| {
             format!("ok({})", label.unwrap_or_default())
         });

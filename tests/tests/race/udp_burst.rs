@@ -3,11 +3,9 @@
 
 use anyhow::{Result, ensure};
 use wouldblock::guests::UDP_BURST;
-use wouldblock_tests::{
-    assert_peer_got_exactly_once, guest, harness_with_peer, plan, repeat_outcomes,
-};
+use wouldblock_tests::{assert_delivered_exactly_once, counting, guest, plan, repeat};
 
-const ARGS: &[&str] = &["{sink}", "--count", "16"];
+const ARGS: &[&str] = &["{peer}", "--count", "16"];
 
 #[test]
 fn delivers_every_datagram_exactly_once_under_back_pressure() -> Result<()> {
@@ -18,9 +16,9 @@ fn delivers_every_datagram_exactly_once_under_back_pressure() -> Result<()> {
         "enobufs-no-wakeup:action=ok-zero",
         "enobufs-writable",
     ] {
-        let harness = harness_with_peer(plan(spec), false, Some(16));
-        repeat_outcomes(&harness, &guest(&UDP_BURST), ARGS, |outcome| {
-            assert_peer_got_exactly_once(outcome, 16)?;
+        let harness = counting(plan(spec), Some(16));
+        repeat(&harness, &guest(&UDP_BURST), ARGS, |outcome| {
+            assert_delivered_exactly_once(outcome, 16)?;
             ensure!(outcome.stats.faults_injected >= 3, "{}", outcome.summary());
             ensure!(
                 outcome.stdout_text().contains("retries"),

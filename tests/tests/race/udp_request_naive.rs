@@ -4,16 +4,14 @@
 use anyhow::{Result, ensure};
 use wouldblock::guests::UDP_REQUEST_NAIVE;
 use wouldblock::{Exit, Plan, Verdict};
-use wouldblock_tests::{
-    assert_verdict, closed_port, guest, harness, harness_with_peer, plan, repeat_outcomes,
-};
+use wouldblock_tests::{assert_verdict, closed_port, echoing, guest, harness, plan, repeat};
 
-const ARGS: &[&str] = &["{sink}", "--count", "4"];
+const ARGS: &[&str] = &["{peer}", "--count", "4"];
 
 #[test]
 fn is_unusable_after_an_icmp_error() -> Result<()> {
-    let harness = harness_with_peer(plan("icmp-refused"), true, None);
-    repeat_outcomes(&harness, &guest(&UDP_REQUEST_NAIVE), ARGS, |outcome| {
+    let harness = echoing(plan("icmp-refused"));
+    repeat(&harness, &guest(&UDP_REQUEST_NAIVE), ARGS, |outcome| {
         assert_verdict(outcome, Verdict::UnusableAfterError)?;
         ensure!(outcome.exit_code() == 8);
         ensure!(outcome.stderr_text().contains("kind: ConnectionRefused"));
@@ -23,28 +21,24 @@ fn is_unusable_after_an_icmp_error() -> Result<()> {
 
 #[test]
 fn busy_loops_when_the_incoming_pollable_is_stuck_ready() -> Result<()> {
-    let harness = harness_with_peer(plan("errqueue-stuck"), true, None);
-    repeat_outcomes(&harness, &guest(&UDP_REQUEST_NAIVE), ARGS, |outcome| {
-        assert_verdict(outcome, Verdict::BusyLoop)
+    let harness = echoing(plan("errqueue-stuck"));
+    repeat(&harness, &guest(&UDP_REQUEST_NAIVE), ARGS, |outcome| {
+        assert_verdict(outcome, Verdict::BusyLoop).map(drop)
     })
 }
 
 #[test]
 fn hangs_on_a_missed_wake_up_on_the_incoming_pollable() -> Result<()> {
-    let harness = harness_with_peer(
-        plan("udp.incoming-pollable:first=1,ready=never"),
-        true,
-        None,
-    );
-    repeat_outcomes(&harness, &guest(&UDP_REQUEST_NAIVE), ARGS, |outcome| {
-        assert_verdict(outcome, Verdict::Hang)
+    let harness = echoing(plan("udp.incoming-pollable:first=1,ready=never"));
+    repeat(&harness, &guest(&UDP_REQUEST_NAIVE), ARGS, |outcome| {
+        assert_verdict(outcome, Verdict::Hang).map(drop)
     })
 }
 
 #[test]
 fn passes_with_a_live_peer_and_no_fault() -> Result<()> {
-    let harness = harness_with_peer(Plan::new(), true, None);
-    repeat_outcomes(&harness, &guest(&UDP_REQUEST_NAIVE), ARGS, |outcome| {
+    let harness = echoing(Plan::new());
+    repeat(&harness, &guest(&UDP_REQUEST_NAIVE), ARGS, |outcome| {
         ensure!(outcome.passed(), "{:?}", outcome.exit);
         Ok(())
     })
@@ -66,14 +60,11 @@ fn a_real_closed_port_is_fatal_to_it() -> Result<()> {
 fn the_time_limit_stops_a_guest_waiting_for_a_reply_that_never_comes() -> Result<()> {
     let harness = wouldblock::Builder::new()
         .time_limit(std::time::Duration::from_millis(300))
-        .peer(wouldblock::Peer {
-            echo: false,
-            expect_datagrams: None,
-        })
+        .peer(wouldblock::PeerOptions::counting())
         .build()?;
     let guest = harness.compile(UDP_REQUEST_NAIVE.name, UDP_REQUEST_NAIVE.wasm)?;
     for _ in 0..3 {
-        let outcome = harness.run(&guest, &["{sink}"])?;
+        let outcome = harness.run(&guest, &["{peer}"])?;
         assert_verdict(&outcome, Verdict::TimeLimit)?;
         ensure!(outcome.exit_code() == 6);
     }

@@ -5,15 +5,15 @@
 use anyhow::{Result, ensure};
 use wouldblock::guests::UDP_REQUEST;
 use wouldblock::{Exit, Plan};
-use wouldblock_tests::{closed_port, guest, harness, harness_with_peer, plan, repeat_outcomes};
+use wouldblock_tests::{closed_port, echoing, guest, harness, plan, repeat};
 
-const ARGS: &[&str] = &["{sink}", "--count", "4"];
+const ARGS: &[&str] = &["{peer}", "--count", "4"];
 
 #[test]
 fn completes_after_an_icmp_error_reported_once_or_twice() -> Result<()> {
     for (spec, refusals) in [("icmp-refused", 1), ("icmp-refused:sticky=true", 2)] {
-        let harness = harness_with_peer(plan(spec), true, None);
-        repeat_outcomes(&harness, &guest(&UDP_REQUEST), ARGS, |outcome| {
+        let harness = echoing(plan(spec));
+        repeat(&harness, &guest(&UDP_REQUEST), ARGS, |outcome| {
             ensure!(outcome.passed(), "{:?}", outcome.exit);
             let stderr = outcome.stderr_text();
             ensure!(
@@ -30,8 +30,8 @@ fn completes_after_an_icmp_error_reported_once_or_twice() -> Result<()> {
 
 #[test]
 fn completes_when_the_incoming_pollable_is_stuck_ready() -> Result<()> {
-    let harness = harness_with_peer(plan("errqueue-stuck"), true, None);
-    repeat_outcomes(&harness, &guest(&UDP_REQUEST), ARGS, |outcome| {
+    let harness = echoing(plan("errqueue-stuck"));
+    repeat(&harness, &guest(&UDP_REQUEST), ARGS, |outcome| {
         ensure!(outcome.passed(), "{:?}", outcome.exit);
         ensure!(outcome.stats.faults_injected >= 3, "{}", outcome.summary());
         Ok(())
@@ -42,12 +42,8 @@ fn completes_when_the_incoming_pollable_is_stuck_ready() -> Result<()> {
 /// insurance tick of its back-off clock, nothing more.
 #[test]
 fn completes_through_a_missed_wake_up_on_the_incoming_pollable() -> Result<()> {
-    let harness = harness_with_peer(
-        plan("udp.incoming-pollable:first=1,ready=never"),
-        true,
-        None,
-    );
-    repeat_outcomes(&harness, &guest(&UDP_REQUEST), ARGS, |outcome| {
+    let harness = echoing(plan("udp.incoming-pollable:first=1,ready=never"));
+    repeat(&harness, &guest(&UDP_REQUEST), ARGS, |outcome| {
         ensure!(outcome.passed(), "{:?}", outcome.exit);
         ensure!(outcome.stats.faults_injected == 1, "{}", outcome.summary());
         Ok(())

@@ -1,0 +1,150 @@
+//! The settings of a [`Harness`]: what a run may use and what it is judged by.
+
+use crate::error::Error;
+use crate::harness::Harness;
+use crate::peer::PeerOptions;
+use crate::plan::{Plan, PlanError};
+use crate::policy::NetPolicy;
+use crate::wasi;
+use std::time::Duration;
+use wasmtime::component::Linker;
+use wasmtime::{Cache, CacheConfig, Config, Engine};
+
+/// Default memory bound of a guest: 512 MiB of linear memory.
+pub const DEFAULT_MAX_MEMORY: usize = 512 << 20;
+/// Default wall-clock safety net. Hangs and busy loops are found by counting, long
+/// before this; it only catches what counting cannot see.
+pub const DEFAULT_TIME_LIMIT: Duration = Duration::from_secs(60);
+/// Default number of socket calls in a row without progress that makes a busy loop.
+pub const DEFAULT_BUSY_THRESHOLD: u64 = 1000;
+/// Fuel between yields to the async executor, so a guest that spins inside wasm still
+/// lets the time limit fire. Fuel is counted, so where the yields fall is deterministic.
+pub(crate) const FUEL_YIELD_INTERVAL: u64 = 1_000_000;
+/// Captured stdout/stderr is bounded; a guest that prints more is cut, not fatal.
+pub(crate) const CAPTURE_LIMIT: usize = 1 << 20;
+
+/// Where the guest's stdout and stderr go.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Output {
+    /// Straight to the harness's own stdout and stderr.
+    Inherit,
+    /// Into the [`Outcome`], for tests to assert on.
+    #[default]
+    Capture,
+}
+
+/// Settings for a [`Harness`].
+#[derive(Debug, Clone)]
+pub struct Builder {
+    pub(crate) plan: Plan,
+    pub(crate) net: NetPolicy,
+    pub(crate) max_memory: usize,
+    pub(crate) time_limit: Duration,
+    pub(crate) busy_threshold: u64,
+    pub(crate) cache: bool,
+    pub(crate) output: Output,
+    pub(crate) inherit_env: bool,
+    pub(crate) inherit_stdin: bool,
+    pub(crate) peer: Option<PeerOptions>,
+}
+
+impl Default for Builder {
+    fn default() -> Self {
+        Self {
+            plan: Plan::new(),
+            net: NetPolicy::loopback(),
+            max_memory: DEFAULT_MAX_MEMORY,
+            time_limit: DEFAULT_TIME_LIMIT,
+            busy_threshold: DEFAULT_BUSY_THRESHOLD,
+            cache: false,
+            output: Output::default(),
+            inherit_env: false,
+            inherit_stdin: false,
+            peer: None,
+        }
+    }
+}
+
+impl Builder {
+    /// Loopback only, no faults, output captured, no compile cache.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Replaces the fault plan.
+    pub fn plan(mut self, plan: Plan) -> Self {
+        self.plan = plan;
+        self
+    }
+
+    /// Adds the rules of a `--fault` spec, e.g. `first-send:n=2`.
+    pub fn fault(mut self, spec: &str) -> Result<Self, PlanError> {
+        self.plan = self.plan.with_spec(spec)?;
+        Ok(self)
+    }
+
+    /// Replaces the network policy (loopback only by default).
+    pub fn net(mut self, net: NetPolicy) -> Self {
+        self.net = net;
+        self
+    }
+
+    /// Bounds the guest's linear memory, in bytes.
+    pub fn max_memory(mut self, bytes: usize) -> Self {
+        self.max_memory = bytes;
+        self
+    }
+
+    /// Sets the wall-clock safety net.
+    pub fn time_limit(mut self, limit: Duration) -> Self {
+        self.time_limit = limit;
+        self
+    }
+
+    /// Sets how many socket calls in a row without progress make a busy loop.
+    pub fn busy_threshold(mut self, calls: u64) -> Self {
+        self.busy_threshold = calls;
+        self
+    }
+
+    /// Caches compiled components on disk (wasmtime's cache, keyed by content hash and
+    /// wasmtime version).
+    pub fn cache(mut self, enable: bool) -> Self {
+        self.cache = enable;
+        self
+    }
+
+    /// Sets where guest output goes.
+    pub fn output(mut self, output: Output) -> Self {
+        self.output = output;
+        self
+    }
+
+    /// Passes the harness's environment variables and stdin to the guest.
+    pub fn inherit_env_and_stdin(mut self, enable: bool) -> Self {
+        self.inherit_env = enable;
+        self.inherit_stdin = enable;
+        self
+    }
+
+    /// Gives every run a harness-owned UDP peer on 127.0.0.1 (see [`PeerOptions`]).
+    pub fn peer(mut self, peer: PeerOptions) -> Self {
+        self.peer = Some(peer);
+        self
+    }
+
+    /// Creates the engine and links WASI.
+    pub fn build(self) -> Result<Harness, Error> {
+        let setup = |e: wasmtime::Error| Error::Setup(format!("{e:#}"));
+        let mut config = Config::new();
+        config.wasm_component_model(true);
+        config.consume_fuel(true);
+        if self.cache {
+            config.cache(Some(Cache::new(CacheConfig::new()).map_err(setup)?));
+        }
+        let engine = Engine::new(&config).map_err(setup)?;
+        let mut linker = Linker::new(&engine);
+        wasi::add_to_linker(&mut linker).map_err(setup)?;
+        Ok(Harness::new(engine, linker, self))
+    }
+}

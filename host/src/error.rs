@@ -1,0 +1,61 @@
+//! Why the harness could not load or run a component.
+
+use crate::plan::PlanError;
+use std::path::PathBuf;
+
+/// Why the harness could not load or run a component. Guest failures are not errors:
+/// they are [`Outcome`](crate::Outcome)s.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The component file does not exist.
+    #[error("{path}: no such file (expected a wasm32-wasip2 component)")]
+    Missing {
+        /// The path given.
+        path: PathBuf,
+    },
+    /// The component file exists but cannot be read.
+    #[error("{path}: cannot read: {source}")]
+    Read {
+        /// The path given.
+        path: PathBuf,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// The bytes are not WebAssembly at all.
+    #[error("{name}: not a WebAssembly file (no `\\0asm` header)")]
+    NotWasm {
+        /// The component's name.
+        name: String,
+    },
+    /// A core module where a component was expected.
+    #[error(
+        "{name}: is a core WebAssembly module, not a component; build it with \
+         `cargo build --target wasm32-wasip2` (or wrap it with `wasm-tools component new`)"
+    )]
+    CoreModule {
+        /// The component's name.
+        name: String,
+    },
+    /// wasmtime rejected the component.
+    #[error("{name}: cannot compile the component: {message}")]
+    Compile {
+        /// The component's name.
+        name: String,
+        /// wasmtime's message.
+        message: String,
+    },
+    /// The component does not fit the `wasi:cli/command` world this harness provides.
+    #[error("{name}: cannot instantiate as a wasi:cli command: {message}")]
+    Instantiate {
+        /// The component's name.
+        name: String,
+        /// wasmtime's message.
+        message: String,
+    },
+    /// The plan is malformed.
+    #[error(transparent)]
+    Plan(#[from] PlanError),
+    /// The engine or runtime could not be set up.
+    #[error("cannot set up the harness: {0}")]
+    Setup(String),
+}

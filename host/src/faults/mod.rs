@@ -1,0 +1,195 @@
+//! The run-time side of a plan. One `Faults` lives in each store and puts together its
+//! parts, one job each: the [`registry`] of resources and pollables, the [`rules`] that
+//! decide calls, the readiness [`gates`], the send [`permits`], the busy-loop
+//! [`detector`], the counters and the trace. Every decision is a pure function of the
+//! calls the guest has made so far.
+
+mod detector;
+mod gates;
+mod permits;
+pub(crate) mod registry;
+mod rules;
+
+pub(crate) use gates::Gate;
+pub(crate) use registry::{Class, Kind};
+pub(crate) use rules::Injection;
+
+use crate::plan::{Op, Plan, Readiness};
+use crate::trace::{self, Event, Trace};
+use crate::verdict::{Stop, Verdict};
+use detector::Detector;
+use gates::Gates;
+use permits::Permits;
+use registry::Registry;
+use rules::{Call, Rules};
+
+/// The counters printed in the summary line and returned in an [`Outcome`](crate::Outcome).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Stats {
+    /// Answers the plan replaced (including readiness-only changes).
+    pub faults_injected: u64,
+    /// `check-send` calls.
+    pub check_send_calls: u64,
+    /// `send` calls (with at least one datagram).
+    pub send_calls: u64,
+    /// Datagrams the host accepted from the guest.
+    pub datagrams_accepted: u64,
+    /// `receive` calls.
+    pub receive_calls: u64,
+    /// Datagrams the guest received.
+    pub datagrams_received: u64,
+    /// `poll`, `block` and `ready` calls that involved a socket pollable.
+    pub socket_waits: u64,
+}
+
+/// How many trace lines a verdict quotes as evidence.
+const EVIDENCE_LINES: usize = 6;
+
+/// The fault state of one run.
+pub(crate) struct Faults {
+    pub(crate) registry: Registry,
+    rules: Rules,
+    gates: Gates,
+    permits: Permits,
+    detector: Detector,
+    pub(crate) stats: Stats,
+    pub(crate) trace: Trace,
+}
+
+impl Faults {
+    pub(crate) fn new(plan: &Plan, busy_threshold: u64) -> Self {
+        Self {
+            registry: Registry::default(),
+            rules: Rules::new(&plan.rules),
+            gates: Gates::default(),
+            permits: Permits::default(),
+            detector: Detector::new(busy_threshold),
+            stats: Stats::default(),
+            trace: Trace::default(),
+        }
+    }
+
+    /// Stops following a dropped socket resource.
+    pub(crate) fn forget(&mut self, rep: u32) {
+        if let Some(serial) = self.registry.forget(rep) {
+            self.gates.open(serial);
+            self.permits.forget(serial);
+        }
+    }
+
+    /// Counts a call of `op` on resource `rep` against the plan; `Some` is the rule that
+    /// selects it.
+    pub(crate) fn decide(&mut self, op: Op, rep: Option<u32>) -> Option<Injection> {
+        let res = rep.and_then(|rep| self.registry.get(rep));
+        let call = Call {
+            op,
+            serial: res.map(|r| r.serial),
+            connected: res.is_some_and(|r| r.connected),
+            timer_wakes: self.detector.timer_wakes(),
+        };
+        let chosen = self.rules.decide(&call);
+        if chosen.is_some() {
+            self.stats.faults_injected += 1;
+        }
+        chosen
+    }
+
+    /// Sets what the pollables of resource `rep` report after an injected answer.
+    pub(crate) fn arm(&mut self, rep: u32, ready: Readiness) {
+        if let Some(serial) = self.registry.serial(rep) {
+            self.gates.arm(serial, ready);
+        }
+    }
+
+    /// A real call on `rep` moved data: readiness is real again and the guest is not
+    /// spinning.
+    pub(crate) fn progress(&mut self, rep: u32) {
+        if let Some(serial) = self.registry.serial(rep) {
+            self.gates.open(serial);
+        }
+        self.detector.progress();
+    }
+
+    /// The guest was woken by a clock: it backed off.
+    pub(crate) fn timer_wake(&mut self) {
+        self.detector.timer_wake();
+    }
+
+    /// An injected error was answered; remembered until data moves again.
+    pub(crate) fn error_injected(&mut self, what: String) {
+        self.detector.error_injected(what);
+    }
+
+    /// The injected error the guest never recovered from, if any.
+    pub(crate) fn pending_error(&self) -> Option<&str> {
+        self.detector.pending_error()
+    }
+
+    /// A call that moved nothing. Too many in a row and the guest is busy-looping: it is
+    /// stopped here, because a guest that never blocks never lets anything else run.
+    pub(crate) fn no_progress(&mut self) -> Result<(), Stop> {
+        self.detector
+            .no_progress()
+            .map_err(|reason| self.stop(Verdict::BusyLoop, reason))
+    }
+
+    /// A stop with the last trace lines as evidence.
+    pub(crate) fn stop(&self, verdict: Verdict, reason: String) -> Stop {
+        Stop {
+            verdict,
+            reason,
+            evidence: trace::render(&self.trace.tail(EVIDENCE_LINES)),
+        }
+    }
+
+    /// Records the permit a check answered on `rep`.
+    pub(crate) fn grant(&mut self, rep: u32, permit: u64) {
+        if let Some(serial) = self.registry.serial(rep) {
+            self.permits.grant(serial, permit);
+        }
+    }
+
+    /// Spends `amount` of the permit of `rep`; `Err` carries what was permitted.
+    pub(crate) fn spend(&mut self, rep: u32, amount: u64) -> Result<(), u64> {
+        match self.registry.get(rep) {
+            Some(res) => self.permits.spend(res.serial, amount, res.kind.unit()),
+            None => Err(0),
+        }
+    }
+
+    /// Counts one wait on a socket pollable against the plan's wait rules; a selected
+    /// wait re-arms the owner's gate. Returns the rule's name.
+    pub(crate) fn observe(&mut self, pollable: u32) -> Option<String> {
+        let serial = self.registry.socket_of(pollable)?;
+        let res = self.registry.by_serial(serial)?;
+        let (kind, connected) = (res.kind, res.connected);
+        let call = Call {
+            op: kind.wait_op(),
+            serial: Some(serial),
+            connected,
+            timer_wakes: self.detector.timer_wakes(),
+        };
+        let injection = self.rules.decide(&call)?;
+        self.stats.faults_injected += 1;
+        self.gates.arm(serial, injection.ready);
+        Some(injection.rule)
+    }
+
+    /// The gate on a pollable, if any.
+    pub(crate) fn gate(&self, pollable: u32) -> Option<Gate> {
+        self.gates.get(self.registry.socket_of(pollable)?)
+    }
+
+    /// Uses up `ticks` readiness checks on a pollable's gate.
+    pub(crate) fn tick(&mut self, pollable: u32, ticks: u32) {
+        if let Some(serial) = self.registry.socket_of(pollable) {
+            self.gates.tick(serial, ticks);
+        }
+    }
+
+    /// Appends a trace event.
+    pub(crate) fn record(&mut self, event: Event) {
+        self.trace.push(event);
+    }
+}

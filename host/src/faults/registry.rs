@@ -1,0 +1,169 @@
+//! Which resources and pollables the harness follows: every socket resource gets a
+//! never-reused serial and a per-run label (`outgoing#2`), and every pollable a
+//! [`Class`] when it is created, so a wait can tell a clock from a socket or a stream.
+
+use crate::plan::Op;
+use std::collections::BTreeMap;
+
+/// The kinds of socket resource the harness follows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+#[allow(clippy::enum_variant_names)] // the TCP kinds join these
+pub(crate) enum Kind {
+    UdpSocket,
+    UdpIncoming,
+    UdpOutgoing,
+}
+
+/// What a permit counts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Unit {
+    /// One `send` call may carry this many datagrams; the permit is used up by the call.
+    // WIT: "Each call to `send` must be permitted by a preceding `check-send`."
+    Datagrams,
+    /// Writes may carry this many bytes in all until the next check.
+    #[allow(dead_code)] // the TCP streams' unit
+    Bytes,
+}
+
+impl Kind {
+    /// The plan operation that stands for a wait on this kind's pollable.
+    pub(crate) fn wait_op(self) -> Op {
+        match self {
+            Kind::UdpSocket => Op::UdpSocketPollable,
+            Kind::UdpIncoming => Op::UdpIncomingPollable,
+            Kind::UdpOutgoing => Op::UdpOutgoingPollable,
+        }
+    }
+
+    /// The label prefix in traces.
+    fn label(self) -> &'static str {
+        match self {
+            Kind::UdpSocket => "udp-socket",
+            Kind::UdpIncoming => "incoming",
+            Kind::UdpOutgoing => "outgoing",
+        }
+    }
+
+    /// What this kind's permits count.
+    pub(crate) fn unit(self) -> Unit {
+        Unit::Datagrams
+    }
+}
+
+/// What a pollable stands for, decided when it is created.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Class {
+    /// The readiness of a socket resource the plan governs.
+    Socket(u64),
+    /// A stream the plan does not govern (stdin, a file): waking on it is not backing off.
+    Stream,
+    /// A timer: waking on it is backing off, the only way time passes for the plan.
+    Clock,
+    /// Anything else (name lookups, pollables made before the harness saw them).
+    Other,
+}
+
+/// A socket resource, keyed by its table rep (reps are reused after a drop, so each
+/// resource also gets a serial that is never reused).
+#[derive(Debug, Clone)]
+pub(crate) struct Res {
+    pub(crate) serial: u64,
+    pub(crate) kind: Kind,
+    pub(crate) label: String,
+    /// A stream of a connected socket (`stream(some(addr))`).
+    pub(crate) connected: bool,
+}
+
+/// The resources and pollables of one run.
+#[derive(Default)]
+pub(crate) struct Registry {
+    resources: BTreeMap<u32, Res>,
+    pollables: BTreeMap<u32, Class>,
+    labels: BTreeMap<Kind, u64>,
+    next_serial: u64,
+}
+
+impl Registry {
+    /// Starts following a new socket resource; returns its label, e.g. `outgoing#2`.
+    pub(crate) fn register(&mut self, rep: u32, kind: Kind, connected: bool) -> String {
+        self.next_serial += 1;
+        let n = self.labels.entry(kind).or_default();
+        *n += 1;
+        let label = format!("{}#{n}", kind.label());
+        let res = Res {
+            serial: self.next_serial,
+            kind,
+            label: label.clone(),
+            connected,
+        };
+        self.resources.insert(rep, res);
+        label
+    }
+
+    /// Stops following a dropped socket resource; returns its serial.
+    pub(crate) fn forget(&mut self, rep: u32) -> Option<u64> {
+        let res = self.resources.remove(&rep)?;
+        self.pollables
+            .retain(|_, class| *class != Class::Socket(res.serial));
+        Some(res.serial)
+    }
+
+    /// The resource at `rep`, if the harness follows it.
+    pub(crate) fn get(&self, rep: u32) -> Option<&Res> {
+        self.resources.get(&rep)
+    }
+
+    /// The label of a resource, or `?rep` for one the harness did not see created.
+    pub(crate) fn label(&self, rep: u32) -> String {
+        self.get(rep)
+            .map_or_else(|| format!("?{rep}"), |r| r.label.clone())
+    }
+
+    /// The serial of a resource.
+    pub(crate) fn serial(&self, rep: u32) -> Option<u64> {
+        self.get(rep).map(|r| r.serial)
+    }
+
+    /// The resource with this serial.
+    pub(crate) fn by_serial(&self, serial: u64) -> Option<&Res> {
+        self.resources.values().find(|r| r.serial == serial)
+    }
+
+    /// Classifies a new pollable.
+    pub(crate) fn classify(&mut self, pollable: u32, class: Class) {
+        self.pollables.insert(pollable, class);
+    }
+
+    /// A new pollable that reports the readiness of socket resource `target`.
+    pub(crate) fn subscribe(&mut self, pollable: u32, target: u32) {
+        let class = self.serial(target).map_or(Class::Other, Class::Socket);
+        self.classify(pollable, class);
+    }
+
+    /// Forgets a dropped pollable.
+    pub(crate) fn unsubscribe(&mut self, pollable: u32) {
+        self.pollables.remove(&pollable);
+    }
+
+    /// What a pollable stands for.
+    pub(crate) fn class(&self, pollable: u32) -> Class {
+        self.pollables
+            .get(&pollable)
+            .copied()
+            .unwrap_or(Class::Other)
+    }
+
+    /// The serial of the socket resource a pollable reports on, if it is a socket pollable.
+    pub(crate) fn socket_of(&self, pollable: u32) -> Option<u64> {
+        match self.class(pollable) {
+            Class::Socket(serial) => Some(serial),
+            _ => None,
+        }
+    }
+
+    /// The label of the socket resource a pollable reports on.
+    pub(crate) fn pollable_label(&self, pollable: u32) -> Option<String> {
+        let serial = self.socket_of(pollable)?;
+        self.by_serial(serial).map(|r| r.label.clone())
+    }
+}

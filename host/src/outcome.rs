@@ -1,0 +1,136 @@
+//! What a run produced, how it ended, and the verdicts only its end can give.
+
+use crate::faults::{Faults, Stats};
+use crate::peer::{PeerOptions, Received};
+use crate::trace::Trace;
+use crate::verdict::{Stop, Verdict};
+use wasmtime_wasi::I32Exit;
+
+/// How a run ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Exit {
+    /// The guest returned or called `exit` with this status.
+    Code(i32),
+    /// The harness stopped it, or it trapped.
+    Stopped(Stop),
+}
+
+/// Everything a run produced.
+#[derive(Debug, Clone)]
+pub struct Outcome {
+    /// How it ended.
+    pub exit: Exit,
+    /// The counters.
+    pub stats: Stats,
+    /// Every socket call.
+    pub trace: Trace,
+    /// Captured stdout (empty when inherited).
+    pub stdout: Vec<u8>,
+    /// Captured stderr (empty when inherited).
+    pub stderr: Vec<u8>,
+    /// What the harness-owned peer received, if there was one.
+    pub received: Option<Received>,
+}
+
+impl Outcome {
+    /// The exit status the `wouldblock` command reports for this run.
+    pub fn exit_code(&self) -> i32 {
+        match &self.exit {
+            Exit::Code(code) => *code,
+            Exit::Stopped(stop) => stop.verdict.exit_code(),
+        }
+    }
+
+    /// Whether the guest ended by itself with status 0.
+    pub fn passed(&self) -> bool {
+        self.exit == Exit::Code(0)
+    }
+
+    /// The verdict, if the harness stopped the guest.
+    pub fn verdict(&self) -> Option<Verdict> {
+        match &self.exit {
+            Exit::Stopped(stop) => Some(stop.verdict),
+            Exit::Code(_) => None,
+        }
+    }
+
+    /// Captured stdout as text.
+    pub fn stdout_text(&self) -> String {
+        String::from_utf8_lossy(&self.stdout).into_owned()
+    }
+
+    /// Captured stderr as text.
+    pub fn stderr_text(&self) -> String {
+        String::from_utf8_lossy(&self.stderr).into_owned()
+    }
+
+    /// The one-line summary the command prints last on stderr.
+    pub fn summary(&self) -> String {
+        let s = &self.stats;
+        let ending = match &self.exit {
+            Exit::Code(0) => "pass (exit 0)".to_string(),
+            Exit::Code(code) => format!("fail (guest exit {code})"),
+            Exit::Stopped(stop) => format!("{} (exit {})", stop.verdict, stop.verdict.exit_code()),
+        };
+        format!(
+            "wouldblock: {ending}; faults injected {}, check-send calls {}, send calls {}, \
+             datagrams accepted {}, receive calls {}, datagrams received {}",
+            s.faults_injected,
+            s.check_send_calls,
+            s.send_calls,
+            s.datagrams_accepted,
+            s.receive_calls,
+            s.datagrams_received
+        )
+    }
+}
+
+/// The verdicts that only the end of a run can give: a guest that says it succeeded but
+/// lost data, and a guest that gave up after a transient error the plan injected.
+pub(crate) fn judge(
+    exit: Exit,
+    faults: &Faults,
+    peer: Option<PeerOptions>,
+    received: Option<&Received>,
+) -> Exit {
+    let Exit::Code(code) = exit else {
+        return exit;
+    };
+    let expected = peer.and_then(|p| p.expect_datagrams);
+    if let (0, Some(n), Some(received)) = (code, expected, received)
+        && let Some(discrepancy) = received.discrepancy(n)
+    {
+        return Exit::Stopped(faults.stop(
+            Verdict::Loss,
+            format!("the guest exited 0, but {discrepancy}: it lost data silently"),
+        ));
+    }
+    match faults.pending_error() {
+        Some(error) if code != 0 => Exit::Stopped(faults.stop(
+            Verdict::UnusableAfterError,
+            format!(
+                "the guest exited {code} after {error} and moved no data since: it treated \
+                 an error the host reports once as fatal, though the socket stays usable"
+            ),
+        )),
+        _ => Exit::Code(code),
+    }
+}
+
+/// Tells a guest's own exit, a harness stop and a trap apart.
+pub(crate) fn classify(error: &wasmtime::Error) -> Exit {
+    if let Some(exit) = error.downcast_ref::<I32Exit>() {
+        return Exit::Code(exit.0);
+    }
+    for cause in error.chain() {
+        if let Some(stop) = cause.downcast_ref::<Stop>() {
+            return Exit::Stopped(stop.clone());
+        }
+    }
+    Exit::Stopped(Stop {
+        verdict: Verdict::Trap,
+        reason: format!("the guest trapped: {error:?}"),
+        evidence: String::new(),
+    })
+}

@@ -1,0 +1,382 @@
+//! Fault plans: which socket calls misbehave, how, and when readiness returns.
+//!
+//! A [`Plan`] is plain data: an ordered list of [`Rule`]s. Each rule names one operation
+//! ([`Op`]), a count-based [`Select`]or over that operation's calls, an [`Action`] that
+//! replaces the real answer, and the [`Readiness`] of the operation's pollable afterwards.
+//! Nothing here looks at a clock: the same plan makes the same decisions on every run.
+//!
+//! Plans come from TOML files (`[[fault]]` tables) or from `--fault` specs on the command
+//! line; both use the same keys, so `--fault udp.send:first=3,action=ok-zero` and
+//!
+//! ```toml
+//! [[fault]]
+//! op = "udp.send"
+//! first = 3
+//! action = "ok-zero"
+//! ```
+//!
+//! are the same rule. A `preset` key expands to one or more rules (see [`PRESETS`]).
+//!
+//! The model lives here; `parse` reads TOML and specs, `presets` is the one table of
+//! presets, `error_codes` names the WASI error codes.
+
+mod error_codes;
+mod parse;
+mod presets;
+
+pub use error_codes::{ERROR_CODES, error_code_name};
+pub(crate) use error_codes::{error_code_from_name, error_code_names};
+pub use presets::{Key, PRESETS, Preset};
+
+use serde::Deserialize;
+use std::fmt;
+use wasmtime_wasi::p2::bindings::sockets::network::ErrorCode;
+
+/// A socket operation that a rule can match.
+///
+/// Named `interface.function` after the WIT. Each operation is either a call with an
+/// answer (`udp.send`) or a wait on a resource's pollable (`udp.outgoing-pollable`), whose
+/// rules set only the readiness.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[non_exhaustive]
+pub enum Op {
+    /// `wasi:sockets/udp-create-socket.create-udp-socket`.
+    UdpCreateSocket,
+    /// `udp-socket.start-bind`.
+    UdpBind,
+    /// `udp-socket.stream`.
+    UdpStream,
+    /// `outgoing-datagram-stream.check-send`.
+    UdpCheckSend,
+    /// `outgoing-datagram-stream.send`.
+    UdpSend,
+    /// `incoming-datagram-stream.receive`.
+    UdpReceive,
+    /// Waits (`poll`, `block`, `ready`) on a `udp-socket`'s pollable.
+    UdpSocketPollable,
+    /// Waits on an `incoming-datagram-stream`'s pollable.
+    UdpIncomingPollable,
+    /// Waits on an `outgoing-datagram-stream`'s pollable.
+    UdpOutgoingPollable,
+}
+
+/// What a plan may say about an operation: one row per [`Op`], so a new operation is
+/// one line here.
+struct OpInfo {
+    op: Op,
+    name: &'static str,
+    /// A wait on a pollable, not a call with an answer.
+    wait: bool,
+    /// `ok-zero` means something: a count or a list that can be empty.
+    zero: bool,
+}
+
+const OPS: [OpInfo; 9] = [
+    OpInfo {
+        op: Op::UdpCreateSocket,
+        name: "udp.create-socket",
+        wait: false,
+        zero: false,
+    },
+    OpInfo {
+        op: Op::UdpBind,
+        name: "udp.bind",
+        wait: false,
+        zero: false,
+    },
+    OpInfo {
+        op: Op::UdpStream,
+        name: "udp.stream",
+        wait: false,
+        zero: false,
+    },
+    OpInfo {
+        op: Op::UdpCheckSend,
+        name: "udp.check-send",
+        wait: false,
+        zero: true,
+    },
+    OpInfo {
+        op: Op::UdpSend,
+        name: "udp.send",
+        wait: false,
+        zero: true,
+    },
+    OpInfo {
+        op: Op::UdpReceive,
+        name: "udp.receive",
+        wait: false,
+        zero: true,
+    },
+    OpInfo {
+        op: Op::UdpSocketPollable,
+        name: "udp.socket-pollable",
+        wait: true,
+        zero: false,
+    },
+    OpInfo {
+        op: Op::UdpIncomingPollable,
+        name: "udp.incoming-pollable",
+        wait: true,
+        zero: false,
+    },
+    OpInfo {
+        op: Op::UdpOutgoingPollable,
+        name: "udp.outgoing-pollable",
+        wait: true,
+        zero: false,
+    },
+];
+
+impl Op {
+    /// Every operation, in a stable order.
+    pub const ALL: [Op; OPS.len()] = {
+        let mut all = [Op::UdpCreateSocket; OPS.len()];
+        let mut i = 0;
+        while i < OPS.len() {
+            all[i] = OPS[i].op;
+            i += 1;
+        }
+        all
+    };
+
+    fn info(self) -> &'static OpInfo {
+        OPS.iter()
+            .find(|info| info.op == self)
+            .expect("every Op has a row in OPS")
+    }
+
+    /// The name used in plans and traces, e.g. `udp.send`.
+    pub fn name(self) -> &'static str {
+        self.info().name
+    }
+
+    /// The operation with this name, e.g. `udp.send`.
+    pub fn from_name(name: &str) -> Option<Op> {
+        OPS.iter()
+            .find(|info| info.name == name)
+            .map(|info| info.op)
+    }
+
+    /// Whether this is a wait on a pollable rather than a call with an answer: its rules
+    /// set only the readiness (`ready`), counted per wait.
+    pub fn is_pollable(self) -> bool {
+        self.info().wait
+    }
+
+    /// Whether `ok-zero` means something for this operation (a count or a list).
+    pub(crate) fn has_zero_answer(self) -> bool {
+        self.info().zero
+    }
+}
+
+impl fmt::Display for Op {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// Which calls of an operation a rule applies to, counted from 0 within its [`Scope`].
+///
+/// Call `n` matches when `n >= after`, `n - after < first` (if set),
+/// `(n - after + 1)` is a multiple of `every` (if set) and, with `until_waits = W`, the
+/// guest has not yet been woken by a timer W times since the rule's first match.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Select {
+    /// Calls to let through before the rule starts.
+    pub after: u64,
+    /// How many calls (after `after`) the rule may match; `None` is unbounded.
+    pub first: Option<u64>,
+    /// Match only every k-th call.
+    pub every: Option<u64>,
+    /// Keep matching until the guest has been woken by a timer (a clock pollable) this
+    /// many times since the first match. Time passes in this harness only when the guest
+    /// waits on a clock, so this is "until the guest has backed off W times": a guest
+    /// that retries without a timer never gets out.
+    pub until_waits: Option<u64>,
+}
+
+impl Select {
+    /// Whether the `n`-th call (0-based) is selected, `waits` timer wake-ups after the
+    /// rule's first match (0 before it).
+    pub fn matches(&self, n: u64, waits: u64) -> bool {
+        let Some(i) = n.checked_sub(self.after) else {
+            return false;
+        };
+        self.first.is_none_or(|first| i < first)
+            && self.every.is_none_or(|k| (i + 1) % k == 0)
+            && self.until_waits.is_none_or(|w| waits < w)
+    }
+}
+
+/// What the calls of a rule are counted over.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Scope {
+    /// Each resource (socket or stream) counts its own calls: "the first send of every
+    /// fresh stream".
+    #[default]
+    Stream,
+    /// One count for the whole guest.
+    Global,
+}
+
+/// The answer a rule gives instead of the real one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    /// `check-send` answers `ok(0)`, `send` answers `ok(0)`, `receive` answers an empty list.
+    OkZero,
+    /// The call answers `error(code)`.
+    Error(ErrorCode),
+    /// The real call happens; only the readiness changes.
+    Pass,
+}
+
+impl fmt::Display for Action {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Action::OkZero => f.write_str("ok-zero"),
+            Action::Error(code) => write!(f, "error({})", error_code_name(*code)),
+            Action::Pass => f.write_str("pass"),
+        }
+    }
+}
+
+/// What the operation's pollable does after an injected answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Readiness {
+    /// The real pollable decides at once.
+    Real,
+    /// Not ready for this many readiness checks (each `pollable.ready()` call and each
+    /// round of `poll`/`block`), then the real pollable decides.
+    NotReady(u32),
+    /// Never ready again until a real call on the resource makes progress: a missed
+    /// wake-up.
+    Never,
+    /// Ready at once, even if the real pollable is not: a spurious wake-up.
+    Spurious,
+}
+
+impl fmt::Display for Readiness {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Readiness::Real => f.write_str("real"),
+            Readiness::NotReady(k) => write!(f, "not-ready {k}"),
+            Readiness::Never => f.write_str("never-ready"),
+            Readiness::Spurious => f.write_str("spurious-ready"),
+        }
+    }
+}
+
+/// One fault: the calls it selects and what they answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rule {
+    /// A short name for traces and verdicts (the preset name, or `op action`).
+    pub name: String,
+    /// The operation it applies to.
+    pub op: Op,
+    /// Which calls it applies to.
+    pub select: Select,
+    /// What the calls are counted over.
+    pub scope: Scope,
+    /// The injected answer.
+    pub action: Action,
+    /// The pollable's readiness after each injected answer.
+    pub ready: Readiness,
+    /// Only calls on the streams of a connected socket (`stream(some(addr))`) count.
+    pub connected: bool,
+    /// After each injected answer, the next call of the same operation on the same
+    /// resource gets it again, selected or not: an error the kernel reports twice.
+    pub sticky: bool,
+}
+
+/// How the first-send fault tells the guest that the stream is not writable yet.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Form {
+    /// `send` answers `ok(0)`: what the WIT allows, and what wasmtime#12612 saw.
+    #[default]
+    OkZero,
+    /// `send` answers `error(would-block)`: outside the WASI 0.2 text, but what older hosts did.
+    WouldBlock,
+    /// `check-send` answers `ok(0)`: the documented "wait on subscribe" path.
+    CheckSend,
+}
+
+impl Form {
+    /// Every form, in the order the demo shows them.
+    pub const ALL: [Form; 3] = [Form::OkZero, Form::WouldBlock, Form::CheckSend];
+
+    /// The name used in specs.
+    pub fn name(self) -> &'static str {
+        match self {
+            Form::OkZero => "ok-zero",
+            Form::WouldBlock => "would-block",
+            Form::CheckSend => "check-send",
+        }
+    }
+}
+
+/// A complete fault plan.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Plan {
+    /// The rules, in order: the first rule that selects a call decides it.
+    pub rules: Vec<Rule>,
+}
+
+/// Why a plan could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum PlanError {
+    /// The plan file could not be read.
+    #[error("cannot read plan file {path}: {source}")]
+    Read {
+        /// The file.
+        path: String,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// The TOML does not parse or has an unknown or mistyped key.
+    #[error("{origin}: {message}")]
+    Syntax {
+        /// The file (or `--fault` spec) it came from.
+        origin: String,
+        /// The parser's message, with line and column.
+        message: String,
+    },
+    /// A fault is well-formed TOML but says something impossible.
+    #[error("{origin}: {message}")]
+    Invalid {
+        /// Where: `FILE line L, column C` or `--fault SPEC`.
+        origin: String,
+        /// What is wrong, naming the field.
+        message: String,
+    },
+}
+
+impl Plan {
+    /// An empty plan: the harness is transparent.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Adds the rules of a `--fault` spec.
+    pub fn with_spec(mut self, spec: &str) -> Result<Self, PlanError> {
+        self.rules.extend(Self::parse_spec(spec)?);
+        Ok(self)
+    }
+
+    /// Adds one rule.
+    pub fn with_rule(mut self, rule: Rule) -> Self {
+        self.rules.push(rule);
+        self
+    }
+
+    /// The first-send family: for each fresh outgoing stream the first `n` send attempts
+    /// are not writable, told in `form`, and the pollable is ready after `k` ticks.
+    pub fn first_send(form: Form, n: u64, k: Readiness) -> Self {
+        Plan::new().with_rule(presets::first_send_rule(form, n, k))
+    }
+}
+
+#[cfg(test)]
+mod tests;

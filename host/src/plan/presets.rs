@@ -1,0 +1,290 @@
+//! The presets, in one table: each row is a preset's name, what it reproduces, its keys
+//! with their defaults and its expansion. `wouldblock presets`, the parser's key check and
+//! the expansion all read this table, so a preset cannot be half added.
+
+use super::parse::FaultSpec;
+use super::{Action, Form, Op, Readiness, Rule, Scope, Select};
+use wasmtime_wasi::p2::bindings::sockets::network::ErrorCode;
+
+/// A key of a `[[fault]]` table, as a preset names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Field {
+    First,
+    Ready,
+    After,
+    Every,
+    Nth,
+    UntilWaits,
+    Per,
+    Connected,
+    Sticky,
+    Action,
+    Form,
+}
+
+impl Field {
+    /// The TOML key.
+    pub(super) fn name(self) -> &'static str {
+        match self {
+            Field::First => "first",
+            Field::Ready => "ready",
+            Field::After => "after",
+            Field::Every => "every",
+            Field::Nth => "nth",
+            Field::UntilWaits => "until-waits",
+            Field::Per => "per",
+            Field::Connected => "connected",
+            Field::Sticky => "sticky",
+            Field::Action => "action",
+            Field::Form => "form",
+        }
+    }
+}
+
+/// A key a preset takes, with the name it goes by and its default.
+#[derive(Debug, Clone, Copy)]
+pub struct Key {
+    field: Field,
+    /// The name in specs and TOML (`n` is first-send's name for `first`).
+    pub name: &'static str,
+    /// The value when the key is not given.
+    pub default: &'static str,
+}
+
+const fn key(field: Field, name: &'static str, default: &'static str) -> Key {
+    Key {
+        field,
+        name,
+        default,
+    }
+}
+
+/// A named recipe that expands to rules.
+#[derive(Debug, Clone, Copy)]
+pub struct Preset {
+    /// The name used in `--fault NAME` and `preset = "NAME"`.
+    pub name: &'static str,
+    /// What it reproduces, with its references, for `wouldblock presets` and the README.
+    pub summary: &'static str,
+    /// The real-world reports it reproduces, e.g. `wasmtime#12612`.
+    pub references: &'static [&'static str],
+    /// The keys it takes.
+    pub keys: &'static [Key],
+    expand: fn(&FaultSpec, &Preset) -> Result<Vec<Rule>, String>,
+}
+
+impl Preset {
+    /// The line `wouldblock presets` prints: the summary and the keys with defaults.
+    pub fn describe(&self) -> String {
+        let keys: Vec<String> = self
+            .keys
+            .iter()
+            .map(|k| format!("{} ({})", k.name, k.default))
+            .collect();
+        format!("{}. Keys: {}", self.summary, keys.join(", "))
+    }
+
+    pub(super) fn takes(&self, field: Field) -> bool {
+        self.keys.iter().any(|k| k.field == field)
+    }
+
+    pub(super) fn key_names(&self) -> String {
+        let names: Vec<&str> = self.keys.iter().map(|k| k.name).collect();
+        names.join(", ")
+    }
+
+    pub(super) fn expand(&self, spec: &FaultSpec) -> Result<Vec<Rule>, String> {
+        (self.expand)(spec, self)
+    }
+
+    /// A rule named after the preset, counted per stream.
+    fn rule(
+        &self,
+        spec: &FaultSpec,
+        op: Op,
+        select: Select,
+        action: Action,
+        ready: Readiness,
+    ) -> Rule {
+        Rule {
+            name: self.name.to_string(),
+            op,
+            select,
+            scope: Scope::Stream,
+            action,
+            ready,
+            connected: false,
+            sticky: spec.sticky.unwrap_or(false),
+        }
+    }
+}
+
+/// The preset called `name`, or an error listing the known ones.
+pub(super) fn find(name: &str) -> Result<&'static Preset, String> {
+    PRESETS.iter().find(|p| p.name == name).ok_or_else(|| {
+        let known: Vec<&str> = PRESETS.iter().map(|p| p.name).collect();
+        format!("unknown preset `{name}` (known: {})", known.join(", "))
+    })
+}
+
+const ENOBUFS: Action = Action::Error(ErrorCode::OutOfMemory);
+
+/// Every preset this version knows, each reproducing one real case.
+pub const PRESETS: &[Preset] = &[
+    Preset {
+        name: "first-send",
+        summary: "the first n send attempts on each fresh outgoing stream are not writable, told \
+                  as form = ok-zero | would-block | check-send; the pollable is ready after k \
+                  checks (wasmtime#12612)",
+        references: &["wasmtime#12612"],
+        keys: &[
+            key(Field::First, "n", "1"),
+            key(Field::Ready, "k", "1"),
+            key(Field::Form, "form", "ok-zero"),
+        ],
+        expand: |spec, _| {
+            let ready = spec.readiness()?.unwrap_or(Readiness::NotReady(1));
+            Ok(vec![first_send_rule(
+                spec.form.unwrap_or_default(),
+                spec.first.unwrap_or(1),
+                ready,
+            )])
+        },
+    },
+    Preset {
+        name: "enobufs-backpressure",
+        summary: "after `after` accepted sends the next `first` sends answer out-of-memory \
+                  (wasmtime's ENOBUFS) or, with action = ok-zero, ok(0); the pollable is ready \
+                  after `ready` checks (macOS sendmsg, firezone#9798)",
+        references: &["firezone#9798"],
+        keys: &[
+            key(Field::After, "after", "8"),
+            key(Field::First, "first", "3"),
+            key(Field::Ready, "ready", "1"),
+            key(Field::Action, "action", "out-of-memory"),
+        ],
+        expand: |spec, preset| {
+            let ready = spec.readiness()?.unwrap_or(Readiness::NotReady(1));
+            Ok(vec![enobufs_rule(spec, preset, ready)?])
+        },
+    },
+    Preset {
+        name: "enobufs-no-wakeup",
+        summary: "as enobufs-backpressure, but the pollable never becomes ready again: the \
+                  kqueue missed wake-up that hung firezone's send task (firezone#10965)",
+        references: &["firezone#10965"],
+        keys: &[
+            key(Field::After, "after", "8"),
+            key(Field::First, "first", "3"),
+            key(Field::Action, "action", "out-of-memory"),
+        ],
+        expand: |spec, preset| Ok(vec![enobufs_rule(spec, preset, Readiness::Never)?]),
+    },
+    Preset {
+        name: "enobufs-writable",
+        summary: "after `after` sends, sends answer out-of-memory while the pollable keeps saying \
+                  ready, until the guest has backed off on a timer `until-waits` times: FreeBSD, \
+                  where libuv's wait for POLLOUT busy-loops (libuv#5194)",
+        references: &["libuv#5194"],
+        keys: &[
+            key(Field::After, "after", "8"),
+            key(Field::UntilWaits, "until-waits", "3"),
+        ],
+        expand: |spec, preset| {
+            let select = until_waits(spec, 8);
+            Ok(vec![preset.rule(
+                spec,
+                Op::UdpSend,
+                select,
+                ENOBUFS,
+                Readiness::Spurious,
+            )])
+        },
+    },
+    Preset {
+        name: "icmp-refused",
+        summary: "on a connected socket, receive call `after`+1 answers connection-refused once \
+                  (an ICMP port-unreachable, bun#29473, libuv#4447, curl#9209); sticky = true \
+                  answers it twice, as Linux can via sk_err (bun#35923)",
+        references: &["bun#29473", "libuv#4447", "curl#9209", "bun#35923"],
+        keys: &[
+            key(Field::After, "after", "0"),
+            key(Field::Sticky, "sticky", "false"),
+        ],
+        expand: |spec, preset| {
+            let select = Select {
+                after: spec.after.unwrap_or(0),
+                first: Some(1),
+                ..Select::default()
+            };
+            let refused = Action::Error(ErrorCode::ConnectionRefused);
+            let mut rule = preset.rule(spec, Op::UdpReceive, select, refused, Readiness::Real);
+            rule.connected = true;
+            Ok(vec![rule])
+        },
+    },
+    Preset {
+        name: "errqueue-stuck",
+        summary: "the incoming pollable stays ready while receive returns an empty list, until \
+                  the guest has backed off on a timer `until-waits` times: EPOLLERR left \
+                  asserted by an undrained error queue (bun#29473)",
+        references: &["bun#29473"],
+        keys: &[
+            key(Field::After, "after", "0"),
+            key(Field::UntilWaits, "until-waits", "3"),
+        ],
+        expand: |spec, preset| {
+            let select = until_waits(spec, 0);
+            Ok(vec![preset.rule(
+                spec,
+                Op::UdpReceive,
+                select,
+                Action::OkZero,
+                Readiness::Spurious,
+            )])
+        },
+    },
+];
+
+/// `first` sends after `after` answer `action` (out-of-memory by default).
+fn enobufs_rule(spec: &FaultSpec, preset: &Preset, ready: Readiness) -> Result<Rule, String> {
+    let select = Select {
+        after: spec.after.unwrap_or(8),
+        first: Some(spec.first.unwrap_or(3)),
+        ..Select::default()
+    };
+    let action = spec.parsed_action()?.unwrap_or(ENOBUFS);
+    Ok(preset.rule(spec, Op::UdpSend, select, action, ready))
+}
+
+/// Every call after `after` until the guest has backed off `until-waits` (3) times.
+fn until_waits(spec: &FaultSpec, after: u64) -> Select {
+    Select {
+        after: spec.after.unwrap_or(after),
+        until_waits: Some(spec.until_waits.unwrap_or(3)),
+        ..Select::default()
+    }
+}
+
+/// The first-send rule: for each fresh outgoing stream the first `n` send attempts are
+/// not writable, told in `form`, and the pollable is ready after `ready`.
+pub(super) fn first_send_rule(form: Form, n: u64, ready: Readiness) -> Rule {
+    let (op, action) = match form {
+        Form::OkZero => (Op::UdpSend, Action::OkZero),
+        Form::WouldBlock => (Op::UdpSend, Action::Error(ErrorCode::WouldBlock)),
+        Form::CheckSend => (Op::UdpCheckSend, Action::OkZero),
+    };
+    Rule {
+        name: format!("first-send/{}", form.name()),
+        op,
+        select: Select {
+            first: Some(n),
+            ..Select::default()
+        },
+        scope: Scope::Stream,
+        action,
+        ready,
+        connected: false,
+        sticky: false,
+    }
+}

@@ -1,0 +1,124 @@
+//! The plan model, parser and presets, tested on their own.
+use super::presets::first_send_rule;
+use super::*;
+
+#[test]
+fn first_send_spec_defaults_to_one_ok_zero_attempt_and_one_tick() {
+    let rules = Plan::parse_spec("first-send").unwrap();
+    assert_eq!(
+        rules,
+        vec![first_send_rule(Form::OkZero, 1, Readiness::NotReady(1))]
+    );
+}
+
+#[test]
+fn spec_and_toml_give_the_same_rule() {
+    let spec = Plan::parse_spec("udp.send:first=3,action=would-block,ready=never").unwrap();
+    let toml = Plan::from_toml(
+        "[[fault]]\nop = \"udp.send\"\nfirst = 3\naction = \"would-block\"\nready = \"never\"\n",
+        "p.toml",
+    )
+    .unwrap();
+    assert_eq!(spec, toml.rules);
+    assert_eq!(spec[0].action, Action::Error(ErrorCode::WouldBlock));
+}
+
+#[test]
+fn selectors_count_from_zero() {
+    let nth = Select {
+        after: 2,
+        first: Some(1),
+        ..Select::default()
+    };
+    assert_eq!(
+        (0..5).map(|n| nth.matches(n, 0)).collect::<Vec<_>>(),
+        [false, false, true, false, false]
+    );
+    let every = Select {
+        after: 1,
+        every: Some(2),
+        ..Select::default()
+    };
+    assert_eq!(
+        (0..6).map(|n| every.matches(n, 0)).collect::<Vec<_>>(),
+        [false, false, true, false, true, false]
+    );
+}
+
+#[test]
+fn until_waits_closes_the_window_after_w_timer_wakes() {
+    let window = Select {
+        after: 1,
+        until_waits: Some(2),
+        ..Select::default()
+    };
+    assert!(!window.matches(0, 0));
+    assert!(window.matches(5, 1));
+    assert!(!window.matches(6, 2));
+}
+
+#[test]
+fn presets_expand_and_reject_foreign_keys() {
+    let icmp = Plan::parse_spec("icmp-refused:sticky=true").unwrap();
+    assert_eq!(icmp[0].op, Op::UdpReceive);
+    assert_eq!(icmp[0].select.first, Some(1));
+    assert!(icmp[0].sticky);
+    assert!(icmp[0].connected);
+    let nowake = Plan::parse_spec("enobufs-no-wakeup:first=5,action=ok-zero").unwrap();
+    assert_eq!(
+        (nowake[0].action, nowake[0].ready),
+        (Action::OkZero, Readiness::Never)
+    );
+    for preset in PRESETS {
+        assert_eq!(
+            Plan::parse_spec(preset.name).unwrap().len(),
+            1,
+            "{}",
+            preset.name
+        );
+    }
+    let err = Plan::parse_spec("enobufs-writable:first=3")
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("field `first` is not a key of preset enobufs-writable"),
+        "{err}"
+    );
+}
+
+#[test]
+fn pollable_ops_take_only_a_readiness() {
+    let rule = &Plan::parse_spec("udp.outgoing-pollable:every=2,ready=spurious").unwrap()[0];
+    assert_eq!(
+        (rule.action, rule.ready),
+        (Action::Pass, Readiness::Spurious)
+    );
+    let err = Plan::parse_spec("udp.incoming-pollable:first=1")
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("field `ready` is missing"), "{err}");
+    let err = Plan::parse_spec("udp.incoming-pollable:action=timeout,ready=1")
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("is a wait"), "{err}");
+}
+
+#[test]
+fn errors_name_the_line_column_and_field() {
+    let err = Plan::from_toml(
+        "\n[[fault]]\nop = \"udp.send\"\naction = \"bogus\"\n",
+        "plan.toml",
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(err.contains("plan.toml line 2, column 1"), "{err}");
+    assert!(err.contains("field `action`"), "{err}");
+    let err = Plan::from_toml("[[fault]]\nop = \"udp.sned\"\n", "plan.toml")
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("line 2") && err.contains("udp.sned"), "{err}");
+    let err = Plan::parse_spec("first-send:colour=red")
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("colour"), "{err}");
+}

@@ -1,0 +1,136 @@
+//! The decorator core: what every decorated interface does around a call. Ask the plan
+//! (`injected`), write the trace line (`finish`), and feed the busy-loop detector
+//! (`account`). Generic over the interface's result type through [`Answer`], so the UDP,
+//! TCP and stream decorators share one implementation.
+
+use crate::faults::Faults;
+use crate::plan::{Action, Op, error_code_name};
+use crate::trace::Event;
+use crate::verdict::Stop;
+use wasmtime_wasi::p2::SocketError;
+use wasmtime_wasi::p2::bindings::sockets::network::ErrorCode;
+
+/// The error side of an interface's results: how an injected error code is answered, how
+/// a result is written in the trace, and how a harness stop becomes a trap.
+pub(crate) trait Answer: Sized {
+    /// The error the guest sees for an injected `error-code`.
+    fn code(code: ErrorCode) -> Self;
+    /// The trace's words for it: `error(name)`, or `trap: ...`.
+    fn describe(&self) -> String;
+    /// Whether it ends the guest rather than reaching it.
+    fn is_trap(&self) -> bool;
+    /// A trap that ends the guest with the harness's verdict.
+    fn trap(stop: Stop) -> Self;
+}
+
+impl Answer for SocketError {
+    fn code(code: ErrorCode) -> Self {
+        code.into()
+    }
+
+    fn describe(&self) -> String {
+        match self.downcast_ref() {
+            Some(code) => format!("error({})", error_code_name(*code)),
+            None => format!("trap: {self:?}"),
+        }
+    }
+
+    fn is_trap(&self) -> bool {
+        self.downcast_ref().is_none()
+    }
+
+    fn trap(stop: Stop) -> Self {
+        SocketError::trap(stop)
+    }
+}
+
+/// A decorated interface's view: its fault state. The helpers come with it.
+pub(crate) trait Decorate {
+    /// The fault state of the run.
+    fn faults(&mut self) -> &mut Faults;
+
+    /// Asks the plan about a call. `Some` is the injected answer; `None` means make the
+    /// real call (possibly with the readiness changed by a `pass` rule).
+    fn injected<T, E: Answer>(
+        &mut self,
+        op: Op,
+        rep: Option<u32>,
+        zero: impl FnOnce() -> T,
+        event: &mut Event,
+    ) -> Option<Result<T, E>> {
+        let faults = self.faults();
+        let injection = faults.decide(op, rep)?;
+        if let Some(rep) = rep {
+            faults.arm(rep, injection.ready);
+        }
+        event.fault = Some(format!(
+            "{}: {}, then {}",
+            injection.rule, injection.action, injection.ready
+        ));
+        match injection.action {
+            Action::OkZero => Some(Ok(zero())),
+            // would-block is the not-ready signal, not an error to recover from.
+            Action::Error(code) if code == ErrorCode::WouldBlock => Some(Err(E::code(code))),
+            Action::Error(code) => {
+                let label = rep.map_or_else(String::new, |rep| faults.registry.label(rep));
+                faults.error_injected(format!(
+                    "{} answered {} on {label}",
+                    injection.rule, injection.action
+                ));
+                Some(Err(E::code(code)))
+            }
+            Action::Pass => None,
+        }
+    }
+
+    /// [`Decorate::injected`] for operations whose only possible injection is an error.
+    fn injected_error<E: Answer>(
+        &mut self,
+        op: Op,
+        rep: Option<u32>,
+        event: &mut Event,
+    ) -> Option<E> {
+        self.injected::<(), E>(op, rep, || (), event)?.err()
+    }
+
+    /// Writes the result summary and records the event.
+    fn finish<T, E: Answer>(
+        &mut self,
+        mut event: Event,
+        result: &Result<T, E>,
+        ok: impl FnOnce(&T) -> String,
+    ) {
+        event.result = match result {
+            Ok(value) => ok(value),
+            Err(err) => err.describe(),
+        };
+        self.faults().record(event);
+    }
+
+    /// Feeds the busy-loop detector: moving data is progress (and hands readiness back to
+    /// the real pollable); an empty answer or an error is not.
+    fn account<T, E: Answer>(
+        &mut self,
+        rep: u32,
+        moved: bool,
+        result: &Result<T, E>,
+    ) -> Result<(), E> {
+        if moved {
+            self.faults().progress(rep);
+            return Ok(());
+        }
+        // Every answer that moved nothing counts, errors too: a guest that retries
+        // out-of-memory at once spins just as one that retries would-block. Traps end
+        // the guest anyway.
+        let trapped = result.as_ref().is_err_and(E::is_trap);
+        if !trapped {
+            self.faults().no_progress().map_err(E::trap)?;
+        }
+        Ok(())
+    }
+
+    /// Stops the guest with `verdict`: the trace's last lines are the evidence.
+    fn violation<E: Answer>(&mut self, verdict: crate::Verdict, reason: String) -> E {
+        E::trap(self.faults().stop(verdict, reason))
+    }
+}

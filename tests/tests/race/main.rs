@@ -1,0 +1,25 @@
+//! wouldblock's race tests, in one binary (one link of wasmtime): one module per bundled
+//! guest program, each repeating its runs [`wouldblock_tests::RUNS`] times against real
+//! sockets on 127.0.0.1.
+
+mod completeness;
+mod udp_burst;
+mod udp_burst_drop;
+mod udp_burst_spin;
+mod udp_burst_stdin;
+mod udp_burst_wait;
+mod udp_request;
+mod udp_request_naive;
+mod udp_send;
+mod udp_send_naive;
+mod udp_send_unpermitted;
+
+/// Names the test module of every bundled program: a program without one is a compile
+/// error here (wasmtime's `foreach_*!` pattern).
+macro_rules! assert_guest_has_tests {
+    ($module:ident) => {
+        #[allow(unused_imports)]
+        use self::$module as _;
+    };
+}
+wouldblock::foreach_guest!(assert_guest_has_tests);

@@ -1,0 +1,104 @@
+//! `udp-send`: the readiness-driven guest delivers every datagram exactly once under every
+//! first-send form, and the harness is transparent, deterministic and bounded.
+
+use anyhow::{Result, ensure};
+use wouldblock::guests::UDP_SEND;
+use wouldblock::{Form, Plan, Readiness};
+use wouldblock_tests::{
+    assert_delivered_exactly_once, assert_nothing_arrived, assert_same_trace, counting, guest,
+    repeat,
+};
+
+const ARGS: &[&str] = &["{peer}", "--count", "16"];
+
+#[test]
+fn passes_every_first_send_form_and_tick_count() -> Result<()> {
+    for form in Form::ALL {
+        for k in [1, 3, 50] {
+            let harness = counting(Plan::first_send(form, 1, Readiness::NotReady(k)), None);
+            repeat(&harness, &guest(&UDP_SEND), ARGS, |outcome| {
+                assert_delivered_exactly_once(outcome, 16)?;
+                ensure!(outcome.stats.faults_injected == 1, "{}", outcome.summary());
+                Ok(())
+            })
+            .map_err(|e| e.context(format!("form {}, K {k}", form.name())))?;
+        }
+    }
+    Ok(())
+}
+
+#[test]
+fn passes_when_several_first_sends_are_not_writable() -> Result<()> {
+    for form in Form::ALL {
+        let harness = counting(Plan::first_send(form, 3, Readiness::NotReady(3)), None);
+        repeat(&harness, &guest(&UDP_SEND), ARGS, |outcome| {
+            assert_delivered_exactly_once(outcome, 16)
+        })?;
+    }
+    Ok(())
+}
+
+#[test]
+fn without_a_fault_the_harness_is_transparent() -> Result<()> {
+    repeat(
+        &counting(Plan::new(), None),
+        &guest(&UDP_SEND),
+        ARGS,
+        |outcome| {
+            assert_delivered_exactly_once(outcome, 16)?;
+            ensure!(outcome.stats.faults_injected == 0);
+            Ok(())
+        },
+    )
+}
+
+/// wasmtime-wasi 48 answers check-send 0 once tokio's cooperative budget runs out (~128
+/// sends in one task poll); the guest must wait once and go on, and the harness must hand
+/// readiness to the real pollable rather than livelock.
+#[test]
+fn a_burst_past_the_tokio_budget_loses_nothing() -> Result<()> {
+    let harness = counting(
+        Plan::first_send(Form::CheckSend, 1, Readiness::NotReady(1)),
+        None,
+    );
+    repeat(
+        &harness,
+        &guest(&UDP_SEND),
+        &["{peer}", "--count", "200"],
+        |outcome| assert_delivered_exactly_once(outcome, 200),
+    )
+}
+
+#[test]
+fn one_plan_gives_one_trace() -> Result<()> {
+    for form in Form::ALL {
+        let harness = counting(Plan::first_send(form, 2, Readiness::NotReady(3)), None);
+        let args = &["{peer}", "--count", "4"];
+        let first = harness.run(&guest(&UDP_SEND), args)?;
+        ensure!(first.trace.events().iter().any(|e| e.fault.is_some()));
+        repeat(&harness, &guest(&UDP_SEND), args, |outcome| {
+            assert_same_trace(&first.trace, &outcome.trace)
+        })?;
+    }
+    Ok(())
+}
+
+#[test]
+fn readiness_that_never_comes_ends_in_timed_out_at_the_deadline() -> Result<()> {
+    let harness = counting(
+        Plan::first_send(Form::OkZero, u64::MAX, Readiness::Never),
+        None,
+    );
+    for _ in 0..3 {
+        let outcome = harness.run(&guest(&UDP_SEND), &["{peer}", "--timeout-ms", "150"])?;
+        ensure!(
+            outcome.exit == wouldblock::Exit::Code(1),
+            "{:?}",
+            outcome.exit
+        );
+        let stderr = outcome.stderr_text();
+        ensure!(stderr.contains("TimedOut"), "{stderr}");
+        assert_nothing_arrived(&outcome)?;
+    }
+    Ok(())
+}
