@@ -1,7 +1,7 @@
 //! Hand-rolled argument parsing for the scenario programs:
 //! `PROGRAM ADDR [--count N] [--timeout-ms T]`.
 //!
-//! Usage errors name the offending argument and exit with code 2, keeping
+//! Usage errors name the offending argument and exit with code 64, keeping
 //! them apart from scenario failures (exit code 1).
 
 use std::fmt;
@@ -124,7 +124,9 @@ impl Spec {
     }
 
     /// Parses the process arguments; on a usage error prints
-    /// `error: ...` and the usage line to stderr and exits with code 2.
+    /// `error: ...` and the usage line to stderr and exits with
+    /// [`program::EXIT_USAGE`] (64, sysexits' EX_USAGE: the harness itself
+    /// says 2 for its own bad input).
     /// `-h` / `--help` prints the usage line and exits 0.
     pub fn parse_env(&self) -> Options {
         let args: Vec<String> = std::env::args().skip(1).collect();
@@ -134,7 +136,7 @@ impl Spec {
         }
         self.parse(args).unwrap_or_else(|err| {
             eprintln!("error: {err}\n{}", self.usage());
-            program::exit(2)
+            program::exit(program::EXIT_USAGE)
         })
     }
 }

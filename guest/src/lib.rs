@@ -44,7 +44,7 @@
 //! # Programs
 //!
 //! Every program takes the peer `ADDR` (`IP:PORT`) first; [`args`] parses the
-//! rest and exits with code 2 on a usage error. They print one short line to
+//! rest and exits with code 64 (EX_USAGE) on a usage error. They print one short line to
 //! stdout on success, and `error: ...` to stderr with exit code 1 on failure
 //! ([`program::fail`]). Datagram `i` always carries [`payload`]`(i)`.
 //!
@@ -54,7 +54,7 @@
 //! `wasi:cli/run@0.2.12` export: std's `fn main` already exports
 //! `wasi:cli/run@0.2.0#run`, and a second, unimplemented export would make the
 //! component encoder reject every program. It adds `wasi:cli/exit@0.2.12`,
-//! whose `exit-with-code` carries exit code 2 ([`program::exit`]); std's
+//! whose `exit-with-code` carries exit code 64 ([`program::exit`]); std's
 //! `process::exit` reaches the host only as ok or err, i.e. 0 or 1.
 
 #![deny(missing_docs)]

@@ -11,6 +11,10 @@ use crate::args::Options;
 use crate::payload;
 use crate::udp::{UdpSocket, loopback_for};
 
+/// The exit status of a program given bad arguments: sysexits' EX_USAGE, not 2,
+/// which is the harness's own status for bad input.
+pub const EXIT_USAGE: u8 = 64;
+
 /// Prints `error: {message}` to stderr and exits with code 1.
 pub fn fail(message: impl Display) -> ! {
     eprintln!("error: {message}");

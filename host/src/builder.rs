@@ -15,6 +15,8 @@ pub const DEFAULT_MAX_MEMORY: usize = 512 << 20;
 /// Default wall-clock safety net. Hangs and busy loops are found by counting, long
 /// before this; it only catches what counting cannot see.
 pub const DEFAULT_TIME_LIMIT: Duration = Duration::from_secs(60);
+/// The smallest memory bound that can run a guest at all.
+pub const MIN_MEMORY: usize = 1 << 20;
 /// Default number of socket calls in a row without progress that makes a busy loop.
 pub const DEFAULT_BUSY_THRESHOLD: u64 = 1000;
 /// Fuel between yields to the async executor, so a guest that spins inside wasm still
@@ -45,6 +47,7 @@ pub struct Builder {
     pub(crate) output: Output,
     pub(crate) inherit_env: bool,
     pub(crate) inherit_stdin: bool,
+    pub(crate) env: Vec<(String, String)>,
     pub(crate) peer: Option<PeerOptions>,
 }
 
@@ -60,6 +63,7 @@ impl Default for Builder {
             output: Output::default(),
             inherit_env: false,
             inherit_stdin: false,
+            env: Vec::new(),
             peer: None,
         }
     }
@@ -120,9 +124,26 @@ impl Builder {
         self
     }
 
-    /// Passes the harness's environment variables and stdin to the guest.
-    pub fn inherit_env_and_stdin(mut self, enable: bool) -> Self {
+    /// Passes every environment variable of the harness to the guest. Off by default, as
+    /// in `wasmtime run`: tokens in the host's environment stay there.
+    pub fn inherit_env(mut self, enable: bool) -> Self {
         self.inherit_env = enable;
+        self
+    }
+
+    /// Sets one environment variable for the guest (after any inherited ones).
+    ///
+    /// ```
+    /// let builder = wouldblock::Builder::new().env("RUST_BACKTRACE", "1");
+    /// # drop(builder);
+    /// ```
+    pub fn env(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
+        self.env.push((name.into(), value.into()));
+        self
+    }
+
+    /// Passes the harness's stdin to the guest (otherwise it reads an empty stdin).
+    pub fn inherit_stdin(mut self, enable: bool) -> Self {
         self.inherit_stdin = enable;
         self
     }
@@ -133,8 +154,11 @@ impl Builder {
         self
     }
 
-    /// Creates the engine and links WASI.
+    /// Creates the engine and links WASI. Settings that cannot work (a memory bound of 0,
+    /// a time limit of 0, a busy-loop threshold of 0) are refused here, before any guest
+    /// runs.
     pub fn build(self) -> Result<Harness, Error> {
+        self.check()?;
         let setup = |e: wasmtime::Error| Error::Setup(format!("{e:#}"));
         let mut config = Config::new();
         config.wasm_component_model(true);
@@ -146,5 +170,33 @@ impl Builder {
         let mut linker = Linker::new(&engine);
         wasi::add_to_linker(&mut linker).map_err(setup)?;
         Ok(Harness::new(engine, linker, self))
+    }
+
+    fn check(&self) -> Result<(), Error> {
+        let invalid = |setting, message: &str| {
+            Err(Error::Invalid {
+                setting,
+                message: message.to_string(),
+            })
+        };
+        if self.max_memory < MIN_MEMORY {
+            return invalid(
+                "max-memory",
+                "must be at least 1 MiB: a wasm32-wasip2 program cannot even start below it",
+            );
+        }
+        if self.time_limit.is_zero() {
+            return invalid(
+                "time-limit",
+                "must be more than 0: 0 would stop every guest at once",
+            );
+        }
+        if self.busy_threshold == 0 {
+            return invalid(
+                "busy-threshold",
+                "must be at least 1: 0 would call the first empty answer a busy loop",
+            );
+        }
+        Ok(())
     }
 }

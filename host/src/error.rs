@@ -55,6 +55,14 @@ pub enum Error {
     /// The plan is malformed.
     #[error(transparent)]
     Plan(#[from] PlanError),
+    /// A setting that cannot work, e.g. a memory bound of 0.
+    #[error("--{setting}: {message}")]
+    Invalid {
+        /// The setting, as the command line spells it.
+        setting: &'static str,
+        /// Why.
+        message: String,
+    },
     /// The engine or runtime could not be set up.
     #[error("cannot set up the harness: {0}")]
     Setup(String),

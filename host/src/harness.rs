@@ -7,6 +7,7 @@ use crate::faults::Faults;
 use crate::outcome::{Exit, Outcome, classify, judge};
 use crate::peer::{Peer, PeerOptions, substitute};
 use crate::plan::Plan;
+use crate::stdio::TrackedStderr;
 use crate::verdict::Verdict;
 use crate::wasi::HostState;
 use std::path::Path;
@@ -114,7 +115,11 @@ impl Harness {
             .enable_all()
             .build()
             .map_err(|e| Error::Setup(format!("tokio runtime: {e}")))?;
-        runtime.block_on(self.run_async(guest, args))
+        let outcome = runtime.block_on(self.run_async(guest, args));
+        // A blocking task still running (a read of an inherited stdin) must not hold the
+        // host past the run: it is left behind, not waited for.
+        runtime.shutdown_background();
+        outcome
     }
 
     /// [`Harness::run`] inside a tokio runtime you already have.
@@ -144,12 +149,14 @@ impl Harness {
         if settings.inherit_env {
             ctx.inherit_env();
         }
+        ctx.envs(&settings.env);
         if settings.inherit_stdin {
             ctx.inherit_stdin();
         }
+        let tracked = TrackedStderr::default();
         let captured = match settings.output {
             Output::Inherit => {
-                ctx.inherit_stdout().inherit_stderr();
+                ctx.inherit_stdout().stderr(tracked.clone());
                 None
             }
             Output::Capture => {
@@ -178,7 +185,7 @@ impl Harness {
         let exit = match tokio::time::timeout(settings.time_limit, run).await {
             Ok(Ok(Ok(()))) => Exit::Code(0),
             Ok(Ok(Err(()))) => Exit::Code(1),
-            Ok(Err(error)) => classify(&error),
+            Ok(Err(error)) => classify(&error, store.data().limits.note()),
             Err(_elapsed) => Exit::Stopped(store.data().faults.stop(
                 Verdict::TimeLimit,
                 format!(
@@ -194,6 +201,10 @@ impl Harness {
             .transpose()
             .map_err(|e| Error::Setup(format!("the UDP peer failed: {e}")))?;
         let faults = &mut store.data_mut().faults;
+        let guest_status = match exit {
+            Exit::Code(code) => Some(code),
+            Exit::Stopped(_) => None,
+        };
         let exit = judge(exit, faults, settings.peer, received.as_ref());
         let (stdout, stderr) = captured.map_or_else(Default::default, |(out, err)| {
             (out.contents().to_vec(), err.contents().to_vec())
@@ -205,6 +216,8 @@ impl Harness {
             stdout,
             stderr,
             received,
+            guest_status,
+            stderr_mid_line: tracked.mid_line(),
         })
     }
 }

@@ -87,16 +87,18 @@ mod error;
 mod faults;
 pub mod guests;
 mod harness;
+mod limits;
 mod outcome;
 mod peer;
 pub mod plan;
 mod policy;
+mod stdio;
 pub mod trace;
 mod verdict;
 mod wasi;
 
 pub use builder::{
-    Builder, DEFAULT_BUSY_THRESHOLD, DEFAULT_MAX_MEMORY, DEFAULT_TIME_LIMIT, Output,
+    Builder, DEFAULT_BUSY_THRESHOLD, DEFAULT_MAX_MEMORY, DEFAULT_TIME_LIMIT, MIN_MEMORY, Output,
 };
 pub use error::Error;
 pub use faults::Stats;

@@ -31,6 +31,12 @@ pub struct Outcome {
     pub stderr: Vec<u8>,
     /// What the harness-owned peer received, if there was one.
     pub received: Option<Received>,
+    /// The status the guest ended with by itself, if it did (a verdict may stand in its
+    /// place in [`Outcome::exit`], e.g. `loss` for a guest that exited 0).
+    pub guest_status: Option<i32>,
+    /// The guest's inherited stderr ended in the middle of a line: what the harness prints
+    /// next must start with a newline.
+    pub stderr_mid_line: bool,
 }
 
 impl Outcome {
@@ -63,6 +69,30 @@ impl Outcome {
     /// Captured stderr as text.
     pub fn stderr_text(&self) -> String {
         String::from_utf8_lossy(&self.stderr).into_owned()
+    }
+
+    /// The outcome for tools (`--summary-json`): the verdict, the exit status, the guest's
+    /// own status and the counters.
+    pub fn to_json(&self) -> serde_json::Value {
+        let (verdict, reason) = match &self.exit {
+            Exit::Stopped(stop) => (Some(stop.verdict.name()), Some(stop.reason.as_str())),
+            Exit::Code(_) => (None, None),
+        };
+        serde_json::json!({
+            "passed": self.passed(),
+            "exit_status": self.exit_code(),
+            "verdict": verdict,
+            "reason": reason,
+            "guest_status": self.guest_status,
+            "stats": self.stats,
+            "received": self.received.as_ref().map(|r| serde_json::json!({
+                "datagrams": r.total(),
+                "distinct": r.counts.len(),
+                "not_numbered": r.invalid,
+                "kernel_drops": r.kernel_drops,
+            })),
+            "trace_events": self.trace.total(),
+        })
     }
 
     /// The one-line summary the command prints last on stderr.
@@ -101,6 +131,22 @@ pub(crate) fn judge(
     if let (0, Some(n), Some(received)) = (code, expected, received)
         && let Some(discrepancy) = received.discrepancy(n)
     {
+        // Loss is the guest's only when the kernel provably did not drop what is missing
+        // on its way to the harness's own socket.
+        let drops = received.kernel_drops.unwrap_or(0);
+        let only_missing = received.duplicated().is_empty()
+            && received.invalid == 0
+            && received.counts.range(n..).next().is_none();
+        if drops > 0 && only_missing && received.missing_count(n) <= drops {
+            return Exit::Stopped(faults.stop(
+                Verdict::PeerOverflow,
+                format!(
+                    "the guest exited 0 and {discrepancy}: the kernel dropped {drops} \
+                     datagram(s) on the way to the harness's own peer, so the run cannot \
+                     tell whether the guest lost any (inconclusive, not the guest's loss)"
+                ),
+            ));
+        }
         return Exit::Stopped(faults.stop(
             Verdict::Loss,
             format!("the guest exited 0, but {discrepancy}: it lost data silently"),
@@ -118,8 +164,9 @@ pub(crate) fn judge(
     }
 }
 
-/// Tells a guest's own exit, a harness stop and a trap apart.
-pub(crate) fn classify(error: &wasmtime::Error) -> Exit {
+/// Tells a guest's own exit, a harness stop and a trap apart; `note` says what may have
+/// caused a trap (a refused memory growth).
+pub(crate) fn classify(error: &wasmtime::Error, note: Option<String>) -> Exit {
     if let Some(exit) = error.downcast_ref::<I32Exit>() {
         return Exit::Code(exit.0);
     }
@@ -130,7 +177,10 @@ pub(crate) fn classify(error: &wasmtime::Error) -> Exit {
     }
     Exit::Stopped(Stop {
         verdict: Verdict::Trap,
-        reason: format!("the guest trapped: {error:?}"),
+        reason: match note {
+            Some(note) => format!("the guest trapped ({note}): {error:?}"),
+            None => format!("the guest trapped: {error:?}"),
+        },
         evidence: String::new(),
     })
 }

@@ -5,6 +5,11 @@ use std::fmt;
 /// Exit status for bad usage or bad input (missing file, not a component, bad plan).
 pub const EXIT_USAGE: i32 = 2;
 
+/// Verdicts exit with 80 + a small number: guests and test runners use 0, 1, 2, 64–78
+/// (sysexits), 101 (a Rust panic) and 126–255 (shells, signals), so a status from 83 to 90
+/// is the harness speaking, not the guest. `--summary-json` tells them apart for certain.
+const VERDICT_BASE: i32 = 80;
+
 /// What the harness concluded about a run that the guest did not end by itself.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 #[non_exhaustive]
@@ -20,6 +25,9 @@ pub enum Verdict {
     Hang,
     /// The wall-clock safety net ran out.
     TimeLimit,
+    /// The harness's own peer could not keep up: the kernel dropped datagrams on their way
+    /// to it, so what is missing says nothing about the guest.
+    PeerOverflow,
     /// The guest said it succeeded, but the harness's peer did not receive every
     /// numbered datagram exactly once.
     Loss,
@@ -30,7 +38,7 @@ pub enum Verdict {
 
 impl Verdict {
     /// Every verdict.
-    pub const ALL: [Verdict; 7] = [
+    pub const ALL: [Verdict; 8] = [
         Verdict::SpecViolation,
         Verdict::Trap,
         Verdict::BusyLoop,
@@ -38,18 +46,26 @@ impl Verdict {
         Verdict::TimeLimit,
         Verdict::Loss,
         Verdict::UnusableAfterError,
+        Verdict::PeerOverflow,
     ];
 
-    /// The documented exit status of the `wouldblock` command for this verdict.
+    /// The documented exit status of the `wouldblock` command for this verdict: 83 to 90,
+    /// a range guests do not use.
+    ///
+    /// ```
+    /// assert_eq!(wouldblock::Verdict::BusyLoop.exit_code(), 84);
+    /// ```
     pub fn exit_code(self) -> i32 {
-        match self {
-            Verdict::SpecViolation | Verdict::Trap => 3,
-            Verdict::BusyLoop => 4,
-            Verdict::Hang => 5,
-            Verdict::TimeLimit => 6,
-            Verdict::Loss => 7,
-            Verdict::UnusableAfterError => 8,
-        }
+        VERDICT_BASE
+            + match self {
+                Verdict::SpecViolation | Verdict::Trap => 3,
+                Verdict::BusyLoop => 4,
+                Verdict::Hang => 5,
+                Verdict::TimeLimit => 6,
+                Verdict::Loss => 7,
+                Verdict::UnusableAfterError => 8,
+                Verdict::PeerOverflow => 10,
+            }
     }
 
     /// A short name, e.g. `busy-loop`.
@@ -62,6 +78,7 @@ impl Verdict {
             Verdict::TimeLimit => "time-limit",
             Verdict::Loss => "loss",
             Verdict::UnusableAfterError => "unusable-after-error",
+            Verdict::PeerOverflow => "peer-overflow",
         }
     }
 }

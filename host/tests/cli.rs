@@ -4,7 +4,7 @@
 use anyhow::{Context, Result, ensure};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
-use wouldblock::guests::{GUEST_UNIT_TESTS, UDP_SEND};
+use wouldblock::guests::{GUEST_UNIT_TESTS, PROBE, UDP_SEND, UDP_SEND_UNPERMITTED};
 
 fn wouldblock(args: &[&str]) -> Result<Output> {
     Command::new(env!("CARGO_BIN_EXE_wouldblock"))
@@ -107,9 +107,9 @@ fn runs_a_libtest_component_as_a_cargo_runner() -> Result<()> {
 
 #[test]
 fn writes_the_trace_and_ends_stderr_with_the_summary() -> Result<()> {
-    let sink = wouldblock::Peer::start()?;
+    let peer = wouldblock::Peer::start()?;
     let trace = scratch("trace")?.join("trace.jsonl");
-    let addr = sink.addr().to_string();
+    let addr = peer.addr().to_string();
     let out = wouldblock(&[
         "run",
         "--fault",
@@ -123,7 +123,7 @@ fn writes_the_trace_and_ends_stderr_with_the_summary() -> Result<()> {
         "3",
     ])?;
     ensure!(out.status.success(), "{}", stderr(&out));
-    ensure!(sink.finish()?.exactly_once(3));
+    ensure!(peer.finish()?.exactly_once(3));
     let err = stderr(&out);
     let last = err.lines().last().unwrap_or_default();
     ensure!(
@@ -145,5 +145,154 @@ fn writes_the_trace_and_ends_stderr_with_the_summary() -> Result<()> {
             "{line}"
         );
     }
+    Ok(())
+}
+
+fn stdout(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn summary_json(args: &[&str], name: &str) -> Result<(Output, serde_json::Value)> {
+    let path = scratch("summary")?.join(name);
+    let path_text = path.to_str().context("utf-8 path")?;
+    let mut full = vec!["run", "--summary-json", path_text];
+    full.extend_from_slice(args);
+    let out = wouldblock(&full)?;
+    let json = serde_json::from_str(&std::fs::read_to_string(&path)?)?;
+    Ok((out, json))
+}
+
+#[test]
+fn a_guest_status_is_never_a_verdict_status() -> Result<()> {
+    // A guest that exits 4 by itself (once busy-loop's status) keeps its 4, and says so.
+    let (out, json) = summary_json(&[PROBE.path, "exit", "4"], "exit4.json")?;
+    ensure!(out.status.code() == Some(4), "{}", stderr(&out));
+    ensure!(
+        json["guest_status"] == 4 && json["verdict"].is_null(),
+        "{json}"
+    );
+    ensure!(
+        stderr(&out).lines().last()
+            == Some(
+                "wouldblock: fail (guest exit 4); faults injected 0, check-send calls 0, send calls 0, datagrams accepted 0, receive calls 0, datagrams received 0"
+            )
+    );
+    // A verdict has a status from 83 to 90, and no guest status.
+    let (out, json) = summary_json(&[UDP_SEND_UNPERMITTED.path, "127.0.0.1:9"], "spec.json")?;
+    ensure!(out.status.code() == Some(83), "{}", stderr(&out));
+    ensure!(
+        json["verdict"] == "spec-violation" && json["exit_status"] == 83,
+        "{json}"
+    );
+    ensure!(json["guest_status"].is_null(), "{json}");
+    // A bundled program's usage error is 64, not the harness's 2.
+    let out = wouldblock(&["run", UDP_SEND.path, "--", "not-an-address"])?;
+    ensure!(out.status.code() == Some(64), "{}", stderr(&out));
+    Ok(())
+}
+
+#[test]
+fn the_summary_starts_on_a_line_of_its_own() -> Result<()> {
+    let out = wouldblock(&["run", PROBE.path, "partial-line"])?;
+    let err = stderr(&out);
+    ensure!(out.status.success(), "{err}");
+    ensure!(
+        err.starts_with("no newline here\nwouldblock: pass (exit 0);"),
+        "{err:?}"
+    );
+    Ok(())
+}
+
+#[test]
+fn output_paths_and_impossible_values_are_checked_before_the_guest_runs() -> Result<()> {
+    let out = wouldblock(&["run", "--trace", "/no/such/dir/t.jsonl", PROBE.path, "env"])?;
+    assert_usage_error(&out, &["/no/such/dir/t.jsonl"])?;
+    ensure!(stdout(&out).is_empty(), "the guest ran: {}", stdout(&out));
+    for (flag, value) in [
+        ("--max-memory", "0"),
+        ("--time-limit", "0"),
+        ("--busy-threshold", "0"),
+    ] {
+        let out = wouldblock(&["run", flag, value, PROBE.path, "env"])?;
+        assert_usage_error(&out, &[flag])?;
+    }
+    Ok(())
+}
+
+#[test]
+fn the_environment_is_passed_as_wasmtime_run_does() -> Result<()> {
+    let out = wouldblock(&[
+        "run",
+        "--env",
+        "GREETING=hello",
+        "--env",
+        "PATH",
+        PROBE.path,
+        "env",
+    ])?;
+    let vars = stdout(&out);
+    ensure!(out.status.success(), "{}", stderr(&out));
+    ensure!(
+        vars.contains("GREETING=hello\n") && vars.contains("PATH="),
+        "{vars}"
+    );
+    ensure!(
+        !vars.contains("XDG_CACHE_HOME"),
+        "inherited without --inherit-env: {vars}"
+    );
+    let out = wouldblock(&["run", "--inherit-env", PROBE.path, "env"])?;
+    ensure!(stdout(&out).contains("XDG_CACHE_HOME="), "{}", stdout(&out));
+    let out = wouldblock(&[
+        "run",
+        "--env",
+        "WOULDBLOCK_NO_SUCH_VARIABLE",
+        PROBE.path,
+        "env",
+    ])?;
+    assert_usage_error(&out, &["WOULDBLOCK_NO_SUCH_VARIABLE"])
+}
+
+/// Parallel runs that each send 20,000 datagrams to the harness's own peer: none may be
+/// blamed for a loss it did not cause, and none may outlive its time limit.
+#[test]
+fn parallel_bursts_get_no_false_verdict_and_end_in_time() -> Result<()> {
+    const PROCESSES: usize = 20;
+    const LIMIT_SECS: u64 = 60;
+    // Compile once into the cache, so the parallel runs measure running, not compiling.
+    let out = wouldblock(&["run", UDP_SEND.path, "--", "127.0.0.1:9"])?;
+    ensure!(out.status.success(), "{}", stderr(&out));
+    let limit = LIMIT_SECS.to_string();
+    let started = std::time::Instant::now();
+    let children: Vec<_> = (0..PROCESSES)
+        .map(|_| {
+            Command::new(env!("CARGO_BIN_EXE_wouldblock"))
+                .args(["run", "--time-limit", &limit, "--expect-datagrams", "20000"])
+                .args([UDP_SEND.path, "--", "{peer}", "--count", "20000"])
+                .env("XDG_CACHE_HOME", scratch("cache")?)
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .context("spawning wouldblock")
+        })
+        .collect::<Result<_>>()?;
+    let mut statuses = std::collections::BTreeMap::new();
+    for child in children {
+        let out = child.wait_with_output()?;
+        // A generous margin over the limit: the point is that nothing hangs past it.
+        let took = started.elapsed().as_secs();
+        ensure!(
+            took <= LIMIT_SECS + 30,
+            "a run outlived its time limit: {took} s"
+        );
+        *statuses.entry(out.status.code()).or_insert(0) += 1;
+        // Pass, or the honest peer-overflow; never loss or time-limit.
+        ensure!(
+            matches!(out.status.code(), Some(0 | 90)),
+            "{:?}: {}",
+            out.status,
+            stderr(&out)
+        );
+    }
+    println!("{PROCESSES} parallel runs of 20,000 datagrams: {statuses:?}");
     Ok(())
 }

@@ -24,7 +24,7 @@ use registry::Registry;
 use rules::{Call, Rules};
 
 /// The counters printed in the summary line and returned in an [`Outcome`](crate::Outcome).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
 #[non_exhaustive]
 pub struct Stats {
     /// Answers the plan replaced (including readiness-only changes).

@@ -99,7 +99,13 @@ impl Plan {
                 (_, Ok(flag)) => toml::Value::Boolean(flag),
                 _ => toml::Value::String(value.into()),
             };
-            table.insert(key.trim().into(), value);
+            // As in TOML, a key given twice is an error, not "the last one wins".
+            if table.insert(key.trim().into(), value).is_some() {
+                return Err(invalid(
+                    &origin,
+                    format!("field `{}` is given twice", key.trim()),
+                ));
+            }
         }
         let spec: FaultSpec =
             toml::Value::Table(table)

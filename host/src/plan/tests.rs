@@ -122,3 +122,21 @@ fn errors_name_the_line_column_and_field() {
         .to_string();
     assert!(err.contains("colour"), "{err}");
 }
+
+#[test]
+fn a_key_given_twice_is_an_error_as_in_toml() {
+    let err = Plan::parse_spec("first-send:n=1,n=2")
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("field `n` is given twice"), "{err}");
+    let err = Plan::from_toml(
+        "[[fault]]\npreset = \"first-send\"\nn = 1\nn = 2\n",
+        "p.toml",
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(
+        err.contains("p.toml") && err.contains("duplicate key"),
+        "{err}"
+    );
+}

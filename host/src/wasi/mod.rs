@@ -16,8 +16,8 @@ mod udp;
 mod udp_create_socket;
 
 use crate::faults::Faults;
+use crate::limits::Limits;
 use wasmtime::component::{HasData, Linker, ResourceTable};
-use wasmtime::{StoreLimits, StoreLimitsBuilder};
 use wasmtime_wasi::clocks::{WasiClocksCtxView, WasiClocksView};
 use wasmtime_wasi::p2::bindings::{LinkOptions, cli, clocks, filesystem, random, sockets};
 use wasmtime_wasi::sockets::{WasiSockets, WasiSocketsCtxView, WasiSocketsView};
@@ -27,7 +27,7 @@ use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 pub(crate) struct HostState {
     wasi: Wasi,
     pub(crate) faults: Faults,
-    limits: StoreLimits,
+    pub(crate) limits: Limits,
 }
 
 /// wasmtime-wasi's own state, kept apart from [`Faults`] so both can be borrowed at once.
@@ -59,14 +59,11 @@ impl HostState {
                 table: ResourceTable::new(),
             },
             faults,
-            limits: StoreLimitsBuilder::new()
-                .memory_size(max_memory)
-                .trap_on_grow_failure(true)
-                .build(),
+            limits: Limits::new(max_memory),
         }
     }
 
-    pub(crate) fn limits(&mut self) -> &mut StoreLimits {
+    pub(crate) fn limits(&mut self) -> &mut Limits {
         &mut self.limits
     }
 

@@ -3,6 +3,7 @@
 //! sockets on 127.0.0.1.
 
 mod completeness;
+mod probe;
 mod udp_burst;
 mod udp_burst_drop;
 mod udp_burst_spin;

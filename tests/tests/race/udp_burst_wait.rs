@@ -16,7 +16,7 @@ fn hangs_on_a_missed_wake_up() -> Result<()> {
         let harness = counting(plan(spec), Some(16));
         repeat(&harness, &guest(&UDP_BURST_WAIT), ARGS, |outcome| {
             let (_, evidence) = assert_verdict(outcome, Verdict::Hang)?;
-            ensure!(outcome.exit_code() == 5);
+            ensure!(outcome.exit_code() == 85);
             ensure!(evidence.contains("never-ready"), "{evidence}");
             Ok(())
         })

@@ -13,7 +13,7 @@ fn is_unusable_after_an_icmp_error() -> Result<()> {
     let harness = echoing(plan("icmp-refused"));
     repeat(&harness, &guest(&UDP_REQUEST_NAIVE), ARGS, |outcome| {
         assert_verdict(outcome, Verdict::UnusableAfterError)?;
-        ensure!(outcome.exit_code() == 8);
+        ensure!(outcome.exit_code() == 88);
         ensure!(outcome.stderr_text().contains("kind: ConnectionRefused"));
         Ok(())
     })
@@ -66,7 +66,7 @@ fn the_time_limit_stops_a_guest_waiting_for_a_reply_that_never_comes() -> Result
     for _ in 0..3 {
         let outcome = harness.run(&guest, &["{peer}"])?;
         assert_verdict(&outcome, Verdict::TimeLimit)?;
-        ensure!(outcome.exit_code() == 6);
+        ensure!(outcome.exit_code() == 86);
     }
     Ok(())
 }

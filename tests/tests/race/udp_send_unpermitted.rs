@@ -19,7 +19,7 @@ fn traps_as_a_spec_violation_with_or_without_faults() -> Result<()> {
             &["{peer}"],
             |outcome| {
                 let (reason, evidence) = assert_verdict(outcome, Verdict::SpecViolation)?;
-                ensure!(outcome.exit_code() == 3);
+                ensure!(outcome.exit_code() == 83);
                 ensure!(reason.contains("permitted 0"), "{reason}");
                 ensure!(evidence.contains("outgoing#1.send"), "{evidence}");
                 // Nothing was injected: the permit is checked before the plan is asked.

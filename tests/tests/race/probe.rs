@@ -1,0 +1,84 @@
+//! `probe`: what the harness gives a guest. No environment unless asked (as `wasmtime run`),
+//! a memory bound that `memory.grow` answers with -1 (so `try_reserve` works), and a trap
+//! on refused memory that names `--max-memory`.
+
+use anyhow::{Result, ensure};
+use wouldblock::guests::PROBE;
+use wouldblock::{Builder, Harness, Verdict};
+use wouldblock_tests::assert_verdict;
+
+fn probe(harness: &Harness, args: &[&str]) -> Result<wouldblock::Outcome> {
+    let guest = harness.compile(PROBE.name, PROBE.wasm)?;
+    Ok(harness.run(&guest, args)?)
+}
+
+#[test]
+fn the_environment_is_passed_only_when_asked() -> Result<()> {
+    let env = |builder: Builder| -> Result<String> {
+        let outcome = probe(&builder.build()?, &["env"])?;
+        ensure!(outcome.passed(), "{}", outcome.stderr_text());
+        Ok(outcome.stdout_text())
+    };
+    ensure!(
+        std::env::var_os("PATH").is_some(),
+        "the test needs PATH set"
+    );
+    let default = env(Builder::new())?;
+    ensure!(
+        default.is_empty(),
+        "nothing may be inherited by default: {default}"
+    );
+    let given = env(Builder::new().env("WOULDBLOCK_PROBE", "1"))?;
+    ensure!(given == "WOULDBLOCK_PROBE=1\n", "{given}");
+    let inherited = env(Builder::new().inherit_env(true))?;
+    ensure!(inherited.contains("PATH="), "{inherited}");
+    Ok(())
+}
+
+#[test]
+fn memory_grow_answers_minus_one_at_the_bound() -> Result<()> {
+    let harness = Builder::new().max_memory(16 << 20).build()?;
+    let outcome = probe(&harness, &["alloc", "64"])?;
+    ensure!(outcome.passed(), "{}", outcome.stderr_text());
+    ensure!(
+        outcome.stdout_text() == "refused\n",
+        "{}",
+        outcome.stdout_text()
+    );
+    let outcome = probe(&harness, &["alloc", "1"])?;
+    ensure!(
+        outcome.stdout_text() == "reserved\n",
+        "{}",
+        outcome.stdout_text()
+    );
+    Ok(())
+}
+
+#[test]
+fn an_abort_on_refused_memory_names_the_bound() -> Result<()> {
+    let harness = Builder::new().max_memory(16 << 20).build()?;
+    let outcome = probe(&harness, &["alloc-abort", "64"])?;
+    let (reason, _) = assert_verdict(&outcome, Verdict::Trap)?;
+    ensure!(reason.contains("--max-memory (16 MiB)"), "{reason}");
+    Ok(())
+}
+
+#[test]
+fn impossible_settings_are_refused_before_any_guest_runs() -> Result<()> {
+    for (builder, flag) in [
+        (Builder::new().max_memory(0), "--max-memory"),
+        (
+            Builder::new().time_limit(std::time::Duration::ZERO),
+            "--time-limit",
+        ),
+        (Builder::new().busy_threshold(0), "--busy-threshold"),
+    ] {
+        let err = builder
+            .build()
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        ensure!(err.starts_with(flag), "{flag}: {err}");
+    }
+    Ok(())
+}
