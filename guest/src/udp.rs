@@ -110,6 +110,17 @@ impl Streams {
 
     /// One `check-send` + at most one `send` of one datagram.
     fn try_send(&self, data: &[u8], to: Option<SocketAddr>) -> io::Result<usize> {
+        self.send_once(data, to, true)
+    }
+
+    /// [`Self::try_send`]; with `honour_count` false, a `send` that accepted
+    /// nothing is taken as sent (the bug `udp-send-ignore-count` reproduces).
+    fn send_once(
+        &self,
+        data: &[u8],
+        to: Option<SocketAddr>,
+        honour_count: bool,
+    ) -> io::Result<usize> {
         // WIT: "Returns the number of datagrams permitted for the next call
         // to `send`, or an error." (`would-block` from a legacy host maps to
         // WouldBlock like ok(0) below.)
@@ -129,7 +140,7 @@ impl Streams {
         match self.outgoing.send(&[datagram]) {
             // WIT: "If none of the datagrams were able to be sent, `ok(0)` is
             // returned."
-            Ok(0) => Err(would_block("send accepted 0 datagrams")),
+            Ok(0) if honour_count => Err(would_block("send accepted 0 datagrams")),
             Ok(_) => Ok(data.len()),
             // WIT: "This function never returns `error(would-block)`." Legacy
             // hosts do; it means the same as ok(0).
@@ -340,6 +351,17 @@ impl UdpSocket {
     /// off after out-of-memory until the write timeout.
     pub fn send(&self, data: &[u8]) -> io::Result<usize> {
         self.blocking(Direction::Send, |streams| streams.try_send(data, None))
+    }
+
+    /// Like [`send_to`](Self::send_to), but takes a `send` that accepted
+    /// nothing (`ok(0)`) for a datagram sent.
+    ///
+    /// Only for reproducing senders that ignore the count `send` returns: the
+    /// datagram is silently dropped. Nothing else uses it.
+    pub fn send_to_ignoring_count(&self, data: &[u8], addr: SocketAddr) -> io::Result<usize> {
+        self.blocking(Direction::Send, |streams| {
+            streams.send_once(data, Some(addr), false)
+        })
     }
 
     /// Sends `data` to `addr`; see [`send`](Self::send).

@@ -48,6 +48,7 @@ pub struct Builder {
     pub(crate) inherit_env: bool,
     pub(crate) inherit_stdin: bool,
     pub(crate) env: Vec<(String, String)>,
+    pub(crate) no_drops: bool,
     pub(crate) peer: Option<PeerOptions>,
 }
 
@@ -64,6 +65,7 @@ impl Default for Builder {
             inherit_env: false,
             inherit_stdin: false,
             env: Vec::new(),
+            no_drops: false,
             peer: None,
         }
     }
@@ -145,6 +147,15 @@ impl Builder {
     /// Passes the harness's stdin to the guest (otherwise it reads an empty stdin).
     pub fn inherit_stdin(mut self, enable: bool) -> Self {
         self.inherit_stdin = enable;
+        self
+    }
+
+    /// Also makes a datagram refused with an error (out-of-memory, wasmtime's ENOBUFS) and
+    /// never offered again the `dropped` verdict. Off by default: dropping under ENOBUFS is
+    /// a policy some stacks choose; a datagram refused by a readiness answer (`ok(0)`,
+    /// `would-block`, `check-send` 0) is always one.
+    pub fn no_drops(mut self, enable: bool) -> Self {
+        self.no_drops = enable;
         self
     }
 

@@ -205,7 +205,15 @@ impl Harness {
             Exit::Code(code) => Some(code),
             Exit::Stopped(_) => None,
         };
-        let exit = judge(exit, faults, settings.peer, received.as_ref());
+        let (dropped, by_error) = faults.drops.counts();
+        faults.stats.datagrams_dropped = dropped + by_error;
+        let exit = judge(
+            exit,
+            faults,
+            settings.peer,
+            received.as_ref(),
+            settings.no_drops,
+        );
         let (stdout, stderr) = captured.map_or_else(Default::default, |(out, err)| {
             (out.contents().to_vec(), err.contents().to_vec())
         });

@@ -105,28 +105,49 @@ impl Outcome {
         };
         format!(
             "wouldblock: {ending}; faults injected {}, check-send calls {}, send calls {}, \
-             datagrams accepted {}, receive calls {}, datagrams received {}",
+             datagrams accepted {}, receive calls {}, datagrams received {}, \
+             refused and never re-offered {}",
             s.faults_injected,
             s.check_send_calls,
             s.send_calls,
             s.datagrams_accepted,
             s.receive_calls,
-            s.datagrams_received
+            s.datagrams_received,
+            s.datagrams_dropped
         )
     }
 }
 
+/// How many refusing answers a `dropped` verdict quotes.
+const EVIDENCE_LINES: usize = 6;
+
 /// The verdicts that only the end of a run can give: a guest that says it succeeded but
-/// lost data, and a guest that gave up after a transient error the plan injected.
+/// dropped what it was told to send again, or lost data, and a guest that gave up after a
+/// transient error the plan injected.
 pub(crate) fn judge(
     exit: Exit,
     faults: &Faults,
     peer: Option<PeerOptions>,
     received: Option<&Received>,
+    no_drops: bool,
 ) -> Exit {
     let Exit::Code(code) = exit else {
         return exit;
     };
+    if code == 0
+        && let Some((dropped, lines)) = faults.drops.account(no_drops)
+    {
+        let mut stop = faults.stop(
+            Verdict::Dropped,
+            format!(
+                "the guest exited 0, but datagrams an injected answer refused were never \
+                 offered again: {dropped}. WIT: \"If none of the datagrams were able to be \
+                 sent, `ok(0)` is returned\": a refused datagram must be sent again"
+            ),
+        );
+        stop.evidence = faults.trace.render_lines(&lines, EVIDENCE_LINES);
+        return Exit::Stopped(stop);
+    }
     let expected = peer.and_then(|p| p.expect_datagrams);
     if let (0, Some(n), Some(received)) = (code, expected, received)
         && let Some(discrepancy) = received.discrepancy(n)

@@ -48,6 +48,10 @@ pub struct RunArgs {
     /// value. Repeatable. Nothing is passed by default, as in `wasmtime run`.
     #[arg(long = "env", value_name = "NAME[=VALUE]")]
     env: Vec<String>,
+    /// Make a datagram refused with out-of-memory (ENOBUFS) and never offered again the
+    /// `dropped` verdict too; one refused by a readiness answer always is.
+    #[arg(long)]
+    no_drops: bool,
     /// Pass every environment variable of the harness to the guest.
     #[arg(long)]
     inherit_env: bool,
@@ -85,6 +89,7 @@ pub fn run(args: RunArgs) -> Result<i32> {
         .cache(!args.no_cache)
         .output(Output::Inherit)
         .inherit_env(args.inherit_env)
+        .no_drops(args.no_drops)
         .inherit_stdin(true);
     for var in &args.env {
         let (name, value) = env_var(var)?;

@@ -104,6 +104,20 @@ impl Trace {
             .collect()
     }
 
+    /// The events with these sequence numbers (at most `n`, the last ones), rendered as
+    /// verdict evidence; lines past the kept part of the trace are left out.
+    pub(crate) fn render_lines(&self, seqs: &[u64], n: usize) -> String {
+        let wanted = &seqs[seqs.len().saturating_sub(n)..];
+        let events: Vec<Event> = self
+            .events
+            .iter()
+            .chain(&self.tail)
+            .filter(|e| wanted.binary_search(&e.seq).is_ok())
+            .cloned()
+            .collect();
+        render(&events)
+    }
+
     /// The trace as JSON Lines; past [`TRACE_LIMIT`] a line says how many events were
     /// left out before the last ones.
     pub fn to_json_lines(&self) -> String {

@@ -25,6 +25,10 @@ pub enum Verdict {
     Hang,
     /// The wall-clock safety net ran out.
     TimeLimit,
+    /// The guest exited 0, but a datagram an injected readiness answer refused (`ok(0)`,
+    /// `would-block`, `check-send` 0) was never offered again: it took "not now" for
+    /// "done". Found at the WIT boundary, with no peer needed.
+    Dropped,
     /// The harness's own peer could not keep up: the kernel dropped datagrams on their way
     /// to it, so what is missing says nothing about the guest.
     PeerOverflow,
@@ -38,7 +42,7 @@ pub enum Verdict {
 
 impl Verdict {
     /// Every verdict.
-    pub const ALL: [Verdict; 8] = [
+    pub const ALL: [Verdict; 9] = [
         Verdict::SpecViolation,
         Verdict::Trap,
         Verdict::BusyLoop,
@@ -46,6 +50,7 @@ impl Verdict {
         Verdict::TimeLimit,
         Verdict::Loss,
         Verdict::UnusableAfterError,
+        Verdict::Dropped,
         Verdict::PeerOverflow,
     ];
 
@@ -64,6 +69,7 @@ impl Verdict {
                 Verdict::TimeLimit => 6,
                 Verdict::Loss => 7,
                 Verdict::UnusableAfterError => 8,
+                Verdict::Dropped => 9,
                 Verdict::PeerOverflow => 10,
             }
     }
@@ -78,6 +84,7 @@ impl Verdict {
             Verdict::TimeLimit => "time-limit",
             Verdict::Loss => "loss",
             Verdict::UnusableAfterError => "unusable-after-error",
+            Verdict::Dropped => "dropped",
             Verdict::PeerOverflow => "peer-overflow",
         }
     }

@@ -174,7 +174,7 @@ fn a_guest_status_is_never_a_verdict_status() -> Result<()> {
     ensure!(
         stderr(&out).lines().last()
             == Some(
-                "wouldblock: fail (guest exit 4); faults injected 0, check-send calls 0, send calls 0, datagrams accepted 0, receive calls 0, datagrams received 0"
+                "wouldblock: fail (guest exit 4); faults injected 0, check-send calls 0, send calls 0, datagrams accepted 0, receive calls 0, datagrams received 0, refused and never re-offered 0"
             )
     );
     // A verdict has a status from 83 to 90, and no guest status.

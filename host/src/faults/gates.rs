@@ -1,8 +1,33 @@
-//! Readiness gates: what a socket's pollables report instead of the real readiness
-//! after an injected answer. Counted in checks, never timed.
+//! Readiness gates: what a socket's pollables report instead of the real readiness after
+//! an injected answer, counted in checks, never timed. A gate armed by a not-ready answer
+//! also holds that answer: until the guest waits (the gate reports ready, or a timer wakes
+//! the guest), every call on the resource is not ready either, so the pollable and the
+//! calls never disagree and a guest that retries without waiting never gets out.
 
-use crate::plan::Readiness;
+use crate::plan::{Action, Op, Readiness};
 use std::collections::BTreeMap;
+
+/// A not-ready answer that stands until the guest waits: what the rule answered, and on
+/// which operation.
+#[derive(Debug, Clone)]
+pub(crate) struct Hold {
+    pub(crate) rule: String,
+    pub(crate) op: Op,
+    pub(crate) action: Action,
+}
+
+impl Hold {
+    /// What a call of `op` answers while the hold stands: the rule's own answer on its own
+    /// operation (`ok(0)` or `would-block` for `send`), the not-ready `ok-zero` form on the
+    /// others (`check-send` 0, an empty `receive`).
+    pub(crate) fn answer(&self, op: Op) -> Action {
+        if op == self.op {
+            self.action
+        } else {
+            Action::OkZero
+        }
+    }
+}
 
 /// What a socket pollable reports instead of the real readiness.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -15,26 +40,48 @@ pub(crate) enum Gate {
     Spurious,
 }
 
-/// Gates per resource serial.
+/// Gates and holds per resource serial.
 #[derive(Default)]
 pub(crate) struct Gates {
     gates: BTreeMap<u64, Gate>,
+    holds: BTreeMap<u64, Hold>,
 }
 
 impl Gates {
-    /// Sets the gate after an injected answer.
-    pub(crate) fn arm(&mut self, serial: u64, ready: Readiness) {
-        match ready {
-            Readiness::Real | Readiness::NotReady(0) => self.gates.remove(&serial),
-            Readiness::NotReady(k) => self.gates.insert(serial, Gate::Ticks(k)),
-            Readiness::Never => self.gates.insert(serial, Gate::Never),
-            Readiness::Spurious => self.gates.insert(serial, Gate::Spurious),
+    /// Sets the gate after an injected answer; `hold` is the answer if it said "not
+    /// ready", which stands while a `not-ready K` or `never` gate is closed.
+    pub(crate) fn arm(&mut self, serial: u64, ready: Readiness, hold: Option<Hold>) {
+        let gate = match ready {
+            Readiness::Real | Readiness::NotReady(0) => None,
+            Readiness::NotReady(k) => Some(Gate::Ticks(k)),
+            Readiness::Never => Some(Gate::Never),
+            Readiness::Spurious => Some(Gate::Spurious),
         };
+        self.open(serial);
+        if let Some(gate) = gate {
+            self.gates.insert(serial, gate);
+            if let (Some(hold), Gate::Ticks(_) | Gate::Never) = (hold, gate) {
+                self.holds.insert(serial, hold);
+            }
+        }
     }
 
     /// Hands readiness back to the real pollable.
     pub(crate) fn open(&mut self, serial: u64) {
         self.gates.remove(&serial);
+        self.holds.remove(&serial);
+    }
+
+    /// The guest was woken by a timer: time passed with the host's event loop running, so
+    /// every standing not-ready answer ends (a never-ready pollable stays silent; only the
+    /// calls are real again, as after a missed wake-up).
+    pub(crate) fn release_holds(&mut self) {
+        self.holds.clear();
+    }
+
+    /// The not-ready answer standing on a resource, if any.
+    pub(crate) fn hold(&self, serial: u64) -> Option<&Hold> {
+        self.holds.get(&serial)
     }
 
     /// The gate on a resource, if any.
@@ -47,7 +94,7 @@ impl Gates {
         if let Some(Gate::Ticks(left)) = self.gates.get_mut(&serial) {
             *left = left.saturating_sub(ticks);
             if *left == 0 {
-                self.gates.remove(&serial);
+                self.open(serial);
             }
         }
     }

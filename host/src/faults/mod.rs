@@ -5,12 +5,14 @@
 //! calls the guest has made so far.
 
 mod detector;
+mod drops;
 mod gates;
 mod permits;
 pub(crate) mod registry;
 mod rules;
 
-pub(crate) use gates::Gate;
+pub(crate) use drops::Refusal;
+pub(crate) use gates::{Gate, Hold};
 pub(crate) use registry::{Class, Kind};
 pub(crate) use rules::Injection;
 
@@ -18,6 +20,7 @@ use crate::plan::{Op, Plan, Readiness};
 use crate::trace::{self, Event, Trace};
 use crate::verdict::{Stop, Verdict};
 use detector::Detector;
+use drops::Drops;
 use gates::Gates;
 use permits::Permits;
 use registry::Registry;
@@ -41,6 +44,9 @@ pub struct Stats {
     pub datagrams_received: u64,
     /// `poll`, `block` and `ready` calls that involved a socket pollable.
     pub socket_waits: u64,
+    /// Datagrams an injected answer refused that the guest never offered again (with
+    /// `check-send` answers of 0 that no send followed).
+    pub datagrams_dropped: u64,
 }
 
 /// How many trace lines a verdict quotes as evidence.
@@ -53,6 +59,7 @@ pub(crate) struct Faults {
     gates: Gates,
     permits: Permits,
     detector: Detector,
+    pub(crate) drops: Drops,
     pub(crate) stats: Stats,
     pub(crate) trace: Trace,
 }
@@ -65,6 +72,7 @@ impl Faults {
             gates: Gates::default(),
             permits: Permits::default(),
             detector: Detector::new(busy_threshold),
+            drops: Drops::default(),
             stats: Stats::default(),
             trace: Trace::default(),
         }
@@ -95,11 +103,17 @@ impl Faults {
         chosen
     }
 
-    /// Sets what the pollables of resource `rep` report after an injected answer.
-    pub(crate) fn arm(&mut self, rep: u32, ready: Readiness) {
+    /// Sets what the pollables of resource `rep` report after an injected answer, and the
+    /// not-ready answer that stands with them until the guest has waited.
+    pub(crate) fn arm(&mut self, rep: u32, ready: Readiness, hold: Option<Hold>) {
         if let Some(serial) = self.registry.serial(rep) {
-            self.gates.arm(serial, ready);
+            self.gates.arm(serial, ready, hold);
         }
+    }
+
+    /// The not-ready answer standing on resource `rep`, if its gate is still closed.
+    pub(crate) fn hold(&self, rep: u32) -> Option<&Hold> {
+        self.gates.hold(self.registry.serial(rep)?)
     }
 
     /// A real call on `rep` moved data: readiness is real again and the guest is not
@@ -111,9 +125,10 @@ impl Faults {
         self.detector.progress();
     }
 
-    /// The guest was woken by a clock: it backed off.
+    /// The guest was woken by a clock: it backed off, and not-ready answers end.
     pub(crate) fn timer_wake(&mut self) {
         self.detector.timer_wake();
+        self.gates.release_holds();
     }
 
     /// An injected error was answered; remembered until data moves again.
@@ -172,7 +187,7 @@ impl Faults {
         };
         let injection = self.rules.decide(&call)?;
         self.stats.faults_injected += 1;
-        self.gates.arm(serial, injection.ready);
+        self.gates.arm(serial, injection.ready, None);
         Some(injection.rule)
     }
 

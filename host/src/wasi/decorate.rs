@@ -3,7 +3,7 @@
 //! (`account`). Generic over the interface's result type through [`Answer`], so the UDP,
 //! TCP and stream decorators share one implementation.
 
-use crate::faults::Faults;
+use crate::faults::{Faults, Hold};
 use crate::plan::{Action, Op, error_code_name};
 use crate::trace::Event;
 use crate::verdict::Stop;
@@ -59,9 +59,30 @@ pub(crate) trait Decorate {
         event: &mut Event,
     ) -> Option<Result<T, E>> {
         let faults = self.faults();
+        // WIT: "When this function returns ok(0), the `subscribe` pollable will become
+        // ready when this function will report at least ok(1)": until then, it does not.
+        if let Some(hold) = rep.and_then(|rep| faults.hold(rep)) {
+            let action = hold.answer(op);
+            event.fault = Some(format!(
+                "{}: {action}, held until the guest waits on the pollable",
+                hold.rule
+            ));
+            faults.stats.faults_injected += 1;
+            return Some(match action {
+                Action::OkZero => Ok(zero()),
+                _ => Err(E::code(ErrorCode::WouldBlock)),
+            });
+        }
         let injection = faults.decide(op, rep)?;
         if let Some(rep) = rep {
-            faults.arm(rep, injection.ready);
+            let not_ready = matches!(injection.action, Action::OkZero)
+                || injection.action == Action::Error(ErrorCode::WouldBlock);
+            let hold = not_ready.then(|| Hold {
+                rule: injection.rule.clone(),
+                op,
+                action: injection.action,
+            });
+            faults.arm(rep, injection.ready, hold);
         }
         event.fault = Some(format!(
             "{}: {}, then {}",

@@ -3,13 +3,15 @@
 
 use super::UdpView;
 use super::decorate::Decorate;
-use crate::faults::{Faults, Kind};
+use crate::faults::{Faults, Kind, Refusal};
 use crate::plan::Op;
 use crate::trace::Event;
 use crate::verdict::Verdict;
 use std::net::SocketAddr;
 use wasmtime::component::Resource;
-use wasmtime_wasi::p2::bindings::sockets::network::{IpAddressFamily, IpSocketAddress, Network};
+use wasmtime_wasi::p2::bindings::sockets::network::{
+    ErrorCode, IpAddressFamily, IpSocketAddress, Network,
+};
 use wasmtime_wasi::p2::bindings::sockets::udp::{
     self, HostIncomingDatagramStream, HostOutgoingDatagramStream, HostUdpSocket,
     IncomingDatagramStream, OutgoingDatagramStream,
@@ -174,6 +176,14 @@ impl HostOutgoingDatagramStream for UdpView<'_> {
             None => self.inner.check_send(this),
         };
         self.faults.grant(rep, *result.as_ref().unwrap_or(&0));
+        if event.fault.is_some()
+            && matches!(result, Ok(0))
+            && let Some(serial) = self.faults.registry.serial(rep)
+        {
+            // A send is owed on this stream: a guest that never sends again dropped it.
+            let seq = self.faults.trace.total() + 1;
+            self.faults.drops.check_refused(serial, seq);
+        }
         self.finish(event, &result, |permit| format!("ok({permit})"));
         if matches!(result, Ok(0)) {
             self.faults.no_progress().map_err(SocketError::trap)?;
@@ -213,8 +223,12 @@ impl HostOutgoingDatagramStream for UdpView<'_> {
             );
             return Err(self.violation(Verdict::SpecViolation, reason));
         }
+        self.offered(rep, &datagrams);
         let result = match self.injected(Op::UdpSend, Some(rep), || 0, &mut event) {
-            Some(answer) => answer,
+            Some(answer) => {
+                self.refused(rep, &datagrams, &answer);
+                answer
+            }
             None => self.inner.send(this, datagrams),
         };
         let accepted = *result.as_ref().unwrap_or(&0);
@@ -250,6 +264,44 @@ impl UdpView<'_> {
     fn event(&self, op: &'static str, rep: u32) -> Event {
         Event::new(UDP, op, self.faults.registry.label(rep))
     }
+
+    /// The guest offers these datagrams (again): earlier refusals of them are settled.
+    fn offered(&mut self, rep: u32, datagrams: &[udp::OutgoingDatagram]) {
+        let drops = &mut self.faults.drops;
+        if let (true, Some(serial)) = (drops.pending(), self.faults.registry.serial(rep)) {
+            drops.offered(serial, datagrams.iter().map(key));
+        }
+    }
+
+    /// An injected answer to `send` refused the datagrams it did not count: remembered
+    /// until they are offered again.
+    fn refused(
+        &mut self,
+        rep: u32,
+        datagrams: &[udp::OutgoingDatagram],
+        answer: &SocketResult<u64>,
+    ) {
+        let Some(serial) = self.faults.registry.serial(rep) else {
+            return;
+        };
+        let (refusal, from) = match answer {
+            Ok(sent) => (Refusal::Readiness, *sent as usize),
+            Err(err) if matches!(err.downcast_ref(), Some(ErrorCode::WouldBlock)) => {
+                (Refusal::Readiness, 0)
+            }
+            Err(_) => (Refusal::Error, 0),
+        };
+        // The answer's own trace line is the next one.
+        let seq = self.faults.trace.total() + 1;
+        let refused = datagrams.iter().skip(from).map(key);
+        self.faults.drops.refused(refusal, serial, seq, refused);
+    }
+}
+
+/// A datagram as the drops ledger keys it.
+fn key(datagram: &udp::OutgoingDatagram) -> (Option<SocketAddr>, Vec<u8>) {
+    let to = datagram.remote_address.map(SocketAddr::from);
+    (to, datagram.data.clone())
 }
 
 fn summarize_datagrams(event: &mut Event, datagrams: &[udp::OutgoingDatagram]) -> String {

@@ -4,6 +4,7 @@
 
 mod completeness;
 mod probe;
+mod std_udp_send;
 mod udp_burst;
 mod udp_burst_drop;
 mod udp_burst_spin;
@@ -12,7 +13,9 @@ mod udp_burst_wait;
 mod udp_request;
 mod udp_request_naive;
 mod udp_send;
+mod udp_send_ignore_count;
 mod udp_send_naive;
+mod udp_send_spin;
 mod udp_send_unpermitted;
 
 /// Names the test module of every bundled program: a program without one is a compile

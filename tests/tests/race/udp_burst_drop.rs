@@ -37,3 +37,31 @@ fn passes_without_a_fault() -> Result<()> {
         assert_delivered_exactly_once(outcome, 16)
     })
 }
+
+/// A datagram refused with out-of-memory (ENOBUFS) and never sent again is counted, and is
+/// the `dropped` verdict only when asked: dropping under ENOBUFS is a policy some stacks
+/// choose.
+#[test]
+fn an_enobufs_drop_is_counted_and_a_verdict_only_with_no_drops() -> Result<()> {
+    let counted = counting(plan("enobufs-backpressure"), Some(16));
+    repeat(&counted, &guest(&UDP_BURST_DROP), ARGS, |outcome| {
+        assert_verdict(outcome, Verdict::Loss)?;
+        ensure!(
+            outcome.stats.datagrams_dropped == 3,
+            "{}",
+            outcome.summary()
+        );
+        Ok(())
+    })?;
+    let strict = wouldblock::Builder::new()
+        .plan(plan("enobufs-backpressure"))
+        .peer(wouldblock::PeerOptions::counting().expect_datagrams(16))
+        .no_drops(true)
+        .build()?;
+    let guest = strict.compile(UDP_BURST_DROP.name, UDP_BURST_DROP.wasm)?;
+    repeat(&strict, &guest, ARGS, |outcome| {
+        let (reason, _) = assert_verdict(outcome, Verdict::Dropped)?;
+        ensure!(reason.contains("\"8\" (1 bytes)"), "{reason}");
+        Ok(())
+    })
+}
