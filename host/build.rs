@@ -16,6 +16,7 @@ fn main() -> Result<()> {
         println!("cargo:rerun-if-changed={}", root.join(path).display());
     }
 
+    ensure_target()?;
     let target_dir = out_dir.join("guest-target");
     nested_cargo(&guest, &target_dir, &["build", "--release", "--bins"])?;
     // The guest library's own unit tests, as a libtest component for the harness to run
@@ -91,6 +92,39 @@ fn main() -> Result<()> {
     )?;
     std::fs::write(out_dir.join("guests.rs"), out)?;
     Ok(())
+}
+
+/// The guests need the wasm32-wasip2 target. rust-toolchain.toml names it, but rustup does
+/// not install it where auto-install is off (`RUSTUP_AUTO_INSTALL=0`): install it here, for
+/// the toolchain this build runs on, or fail at once with the command that would.
+fn ensure_target() -> Result<()> {
+    const TARGET: &str = "wasm32-wasip2";
+    let rustc = std::env::var("RUSTC").unwrap_or_else(|_| "rustc".into());
+    let sysroot = Command::new(&rustc)
+        .args(["--print", "sysroot"])
+        .output()
+        .with_context(|| format!("running `{rustc} --print sysroot`"))?;
+    let sysroot = PathBuf::from(String::from_utf8(sysroot.stdout)?.trim());
+    if sysroot.join("lib/rustlib").join(TARGET).exists() {
+        return Ok(());
+    }
+    let mut rustup = Command::new("rustup");
+    rustup.args(["target", "add", TARGET]);
+    if let Ok(toolchain) = std::env::var("RUSTUP_TOOLCHAIN") {
+        rustup.args(["--toolchain", &toolchain]);
+    }
+    println!("cargo:warning=the {TARGET} target is missing: running `rustup target add {TARGET}`");
+    match rustup.status() {
+        Ok(status) if status.success() => Ok(()),
+        Ok(status) => bail!(
+            "`rustup target add {TARGET}` failed ({status}); run it yourself, then build again"
+        ),
+        Err(_) => bail!(
+            "the {TARGET} target is not installed for {} and rustup was not found; install \
+             the target for this toolchain (with rustup: `rustup target add {TARGET}`)",
+            sysroot.display()
+        ),
+    }
 }
 
 /// Runs cargo for wasm32-wasip2 in `guest/` with its own target dir; returns its stdout.
