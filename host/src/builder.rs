@@ -1,5 +1,6 @@
 //! The settings of a [`Harness`]: what a run may use and what it is judged by.
 
+use crate::component::DEFAULT_MAX_COMPONENT_SIZE;
 use crate::error::Error;
 use crate::harness::Harness;
 use crate::peer::PeerOptions;
@@ -15,6 +16,11 @@ pub const DEFAULT_MAX_MEMORY: usize = 512 << 20;
 /// Default wall-clock safety net. Hangs and busy loops are found by counting, long
 /// before this; it only catches what counting cannot see.
 pub const DEFAULT_TIME_LIMIT: Duration = Duration::from_secs(60);
+/// Default bound on the sockets a guest may have open at once: well under the process's
+/// descriptor limit, which the harness's own peer sockets share.
+pub const DEFAULT_MAX_SOCKETS: u64 = 1024;
+/// The most datagrams a run may be expected to deliver (`--expect-datagrams`).
+pub const MAX_EXPECTED_DATAGRAMS: u64 = 1_000_000_000;
 /// The smallest memory bound that can run a guest at all.
 pub const MIN_MEMORY: usize = 1 << 20;
 /// Default number of socket calls in a row without progress that makes a busy loop.
@@ -49,6 +55,8 @@ pub struct Builder {
     pub(crate) inherit_stdin: bool,
     pub(crate) env: Vec<(String, String)>,
     pub(crate) no_drops: bool,
+    pub(crate) max_component_size: u64,
+    pub(crate) max_sockets: u64,
     pub(crate) peer: Option<PeerOptions>,
 }
 
@@ -66,6 +74,8 @@ impl Default for Builder {
             inherit_stdin: false,
             env: Vec::new(),
             no_drops: false,
+            max_component_size: DEFAULT_MAX_COMPONENT_SIZE,
+            max_sockets: DEFAULT_MAX_SOCKETS,
             peer: None,
         }
     }
@@ -159,6 +169,20 @@ impl Builder {
         self
     }
 
+    /// Bounds the size of a component file [`Harness::load`] reads, in bytes (256 MiB by
+    /// default).
+    pub fn max_component_size(mut self, bytes: u64) -> Self {
+        self.max_component_size = bytes;
+        self
+    }
+
+    /// Bounds the sockets a guest may have open at once (1,024 by default); past it,
+    /// `create-udp-socket` answers `new-socket-limit`, as a host out of descriptors would.
+    pub fn max_sockets(mut self, sockets: u64) -> Self {
+        self.max_sockets = sockets;
+        self
+    }
+
     /// Gives every run a harness-owned UDP peer on 127.0.0.1 (see [`PeerOptions`]).
     pub fn peer(mut self, peer: PeerOptions) -> Self {
         self.peer = Some(peer);
@@ -201,6 +225,17 @@ impl Builder {
                 "time-limit",
                 "must be more than 0: 0 would stop every guest at once",
             );
+        }
+        if let Some(n) = self.peer.and_then(|p| p.expect_datagrams)
+            && n > MAX_EXPECTED_DATAGRAMS
+        {
+            return Err(Error::Invalid {
+                setting: "expect-datagrams",
+                message: format!(
+                    "{n} is more than {MAX_EXPECTED_DATAGRAMS}: a run sends at most about a \
+                     million datagrams a second, so no run could send that many"
+                ),
+            });
         }
         if self.busy_threshold == 0 {
             return invalid(

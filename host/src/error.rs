@@ -13,6 +13,27 @@ pub enum Error {
         /// The path given.
         path: PathBuf,
     },
+    /// The component path is not a regular file.
+    #[error("{path}: is {what}, not a component file")]
+    NotAFile {
+        /// The path given.
+        path: PathBuf,
+        /// What it is instead, e.g. `a FIFO (named pipe)`.
+        what: &'static str,
+    },
+    /// The component file is larger than the bound.
+    #[error(
+        "{path}: {size} bytes is more than the {max}-byte bound on a component \
+         (raise it with --max-component-size MIB)"
+    )]
+    TooLarge {
+        /// The path given.
+        path: PathBuf,
+        /// Its size, or how much of it was read.
+        size: u64,
+        /// The bound.
+        max: u64,
+    },
     /// The component file exists but cannot be read.
     #[error("{path}: cannot read: {source}")]
     Read {

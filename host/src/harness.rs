@@ -2,6 +2,7 @@
 //! runs each of them as often as asked, every run in a fresh store.
 
 use crate::builder::{Builder, CAPTURE_LIMIT, FUEL_YIELD_INTERVAL, Output};
+use crate::component;
 use crate::error::Error;
 use crate::faults::Faults;
 use crate::outcome::{Exit, Outcome, classify, judge};
@@ -69,28 +70,17 @@ impl Harness {
 
     /// Reads and compiles a component file.
     pub fn load(&self, path: &Path) -> Result<Guest, Error> {
-        let bytes = std::fs::read(path).map_err(|source| match source.kind() {
-            std::io::ErrorKind::NotFound => Error::Missing {
-                path: path.to_path_buf(),
-            },
-            _ => Error::Read {
-                path: path.to_path_buf(),
-                source,
-            },
-        })?;
+        let bytes = component::read(path, self.settings.max_component_size)?;
         self.compile(&path.display().to_string(), &bytes)
     }
 
     /// Compiles a component from bytes; `name` becomes its `argv[0]` and names it in errors.
     pub fn compile(&self, name: &str, bytes: &[u8]) -> Result<Guest, Error> {
+        component::check_header(name, bytes)?;
+        if bytes.len() < 8 {
+            return Err(Error::NotWasm { name: name.into() });
+        }
         let name = name.to_string();
-        if !bytes.starts_with(b"\0asm") {
-            return Err(Error::NotWasm { name });
-        }
-        // The preamble's layer field (bytes 6..8) is 0 for a core module, 1 for a component.
-        if bytes.get(6..8) != Some(&[1, 0]) {
-            return Err(Error::CoreModule { name });
-        }
         let component =
             Component::from_binary(&self.engine, bytes).map_err(|e| Error::Compile {
                 name: name.clone(),
@@ -168,7 +158,11 @@ impl Harness {
                 Some((out, err))
             }
         };
-        let faults = Faults::new(&settings.plan, settings.busy_threshold);
+        let faults = Faults::new(
+            &settings.plan,
+            settings.busy_threshold,
+            settings.max_sockets,
+        );
         let state = HostState::new(ctx.build(), faults, settings.max_memory);
         let mut store = Store::new(&self.engine, state);
         store.limiter(|state| state.limits());

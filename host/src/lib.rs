@@ -83,6 +83,7 @@
 
 mod builder;
 pub mod catalogue;
+mod component;
 mod error;
 mod faults;
 pub mod guests;
@@ -98,8 +99,10 @@ mod verdict;
 mod wasi;
 
 pub use builder::{
-    Builder, DEFAULT_BUSY_THRESHOLD, DEFAULT_MAX_MEMORY, DEFAULT_TIME_LIMIT, MIN_MEMORY, Output,
+    Builder, DEFAULT_BUSY_THRESHOLD, DEFAULT_MAX_MEMORY, DEFAULT_MAX_SOCKETS, DEFAULT_TIME_LIMIT,
+    MIN_MEMORY, Output,
 };
+pub use component::DEFAULT_MAX_COMPONENT_SIZE;
 pub use error::Error;
 pub use faults::Stats;
 pub use harness::{Guest, Harness};

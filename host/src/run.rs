@@ -55,6 +55,13 @@ pub struct RunArgs {
     /// Pass every environment variable of the harness to the guest.
     #[arg(long)]
     inherit_env: bool,
+    /// Bound on the component file's size, in MiB.
+    #[arg(long, value_name = "MIB", default_value_t = wouldblock::DEFAULT_MAX_COMPONENT_SIZE >> 20)]
+    max_component_size: u64,
+    /// Sockets the guest may have open at once; past it, creating one answers
+    /// `new-socket-limit`.
+    #[arg(long, value_name = "N", default_value_t = wouldblock::DEFAULT_MAX_SOCKETS)]
+    max_sockets: u64,
     /// Do not cache compiled components on disk.
     #[arg(long)]
     no_cache: bool,
@@ -90,6 +97,8 @@ pub fn run(args: RunArgs) -> Result<i32> {
         .output(Output::Inherit)
         .inherit_env(args.inherit_env)
         .no_drops(args.no_drops)
+        .max_component_size(args.max_component_size.saturating_mul(1 << 20))
+        .max_sockets(args.max_sockets)
         .inherit_stdin(true);
     for var in &args.env {
         let (name, value) = env_var(var)?;

@@ -79,7 +79,7 @@ fn a_malformed_plan_names_file_line_column_and_field() -> Result<()> {
     let out = wouldblock(&["run", "--plan", path.to_str().unwrap(), UDP_SEND.path])?;
     assert_usage_error(
         &out,
-        &["bad.toml line 3, column 1", "field `action`", "sometimes"],
+        &["bad.toml line 6, column 1", "field `action`", "sometimes"],
     )?;
 
     std::fs::write(&path, "[[fault]]\nop = \"udp.send\"\nfirst = \"two\"\n")?;
@@ -294,5 +294,62 @@ fn parallel_bursts_get_no_false_verdict_and_end_in_time() -> Result<()> {
         );
     }
     println!("{PROCESSES} parallel runs of 20,000 datagrams: {statuses:?}");
+    Ok(())
+}
+
+/// What a bad component path does: exit 2 at once, naming what it is, whatever it holds.
+#[test]
+fn a_component_path_that_is_not_a_file_is_named() -> Result<()> {
+    let fifo = scratch("fifo")?.join("guest.wasm");
+    if !fifo.exists() {
+        nix::unistd::mkfifo(&fifo, nix::sys::stat::Mode::S_IRWXU)?;
+    }
+    for (path, what) in [
+        ("/dev/zero", "is a character device"),
+        (fifo.to_str().context("utf-8")?, "is a FIFO"),
+        (env!("CARGO_TARGET_TMPDIR"), "is a directory"),
+    ] {
+        let out = wouldblock(&["run", path])?;
+        assert_usage_error(&out, &[path, what])?;
+    }
+    let big = scratch("big")?.join("big.wasm");
+    std::fs::write(&big, vec![0u8; 2 << 20])?;
+    let out = wouldblock(&[
+        "run",
+        "--max-component-size",
+        "1",
+        big.to_str().context("utf-8")?,
+    ])?;
+    assert_usage_error(&out, &["big.wasm", "--max-component-size"])
+}
+
+/// A guest that floods its output and one that eats its memory both end in a verdict (or
+/// pass), with the harness's own memory bounded.
+#[test]
+fn floods_and_memory_bombs_leave_the_host_bounded() -> Result<()> {
+    let run = |args: &[&str]| -> Result<std::process::ExitStatus> {
+        let status = Command::new(env!("CARGO_BIN_EXE_wouldblock"))
+            .args(args)
+            .env("XDG_CACHE_HOME", scratch("cache")?)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .status()?;
+        Ok(status)
+    };
+    ensure!(run(&["run", PROBE.path, "flood", "100"])?.success());
+    let bomb = run(&[
+        "run",
+        "--max-memory",
+        "64",
+        PROBE.path,
+        "alloc-abort",
+        "1024",
+    ])?;
+    ensure!(bomb.code() == Some(83), "{bomb:?}");
+    let usage = nix::sys::resource::getrusage(nix::sys::resource::UsageWho::RUSAGE_CHILDREN)?;
+    // ru_maxrss is in KiB: the largest child so far stayed far below the flood's size.
+    let peak_mib = usage.max_rss() / 1024;
+    println!("peak RSS of any wouldblock run so far: {peak_mib} MiB");
+    ensure!(peak_mib < 256, "a run used {peak_mib} MiB");
     Ok(())
 }

@@ -1,10 +1,12 @@
-//! Probes what the harness gives a guest: `env` prints its environment, `alloc MIB` tries to reserve memory and says whether it was refused, `alloc-abort MIB` allocates and aborts if refused, `exit CODE` exits with CODE, and `partial-line` leaves stderr mid-line.
+//! Probes what the harness gives a guest and how it holds against a hostile one: `env` prints its environment, `alloc MIB` tries to reserve memory and says whether it was refused, `alloc-abort MIB` allocates and aborts if refused, `exit CODE` exits with CODE, `partial-line` leaves stderr mid-line, `recurse` overflows its stack, `spin` loops forever without a socket call, `flood MIB` writes MIB of output, `sockets N` opens N UDP sockets, `send-to ADDR` sends one datagram with std.
 
 use std::io::Write;
+use std::net::{SocketAddr, UdpSocket};
 
 use wouldblock_guest::program;
 
-const USAGE: &str = "usage: probe env | alloc MIB | alloc-abort MIB | exit CODE | partial-line";
+const USAGE: &str = "usage: probe env | alloc MIB | alloc-abort MIB | exit CODE | partial-line \
+                     | recurse | spin | flood MIB | sockets N | send-to ADDR";
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -36,8 +38,69 @@ fn main() {
             eprint!("no newline here");
             let _ = std::io::stderr().flush();
         }
+        Some("recurse") => println!("depth {}", recurse(0)),
+        Some("spin") => spin(),
+        Some("flood") => flood(number(1)),
+        Some("sockets") => sockets(number(1)),
+        Some("send-to") => {
+            let addr: SocketAddr = args
+                .get(1)
+                .and_then(|a| a.parse().ok())
+                .unwrap_or_else(|| usage());
+            let sent = UdpSocket::bind("127.0.0.1:0").and_then(|s| s.send_to(b"0", addr));
+            match sent {
+                Ok(_) => println!("sent to {addr}"),
+                Err(err) => {
+                    program::fail(format_args!("send to {addr}: {}", program::describe(&err)))
+                }
+            }
+        }
         _ => usage(),
     }
+}
+
+/// Deeper and deeper until the stack runs out: each frame keeps a buffer alive. The
+/// bound is far past any stack, and keeps the compiler from calling it endless.
+fn recurse(depth: u64) -> u64 {
+    let frame = std::hint::black_box([depth as u8; 1024]);
+    if depth == u64::MAX {
+        return 0;
+    }
+    u64::from(frame[0]) + recurse(depth + 1)
+}
+
+/// Busy forever, no host call at all: only the time limit can stop it.
+fn spin() -> ! {
+    let mut n: u64 = 0;
+    loop {
+        n = std::hint::black_box(n.wrapping_add(1));
+    }
+}
+
+/// `mib` MiB to stdout, in 64 KiB writes.
+fn flood(mib: u64) {
+    let chunk = vec![b'x'; 64 << 10];
+    let mut out = std::io::stdout().lock();
+    for _ in 0..mib * 16 {
+        if out.write_all(&chunk).is_err() {
+            program::fail("stdout refused a write");
+        }
+    }
+}
+
+/// Opens up to `n` UDP sockets and keeps them open; says how many and why it stopped.
+fn sockets(n: u64) {
+    let mut open = Vec::new();
+    for _ in 0..n {
+        match UdpSocket::bind("127.0.0.1:0") {
+            Ok(socket) => open.push(socket),
+            Err(err) => {
+                println!("{} sockets, then {}", open.len(), program::describe(&err));
+                return;
+            }
+        }
+    }
+    println!("{} sockets", open.len());
 }
 
 fn usage() -> ! {

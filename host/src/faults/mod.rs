@@ -60,12 +60,14 @@ pub(crate) struct Faults {
     permits: Permits,
     detector: Detector,
     pub(crate) drops: Drops,
+    /// Sockets a guest may have open at once.
+    pub(crate) max_sockets: u64,
     pub(crate) stats: Stats,
     pub(crate) trace: Trace,
 }
 
 impl Faults {
-    pub(crate) fn new(plan: &Plan, busy_threshold: u64) -> Self {
+    pub(crate) fn new(plan: &Plan, busy_threshold: u64, max_sockets: u64) -> Self {
         Self {
             registry: Registry::default(),
             rules: Rules::new(&plan.rules),
@@ -73,6 +75,7 @@ impl Faults {
             permits: Permits::default(),
             detector: Detector::new(busy_threshold),
             drops: Drops::default(),
+            max_sockets,
             stats: Stats::default(),
             trace: Trace::default(),
         }

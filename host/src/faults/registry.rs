@@ -44,6 +44,11 @@ impl Kind {
         }
     }
 
+    /// Whether this is a socket (a descriptor on the host), not one of its streams.
+    fn is_socket(self) -> bool {
+        matches!(self, Kind::UdpSocket)
+    }
+
     /// What this kind's permits count.
     pub(crate) fn unit(self) -> Unit {
         Unit::Datagrams
@@ -81,6 +86,8 @@ pub(crate) struct Registry {
     pollables: BTreeMap<u32, Class>,
     labels: BTreeMap<Kind, u64>,
     next_serial: u64,
+    /// Sockets open now.
+    sockets: u64,
 }
 
 impl Registry {
@@ -97,12 +104,19 @@ impl Registry {
             connected,
         };
         self.resources.insert(rep, res);
+        self.sockets += u64::from(kind.is_socket());
         label
+    }
+
+    /// Sockets the guest has open now.
+    pub(crate) fn sockets(&self) -> u64 {
+        self.sockets
     }
 
     /// Stops following a dropped socket resource; returns its serial.
     pub(crate) fn forget(&mut self, rep: u32) -> Option<u64> {
         let res = self.resources.remove(&rep)?;
+        self.sockets -= u64::from(res.kind.is_socket());
         self.pollables
             .retain(|_, class| *class != Class::Socket(res.serial));
         Some(res.serial)

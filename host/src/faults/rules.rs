@@ -19,6 +19,9 @@ type Key = (usize, Option<u64>);
 /// The plan's rules and what they have counted so far.
 pub(crate) struct Rules {
     rules: Vec<Rule>,
+    /// The rules of each operation, in plan order: a call looks only at its own, so a plan
+    /// of many rules costs a call what its operation's rules cost.
+    by_op: BTreeMap<Op, Vec<usize>>,
     /// Calls seen per rule and scope.
     counts: BTreeMap<Key, u64>,
     /// Rule and resource whose next call repeats the last injection (`sticky`).
@@ -40,8 +43,13 @@ pub(crate) struct Call {
 
 impl Rules {
     pub(crate) fn new(rules: &[Rule]) -> Self {
+        let mut by_op: BTreeMap<Op, Vec<usize>> = BTreeMap::new();
+        for (index, rule) in rules.iter().enumerate() {
+            by_op.entry(rule.op).or_default().push(index);
+        }
         Self {
             rules: rules.to_vec(),
+            by_op,
             counts: BTreeMap::new(),
             sticky: BTreeSet::new(),
             opened: BTreeMap::new(),
@@ -52,8 +60,9 @@ impl Rules {
     /// selects it.
     pub(crate) fn decide(&mut self, call: &Call) -> Option<Injection> {
         let mut chosen = None;
-        for (index, rule) in self.rules.iter().enumerate() {
-            if rule.op != call.op || (rule.connected && !call.connected) {
+        for &index in self.by_op.get(&call.op).map_or(&[][..], Vec::as_slice) {
+            let rule = &self.rules[index];
+            if rule.connected && !call.connected {
                 continue;
             }
             let key = match rule.scope {

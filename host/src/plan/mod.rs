@@ -23,6 +23,7 @@
 mod error_codes;
 mod parse;
 mod presets;
+mod print;
 
 pub use error_codes::{ERROR_CODES, error_code_name};
 pub(crate) use error_codes::{error_code_from_name, error_code_names};
@@ -378,5 +379,7 @@ impl Plan {
     }
 }
 
+#[cfg(test)]
+mod fuzz;
 #[cfg(test)]
 mod tests;

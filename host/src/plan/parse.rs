@@ -7,13 +7,34 @@ use super::{error_code_from_name, error_code_names};
 use serde::{Deserialize, Deserializer};
 use std::path::Path;
 
-/// The keys a `[[fault]]` table or a `--fault` spec may use.
+/// The keys a `[[fault]]` table or a `--fault` spec may use, as written. Numbers are read
+/// as any value and checked by [`FaultSpec::check`], so an out-of-range or malformed one
+/// gets our words: the field, the value and the accepted range.
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
-pub(super) struct FaultSpec {
+struct FaultSpec {
     preset: Option<String>,
     op: Option<Op>,
+    name: Option<String>,
     #[serde(alias = "n")]
+    first: Option<toml::Value>,
+    after: Option<toml::Value>,
+    every: Option<toml::Value>,
+    nth: Option<toml::Value>,
+    until_waits: Option<toml::Value>,
+    per: Option<Scope>,
+    connected: Option<bool>,
+    sticky: Option<bool>,
+    action: Option<String>,
+    #[serde(alias = "k")]
+    ready: Option<toml::Value>,
+    form: Option<Form>,
+}
+
+/// A fault's keys, checked: what presets and op rules are built from.
+#[derive(Debug, Default)]
+pub(super) struct Fault {
+    name: Option<String>,
     pub(super) first: Option<u64>,
     pub(super) after: Option<u64>,
     every: Option<u64>,
@@ -22,19 +43,13 @@ pub(super) struct FaultSpec {
     per: Option<Scope>,
     connected: Option<bool>,
     pub(super) sticky: Option<bool>,
-    action: Option<String>,
-    #[serde(alias = "k")]
-    ready: Option<ReadyValue>,
+    pub(super) action: Option<Action>,
+    pub(super) ready: Option<Readiness>,
     pub(super) form: Option<Form>,
 }
 
-/// `ready = 3`, `ready = "never"`, `ready = "spurious"` or `ready = "real"`.
-#[derive(Debug, Deserialize)]
-#[serde(untagged)]
-enum ReadyValue {
-    Ticks(u32),
-    Word(String),
-}
+/// The largest count a plan can say: TOML's integers are 64-bit signed.
+const MAX_COUNT: u64 = i64::MAX as u64;
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -65,17 +80,40 @@ impl Plan {
 
     /// Parses a TOML plan; `origin` names it in errors (a file name).
     pub fn from_toml(text: &str, origin: &str) -> Result<Self, PlanError> {
-        let file: PlanFile = toml::from_str(text).map_err(|e| PlanError::Syntax {
-            origin: origin.to_string(),
-            message: e.to_string().trim_end().to_string(),
+        let file: PlanFile = toml::from_str(text).map_err(|e| {
+            let mut message = e.to_string().trim_end().to_string();
+            // A number past TOML's 64-bit integers never reaches our checks.
+            if message.contains("as i128") {
+                message += &format!("\n(counts are whole numbers from 0 to {MAX_COUNT})");
+            }
+            PlanError::Syntax {
+                origin: origin.to_string(),
+                message,
+            }
         })?;
         // Line starts once, so locating every fault is linear in the plan's size.
         let lines = LineIndex::new(text);
         let mut plan = Plan::new();
         for spanned in file.fault {
-            let (line, column) = lines.locate(spanned.span().start);
-            let origin = format!("{origin} line {line}, column {column} ([[fault]])");
-            plan.rules.extend(spanned.into_inner().into_rules(&origin)?);
+            let span = spanned.span();
+            let (line, column) = lines.locate(span.start);
+            let table = format!("{origin} line {line}, column {column} ([[fault]])");
+            match spanned.into_inner().into_rules(&table) {
+                Ok(rules) => plan.rules.extend(rules),
+                // A wrong value is shown where it stands, not only where its table starts.
+                Err(PlanError::Invalid { message, .. }) => {
+                    // The span may cover the `[[fault]]` header alone: look from there to
+                    // the next table.
+                    let body = &text[span.start..];
+                    let end = body[1..].find("\n[").map_or(body.len(), |i| i + 1);
+                    let at = field_offset(&body[..end], &message)
+                        .map(|offset| lines.locate(span.start + offset));
+                    let (line, column) = at.unwrap_or((line, column));
+                    let origin = format!("{origin} line {line}, column {column} ([[fault]])");
+                    return Err(invalid(&origin, message));
+                }
+                Err(other) => return Err(other),
+            }
         }
         Ok(plan)
     }
@@ -121,6 +159,7 @@ impl Plan {
 impl FaultSpec {
     fn into_rules(self, origin: &str) -> Result<Vec<Rule>, PlanError> {
         let invalid = |message: String| invalid(origin, message);
+        let fault = self.check().map_err(invalid)?;
         match (&self.preset, self.op) {
             (Some(_), Some(_)) => Err(invalid(
                 "a fault has either `preset` or `op`, not both".into(),
@@ -130,19 +169,43 @@ impl FaultSpec {
             )),
             (Some(name), None) => {
                 let preset = presets::find(name).map_err(&invalid)?;
-                if let Some(field) = self.fields().find(|f| !preset.takes(*f)) {
+                if let Some(field) = fault.fields().find(|f| !preset.takes(*f)) {
                     return Err(invalid(format!(
                         "field `{}` is not a key of preset {name} (keys: {})",
                         field.name(),
                         preset.key_names()
                     )));
                 }
-                preset.expand(&self).map_err(invalid)
+                let mut rules = preset.expand(&fault).map_err(invalid)?;
+                if let Some(name) = &fault.name {
+                    rules.iter_mut().for_each(|rule| rule.name.clone_from(name));
+                }
+                Ok(rules)
             }
-            (None, Some(op)) => self.op_rule(op).map_err(invalid).map(|rule| vec![rule]),
+            (None, Some(op)) => fault.op_rule(op).map_err(invalid).map(|rule| vec![rule]),
         }
     }
 
+    /// The keys with every number checked against its range.
+    fn check(&self) -> Result<Fault, String> {
+        Ok(Fault {
+            name: self.name.clone(),
+            first: count("first", self.first.as_ref(), 0)?,
+            after: count("after", self.after.as_ref(), 0)?,
+            every: count("every", self.every.as_ref(), 1)?,
+            nth: count("nth", self.nth.as_ref(), 1)?,
+            until_waits: count("until-waits", self.until_waits.as_ref(), 0)?,
+            per: self.per,
+            connected: self.connected,
+            sticky: self.sticky,
+            action: self.action.as_deref().map(parse_action).transpose()?,
+            ready: self.ready.as_ref().map(parse_ready).transpose()?,
+            form: self.form,
+        })
+    }
+}
+
+impl Fault {
     /// The fields this fault sets, for the presets' key check.
     fn fields(&self) -> impl Iterator<Item = Field> {
         [
@@ -162,16 +225,6 @@ impl FaultSpec {
         .filter_map(|(field, set)| set.then_some(field))
     }
 
-    /// `ready`, parsed.
-    pub(super) fn readiness(&self) -> Result<Option<Readiness>, String> {
-        self.ready.as_ref().map(parse_ready).transpose()
-    }
-
-    /// `action`, parsed.
-    pub(super) fn parsed_action(&self) -> Result<Option<Action>, String> {
-        self.action.as_deref().map(parse_action).transpose()
-    }
-
     /// A rule on one operation.
     fn op_rule(&self, op: Op) -> Result<Rule, String> {
         if self.form.is_some() {
@@ -179,11 +232,11 @@ impl FaultSpec {
                 "field `form` belongs to the first-send preset, not to an `op` rule".into(),
             );
         }
-        let ready = self.readiness()?;
+        let ready = self.ready;
         let (action, ready) = if op.is_pollable() {
             self.wait_answer(op, ready)?
         } else {
-            let action = self.parsed_action()?.ok_or_else(|| {
+            let action = self.action.ok_or_else(|| {
                 format!(
                     "field `action` is missing for op `{op}` (ok-zero, pass, or an error-code \
                      such as would-block)"
@@ -202,15 +255,16 @@ impl FaultSpec {
             });
             (action, ready)
         };
+        let answer = if op.is_pollable() {
+            ready.to_string()
+        } else {
+            action.to_string()
+        };
         Ok(Rule {
-            name: format!(
-                "{op} {}",
-                if op.is_pollable() {
-                    ready.to_string()
-                } else {
-                    action.to_string()
-                }
-            ),
+            name: self
+                .name
+                .clone()
+                .unwrap_or_else(|| format!("{op} {answer}")),
             op,
             select: self.select()?,
             scope: self.per.unwrap_or_default(),
@@ -223,7 +277,7 @@ impl FaultSpec {
 
     /// A rule on waits: `ready` is what the selected waits see, nothing is answered.
     fn wait_answer(&self, op: Op, ready: Option<Readiness>) -> Result<(Action, Readiness), String> {
-        if self.action.as_deref().is_some_and(|a| a != "pass") {
+        if self.action.is_some_and(|a| a != Action::Pass) {
             return Err(format!(
                 "field `action`: `{op}` is a wait, not a call with an answer; give only `ready`"
             ));
@@ -236,11 +290,7 @@ impl FaultSpec {
 
     /// The selector keys, checked.
     pub(super) fn select(&self) -> Result<Select, String> {
-        if self.every == Some(0) {
-            return Err("field `every` must be at least 1".into());
-        }
         match self.nth {
-            Some(0) => Err("field `nth` counts from 1".into()),
             Some(_)
                 if self.first.is_some()
                     || self.after.is_some()
@@ -275,18 +325,65 @@ pub(super) fn invalid(origin: &str, message: String) -> PlanError {
     }
 }
 
-fn parse_ready(value: &ReadyValue) -> Result<Readiness, String> {
+/// A count: a whole number from `min` to [`MAX_COUNT`]. A `--fault` value too large for a
+/// TOML integer arrives as text, and is told apart from text that is not a number.
+fn count(field: &str, value: Option<&toml::Value>, min: u64) -> Result<Option<u64>, String> {
+    let Some(value) = value else {
+        return Ok(None);
+    };
+    let range = format!("a whole number from {min} to {MAX_COUNT}");
+    let number = match value {
+        toml::Value::Integer(n) => u64::try_from(*n).ok(),
+        toml::Value::String(text)
+            if text.bytes().all(|b| b.is_ascii_digit()) && !text.is_empty() =>
+        {
+            None
+        }
+        other => return Err(format!("field `{field}`: {other} is not {range}")),
+    };
+    match number {
+        Some(n) if n >= min => Ok(Some(n)),
+        _ => Err(format!(
+            "field `{field}`: {} is out of range ({range})",
+            plain(value)
+        )),
+    }
+}
+
+/// A value as the user wrote it, without TOML's quotes.
+fn plain(value: &toml::Value) -> String {
     match value {
-        ReadyValue::Ticks(0) => Ok(Readiness::Real),
-        ReadyValue::Ticks(k) => Ok(Readiness::NotReady(*k)),
-        ReadyValue::Word(w) => match w.as_str() {
+        toml::Value::String(text) => text.clone(),
+        other => other.to_string(),
+    }
+}
+
+fn parse_ready(value: &toml::Value) -> Result<Readiness, String> {
+    let ticks = format!("a tick count from 0 to {}", u32::MAX);
+    match value {
+        toml::Value::Integer(0) => Ok(Readiness::Real),
+        toml::Value::Integer(k) => match u32::try_from(*k) {
+            Ok(k) => Ok(Readiness::NotReady(k)),
+            Err(_) => Err(format!(
+                "field `ready`: {k} is out of range ({ticks}, never, spurious or real)"
+            )),
+        },
+        toml::Value::String(word) => match word.as_str() {
             "never" => Ok(Readiness::Never),
             "spurious" => Ok(Readiness::Spurious),
             "real" => Ok(Readiness::Real),
+            digits if digits.bytes().all(|b| b.is_ascii_digit()) && !digits.is_empty() => {
+                Err(format!(
+                    "field `ready`: {digits} is out of range ({ticks}, never, spurious or real)"
+                ))
+            }
             other => Err(format!(
-                "field `ready`: `{other}` is not a tick count, `never`, `spurious` or `real`"
+                "field `ready`: `{other}` is not {ticks}, `never`, `spurious` or `real`"
             )),
         },
+        other => Err(format!(
+            "field `ready`: {other} is not {ticks}, never, spurious or real"
+        )),
     }
 }
 
@@ -303,6 +400,27 @@ fn parse_action(text: &str) -> Result<Action, String> {
                 )
             }),
     }
+}
+
+/// Where, in a `[[fault]]` table's text, the field a message names (`field \`first\`: ...`)
+/// is given: the start of its `key =` line, under any of its spellings.
+fn field_offset(table: &str, message: &str) -> Option<usize> {
+    let field = message.strip_prefix("field `")?.split('`').next()?;
+    let spellings: &[&str] = match field {
+        "first" => &["first", "n"],
+        "ready" => &["ready", "k"],
+        other => &[other][..],
+    };
+    let mut offset = 0;
+    for line in table.split_inclusive('\n') {
+        let trimmed = line.trim_start();
+        let key = trimmed.split(['=', ' ', '\t']).next().unwrap_or("");
+        if spellings.contains(&key) {
+            return Some(offset + (line.len() - trimmed.len()));
+        }
+        offset += line.len();
+    }
+    None
 }
 
 /// Byte offsets to 1-based lines and columns, in O(log lines) each.

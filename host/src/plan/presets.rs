@@ -2,7 +2,7 @@
 //! with their defaults and its expansion. `wouldblock presets`, the parser's key check and
 //! the expansion all read this table, so a preset cannot be half added.
 
-use super::parse::FaultSpec;
+use super::parse::Fault;
 use super::{Action, Form, Op, Readiness, Rule, Scope, Select};
 use wasmtime_wasi::p2::bindings::sockets::network::ErrorCode;
 
@@ -70,7 +70,7 @@ pub struct Preset {
     pub references: &'static [&'static str],
     /// The keys it takes.
     pub keys: &'static [Key],
-    expand: fn(&FaultSpec, &Preset) -> Result<Vec<Rule>, String>,
+    expand: fn(&Fault, &Preset) -> Result<Vec<Rule>, String>,
 }
 
 impl Preset {
@@ -93,19 +93,12 @@ impl Preset {
         names.join(", ")
     }
 
-    pub(super) fn expand(&self, spec: &FaultSpec) -> Result<Vec<Rule>, String> {
+    pub(super) fn expand(&self, spec: &Fault) -> Result<Vec<Rule>, String> {
         (self.expand)(spec, self)
     }
 
     /// A rule named after the preset, counted per stream.
-    fn rule(
-        &self,
-        spec: &FaultSpec,
-        op: Op,
-        select: Select,
-        action: Action,
-        ready: Readiness,
-    ) -> Rule {
+    fn rule(&self, spec: &Fault, op: Op, select: Select, action: Action, ready: Readiness) -> Rule {
         Rule {
             name: self.name.to_string(),
             op,
@@ -143,7 +136,7 @@ pub const PRESETS: &[Preset] = &[
             key(Field::Form, "form", "ok-zero"),
         ],
         expand: |spec, _| {
-            let ready = spec.readiness()?.unwrap_or(Readiness::NotReady(1));
+            let ready = spec.ready.unwrap_or(Readiness::NotReady(1));
             Ok(vec![first_send_rule(
                 spec.form.unwrap_or_default(),
                 spec.first.unwrap_or(1),
@@ -164,8 +157,8 @@ pub const PRESETS: &[Preset] = &[
             key(Field::Action, "action", "out-of-memory"),
         ],
         expand: |spec, preset| {
-            let ready = spec.readiness()?.unwrap_or(Readiness::NotReady(1));
-            Ok(vec![enobufs_rule(spec, preset, ready)?])
+            let ready = spec.ready.unwrap_or(Readiness::NotReady(1));
+            Ok(vec![enobufs_rule(spec, preset, ready)])
         },
     },
     Preset {
@@ -178,7 +171,7 @@ pub const PRESETS: &[Preset] = &[
             key(Field::First, "first", "3"),
             key(Field::Action, "action", "out-of-memory"),
         ],
-        expand: |spec, preset| Ok(vec![enobufs_rule(spec, preset, Readiness::Never)?]),
+        expand: |spec, preset| Ok(vec![enobufs_rule(spec, preset, Readiness::Never)]),
     },
     Preset {
         name: "enobufs-writable",
@@ -247,18 +240,18 @@ pub const PRESETS: &[Preset] = &[
 ];
 
 /// `first` sends after `after` answer `action` (out-of-memory by default).
-fn enobufs_rule(spec: &FaultSpec, preset: &Preset, ready: Readiness) -> Result<Rule, String> {
+fn enobufs_rule(spec: &Fault, preset: &Preset, ready: Readiness) -> Rule {
     let select = Select {
         after: spec.after.unwrap_or(8),
         first: Some(spec.first.unwrap_or(3)),
         ..Select::default()
     };
-    let action = spec.parsed_action()?.unwrap_or(ENOBUFS);
-    Ok(preset.rule(spec, Op::UdpSend, select, action, ready))
+    let action = spec.action.unwrap_or(ENOBUFS);
+    preset.rule(spec, Op::UdpSend, select, action, ready)
 }
 
 /// Every call after `after` until the guest has backed off `until-waits` (3) times.
-fn until_waits(spec: &FaultSpec, after: u64) -> Select {
+fn until_waits(spec: &Fault, after: u64) -> Select {
     Select {
         after: spec.after.unwrap_or(after),
         until_waits: Some(spec.until_waits.unwrap_or(3)),

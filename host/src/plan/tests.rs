@@ -111,7 +111,7 @@ fn errors_name_the_line_column_and_field() {
     )
     .unwrap_err()
     .to_string();
-    assert!(err.contains("plan.toml line 2, column 1"), "{err}");
+    assert!(err.contains("plan.toml line 4, column 1"), "{err}");
     assert!(err.contains("field `action`"), "{err}");
     let err = Plan::from_toml("[[fault]]\nop = \"udp.sned\"\n", "plan.toml")
         .unwrap_err()
@@ -139,4 +139,62 @@ fn a_key_given_twice_is_an_error_as_in_toml() {
         err.contains("p.toml") && err.contains("duplicate key"),
         "{err}"
     );
+}
+
+#[test]
+fn numbers_out_of_range_are_named_in_our_words() {
+    for (spec, words) in [
+        (
+            "first-send:n=99999999999999999999",
+            "field `first`: 99999999999999999999 is out of range (a whole number from 0 to 9223372036854775807)",
+        ),
+        (
+            "first-send:k=9223372036854775807",
+            "field `ready`: 9223372036854775807 is out of range (a tick count from 0 to 4294967295",
+        ),
+        (
+            "udp.send:action=ok-zero,every=0",
+            "field `every`: 0 is out of range (a whole number from 1 to",
+        ),
+        (
+            "udp.send:action=ok-zero,nth=0",
+            "field `nth`: 0 is out of range (a whole number from 1 to",
+        ),
+        (
+            "udp.send:action=ok-zero,after=-1",
+            "field `after`: -1 is out of range",
+        ),
+        (
+            "udp.send:action=ok-zero,first=two",
+            "field `first`: \"two\" is not a whole number",
+        ),
+    ] {
+        let err = Plan::parse_spec(spec).unwrap_err().to_string();
+        assert!(err.contains(words), "{spec}: {err}");
+    }
+    let err = Plan::from_toml(
+        "[[fault]]\nop = \"udp.send\"\naction = \"ok-zero\"\nfirst = 99999999999999999999\n",
+        "big.toml",
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(
+        err.contains("line 4, column 9") && err.contains("counts are whole numbers from 0 to"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_plan_of_ten_thousand_rules_loads_linearly() {
+    let text = "[[fault]]\nop = \"udp.receive\"\naction = \"ok-zero\"\nnth = 7\n".repeat(10_000);
+    let plan = Plan::from_toml(&text, "many.toml").unwrap();
+    assert_eq!(plan.rules.len(), 10_000);
+    let err = Plan::from_toml(
+        &format!("{text}[[fault]]\nop = \"udp.receive\"\n"),
+        "many.toml",
+    )
+    .unwrap_err()
+    .to_string();
+    // The last fault's own line, found without rescanning the file per fault.
+    assert!(err.contains("many.toml line 40001, column 1"), "{err}");
 }

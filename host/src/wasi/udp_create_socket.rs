@@ -7,7 +7,7 @@ use crate::faults::Kind;
 use crate::plan::Op;
 use crate::trace::Event;
 use wasmtime::component::Resource;
-use wasmtime_wasi::p2::bindings::sockets::network::IpAddressFamily;
+use wasmtime_wasi::p2::bindings::sockets::network::{ErrorCode, IpAddressFamily};
 use wasmtime_wasi::p2::bindings::sockets::udp_create_socket::Host;
 use wasmtime_wasi::p2::{SocketResult, UdpSocket};
 
@@ -27,8 +27,14 @@ impl Host for UdpView<'_> {
         }
         .into();
         let injected = self.injected_error(Op::UdpCreateSocket, None, &mut event);
+        let limit = self.faults.max_sockets;
         let result = match injected {
             Some(err) => Err(err),
+            // A bound of our own, answered as the host would when out of descriptors.
+            None if self.faults.registry.sockets() >= limit => {
+                event.fault = Some(format!("socket limit: {limit} open (--max-sockets)"));
+                Err(ErrorCode::NewSocketLimit.into())
+            }
             None => self.inner.create_udp_socket(address_family).await,
         };
         let label = result.as_ref().ok().map(|socket| {

@@ -82,3 +82,63 @@ fn impossible_settings_are_refused_before_any_guest_runs() -> Result<()> {
     }
     Ok(())
 }
+
+/// Hostile guests end in a verdict and leave the host as it was.
+#[test]
+fn deep_recursion_is_a_trap() -> Result<()> {
+    let outcome = probe(&Builder::new().build()?, &["recurse"])?;
+    let (reason, _) = assert_verdict(&outcome, Verdict::Trap)?;
+    // Rust's stack lives in linear memory: running off it is an out-of-bounds access (a
+    // frame without such buffers would exhaust wasmtime's own call stack instead).
+    ensure!(
+        reason.contains("out of bounds memory access") || reason.contains("call stack exhausted"),
+        "{reason}"
+    );
+    Ok(())
+}
+
+#[test]
+fn an_endless_loop_without_socket_calls_meets_the_time_limit() -> Result<()> {
+    let harness = Builder::new()
+        .time_limit(std::time::Duration::from_millis(300))
+        .build()?;
+    let outcome = probe(&harness, &["spin"])?;
+    assert_verdict(&outcome, Verdict::TimeLimit).map(drop)
+}
+
+#[test]
+fn sockets_past_the_bound_get_new_socket_limit() -> Result<()> {
+    let harness = Builder::new().max_sockets(64).build()?;
+    let outcome = probe(&harness, &["sockets", "5000"])?;
+    ensure!(outcome.passed(), "{}", outcome.stderr_text());
+    let stdout = outcome.stdout_text();
+    ensure!(stdout.starts_with("64 sockets, then"), "{stdout}");
+    let refused = outcome
+        .trace
+        .events()
+        .iter()
+        .find(|e| e.result == "error(new-socket-limit)");
+    let fault = refused.and_then(|e| e.fault.as_deref()).unwrap_or_default();
+    ensure!(
+        fault.contains("--max-sockets"),
+        "{}",
+        outcome.trace.to_json_lines()
+    );
+    Ok(())
+}
+
+#[test]
+fn a_send_beyond_loopback_is_refused() -> Result<()> {
+    let outcome = probe(&Builder::new().build()?, &["send-to", "10.0.0.1:9"])?;
+    ensure!(
+        outcome.exit == wouldblock::Exit::Code(1),
+        "{:?}",
+        outcome.exit
+    );
+    let stderr = outcome.stderr_text();
+    ensure!(
+        stderr.contains("send to 10.0.0.1:9") && stderr.contains("PermissionDenied"),
+        "{stderr}"
+    );
+    Ok(())
+}
