@@ -19,8 +19,8 @@ fn main() -> Result<()> {
     ensure_target()?;
     let target_dir = out_dir.join("guest-target");
     nested_cargo(&guest, &target_dir, &["build", "--release", "--bins"])?;
-    // The guest library's own unit tests, as a libtest component for the harness to run
-    // the way a cargo runner would.
+    // The guest library's own unit tests and the `suite` libtest crate, as libtest
+    // components for the harness to run the way a cargo runner would.
     let json = nested_cargo(
         &guest,
         &target_dir,
@@ -28,15 +28,21 @@ fn main() -> Result<()> {
             "test",
             "--release",
             "--lib",
+            "--test",
+            "suite",
             "--no-run",
             "--message-format=json",
         ],
     )?;
-    let unit_tests = json
-        .lines()
-        .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
-        .find_map(|msg| msg.get("executable")?.as_str().map(str::to_string))
-        .context("the nested `cargo test --no-run` named no test executable")?;
+    let executable = |target: &str| {
+        json.lines()
+            .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
+            .filter(|msg| msg["target"]["name"] == target)
+            .find_map(|msg| msg.get("executable")?.as_str().map(str::to_string))
+            .with_context(|| format!("the nested `cargo test --no-run` built no {target}"))
+    };
+    let unit_tests = executable("wouldblock_guest")?;
+    let suite = executable("suite")?;
 
     let mut programs: Vec<PathBuf> = std::fs::read_dir(guest.join("src/bin"))?
         .map(|entry| entry.map(|e| e.path()))
@@ -72,7 +78,9 @@ fn main() -> Result<()> {
     writeln!(
         out,
         "/// The guest library's unit tests, built as a wasm32-wasip2 libtest component.\n\
-         pub const GUEST_UNIT_TESTS: &str = {unit_tests:?};"
+         pub const GUEST_UNIT_TESTS: &str = {unit_tests:?};\n\
+         /// `guest/tests/suite.rs`: passing, panicking, ignored and fault-sensitive tests.\n\
+         pub const GUEST_SUITE: &str = {suite:?};"
     )?;
     writeln!(
         out,

@@ -8,7 +8,7 @@ use crate::faults::Faults;
 use crate::outcome::{Exit, Outcome, classify, judge};
 use crate::peer::{Peer, PeerOptions, substitute};
 use crate::plan::Plan;
-use crate::stdio::TrackedStderr;
+use crate::stdio::{TAIL, TrackedStderr};
 use crate::verdict::Verdict;
 use crate::wasi::HostState;
 use std::path::Path;
@@ -65,6 +65,13 @@ impl Harness {
     pub fn with_peer(&self, peer: PeerOptions) -> Harness {
         let mut harness = self.clone();
         harness.settings.peer = Some(peer);
+        harness
+    }
+
+    /// The same harness with guest output going elsewhere (see [`Output`]).
+    pub fn with_output(&self, output: Output) -> Harness {
+        let mut harness = self.clone();
+        harness.settings.output = output;
         harness
     }
 
@@ -179,7 +186,16 @@ impl Harness {
         let exit = match tokio::time::timeout(settings.time_limit, run).await {
             Ok(Ok(Ok(()))) => Exit::Code(0),
             Ok(Ok(Err(()))) => Exit::Code(1),
-            Ok(Err(error)) => classify(&error, store.data().limits.note()),
+            Ok(Err(error)) => {
+                let tail = match &captured {
+                    Some((_, err)) => {
+                        let all = err.contents();
+                        all[all.len().saturating_sub(TAIL)..].to_vec()
+                    }
+                    None => tracked.tail(),
+                };
+                classify(&error, store.data().limits.note(), &tail)
+            }
             Err(_elapsed) => Exit::Stopped(store.data().faults.stop(
                 Verdict::TimeLimit,
                 format!(
@@ -195,10 +211,7 @@ impl Harness {
             .transpose()
             .map_err(|e| Error::Setup(format!("the UDP peer failed: {e}")))?;
         let faults = &mut store.data_mut().faults;
-        let guest_status = match exit {
-            Exit::Code(code) => Some(code),
-            Exit::Stopped(_) => None,
-        };
+        let guest_status = exit.guest_status();
         let (dropped, by_error) = faults.drops.counts();
         faults.stats.datagrams_dropped = dropped + by_error;
         let exit = judge(

@@ -94,6 +94,7 @@ mod peer;
 pub mod plan;
 mod policy;
 mod stdio;
+pub mod suite;
 pub mod trace;
 mod verdict;
 mod wasi;

@@ -1,6 +1,8 @@
 //! The `wouldblock` command: run a component under a fault plan, or run the demo.
 
+mod cmd_test;
 mod demo;
+mod options;
 mod run;
 
 use clap::{Parser, Subcommand};
@@ -21,6 +23,11 @@ enum Command {
     ///
     /// As a cargo runner: CARGO_TARGET_WASM32_WASIP2_RUNNER="wouldblock run --fault first-send --"
     Run(Box<run::RunArgs>),
+    /// Run a libtest component's tests, each in its own fresh instance under the plan,
+    /// in parallel, and print one line per test (nextest's shape); `--junit FILE` too.
+    ///
+    /// wouldblock test --fault first-send target/wasm32-wasip2/debug/deps/my_tests-HASH.wasm
+    Test(Box<cmd_test::TestArgs>),
     /// Run the bundled guests under every first-send form and every preset of the fault
     /// catalogue, against real UDP sockets on 127.0.0.1, and print both tables.
     Demo(demo::DemoArgs),
@@ -32,6 +39,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Run(args) => run::run(*args),
+        Command::Test(args) => cmd_test::test(*args),
         Command::Demo(args) => demo::demo(args),
         Command::Presets => {
             for preset in PRESETS {

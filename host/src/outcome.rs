@@ -12,6 +12,16 @@ use wasmtime_wasi::I32Exit;
 pub enum Exit {
     /// The guest returned or called `exit` with this status.
     Code(i32),
+    /// The guest aborted: a Rust panic (status 101, as native libtest reports it) or
+    /// another abort (134, as SIGABRT), with what it said last.
+    Abort {
+        /// The status native code would have exited with.
+        status: i32,
+        /// `panic` or `abort`.
+        kind: &'static str,
+        /// The panic message, or the abort's last words on stderr.
+        message: String,
+    },
     /// The harness stopped it, or it trapped.
     Stopped(Stop),
 }
@@ -39,11 +49,23 @@ pub struct Outcome {
     pub stderr_mid_line: bool,
 }
 
+impl Exit {
+    /// The status the guest ended with by itself (an exit or an abort), if it did.
+    pub fn guest_status(&self) -> Option<i32> {
+        match self {
+            Exit::Code(code) => Some(*code),
+            Exit::Abort { status, .. } => Some(*status),
+            Exit::Stopped(_) => None,
+        }
+    }
+}
+
 impl Outcome {
     /// The exit status the `wouldblock` command reports for this run.
     pub fn exit_code(&self) -> i32 {
         match &self.exit {
             Exit::Code(code) => *code,
+            Exit::Abort { status, .. } => *status,
             Exit::Stopped(stop) => stop.verdict.exit_code(),
         }
     }
@@ -57,7 +79,7 @@ impl Outcome {
     pub fn verdict(&self) -> Option<Verdict> {
         match &self.exit {
             Exit::Stopped(stop) => Some(stop.verdict),
-            Exit::Code(_) => None,
+            Exit::Code(_) | Exit::Abort { .. } => None,
         }
     }
 
@@ -76,6 +98,7 @@ impl Outcome {
     pub fn to_json(&self) -> serde_json::Value {
         let (verdict, reason) = match &self.exit {
             Exit::Stopped(stop) => (Some(stop.verdict.name()), Some(stop.reason.as_str())),
+            Exit::Abort { message, .. } => (None, Some(message.as_str())),
             Exit::Code(_) => (None, None),
         };
         serde_json::json!({
@@ -101,6 +124,11 @@ impl Outcome {
         let ending = match &self.exit {
             Exit::Code(0) => "pass (exit 0)".to_string(),
             Exit::Code(code) => format!("fail (guest exit {code})"),
+            Exit::Abort {
+                status,
+                kind,
+                message,
+            } => format!("fail (guest {kind}, exit {status}: {message})"),
             Exit::Stopped(stop) => format!("{} (exit {})", stop.verdict, stop.verdict.exit_code()),
         };
         format!(
@@ -118,6 +146,14 @@ impl Outcome {
     }
 }
 
+/// The last line with something to say: not blank, not std's hint about backtraces.
+fn last_line(text: &str) -> &str {
+    text.lines()
+        .rev()
+        .find(|l| !l.trim().is_empty() && !l.starts_with("note: run with"))
+        .unwrap_or("")
+}
+
 /// How many refusing answers a `dropped` verdict quotes.
 const EVIDENCE_LINES: usize = 6;
 
@@ -131,7 +167,8 @@ pub(crate) fn judge(
     received: Option<&Received>,
     no_drops: bool,
 ) -> Exit {
-    let Exit::Code(code) = exit else {
+    // An abort (a panic) is the guest failing, judged like any other exit.
+    let Some(code) = exit.guest_status() else {
         return exit;
     };
     if code == 0
@@ -173,21 +210,26 @@ pub(crate) fn judge(
             format!("the guest exited 0, but {discrepancy}: it lost data silently"),
         ));
     }
+    let ended = match &exit {
+        Exit::Abort { kind, message, .. } => format!("ended in a {kind} ({message})"),
+        _ => format!("exited {code}"),
+    };
     match faults.pending_error() {
         Some(error) if code != 0 => Exit::Stopped(faults.stop(
             Verdict::UnusableAfterError,
             format!(
-                "the guest exited {code} after {error} and moved no data since: it treated \
-                 an error the host reports once as fatal, though the socket stays usable"
+                "the guest {ended} after {error} and moved no data since: it treated an \
+                 error the host reports once as fatal, though the socket stays usable"
             ),
         )),
-        _ => Exit::Code(code),
+        _ => exit,
     }
 }
 
-/// Tells a guest's own exit, a harness stop and a trap apart; `note` says what may have
-/// caused a trap (a refused memory growth).
-pub(crate) fn classify(error: &wasmtime::Error, note: Option<String>) -> Exit {
+/// Tells a guest's own exit, its abort, a harness stop and a trap apart; `note` says what
+/// may have caused a trap (a refused memory growth), `stderr` is the end of what the guest
+/// printed.
+pub(crate) fn classify(error: &wasmtime::Error, note: Option<String>, stderr: &[u8]) -> Exit {
     if let Some(exit) = error.downcast_ref::<I32Exit>() {
         return Exit::Code(exit.0);
     }
@@ -195,6 +237,30 @@ pub(crate) fn classify(error: &wasmtime::Error, note: Option<String>) -> Exit {
         if let Some(stop) = cause.downcast_ref::<Stop>() {
             return Exit::Stopped(stop.clone());
         }
+    }
+    // A guest aborts by executing `unreachable`: Rust's panic=abort and wasi-libc's abort()
+    // both end that way, after saying why on stderr.
+    if error.downcast_ref::<wasmtime::Trap>() == Some(&wasmtime::Trap::UnreachableCodeReached) {
+        let text = String::from_utf8_lossy(stderr);
+        let (status, kind, said) = match text.rfind("panicked at") {
+            // std's hint about backtraces is not the message.
+            Some(at) => (
+                101,
+                "panic",
+                text[at..].split("\nnote: ").next().unwrap_or(""),
+            ),
+            None => (134, "abort", last_line(&text)),
+        };
+        let mut message = said.split_whitespace().collect::<Vec<_>>().join(" ");
+        message.truncate(message.floor_char_boundary(300));
+        if let Some(note) = note {
+            message = format!("{message} ({note})");
+        }
+        return Exit::Abort {
+            status,
+            kind,
+            message,
+        };
     }
     Exit::Stopped(Stop {
         verdict: Verdict::Trap,

@@ -1,11 +1,13 @@
 //! The guest's inherited stderr, remembering whether its last byte ended a line, so the
-//! harness's summary always starts on a line of its own, whatever the guest printed.
+//! harness's summary always starts on a line of its own, whatever the guest printed, and
+//! its last few KiB, so a trap after a panic message is told as the guest's panic.
 
 use bytes::Bytes;
+use std::collections::VecDeque;
 use std::io::Write;
 use std::pin::Pin;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 use tokio::io::AsyncWrite;
 use wasmtime_wasi::cli::{IsTerminal, StdoutStream};
@@ -14,12 +16,16 @@ use wasmtime_wasi_io::streams::{OutputStream, StreamError, StreamResult};
 
 /// What a guest may write in one go, as wasmtime-wasi's own stdio allows.
 const PERMIT: usize = 64 * 1024;
+/// How much of the end of stderr is kept: a panic message and its location fit.
+pub(crate) const TAIL: usize = 4096;
 
 /// The process's stderr, shared by every stream the guest opens on it.
 #[derive(Clone, Default)]
 pub(crate) struct TrackedStderr {
     /// The guest wrote something that did not end with a newline.
     open_line: Arc<AtomicBool>,
+    /// The last [`TAIL`] bytes written.
+    tail: Arc<Mutex<VecDeque<u8>>>,
 }
 
 impl TrackedStderr {
@@ -28,11 +34,21 @@ impl TrackedStderr {
         self.open_line.load(Ordering::Relaxed)
     }
 
+    /// The last bytes the guest wrote.
+    pub(crate) fn tail(&self) -> Vec<u8> {
+        let tail = self.tail.lock().unwrap_or_else(|e| e.into_inner());
+        tail.iter().copied().collect()
+    }
+
     fn write(&self, bytes: &[u8]) -> std::io::Result<()> {
         std::io::stderr().write_all(bytes)?;
         if let Some(last) = bytes.last() {
             self.open_line.store(*last != b'\n', Ordering::Relaxed);
         }
+        let mut tail = self.tail.lock().unwrap_or_else(|e| e.into_inner());
+        tail.extend(&bytes[bytes.len().saturating_sub(TAIL)..]);
+        let excess = tail.len().saturating_sub(TAIL);
+        tail.drain(..excess);
         Ok(())
     }
 }

@@ -4,7 +4,7 @@
 use anyhow::{Context, Result, ensure};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
-use wouldblock::guests::{GUEST_UNIT_TESTS, PROBE, UDP_SEND, UDP_SEND_UNPERMITTED};
+use wouldblock::guests::{GUEST_SUITE, GUEST_UNIT_TESTS, PROBE, UDP_SEND, UDP_SEND_UNPERMITTED};
 
 fn wouldblock(args: &[&str]) -> Result<Output> {
     Command::new(env!("CARGO_BIN_EXE_wouldblock"))
@@ -97,11 +97,116 @@ fn a_malformed_fault_spec_names_the_key() -> Result<()> {
 
 #[test]
 fn runs_a_libtest_component_as_a_cargo_runner() -> Result<()> {
-    // What cargo runs for CARGO_TARGET_WASM32_WASIP2_RUNNER="wouldblock run --fault first-send --".
+    // What cargo runs for CARGO_TARGET_WASM32_WASIP2_RUNNER="wouldblock run --fault first-send --":
+    // a test binary in deps/ runs one fresh instance per test.
     let out = wouldblock(&["run", "--fault", "first-send", "--", GUEST_UNIT_TESTS])?;
-    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stdout = stdout(&out);
     ensure!(out.status.success(), "{stdout}\n{}", stderr(&out));
-    ensure!(stdout.contains("test result: ok."), "{stdout}");
+    ensure!(stdout.contains(" passed, 0 failed, 0 skipped"), "{stdout}");
+    // Asked to, it runs the binary whole, as libtest itself would.
+    let out = wouldblock(&[
+        "run",
+        "--no-per-test",
+        "--fault",
+        "first-send",
+        "--",
+        GUEST_UNIT_TESTS,
+    ])?;
+    ensure!(
+        stdout_of(&out).contains("test result: ok."),
+        "{}",
+        stdout_of(&out)
+    );
+    Ok(())
+}
+
+fn stdout_of(out: &Output) -> String {
+    stdout(out)
+}
+
+/// The plan the suite runs under: the first send not writable, then ENOBUFS.
+const SUITE_PLAN: [&str; 4] = [
+    "--fault",
+    "first-send",
+    "--fault",
+    "enobufs-backpressure:after=1",
+];
+
+#[test]
+fn a_suite_runs_one_instance_per_test_and_every_test_runs() -> Result<()> {
+    let junit = scratch("junit")?.join("suite.xml");
+    let mut args = vec!["test", "--junit", junit.to_str().context("utf-8")?];
+    args.extend(SUITE_PLAN);
+    args.push(GUEST_SUITE);
+    let out = wouldblock(&args)?;
+    let text = stdout(&out);
+    ensure!(out.status.code() == Some(1), "{text}\n{}", stderr(&out));
+    // The panicking test fails alone: the tests after it in the list still ran.
+    ensure!(
+        text.contains("4 tests run: 2 passed, 2 failed, 1 skipped"),
+        "{text}"
+    );
+    ensure!(
+        text.contains("PASS") && text.contains("] delivers_to_itself"),
+        "{text}"
+    );
+    ensure!(
+        text.contains("] panics_on_purpose: panic: panicked at tests/suite.rs"),
+        "{text}"
+    );
+    ensure!(text.contains("boom: the suite's failing test"), "{text}");
+    ensure!(
+        text.contains("] out_of_memory_is_fatal_here: unusable-after-error"),
+        "{text}"
+    );
+    ensure!(
+        text.contains("SKIP              ignored_one (ignored)"),
+        "{text}"
+    );
+    let xml = std::fs::read_to_string(&junit)?;
+    ensure!(
+        xml.contains(r#"tests="5" skipped="1" failures="2""#),
+        "{xml}"
+    );
+
+    let mut args = vec!["test"];
+    args.extend(SUITE_PLAN);
+    args.extend([
+        GUEST_SUITE,
+        "--include-ignored",
+        "--skip",
+        "panics",
+        "--skip",
+        "fatal",
+    ]);
+    let out = wouldblock(&args)?;
+    ensure!(out.status.success(), "{}", stdout(&out));
+    ensure!(
+        stdout(&out).contains("3 tests run: 3 passed, 0 failed, 0 skipped"),
+        "{}",
+        stdout(&out)
+    );
+    Ok(())
+}
+
+/// A panic is the guest failing with 101, as native libtest says it, not a trap.
+#[test]
+fn a_panic_is_the_guests_own_failure() -> Result<()> {
+    let out = wouldblock(&[
+        "run",
+        GUEST_SUITE,
+        "panics_on_purpose",
+        "--exact",
+        "--nocapture",
+    ])?;
+    ensure!(out.status.code() == Some(101), "{}", stderr(&out));
+    let err = stderr(&out);
+    let last = err.lines().last().unwrap_or_default();
+    ensure!(
+        last.starts_with("wouldblock: fail (guest panic, exit 101: panicked at"),
+        "{last}"
+    );
+    ensure!(last.contains("boom"), "{last}");
     Ok(())
 }
 
@@ -345,7 +450,8 @@ fn floods_and_memory_bombs_leave_the_host_bounded() -> Result<()> {
         "alloc-abort",
         "1024",
     ])?;
-    ensure!(bomb.code() == Some(83), "{bomb:?}");
+    // An abort on refused memory is the guest's own failure (134, as SIGABRT), not a trap.
+    ensure!(bomb.code() == Some(134), "{bomb:?}");
     let usage = nix::sys::resource::getrusage(nix::sys::resource::UsageWho::RUSAGE_CHILDREN)?;
     // ru_maxrss is in KiB: the largest child so far stayed far below the flood's size.
     let peak_mib = usage.max_rss() / 1024;

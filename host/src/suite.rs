@@ -1,0 +1,244 @@
+//! Test suites as the main use: a libtest component's tests, each run in its own fresh
+//! instance of the one compiled component, under the same plan, in parallel. A test that
+//! panics fails alone; the tests after it still run.
+
+use crate::builder::Output;
+use crate::error::Error;
+use crate::harness::{Guest, Harness};
+use crate::outcome::{Exit, Outcome};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+/// One test of a libtest component.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TestCase {
+    /// Its full name, e.g. `udp::tests::sends`.
+    pub name: String,
+    /// Marked `#[ignore]`.
+    pub ignored: bool,
+}
+
+/// Which tests to run, as libtest's own flags say it.
+#[derive(Debug, Clone, Default)]
+pub struct Selection {
+    /// Filters and `--exact` / `--skip NAME`, passed to libtest's own listing.
+    pub filters: Vec<String>,
+    /// `--ignored`: only the ignored tests.
+    pub ignored_only: bool,
+    /// `--include-ignored`: the ignored tests too.
+    pub include_ignored: bool,
+}
+
+impl Selection {
+    /// Reads libtest's arguments: filters, `--exact`, `--skip`, `--ignored`,
+    /// `--include-ignored`; flags about output and threads are dropped, each test having
+    /// an instance of its own.
+    ///
+    /// ```
+    /// let s = wouldblock::suite::Selection::from_args(&["udp", "--include-ignored", "--test-threads=1"]);
+    /// assert_eq!(s.filters, ["udp"]);
+    /// assert!(s.include_ignored);
+    /// ```
+    pub fn from_args(args: &[impl AsRef<str>]) -> Self {
+        let mut selection = Selection::default();
+        let mut args = args.iter().map(AsRef::as_ref);
+        while let Some(arg) = args.next() {
+            match arg {
+                "--ignored" => selection.ignored_only = true,
+                "--include-ignored" => selection.include_ignored = true,
+                "--exact" => selection.filters.push(arg.into()),
+                "--skip" => {
+                    selection.filters.push(arg.into());
+                    selection.filters.extend(args.next().map(str::to_string));
+                }
+                "--test-threads" | "--format" | "--color" | "-Z" | "--logfile" => {
+                    args.next();
+                }
+                flag if flag.starts_with('-') => {}
+                filter => selection.filters.push(filter.into()),
+            }
+        }
+        selection
+    }
+}
+
+/// How one test went.
+#[derive(Debug, Clone)]
+pub struct TestResult {
+    /// The test.
+    pub case: TestCase,
+    /// Its run, or `None` if it was ignored and not asked for.
+    pub outcome: Option<Outcome>,
+    /// How long its run took.
+    pub duration: Duration,
+}
+
+impl TestResult {
+    /// `pass`, `fail` or `skip`.
+    pub fn status(&self) -> &'static str {
+        match &self.outcome {
+            None => "skip",
+            Some(outcome) if passed(outcome) => "pass",
+            Some(_) => "fail",
+        }
+    }
+
+    /// Why it failed, in one line: the verdict, the panic, or the exit status.
+    pub fn failure(&self) -> Option<String> {
+        let outcome = self.outcome.as_ref().filter(|o| !passed(o))?;
+        Some(match &outcome.exit {
+            Exit::Stopped(stop) => format!("{}: {}", stop.verdict, stop.reason),
+            Exit::Abort { kind, message, .. } => format!("{kind}: {message}"),
+            Exit::Code(0) => "the test did not run: libtest found no test of that name".into(),
+            Exit::Code(code) => format!("exit {code}"),
+        })
+    }
+}
+
+/// A test passed when its instance exited 0 having run exactly that one test.
+fn passed(outcome: &Outcome) -> bool {
+    outcome.passed() && outcome.stdout_text().contains("test result: ok. 1 passed")
+}
+
+/// Lists the tests `selection` picks, asking the component itself (`--list --format
+/// terse`), ignored ones marked.
+pub fn list(
+    harness: &Harness,
+    guest: &Guest,
+    selection: &Selection,
+) -> Result<Vec<TestCase>, Error> {
+    let quiet = harness.with_output(Output::Capture);
+    let names = |extra: &[&str]| -> Result<Vec<String>, Error> {
+        let mut args = selection.filters.clone();
+        args.extend(["--list", "--format", "terse"].map(String::from));
+        args.extend(extra.iter().map(|s| s.to_string()));
+        let outcome = quiet.run(guest, &args)?;
+        if !outcome.passed() {
+            return Err(Error::Setup(format!(
+                "{}: listing its tests failed ({}); is it a libtest binary?\n{}",
+                guest.name(),
+                outcome.summary(),
+                outcome.stderr_text()
+            )));
+        }
+        let stdout = outcome.stdout_text();
+        Ok(stdout
+            .lines()
+            .filter_map(|line| line.strip_suffix(": test"))
+            .map(str::to_string)
+            .collect())
+    };
+    let ignored = names(&["--ignored"])?;
+    let all = if selection.ignored_only {
+        ignored.clone()
+    } else {
+        names(&[])?
+    };
+    Ok(all
+        .into_iter()
+        .map(|name| TestCase {
+            ignored: ignored.contains(&name),
+            name,
+        })
+        .collect())
+}
+
+/// Runs every case in a fresh instance, `jobs` at a time, in list order; an ignored case
+/// runs only when the selection asks for it.
+pub fn run(
+    harness: &Harness,
+    guest: &Guest,
+    cases: &[TestCase],
+    selection: &Selection,
+    jobs: usize,
+) -> Result<Vec<TestResult>, Error> {
+    let quiet = harness.with_output(Output::Capture);
+    let next = Mutex::new(0usize);
+    let results: Mutex<Vec<Option<Result<TestResult, Error>>>> =
+        Mutex::new((0..cases.len()).map(|_| None).collect());
+    std::thread::scope(|scope| {
+        for _ in 0..jobs.max(1) {
+            scope.spawn(|| {
+                loop {
+                    let index = {
+                        let mut next = next.lock().unwrap_or_else(|e| e.into_inner());
+                        let index = *next;
+                        *next += 1;
+                        index
+                    };
+                    let Some(case) = cases.get(index) else {
+                        return;
+                    };
+                    let result = run_one(&quiet, guest, case, selection);
+                    results.lock().unwrap_or_else(|e| e.into_inner())[index] = Some(result);
+                }
+            });
+        }
+    });
+    results
+        .into_inner()
+        .unwrap_or_else(|e| e.into_inner())
+        .into_iter()
+        .map(|r| r.expect("every case ran"))
+        .collect()
+}
+
+fn run_one(
+    harness: &Harness,
+    guest: &Guest,
+    case: &TestCase,
+    selection: &Selection,
+) -> Result<TestResult, Error> {
+    let wanted = selection.ignored_only || selection.include_ignored;
+    if case.ignored && !wanted {
+        return Ok(TestResult {
+            case: case.clone(),
+            outcome: None,
+            duration: Duration::ZERO,
+        });
+    }
+    // `--nocapture`: a panic aborts the instance at once, so libtest's captured output
+    // would die with it; on stderr the panic message reaches the harness.
+    let mut args = vec![
+        case.name.as_str(),
+        "--exact",
+        "--test-threads",
+        "1",
+        "--nocapture",
+    ];
+    if case.ignored {
+        args.push("--include-ignored");
+    }
+    let start = Instant::now();
+    let outcome = harness.run(guest, &args)?;
+    Ok(TestResult {
+        case: case.clone(),
+        outcome: Some(outcome),
+        duration: start.elapsed(),
+    })
+}
+
+/// The results as a JUnit XML report, for CI systems.
+pub fn junit(suite: &str, results: &[TestResult]) -> String {
+    use quick_junit::{NonSuccessKind, Report, TestCase as Case, TestCaseStatus, TestSuite};
+    let mut cases = TestSuite::new(suite);
+    for result in results {
+        let status = match (result.status(), result.failure()) {
+            ("skip", _) => TestCaseStatus::skipped(),
+            ("fail", failure) => {
+                let mut status = TestCaseStatus::non_success(NonSuccessKind::Failure);
+                status.set_message(failure.unwrap_or_default());
+                let stderr = result.outcome.as_ref().map(Outcome::stderr_text);
+                status.set_description(stderr.unwrap_or_default());
+                status
+            }
+            _ => TestCaseStatus::success(),
+        };
+        let mut case = Case::new(result.case.name.clone(), status);
+        case.set_time(result.duration);
+        cases.add_test_case(case);
+    }
+    let mut report = Report::new("wouldblock");
+    report.add_test_suite(cases);
+    report.to_string().unwrap_or_default()
+}
