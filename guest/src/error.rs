@@ -2,7 +2,7 @@
 
 use std::io;
 
-pub use crate::bindings::wasi::sockets::network::ErrorCode;
+pub use wasi::sockets::network::ErrorCode;
 
 /// Converts a WASI socket `error-code` into the closest [`io::ErrorKind`].
 ///

@@ -64,16 +64,30 @@ pub mod error;
 pub mod program;
 pub mod udp;
 
-/// Raw `wit-bindgen` bindings for the imports of the `wouldblock:guest` world.
+/// Bindings for the imports of the `wouldblock:guest` world.
 ///
-/// Exposed so callers can name [`error::ErrorCode`] and the `wasi:io/poll`
-/// types; programs should not need anything else from here.
+/// Every WASI 0.2 interface the library uses is the `wasi` crate's own
+/// (wit-bindgen's `with` mapping), so a socket or a pollable from the `wasi`
+/// crate (mio's, tokio's, yours) and one from this library are one type:
+/// [`udp::UdpSocket::from_wasi`] wraps the former. Only `wasi:cli/exit`,
+/// whose `exit-with-code` the `wasi` crate does not carry, is generated here.
 #[allow(missing_docs)]
 pub mod bindings {
     wit_bindgen::generate!({
         path: "../wit",
         // `world guest` has the imports only: std provides the `wasi:cli/run` export.
         world: "guest",
+        with: {
+            "wasi:io/error@0.2.12": ::wasi::io::error,
+            "wasi:io/poll@0.2.12": ::wasi::io::poll,
+            "wasi:io/streams@0.2.12": ::wasi::io::streams,
+            "wasi:cli/stdin@0.2.12": ::wasi::cli::stdin,
+            "wasi:clocks/monotonic-clock@0.2.12": ::wasi::clocks::monotonic_clock,
+            "wasi:sockets/network@0.2.12": ::wasi::sockets::network,
+            "wasi:sockets/instance-network@0.2.12": ::wasi::sockets::instance_network,
+            "wasi:sockets/udp@0.2.12": ::wasi::sockets::udp,
+            "wasi:sockets/udp-create-socket@0.2.12": ::wasi::sockets::udp_create_socket,
+        },
         generate_all,
     });
 }

@@ -12,17 +12,17 @@ use std::io;
 use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr, SocketAddrV4, SocketAddrV6};
 use std::time::Duration;
 
-use crate::bindings::wasi::clocks::monotonic_clock;
-use crate::bindings::wasi::io::poll::{self, Pollable};
-use crate::bindings::wasi::sockets::instance_network::instance_network;
-use crate::bindings::wasi::sockets::network::{
+use crate::error::error_code_to_io;
+use wasi::clocks::monotonic_clock;
+use wasi::io::poll::{self, Pollable};
+use wasi::sockets::instance_network::instance_network;
+use wasi::sockets::network::{
     ErrorCode, IpAddressFamily, IpSocketAddress, Ipv4SocketAddress, Ipv6SocketAddress,
 };
-use crate::bindings::wasi::sockets::udp::{
+use wasi::sockets::udp::{
     IncomingDatagramStream, OutgoingDatagram, OutgoingDatagramStream, UdpSocket as WasiUdpSocket,
 };
-use crate::bindings::wasi::sockets::udp_create_socket::create_udp_socket;
-use crate::error::error_code_to_io;
+use wasi::sockets::udp_create_socket::create_udp_socket;
 
 /// First step of the insurance / ENOBUFS backoff clock.
 const BACKOFF_START: Duration = Duration::from_millis(5);
@@ -243,6 +243,31 @@ impl UdpSocket {
             .start_bind(&instance_network(), to_wasi(addr))
             .map_err(error_code_to_io)?;
         finish_bind(&socket)?;
+        Self::from_wasi(socket)
+    }
+
+    /// Wraps a bound `wasi:sockets` UDP socket made elsewhere (by the `wasi`
+    /// crate, as mio and tokio do, or by hand) and opens its unconnected
+    /// streams: the two are one type, so nothing is converted.
+    ///
+    /// ```no_run
+    /// use wasi::sockets::instance_network::instance_network;
+    /// use wasi::sockets::network::{IpAddressFamily, IpSocketAddress, Ipv4SocketAddress};
+    /// use wasi::sockets::udp_create_socket::create_udp_socket;
+    /// use wouldblock_guest::udp::UdpSocket;
+    ///
+    /// # fn main() -> std::io::Result<()> {
+    /// let raw = create_udp_socket(IpAddressFamily::Ipv4).expect("a socket");
+    /// let any = Ipv4SocketAddress { port: 0, address: (127, 0, 0, 1) };
+    /// raw.start_bind(&instance_network(), IpSocketAddress::Ipv4(any)).expect("bind");
+    /// raw.subscribe().block();
+    /// raw.finish_bind().expect("bound");
+    /// let socket = UdpSocket::from_wasi(raw)?;
+    /// socket.send_to(b"0", "127.0.0.1:9000".parse().unwrap())?;
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn from_wasi(socket: WasiUdpSocket) -> io::Result<Self> {
         let streams = Streams::open(&socket, None)?;
         Ok(Self {
             streams: Some(streams),
@@ -252,6 +277,12 @@ impl UdpSocket {
             send_stats: Default::default(),
             recv_stats: Default::default(),
         })
+    }
+
+    /// The `wasi:sockets` socket underneath, for calls this library does not
+    /// wrap (options, addresses).
+    pub fn as_wasi(&self) -> &WasiUdpSocket {
+        &self.socket
     }
 
     /// Restricts the socket to `addr`: [`send`](Self::send) goes there and
@@ -623,6 +654,25 @@ mod tests {
         }
         let scoped = SocketAddrV6::new(Ipv6Addr::LOCALHOST, 7, 0x12345, 3).into();
         assert_eq!(from_wasi(to_wasi(scoped)), scoped);
+    }
+
+    /// A socket made with the `wasi` crate's own calls is this library's
+    /// socket once wrapped: the types are one.
+    #[test]
+    fn a_wasi_crate_socket_wraps_and_talks_to_itself() {
+        let raw = create_udp_socket(IpAddressFamily::Ipv4).unwrap();
+        raw.start_bind(&instance_network(), to_wasi("127.0.0.1:0".parse().unwrap()))
+            .unwrap();
+        finish_bind(&raw).unwrap();
+        let socket = UdpSocket::from_wasi(raw).unwrap();
+        socket
+            .set_read_timeout(Some(Duration::from_secs(5)))
+            .unwrap();
+        let me = socket.local_addr().unwrap();
+        socket.send_to(b"hello", me).unwrap();
+        let mut buf = [0u8; 8];
+        let (len, from) = socket.recv_from(&mut buf).unwrap();
+        assert_eq!((&buf[..len], from), (&b"hello"[..], me));
     }
 
     #[test]

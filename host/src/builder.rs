@@ -57,6 +57,7 @@ pub struct Builder {
     pub(crate) no_drops: bool,
     pub(crate) max_component_size: u64,
     pub(crate) max_sockets: u64,
+    pub(crate) preopens: Vec<(String, String)>,
     pub(crate) peer: Option<PeerOptions>,
 }
 
@@ -76,6 +77,7 @@ impl Default for Builder {
             no_drops: false,
             max_component_size: DEFAULT_MAX_COMPONENT_SIZE,
             max_sockets: DEFAULT_MAX_SOCKETS,
+            preopens: Vec::new(),
             peer: None,
         }
     }
@@ -180,6 +182,13 @@ impl Builder {
     /// `create-udp-socket` answers `new-socket-limit`, as a host out of descriptors would.
     pub fn max_sockets(mut self, sockets: u64) -> Self {
         self.max_sockets = sockets;
+        self
+    }
+
+    /// Preopens the host directory `host` for the guest at `guest`, read and write, as
+    /// `wasmtime run --dir HOST::GUEST` does: test suites read their fixtures there.
+    pub fn preopen(mut self, host: impl Into<String>, guest: impl Into<String>) -> Self {
+        self.preopens.push((host.into(), guest.into()));
         self
     }
 

@@ -14,9 +14,9 @@ use crate::wasi::HostState;
 use std::path::Path;
 use wasmtime::component::{Component, Linker};
 use wasmtime::{Engine, Store};
-use wasmtime_wasi::WasiCtxBuilder;
 use wasmtime_wasi::p2::bindings::CommandPre;
 use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
+use wasmtime_wasi::{FsPerms, WasiCtxBuilder};
 
 /// A compiled guest component, ready to run many times.
 #[derive(Clone)]
@@ -147,6 +147,10 @@ impl Harness {
             ctx.inherit_env();
         }
         ctx.envs(&settings.env);
+        for (host, guest) in &settings.preopens {
+            ctx.preopened_dir(host, guest, FsPerms::ReadWrite)
+                .map_err(|e| Error::Setup(format!("cannot preopen {host}: {e:#}")))?;
+        }
         if settings.inherit_stdin {
             ctx.inherit_stdin();
         }

@@ -8,53 +8,71 @@ use wouldblock::{Builder, NetPolicy, Output, PeerOptions, Plan};
 
 #[derive(clap::Args)]
 pub struct HarnessArgs {
-    /// A TOML plan file with [[fault]] tables.
+    /// A TOML plan file with [[fault]] tables. Example: --plan plan.toml
     #[arg(long, value_name = "FILE")]
     plan: Option<PathBuf>,
-    /// A fault spec, e.g. `first-send`, `first-send:n=3,k=50,form=check-send`,
-    /// `udp.send:first=2,action=would-block,ready=never`. Repeatable; added after --plan.
+    /// A fault spec, repeatable, added after --plan. Examples: --fault first-send,
+    /// --fault first-send:n=3,k=50,form=check-send,
+    /// --fault udp.send:first=2,action=would-block,ready=never,
+    /// --fault op=udp.send,first=2,action=ok-zero (the TOML spelling).
     #[arg(long = "fault", value_name = "SPEC")]
     faults: Vec<String>,
-    /// Also allow the guest to use this network (CIDR). Loopback only by default.
+    /// Also allow the guest to use this network; loopback only by default.
+    /// Example: --allow-net 10.0.0.0/8
     #[arg(long = "allow-net", value_name = "CIDR")]
     allow_net: Vec<ipnet::IpNet>,
-    /// Bound on the guest's linear memory, in MiB.
+    /// Bound on the guest's linear memory, in MiB. Example: --max-memory 64
     #[arg(long, value_name = "MIB", default_value_t = (wouldblock::DEFAULT_MAX_MEMORY >> 20) as u64)]
     max_memory: u64,
-    /// Wall-clock safety net, in seconds (busy loops and hangs are found by counting first).
-    #[arg(long, value_name = "SECS", default_value_t = wouldblock::DEFAULT_TIME_LIMIT.as_secs())]
-    time_limit: u64,
+    /// Wall-clock safety net (busy loops and hangs are found by counting first); a bare
+    /// number is seconds. Examples: --time-limit 20s, --time-limit 500ms, --time-limit 2
+    #[arg(long, value_name = "DURATION", default_value = "60s", value_parser = duration)]
+    time_limit: Duration,
     /// Socket calls in a row without progress that make a busy loop.
+    /// Example: --busy-threshold 10000
     #[arg(long, value_name = "CALLS", default_value_t = wouldblock::DEFAULT_BUSY_THRESHOLD)]
     busy_threshold: u64,
     /// Give the guest a real UDP peer on 127.0.0.1 (its address replaces `{peer}` in the
     /// guest's arguments) and judge the run: if the guest exits 0, datagrams 0..N (payload:
     /// the decimal sequence number) must each have arrived exactly once, or the verdict
-    /// is `loss` (exit 87).
+    /// is `loss` (exit 87). Example: --expect-datagrams 32 udp-burst.wasm -- {peer} --count 32
     #[arg(long, value_name = "N")]
     expect_datagrams: Option<u64>,
     /// Give the guest a harness-owned UDP peer (`{peer}`) that echoes every datagram back.
+    /// Example: --echo udp-request.wasm -- {peer}
     #[arg(long)]
     echo: bool,
     /// Set an environment variable for the guest; `NAME` alone passes the harness's own
     /// value. Repeatable. Nothing is passed by default, as in `wasmtime run`.
+    /// Examples: --env RUST_BACKTRACE=1, --env HOME
     #[arg(long = "env", value_name = "NAME[=VALUE]")]
     env: Vec<String>,
-    /// Make a datagram refused with out-of-memory (ENOBUFS) and never offered again the
-    /// `dropped` verdict too; one refused by a readiness answer always is.
-    #[arg(long)]
-    no_drops: bool,
-    /// Pass every environment variable of the harness to the guest.
+    /// Pass every environment variable of the harness to the guest (CI secrets
+    /// included: prefer --env NAME). Example: --inherit-env
     #[arg(long)]
     inherit_env: bool,
-    /// Bound on the component file's size, in MiB.
+    /// Preopen a host directory for the guest, at GUEST (default: the same path), as
+    /// `wasmtime run --dir` does. Examples: --dir fixtures, --dir /tmp/data::/data
+    #[arg(long = "dir", value_name = "HOST[::GUEST]")]
+    dirs: Vec<String>,
+    /// wasmtime's `-S` options: `inherit-network` is accepted and changes nothing (the
+    /// network is already there, loopback only; widen it with --allow-net).
+    /// Example: -S inherit-network
+    #[arg(short = 'S', value_name = "OPTION")]
+    wasi_options: Vec<String>,
+    /// Make a datagram refused with out-of-memory (ENOBUFS) and never offered again the
+    /// `dropped` verdict too; one refused by a readiness answer always is.
+    /// Example: --no-drops
+    #[arg(long)]
+    no_drops: bool,
+    /// Bound on the component file's size, in MiB. Example: --max-component-size 1024
     #[arg(long, value_name = "MIB", default_value_t = wouldblock::DEFAULT_MAX_COMPONENT_SIZE >> 20)]
     max_component_size: u64,
     /// Sockets the guest may have open at once; past it, creating one answers
-    /// `new-socket-limit`.
+    /// `new-socket-limit`. Example: --max-sockets 64
     #[arg(long, value_name = "N", default_value_t = wouldblock::DEFAULT_MAX_SOCKETS)]
     max_sockets: u64,
-    /// Do not cache compiled components on disk.
+    /// Do not cache compiled components on disk. Example: --no-cache
     #[arg(long)]
     no_cache: bool,
 }
@@ -79,7 +97,7 @@ impl HarnessArgs {
             .plan(plan)
             .net(net)
             .max_memory(max_memory)
-            .time_limit(Duration::from_secs(self.time_limit))
+            .time_limit(self.time_limit)
             .busy_threshold(self.busy_threshold)
             .cache(!self.no_cache)
             .output(Output::Inherit)
@@ -88,6 +106,25 @@ impl HarnessArgs {
             .no_drops(self.no_drops)
             .max_component_size(self.max_component_size.saturating_mul(1 << 20))
             .max_sockets(self.max_sockets);
+        for option in &self.wasi_options {
+            match option.as_str() {
+                "inherit-network" | "inherit-network=y" | "inherit-network=yes" => eprintln!(
+                    "wouldblock: note: -S inherit-network changes nothing: the guest already \
+                     has the network, loopback only (widen it with --allow-net CIDR)"
+                ),
+                other => bail!(
+                    "-S {other}: wouldblock accepts `-S inherit-network` only (it runs every \
+                     guest with WASI 0.2 sockets on)"
+                ),
+            }
+        }
+        for dir in &self.dirs {
+            let (host, guest) = dir.split_once("::").unwrap_or((dir, dir));
+            if !std::path::Path::new(host).is_dir() {
+                bail!("--dir {dir}: {host} is not a directory");
+            }
+            builder = builder.preopen(host, guest);
+        }
         for var in &self.env {
             let (name, value) = env_var(var)?;
             builder = builder.env(name, value);
@@ -116,4 +153,13 @@ fn env_var(spec: &str) -> Result<(String, String)> {
         Ok(value) => Ok((spec.to_string(), value)),
         Err(_) => bail!("--env {spec}: no such variable in the harness's environment to pass on"),
     }
+}
+
+/// A duration: a bare number of seconds, or a number with a unit (`500ms`, `20s`, `2m`).
+fn duration(text: &str) -> Result<Duration, String> {
+    if let Ok(secs) = text.parse::<u64>() {
+        return Ok(Duration::from_secs(secs));
+    }
+    humantime::parse_duration(text)
+        .map_err(|e| format!("`{text}` is not a duration (e.g. 20s, 500ms, 2m): {e}"))
 }

@@ -459,3 +459,39 @@ fn floods_and_memory_bombs_leave_the_host_bounded() -> Result<()> {
     ensure!(peak_mib < 256, "a run used {peak_mib} MiB");
     Ok(())
 }
+
+/// The flags people bring from `wasmtime run`: a preopened directory, `-S inherit-network`,
+/// durations with units, and the TOML spelling of a fault.
+#[test]
+fn the_flags_people_already_type() -> Result<()> {
+    let fixtures = scratch("fixtures")?;
+    std::fs::write(fixtures.join("hello.txt"), "hello from the host\n")?;
+    let dir = format!("{}::/data", fixtures.display());
+    let out = wouldblock(&[
+        "run",
+        "--dir",
+        &dir,
+        "-S",
+        "inherit-network",
+        "--time-limit",
+        "20s",
+        "--fault",
+        "op=udp.send,first=1,action=ok-zero",
+        PROBE.path,
+        "read",
+        "/data/hello.txt",
+    ])?;
+    ensure!(out.status.success(), "{}", stderr(&out));
+    ensure!(stdout(&out) == "hello from the host\n", "{}", stdout(&out));
+    ensure!(
+        stderr(&out).contains("-S inherit-network changes nothing"),
+        "{}",
+        stderr(&out)
+    );
+    let out = wouldblock(&["run", "--time-limit", "300ms", PROBE.path, "spin"])?;
+    ensure!(out.status.code() == Some(86), "{}", stderr(&out));
+    let out = wouldblock(&["run", "-S", "tcplisten=127.0.0.1:80", PROBE.path, "env"])?;
+    assert_usage_error(&out, &["-S tcplisten", "inherit-network"])?;
+    let out = wouldblock(&["run", "--time-limit", "soon", PROBE.path, "env"])?;
+    assert_usage_error(&out, &["soon", "is not a duration"])
+}

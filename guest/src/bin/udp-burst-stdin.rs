@@ -2,8 +2,8 @@
 
 use std::io::ErrorKind;
 
+use wasi::cli::stdin;
 use wouldblock_guest::args::{Flag, Spec};
-use wouldblock_guest::bindings::wasi::cli::stdin;
 use wouldblock_guest::{payload, program};
 
 const SPEC: Spec = Spec {

@@ -1,12 +1,10 @@
 //! Sends datagram 0 without asking `check-send` first, a WIT trap rule: the host must trap it, with or without faults.
 
+use wasi::sockets::instance_network::instance_network;
+use wasi::sockets::network::{IpAddressFamily, IpSocketAddress, Ipv4SocketAddress};
+use wasi::sockets::udp::OutgoingDatagram;
+use wasi::sockets::udp_create_socket::create_udp_socket;
 use wouldblock_guest::args::{Flag, Spec};
-use wouldblock_guest::bindings::wasi::sockets::instance_network::instance_network;
-use wouldblock_guest::bindings::wasi::sockets::network::{
-    IpAddressFamily, IpSocketAddress, Ipv4SocketAddress,
-};
-use wouldblock_guest::bindings::wasi::sockets::udp::OutgoingDatagram;
-use wouldblock_guest::bindings::wasi::sockets::udp_create_socket::create_udp_socket;
 use wouldblock_guest::{payload, program};
 
 const SPEC: Spec = Spec {

@@ -121,12 +121,22 @@ impl Plan {
     /// Parses one `--fault` spec: `NAME` or `NAME:key=value,key=value`, where NAME is a
     /// preset or an operation, e.g. `first-send:n=3,form=check-send` or
     /// `udp.send:first=2,action=ok-zero,ready=never`.
+    ///
+    /// The TOML spelling works too: `op=udp.send,first=2,action=ok-zero` or
+    /// `preset=first-send,n=2`.
     pub fn parse_spec(spec: &str) -> Result<Vec<Rule>, PlanError> {
         let origin = format!("--fault {spec}");
-        let (head, rest) = spec.split_once(':').unwrap_or((spec, ""));
+        let (head, rest) = match spec.split_once(':') {
+            Some((head, rest)) => (Some(head), rest),
+            // No NAME: every key, `op` or `preset` included, is written key=value.
+            None if spec.contains('=') => (None, spec),
+            None => (Some(spec), ""),
+        };
         let mut table = toml::Table::new();
-        let head_key = if head.contains('.') { "op" } else { "preset" };
-        table.insert(head_key.into(), toml::Value::String(head.trim().into()));
+        if let Some(head) = head {
+            let head_key = if head.contains('.') { "op" } else { "preset" };
+            table.insert(head_key.into(), toml::Value::String(head.trim().into()));
+        }
         for pair in rest.split(',').filter(|p| !p.trim().is_empty()) {
             let (key, value) = pair
                 .split_once('=')

@@ -198,3 +198,15 @@ fn a_plan_of_ten_thousand_rules_loads_linearly() {
     // The last fault's own line, found without rescanning the file per fault.
     assert!(err.contains("many.toml line 40001, column 1"), "{err}");
 }
+
+#[test]
+fn a_spec_may_be_written_the_toml_way() {
+    assert_eq!(
+        Plan::parse_spec("op=udp.send,first=2,action=ok-zero").unwrap(),
+        Plan::parse_spec("udp.send:first=2,action=ok-zero").unwrap()
+    );
+    assert_eq!(
+        Plan::parse_spec("preset=first-send,n=2").unwrap(),
+        Plan::parse_spec("first-send:n=2").unwrap()
+    );
+}
