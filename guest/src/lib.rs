@@ -82,6 +82,7 @@ pub mod bindings {
             "wasi:io/poll@0.2.12": ::wasi::io::poll,
             "wasi:io/streams@0.2.12": ::wasi::io::streams,
             "wasi:cli/stdin@0.2.12": ::wasi::cli::stdin,
+            "wasi:random/random@0.2.12": ::wasi::random::random,
             "wasi:clocks/monotonic-clock@0.2.12": ::wasi::clocks::monotonic_clock,
             "wasi:sockets/network@0.2.12": ::wasi::sockets::network,
             "wasi:sockets/instance-network@0.2.12": ::wasi::sockets::instance_network,

@@ -19,6 +19,14 @@ pub struct RunArgs {
     /// status, counters), for CI to read instead of parsing stderr.
     #[arg(long, value_name = "FILE")]
     summary_json: Option<PathBuf>,
+    /// Run the same plan N times in this one process (one compiled component, runs on
+    /// --jobs threads), check that every run took the same path as run 1, and print the
+    /// endings. Example: --repeat 10000
+    #[arg(long, value_name = "N")]
+    repeat: Option<u64>,
+    /// Threads for --repeat (default: the machine's cores). Example: --jobs 2
+    #[arg(long, value_name = "J", requires = "repeat")]
+    jobs: Option<usize>,
     /// Run a libtest component one test per fresh instance, as `wouldblock test` does
     /// (the default when the component is a cargo test binary, `deps/NAME-HASH.wasm`,
     /// and the arguments are not libtest's own `--list` or `--exact`).
@@ -42,6 +50,10 @@ pub fn run(args: RunArgs) -> Result<i32> {
         return cmd_test::per_test(&args.harness, &args.component, &args.args, None, None);
     }
     let harness = args.harness.builder()?.build()?;
+    if let Some(runs) = args.repeat {
+        let guest = harness.load(&args.component)?;
+        return crate::cmd_repeat::repeat(&harness, &guest, &args.args, runs, args.jobs);
+    }
     // Output files are opened before the guest runs: a verdict is never lost to a path
     // that cannot be written.
     let guest = harness.load(&args.component)?;

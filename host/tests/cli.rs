@@ -4,7 +4,9 @@
 use anyhow::{Context, Result, ensure};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
-use wouldblock::guests::{GUEST_SUITE, GUEST_UNIT_TESTS, PROBE, UDP_SEND, UDP_SEND_UNPERMITTED};
+use wouldblock::guests::{
+    GUEST_SUITE, GUEST_UNIT_TESTS, PROBE, UDP_SEND, UDP_SEND_NAIVE, UDP_SEND_UNPERMITTED,
+};
 
 fn wouldblock(args: &[&str]) -> Result<Output> {
     Command::new(env!("CARGO_BIN_EXE_wouldblock"))
@@ -494,4 +496,53 @@ fn the_flags_people_already_type() -> Result<()> {
     assert_usage_error(&out, &["-S tcplisten", "inherit-network"])?;
     let out = wouldblock(&["run", "--time-limit", "soon", PROBE.path, "env"])?;
     assert_usage_error(&out, &["soon", "is not a duration"])
+}
+
+/// `--repeat`: the endings counted, the determinism checked, and the status of the first
+/// failing run when one fails.
+#[test]
+fn repeat_runs_a_race_many_times_in_one_process() -> Result<()> {
+    let out = wouldblock(&[
+        "run",
+        "--repeat",
+        "300",
+        "--jobs",
+        "2",
+        "--fault",
+        "first-send",
+        "--expect-datagrams",
+        "4",
+        UDP_SEND.path,
+        "--",
+        "{peer}",
+        "--count",
+        "4",
+    ])?;
+    let err = stderr(&out);
+    ensure!(out.status.success(), "{err}");
+    ensure!(
+        err.contains("300 runs in") && err.contains("     300  pass"),
+        "{err}"
+    );
+    ensure!(
+        err.contains("deterministic: every run's normalised trace is run 1's"),
+        "{err}"
+    );
+    let out = wouldblock(&[
+        "run",
+        "--repeat",
+        "20",
+        "--fault",
+        "first-send",
+        UDP_SEND_NAIVE.path,
+        "--",
+        "127.0.0.1:9",
+    ])?;
+    let err = stderr(&out);
+    ensure!(out.status.code() == Some(1), "{err}");
+    ensure!(
+        err.contains("      20  fail (exit 1)") && err.contains("first failing run: run 1"),
+        "{err}"
+    );
+    Ok(())
 }

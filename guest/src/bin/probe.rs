@@ -1,4 +1,4 @@
-//! Probes what the harness gives a guest and how it holds against a hostile one: `env` prints its environment, `alloc MIB` tries to reserve memory and says whether it was refused, `alloc-abort MIB` allocates and aborts if refused, `exit CODE` exits with CODE, `partial-line` leaves stderr mid-line, `recurse` overflows its stack, `spin` loops forever without a socket call, `flood MIB` writes MIB of output, `sockets N` opens N UDP sockets, `send-to ADDR` sends one datagram with std, `read PATH` prints a file.
+//! Probes what the harness gives a guest and how it holds against a hostile one: `env` prints its environment, `alloc MIB` tries to reserve memory and says whether it was refused, `alloc-abort MIB` allocates and aborts if refused, `exit CODE` exits with CODE, `partial-line` leaves stderr mid-line, `recurse` overflows its stack, `spin` loops forever without a socket call, `flood MIB` writes MIB of output, `sockets N` opens N UDP sockets, `send-to ADDR` sends one datagram with std, `read PATH` prints a file, `random-sockets` opens a random number (1 to 8) of sockets.
 
 use std::io::Write;
 use std::net::{SocketAddr, UdpSocket};
@@ -6,7 +6,7 @@ use std::net::{SocketAddr, UdpSocket};
 use wouldblock_guest::program;
 
 const USAGE: &str = "usage: probe env | alloc MIB | alloc-abort MIB | exit CODE | partial-line \
-                     | recurse | spin | flood MIB | sockets N | send-to ADDR | read PATH";
+                     | recurse | spin | flood MIB | sockets N | send-to ADDR | read PATH | random-sockets";
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -44,6 +44,11 @@ fn main() {
                 Ok(text) => print!("{text}"),
                 Err(err) => program::fail(format_args!("read {path}: {}", program::describe(&err))),
             }
+        }
+        Some("random-sockets") => {
+            // Random, so two runs take two paths: what the determinism check must catch.
+            let n = wasi::random::random::get_random_u64() % 8 + 1;
+            sockets(n);
         }
         Some("recurse") => println!("depth {}", recurse(0)),
         Some("spin") => spin(),

@@ -153,3 +153,36 @@ fn a_send_beyond_loopback_is_refused() -> Result<()> {
     );
     Ok(())
 }
+
+/// Many runs in one process: every run counted, and a guest that takes another path on
+/// another run is caught by the determinism check, with the first line that differs.
+#[test]
+fn repeat_counts_every_run_and_catches_a_guest_that_is_not_deterministic() -> Result<()> {
+    let harness = Builder::new().build()?;
+    let guest = harness.compile(PROBE.name, PROBE.wasm)?;
+    let steady = harness.repeat(&guest, &["sockets", "3"], 200, 2, |_| {})?;
+    ensure!(
+        steady.endings.get("pass") == Some(&200),
+        "{:?}",
+        steady.endings
+    );
+    ensure!(
+        steady.differing == 0 && steady.exit_code() == 0,
+        "{:?}",
+        steady.nondeterministic
+    );
+    let random = harness.repeat(&guest, &["random-sockets"], 40, 2, |_| {})?;
+    ensure!(
+        random.endings.get("pass") == Some(&40),
+        "{:?}",
+        random.endings
+    );
+    ensure!(
+        random.differing > 0,
+        "40 runs of 1 to 8 random sockets all took one path"
+    );
+    let (_, difference) = &random.nondeterministic[0];
+    ensure!(difference.starts_with("line "), "{difference}");
+    ensure!(random.exit_code() == wouldblock::EXIT_NONDETERMINISTIC);
+    Ok(())
+}
