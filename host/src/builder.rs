@@ -41,6 +41,19 @@ pub enum Output {
     Capture,
 }
 
+/// Which time the guest sees.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum Clock {
+    /// Virtual time: it starts at a fixed value and moves only when the guest waits and
+    /// nothing but a timer can wake it; then it jumps to the earliest deadline. A run never
+    /// sleeps on a timer, and its trace does not depend on the machine's speed.
+    #[default]
+    Virtual,
+    /// The machine's clocks, as wasmtime-wasi gives them: back-offs really wait.
+    Real,
+}
+
 /// Settings for a [`Harness`].
 #[derive(Debug, Clone)]
 pub struct Builder {
@@ -58,6 +71,7 @@ pub struct Builder {
     pub(crate) max_component_size: u64,
     pub(crate) max_sockets: u64,
     pub(crate) preopens: Vec<(String, String)>,
+    pub(crate) clock: Clock,
     pub(crate) peer: Option<PeerOptions>,
 }
 
@@ -78,6 +92,7 @@ impl Default for Builder {
             max_component_size: DEFAULT_MAX_COMPONENT_SIZE,
             max_sockets: DEFAULT_MAX_SOCKETS,
             preopens: Vec::new(),
+            clock: Clock::default(),
             peer: None,
         }
     }
@@ -182,6 +197,12 @@ impl Builder {
     /// `create-udp-socket` answers `new-socket-limit`, as a host out of descriptors would.
     pub fn max_sockets(mut self, sockets: u64) -> Self {
         self.max_sockets = sockets;
+        self
+    }
+
+    /// Chooses the guest's time: [`Clock::Virtual`] (the default) or [`Clock::Real`].
+    pub fn clock(mut self, clock: Clock) -> Self {
+        self.clock = clock;
         self
     }
 

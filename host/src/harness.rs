@@ -1,10 +1,12 @@
 //! The harness: a [`Harness`] owns the engine and the linker, compiles [`Guest`]s once and
 //! runs each of them as often as asked, every run in a fresh store.
 
+use crate::builder::Clock;
 use crate::builder::{Builder, CAPTURE_LIMIT, FUEL_YIELD_INTERVAL, Output};
 use crate::component;
 use crate::error::Error;
-use crate::faults::Faults;
+use crate::faults::clock::VirtualClock;
+use crate::faults::{Faults, PeerWatch};
 use crate::outcome::{Exit, Outcome, classify, judge};
 use crate::peer::{Peer, PeerOptions, substitute};
 use crate::plan::Plan;
@@ -169,11 +171,19 @@ impl Harness {
                 Some((out, err))
             }
         };
-        let faults = Faults::new(
+        let mut faults = Faults::new(
             &settings.plan,
             settings.busy_threshold,
             settings.max_sockets,
         );
+        if settings.clock == Clock::Virtual {
+            faults.clock = Some(VirtualClock::default());
+        }
+        faults.peer = peer.as_ref().map(|peer| PeerWatch {
+            addr: peer.addr(),
+            sent: 0,
+            handled: peer.handled(),
+        });
         let state = HostState::new(ctx.build(), faults, settings.max_memory);
         let mut store = Store::new(&self.engine, state);
         store.limiter(|state| state.limits());

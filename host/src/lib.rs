@@ -101,8 +101,8 @@ mod verdict;
 mod wasi;
 
 pub use builder::{
-    Builder, DEFAULT_BUSY_THRESHOLD, DEFAULT_MAX_MEMORY, DEFAULT_MAX_SOCKETS, DEFAULT_TIME_LIMIT,
-    MIN_MEMORY, Output,
+    Builder, Clock, DEFAULT_BUSY_THRESHOLD, DEFAULT_MAX_MEMORY, DEFAULT_MAX_SOCKETS,
+    DEFAULT_TIME_LIMIT, MIN_MEMORY, Output,
 };
 pub use component::DEFAULT_MAX_COMPONENT_SIZE;
 pub use error::Error;

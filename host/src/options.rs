@@ -4,7 +4,7 @@
 use anyhow::{Context, Result, bail};
 use std::path::PathBuf;
 use std::time::Duration;
-use wouldblock::{Builder, NetPolicy, Output, PeerOptions, Plan};
+use wouldblock::{Builder, Clock, NetPolicy, Output, PeerOptions, Plan};
 
 #[derive(clap::Args)]
 pub struct HarnessArgs {
@@ -72,12 +72,34 @@ pub struct HarnessArgs {
     /// `new-socket-limit`. Example: --max-sockets 64
     #[arg(long, value_name = "N", default_value_t = wouldblock::DEFAULT_MAX_SOCKETS)]
     max_sockets: u64,
+    /// The guest's time: `virtual` (it moves only when the guest waits on a timer and
+    /// nothing else can wake it; no run sleeps) or `real`. Example: --clock real
+    #[arg(long, value_name = "CLOCK", default_value = "virtual", value_parser = ["virtual", "real"])]
+    clock: String,
     /// Do not cache compiled components on disk. Example: --no-cache
     #[arg(long)]
     no_cache: bool,
 }
 
 impl HarnessArgs {
+    /// The trace's first line: which clock the guest saw, and where the virtual wall
+    /// clock starts.
+    pub fn clock_header(&self) -> String {
+        let start = match self.clock.as_str() {
+            "real" => "the machine's".to_string(),
+            _ => "2026-01-01T00:00:00Z".to_string(),
+        };
+        serde_json::json!({
+            "seq": 0,
+            "interface": "wouldblock",
+            "op": "clock",
+            "resource": "",
+            "args": self.clock,
+            "result": format!("wall clock starts at {start}"),
+        })
+        .to_string()
+    }
+
     /// The builder these options describe, guest output inherited.
     pub fn builder(&self) -> Result<Builder> {
         let mut plan = match &self.plan {
@@ -105,7 +127,11 @@ impl HarnessArgs {
             .inherit_stdin(true)
             .no_drops(self.no_drops)
             .max_component_size(self.max_component_size.saturating_mul(1 << 20))
-            .max_sockets(self.max_sockets);
+            .max_sockets(self.max_sockets)
+            .clock(match self.clock.as_str() {
+                "real" => Clock::Real,
+                _ => Clock::Virtual,
+            });
         for option in &self.wasi_options {
             match option.as_str() {
                 "inherit-network" | "inherit-network=y" | "inherit-network=yes" => eprintln!(

@@ -61,9 +61,9 @@ pub fn run(args: RunArgs) -> Result<i32> {
     let summary_json = args.summary_json.as_deref().map(create).transpose()?;
     let outcome = harness.run(&guest, &args.args)?;
     if let Some((mut file, path)) = trace {
-        outcome
-            .trace
-            .write_json_lines(&mut file)
+        let header = args.harness.clock_header();
+        writeln!(file, "{header}")
+            .and_then(|()| outcome.trace.write_json_lines(&mut file))
             .and_then(|()| file.flush())
             .with_context(|| format!("writing the trace to {}", path.display()))?;
     }

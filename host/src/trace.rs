@@ -24,6 +24,9 @@ pub struct Event {
     /// The rule that replaced the real answer, if any.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub fault: Option<String>,
+    /// Virtual time since the run started, in nanoseconds (absent with `--clock real`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub time_ns: Option<u64>,
     /// Ports that appear in `args`/`result`, so traces can be compared across runs.
     #[serde(skip)]
     pub ports: Vec<u16>,
@@ -40,6 +43,7 @@ impl Event {
             args: String::new(),
             result: String::new(),
             fault: None,
+            time_ns: None,
             ports: Vec::new(),
         }
     }

@@ -244,7 +244,14 @@ fn writes_the_trace_and_ends_stderr_with_the_summary() -> Result<()> {
         .filter(|l| l.contains("\"fault\":\"first-send/would-block"))
         .count();
     ensure!(faults == 2, "{lines}");
-    for (i, line) in lines.lines().enumerate() {
+    let mut lines = lines.lines();
+    // The header: which clock, and where the virtual wall clock starts.
+    let header: serde_json::Value = serde_json::from_str(lines.next().unwrap_or_default())?;
+    ensure!(
+        header["op"] == "clock" && header["args"] == "virtual",
+        "{header}"
+    );
+    for (i, line) in lines.enumerate() {
         let event: serde_json::Value = serde_json::from_str(line)?;
         ensure!(event["seq"] == i as u64 + 1, "{line}");
         ensure!(

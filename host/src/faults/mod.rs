@@ -4,6 +4,7 @@
 //! [`detector`], the counters and the trace. Every decision is a pure function of the
 //! calls the guest has made so far.
 
+pub(crate) mod clock;
 mod detector;
 mod drops;
 mod gates;
@@ -62,6 +63,13 @@ pub(crate) struct Faults {
     pub(crate) drops: Drops,
     /// Sockets a guest may have open at once.
     pub(crate) max_sockets: u64,
+    /// Virtual time, unless the run uses the real clocks.
+    pub(crate) clock: Option<clock::VirtualClock>,
+    /// The harness's own peer, for knowing when it has handled what the guest sent.
+    pub(crate) peer: Option<PeerWatch>,
+    /// The guest sent to an address that is not the harness's peer: a real world the
+    /// harness cannot see settle.
+    pub(crate) external: bool,
     pub(crate) stats: Stats,
     pub(crate) trace: Trace,
 }
@@ -76,6 +84,9 @@ impl Faults {
             detector: Detector::new(busy_threshold),
             drops: Drops::default(),
             max_sockets,
+            clock: None,
+            peer: None,
+            external: false,
             stats: Stats::default(),
             trace: Trace::default(),
         }
@@ -96,7 +107,7 @@ impl Faults {
         let call = Call {
             op,
             serial: res.map(|r| r.serial),
-            connected: res.is_some_and(|r| r.connected),
+            connected: res.is_some_and(|r| r.remote.is_some()),
             timer_wakes: self.detector.timer_wakes(),
         };
         let chosen = self.rules.decide(&call);
@@ -181,7 +192,7 @@ impl Faults {
     pub(crate) fn observe(&mut self, pollable: u32) -> Option<String> {
         let serial = self.registry.socket_of(pollable)?;
         let res = self.registry.by_serial(serial)?;
-        let (kind, connected) = (res.kind, res.connected);
+        let (kind, connected) = (res.kind, res.remote.is_some());
         let call = Call {
             op: kind.wait_op(),
             serial: Some(serial),
@@ -206,8 +217,33 @@ impl Faults {
         }
     }
 
-    /// Appends a trace event.
-    pub(crate) fn record(&mut self, event: Event) {
+    /// Appends a trace event, stamped with the virtual time.
+    pub(crate) fn record(&mut self, mut event: Event) {
+        event.time_ns = self.clock.as_ref().map(|c| c.elapsed().as_nanos() as u64);
         self.trace.push(event);
+    }
+
+    /// The guest sent `datagrams` to `to`: the peer owes them a look, anyone else is the
+    /// real world.
+    pub(crate) fn sent(&mut self, to: Option<std::net::SocketAddr>, datagrams: u64) {
+        match (&mut self.peer, to) {
+            (Some(peer), Some(to)) if to == peer.addr => peer.sent += datagrams,
+            _ => self.external |= datagrams > 0,
+        }
+    }
+}
+
+/// What the harness knows of its own peer: its address, what the guest sent it, and (from
+/// the peer's thread) how many datagrams it has handled.
+pub(crate) struct PeerWatch {
+    pub(crate) addr: std::net::SocketAddr,
+    pub(crate) sent: u64,
+    pub(crate) handled: std::sync::Arc<std::sync::atomic::AtomicU64>,
+}
+
+impl PeerWatch {
+    /// Whether the peer has yet to handle something the guest sent it.
+    pub(crate) fn behind(&self) -> bool {
+        self.handled.load(std::sync::atomic::Ordering::Acquire) < self.sent
     }
 }

@@ -4,6 +4,7 @@
 
 use crate::plan::Op;
 use std::collections::BTreeMap;
+use std::net::SocketAddr;
 
 /// The kinds of socket resource the harness follows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -75,8 +76,8 @@ pub(crate) struct Res {
     pub(crate) serial: u64,
     pub(crate) kind: Kind,
     pub(crate) label: String,
-    /// A stream of a connected socket (`stream(some(addr))`).
-    pub(crate) connected: bool,
+    /// The peer of a connected socket's stream (`stream(some(addr))`).
+    pub(crate) remote: Option<SocketAddr>,
 }
 
 /// The resources and pollables of one run.
@@ -92,7 +93,7 @@ pub(crate) struct Registry {
 
 impl Registry {
     /// Starts following a new socket resource; returns its label, e.g. `outgoing#2`.
-    pub(crate) fn register(&mut self, rep: u32, kind: Kind, connected: bool) -> String {
+    pub(crate) fn register(&mut self, rep: u32, kind: Kind, remote: Option<SocketAddr>) -> String {
         self.next_serial += 1;
         let n = self.labels.entry(kind).or_default();
         *n += 1;
@@ -101,7 +102,7 @@ impl Registry {
             serial: self.next_serial,
             kind,
             label: label.clone(),
-            connected,
+            remote,
         };
         self.resources.insert(rep, res);
         self.sockets += u64::from(kind.is_socket());

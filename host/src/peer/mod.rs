@@ -16,6 +16,8 @@ pub use received::Received;
 use std::io;
 use std::net::{SocketAddr, UdpSocket};
 use std::os::fd::{AsFd, AsRawFd, OwnedFd};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{self, RecvTimeoutError};
 use std::time::Duration;
 
@@ -105,6 +107,9 @@ pub struct Peer {
     /// be dropped the way a "stop" datagram to a full socket can.
     stop: OwnedFd,
     result: mpsc::Receiver<io::Result<Received>>,
+    /// Datagrams the thread has counted (and echoed): once it equals what the guest sent
+    /// here, every reply is already queued at the guest's socket.
+    handled: Arc<AtomicU64>,
     /// Holds the test-only paused thread until `finish` has sent its stop.
     #[cfg(test)]
     gate: Option<mpsc::Sender<()>>,
@@ -140,6 +145,8 @@ impl Peer {
         let addr = socket.local_addr()?;
         let (stopped, stop) = nix::unistd::pipe2(OFlag::O_CLOEXEC | OFlag::O_NONBLOCK)?;
         let (tx, result) = mpsc::sync_channel(1);
+        let handled = Arc::new(AtomicU64::new(0));
+        let counter = handled.clone();
         std::thread::Builder::new()
             .name(format!("peer {addr}"))
             .spawn(move || {
@@ -147,12 +154,13 @@ impl Peer {
                     let _ = gate.recv();
                 }
                 // Nobody may be listening any more if `finish` gave up waiting.
-                let _ = tx.send(count(&socket, &stopped, echo));
+                let _ = tx.send(count(&socket, &stopped, echo, &counter));
             })?;
         Ok(Peer {
             addr,
             stop,
             result,
+            handled,
             #[cfg(test)]
             gate: None,
         })
@@ -161,6 +169,11 @@ impl Peer {
     /// Where guests send.
     pub fn addr(&self) -> SocketAddr {
         self.addr
+    }
+
+    /// How many datagrams the peer has handled so far, as it goes.
+    pub(crate) fn handled(&self) -> Arc<AtomicU64> {
+        self.handled.clone()
     }
 
     /// Stops counting and returns what arrived, within [`FINISH_LIMIT`].
@@ -177,6 +190,7 @@ impl Peer {
             addr,
             stop,
             result,
+            handled: _,
             #[cfg(test)]
             gate,
         } = self;
@@ -204,7 +218,12 @@ fn rcvbuf_for(datagrams: u64) -> usize {
 }
 
 /// The draining thread: counts until the stop pipe hangs up, then drains what is queued.
-fn count(socket: &UdpSocket, stopped: &OwnedFd, echo: bool) -> io::Result<Received> {
+fn count(
+    socket: &UdpSocket,
+    stopped: &OwnedFd,
+    echo: bool,
+    handled: &AtomicU64,
+) -> io::Result<Received> {
     let mut received = Received::default();
     let mut buf = vec![0u8; 65536];
     loop {
@@ -219,7 +238,7 @@ fn count(socket: &UdpSocket, stopped: &OwnedFd, echo: bool) -> io::Result<Receiv
         }
         // Checked before draining: whatever was sent before the stop is queued by now.
         let stopping = fds[1].revents().is_none_or(|r| !r.is_empty());
-        drain(socket, echo, &mut buf, &mut received)?;
+        drain(socket, echo, &mut buf, &mut received, handled)?;
         if stopping {
             received.kernel_drops = kernel_drops(socket);
             return Ok(received);
@@ -228,7 +247,13 @@ fn count(socket: &UdpSocket, stopped: &OwnedFd, echo: bool) -> io::Result<Receiv
 }
 
 /// Reads until the socket would block.
-fn drain(socket: &UdpSocket, echo: bool, buf: &mut [u8], got: &mut Received) -> io::Result<()> {
+fn drain(
+    socket: &UdpSocket,
+    echo: bool,
+    buf: &mut [u8],
+    got: &mut Received,
+    handled: &AtomicU64,
+) -> io::Result<()> {
     loop {
         let (len, from) = match socket.recv_from(buf) {
             Ok(datagram) => datagram,
@@ -245,6 +270,7 @@ fn drain(socket: &UdpSocket, echo: bool, buf: &mut [u8], got: &mut Received) -> 
             // the guest must cope, and the count stands.
             let _ = socket.send_to(&buf[..len], from);
         }
+        handled.fetch_add(1, Ordering::Release);
     }
 }
 

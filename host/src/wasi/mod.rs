@@ -1,6 +1,6 @@
 //! The WASI 0.2 world the guest sees: all of wasmtime-wasi, with `wasi:sockets/udp`,
-//! `wasi:sockets/udp-create-socket`, `wasi:io/poll`, `wasi:io/streams` and
-//! `wasi:clocks/monotonic-clock` decorated in front of it.
+//! `wasi:sockets/udp-create-socket`, `wasi:io/poll`, `wasi:io/streams`,
+//! `wasi:clocks/monotonic-clock` and `wasi:clocks/wall-clock` decorated in front of it.
 //!
 //! The decorators implement wasmtime-wasi's own generated `Host*` traits and delegate to
 //! wasmtime-wasi's implementations, so any change in the WIT fails to compile here instead
@@ -14,6 +14,7 @@ mod poll;
 mod streams;
 mod udp;
 mod udp_create_socket;
+mod wall_clock;
 
 use crate::faults::Faults;
 use crate::limits::Limits;
@@ -137,7 +138,6 @@ impl HasData for Clocks {
 /// the interfaces decorated here).
 pub(crate) fn add_to_linker(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
     use wasmtime_wasi::cli::{WasiCli, WasiCliView};
-    use wasmtime_wasi::clocks::WasiClocks;
     use wasmtime_wasi::filesystem::{WasiFilesystem, WasiFilesystemView};
     use wasmtime_wasi::random::{WasiRandom, WasiRandomView};
     use wasmtime_wasi_io::bindings::wasi::io;
@@ -147,13 +147,13 @@ pub(crate) fn add_to_linker(linker: &mut Linker<HostState>) -> wasmtime::Result<
     io::poll::add_to_linker::<HostState, Io>(l, HostState::io)?;
     io::streams::add_to_linker::<HostState, Io>(l, HostState::io)?;
     clocks::monotonic_clock::add_to_linker::<HostState, Clocks>(l, HostState::clocks_view)?;
+    clocks::wall_clock::add_to_linker::<HostState, Clocks>(l, HostState::clocks_view)?;
     sockets::udp::add_to_linker::<HostState, Udp>(l, HostState::udp)?;
     sockets::udp_create_socket::add_to_linker::<HostState, Udp>(l, HostState::udp)?;
     // Straight from wasmtime-wasi.
     io::error::add_to_linker::<HostState, IoError>(l, |t| &mut t.wasi.table)?;
     filesystem::types::add_to_linker::<HostState, WasiFilesystem>(l, HostState::filesystem)?;
     filesystem::preopens::add_to_linker::<HostState, WasiFilesystem>(l, HostState::filesystem)?;
-    clocks::wall_clock::add_to_linker::<HostState, WasiClocks>(l, |t| t.wasi.clocks())?;
     random::random::add_to_linker::<HostState, WasiRandom>(l, |t| t.random())?;
     random::insecure::add_to_linker::<HostState, WasiRandom>(l, |t| t.random())?;
     random::insecure_seed::add_to_linker::<HostState, WasiRandom>(l, |t| t.random())?;

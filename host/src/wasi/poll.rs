@@ -12,11 +12,19 @@ use super::IoView;
 use crate::faults::{Class, Gate};
 use crate::trace::Event;
 use crate::verdict::Verdict;
+use std::time::Duration;
 use wasmtime::component::Resource;
 use wasmtime_wasi::p2::DynPollable;
 use wasmtime_wasi_io::bindings::wasi::io::poll::{Host, HostPollable};
 
 const POLL: &str = "wasi:io/poll";
+
+/// How long a wait with a timer gives a real socket whose peer the harness does not own to
+/// become ready before virtual time jumps: loopback answers in microseconds, and a peer
+/// slower than this gets the guest's timeout, as a slow peer would.
+const SETTLE_EXTERNAL: Duration = Duration::from_millis(5);
+/// The longest the harness waits for its own peer to handle what it was sent.
+const PEER_SETTLE_LIMIT: Duration = Duration::from_millis(100);
 
 impl Host for IoView<'_> {
     async fn poll(&mut self, pollables: Vec<Resource<DynPollable>>) -> wasmtime::Result<Vec<u32>> {
@@ -55,6 +63,9 @@ impl HostPollable for IoView<'_> {
 
     fn drop(&mut self, pollable: Resource<DynPollable>) -> wasmtime::Result<()> {
         self.faults.registry.unsubscribe(pollable.rep());
+        if let Some(clock) = &mut self.faults.clock {
+            clock.forget(pollable.rep());
+        }
         HostPollable::drop(self.table, pollable)
     }
 }
@@ -72,8 +83,9 @@ impl IoView<'_> {
             .map(|rep| self.faults.registry.pollable_label(*rep))
             .collect();
         if labels.iter().all(Option::is_none) {
-            // No socket the plan governs: the real pollables decide, untraced.
-            let ready = Host::poll(self.table, pollables).await?;
+            // No socket the plan governs: the real pollables (and timers) decide, untraced.
+            let all: Vec<usize> = (0..reps.len()).collect();
+            let ready = self.poll_open(&reps, &all).await?;
             self.count_timer_wake(&reps, &ready);
             return Ok(ready);
         }
@@ -142,21 +154,107 @@ impl IoView<'_> {
             );
             return Err(stop.into());
         }
-        let subset: Vec<Resource<DynPollable>> = pollables
-            .into_iter()
-            .enumerate()
-            .filter(|(i, _)| open.contains(i))
-            .map(|(_, p)| p)
-            .collect();
-        let ready: Vec<u32> = Host::poll(self.table, subset)
-            .await?
-            .into_iter()
-            .map(|i| open[i as usize] as u32)
-            .collect();
+        let ready = self.poll_open(&reps, &open).await?;
         event.result = describe_ready(&labels, &ready);
         self.faults.record(event);
         self.count_timer_wake(&reps, &ready);
         Ok(ready)
+    }
+
+    /// Waits on the pollables at `open` (indices into `reps`). Real pollables decide
+    /// as wasmtime-wasi does. Virtual timers are ready once the clock reaches them; when
+    /// none is, the real world is let settle (the harness's peer has handled what it
+    /// was sent, tokio has seen the kernel's events), and if still nothing is ready, the
+    /// clock jumps to the earliest deadline: no sleeping on timers, ever.
+    async fn poll_open(&mut self, reps: &[u32], open: &[usize]) -> wasmtime::Result<Vec<u32>> {
+        let clock = self.faults.clock.as_ref();
+        let timers: Vec<(usize, u64)> = open
+            .iter()
+            .filter_map(|&i| Some((i, clock?.deadline(reps[i])?)))
+            .collect();
+        let real: Vec<usize> = open
+            .iter()
+            .copied()
+            .filter(|i| !timers.iter().any(|(t, _)| t == i))
+            .collect();
+        if timers.is_empty() {
+            return Ok(self.poll_real(reps, &real, None).await?.unwrap_or_default());
+        }
+        let now = clock.map_or(0, |c| c.now());
+        let due = |until: u64| -> Vec<u32> {
+            let due = timers.iter().filter(|(_, deadline)| *deadline <= until);
+            due.map(|(i, _)| *i as u32).collect()
+        };
+        if let ready @ [_, ..] = due(now).as_slice() {
+            return Ok(ready.to_vec());
+        }
+        // Time passing means the event loop runs: even a wait on timers alone lets
+        // background sends finish and the kernel's events reach tokio before the jump.
+        self.settle().await;
+        if !real.is_empty() {
+            // A peer the harness does not own cannot be seen to settle: give it a moment.
+            let window = if self.faults.external {
+                SETTLE_EXTERNAL
+            } else {
+                Duration::ZERO
+            };
+            if let Some(ready) = self.poll_real(reps, &real, Some(window)).await? {
+                return Ok(ready);
+            }
+        }
+        let earliest = timers.iter().map(|(_, d)| *d).min().unwrap_or(now);
+        if let Some(clock) = &mut self.faults.clock {
+            clock.advance_to(earliest);
+        }
+        Ok(due(earliest))
+    }
+
+    /// Lets the real world catch up before virtual time jumps: wasmtime-wasi's background
+    /// sends run (they are tokio tasks on this thread), tokio's driver reads the kernel's
+    /// events, and the harness's own peer handles what the guest sent it, so its replies
+    /// are queued at the guest's socket. Bounded: a peer that never catches up (the
+    /// kernel dropped what it was sent) costs at most [`PEER_SETTLE_LIMIT`].
+    async fn settle(&mut self) {
+        let start = std::time::Instant::now();
+        for turn in 0u32.. {
+            tokio::task::yield_now().await;
+            let behind = self.faults.peer.as_ref().is_some_and(|peer| peer.behind());
+            if (!behind && turn >= 1) || start.elapsed() > PEER_SETTLE_LIMIT {
+                return;
+            }
+            if behind && turn > 4 {
+                // The peer's thread needs the core too.
+                tokio::time::sleep(Duration::from_micros(20)).await;
+            }
+        }
+    }
+
+    /// The real pollables at `which`, through wasmtime-wasi; with a `limit`, `None` if
+    /// none is ready within it.
+    async fn poll_real(
+        &mut self,
+        reps: &[u32],
+        which: &[usize],
+        limit: Option<Duration>,
+    ) -> wasmtime::Result<Option<Vec<u32>>> {
+        let handles = which
+            .iter()
+            .map(|&i| Resource::<DynPollable>::new_borrow(reps[i]))
+            .collect();
+        let poll = Host::poll(self.table, handles);
+        let ready = match limit {
+            None => poll.await?,
+            Some(limit) => match tokio::time::timeout(limit, poll).await {
+                Ok(ready) => ready?,
+                Err(_elapsed) => return Ok(None),
+            },
+        };
+        Ok(Some(
+            ready
+                .into_iter()
+                .map(|i| which[i as usize] as u32)
+                .collect(),
+        ))
     }
 
     /// A wake-up by a clock is the guest backing off; by a stream or anything else it is

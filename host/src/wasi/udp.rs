@@ -61,11 +61,11 @@ impl HostUdpSocket for UdpView<'_> {
             Some(err) => Err(err),
             None => self.inner.stream(this, remote_address).await,
         };
-        let connected = remote_address.is_some();
+        let remote = remote_address.map(SocketAddr::from);
         let labels = result.as_ref().ok().map(|(incoming, outgoing)| {
             let registry = &mut self.faults.registry;
-            let incoming = registry.register(incoming.rep(), Kind::UdpIncoming, connected);
-            let outgoing = registry.register(outgoing.rep(), Kind::UdpOutgoing, connected);
+            let incoming = registry.register(incoming.rep(), Kind::UdpIncoming, remote);
+            let outgoing = registry.register(outgoing.rep(), Kind::UdpOutgoing, remote);
             format!("ok({incoming}, {outgoing})")
         });
         self.finish(event, &result, |_| labels.unwrap_or_default());
@@ -224,6 +224,10 @@ impl HostOutgoingDatagramStream for UdpView<'_> {
             return Err(self.violation(Verdict::SpecViolation, reason));
         }
         self.offered(rep, &datagrams);
+        let to = datagrams
+            .first()
+            .and_then(|d| d.remote_address)
+            .map(SocketAddr::from);
         let result = match self.injected(Op::UdpSend, Some(rep), || 0, &mut event) {
             Some(answer) => {
                 self.refused(rep, &datagrams, &answer);
@@ -233,6 +237,8 @@ impl HostOutgoingDatagramStream for UdpView<'_> {
         };
         let accepted = *result.as_ref().unwrap_or(&0);
         self.faults.stats.datagrams_accepted += accepted;
+        let remote = self.faults.registry.get(rep).and_then(|r| r.remote);
+        self.faults.sent(to.or(remote), accepted);
         self.finish(event, &result, |sent| format!("ok({sent})"));
         self.account(rep, accepted > 0, &result)?;
         result

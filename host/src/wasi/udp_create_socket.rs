@@ -39,7 +39,7 @@ impl Host for UdpView<'_> {
         };
         let label = result.as_ref().ok().map(|socket| {
             let registry = &mut self.faults.registry;
-            registry.register(socket.rep(), Kind::UdpSocket, false)
+            registry.register(socket.rep(), Kind::UdpSocket, None)
         });
         self.finish(event, &result, |_| {
             format!("ok({})", label.unwrap_or_default())

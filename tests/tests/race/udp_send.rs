@@ -89,8 +89,31 @@ fn readiness_that_never_comes_ends_in_timed_out_at_the_deadline() -> Result<()> 
         Plan::first_send(Form::OkZero, u64::MAX, Readiness::Never),
         None,
     );
+    // A 5 s timeout, in virtual time: the run jumps from back-off to back-off to the
+    // deadline without sleeping.
+    repeat(
+        &harness,
+        &guest(&UDP_SEND),
+        &["{peer}", "--timeout-ms", "5000"],
+        |outcome| {
+            let last = outcome.trace.events().last().and_then(|e| e.time_ns);
+            ensure!(
+                last.is_some_and(|t| t >= 5_000_000_000),
+                "the run ended at {last:?} ns"
+            );
+            let stderr = outcome.stderr_text();
+            ensure!(stderr.contains("timed out after 5000 ms"), "{stderr}");
+            Ok(())
+        },
+    )?;
+    let real = wouldblock::Builder::new()
+        .clock(wouldblock::Clock::Real)
+        .plan(Plan::first_send(Form::OkZero, u64::MAX, Readiness::Never))
+        .peer(wouldblock::PeerOptions::counting())
+        .build()?;
+    let guest = real.compile(UDP_SEND.name, UDP_SEND.wasm)?;
     for _ in 0..3 {
-        let outcome = harness.run(&guest(&UDP_SEND), &["{peer}", "--timeout-ms", "150"])?;
+        let outcome = real.run(&guest, &["{peer}", "--timeout-ms", "150"])?;
         ensure!(
             outcome.exit == wouldblock::Exit::Code(1),
             "{:?}",
@@ -117,4 +140,20 @@ fn a_100k_burst_with_no_fault_is_never_called_loss() -> Result<()> {
         &["{peer}", "--count", &count],
         |outcome| assert_delivered_exactly_once(outcome, N),
     )
+}
+
+/// Virtual time never ends a guest's wait early: 10,000 request/response runs against the
+/// harness's live echo peer, each with a 5 s virtual timeout, none timed out.
+#[test]
+#[ignore = "stress, about a minute: CI runs it with `-- --ignored`"]
+fn ten_thousand_echo_runs_never_time_out_early() -> Result<()> {
+    let harness = wouldblock_tests::echoing(Plan::new());
+    let guest = guest(&wouldblock::guests::UDP_REQUEST);
+    let repeat = harness.repeat(&guest, &["{peer}", "--count", "4"], 10_000, 2, |_| {})?;
+    ensure!(
+        repeat.endings.get("pass") == Some(&10_000),
+        "{:?}",
+        repeat.endings
+    );
+    Ok(())
 }
