@@ -9,7 +9,9 @@ use crate::policy::NetPolicy;
 use crate::wasi;
 use std::time::Duration;
 use wasmtime::component::Linker;
-use wasmtime::{Cache, CacheConfig, Config, Engine};
+use wasmtime::{
+    Cache, CacheConfig, Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig,
+};
 
 /// Default memory bound of a guest: 512 MiB of linear memory.
 pub const DEFAULT_MAX_MEMORY: usize = 512 << 20;
@@ -21,6 +23,8 @@ pub const DEFAULT_TIME_LIMIT: Duration = Duration::from_secs(60);
 pub const DEFAULT_MAX_SOCKETS: u64 = 1024;
 /// The most datagrams a run may be expected to deliver (`--expect-datagrams`).
 pub const MAX_EXPECTED_DATAGRAMS: u64 = 1_000_000_000;
+/// Instances alive at once in one harness (runs on every thread, tests in parallel).
+const POOL_INSTANCES: u32 = 64;
 /// The smallest memory bound that can run a guest at all.
 pub const MIN_MEMORY: usize = 1 << 20;
 /// Default number of socket calls in a row without progress that makes a busy loop.
@@ -228,6 +232,16 @@ impl Builder {
         let mut config = Config::new();
         config.wasm_component_model(true);
         config.consume_fuel(true);
+        // Instances come from a pool: a fresh instance per run (thousands a second, on
+        // every core) would otherwise mmap and munmap its memory each time, and those
+        // calls take the process's one address-space lock in turn.
+        let mut pool = PoolingAllocationConfig::new();
+        pool.total_component_instances(POOL_INSTANCES)
+            .total_core_instances(POOL_INSTANCES * 8)
+            .total_memories(POOL_INSTANCES)
+            .total_tables(POOL_INSTANCES * 8)
+            .max_memory_size(self.max_memory);
+        config.allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
         if self.cache {
             config.cache(Some(Cache::new(CacheConfig::new()).map_err(setup)?));
         }
