@@ -223,8 +223,9 @@ impl IoView<'_> {
                 return;
             }
             if behind && turn > 4 {
-                // The peer's thread needs the core too.
-                tokio::time::sleep(Duration::from_micros(20)).await;
+                // The peer's thread needs the core too; tokio's timers are too coarse
+                // (1 ms) for a wait this short.
+                std::thread::sleep(Duration::from_micros(20));
             }
         }
     }

@@ -2,6 +2,10 @@
 //! after each WouldBlock, delivers 16 numbered datagrams exactly once and in order,
 //! completes a request/response round trip unconnected and connected, and reports a
 //! connected socket's ICMP port-unreachable as `ConnectionRefused`.
+//!
+//! Under `first-send` the tests with two sockets busy-loop: while the receiver is bound
+//! but unused, Rust 1.95's wasi-libc `poll` returns at once, so the loop never waits for
+//! the sender to become writable (see ../README.md).
 
 #[cfg(test)]
 mod tests {
@@ -13,7 +17,7 @@ mod tests {
     /// How long one operation may wait for readiness before the test gives up.
     const TIMEOUT: Duration = Duration::from_secs(5);
 
-    /// A poll with the sockets it was given registered for reading and writing.
+    /// One `Poll` and its events; `bind` registers each socket for reading and writing.
     struct Reactor {
         poll: Poll,
         events: Events,
@@ -22,13 +26,19 @@ mod tests {
     impl Reactor {
         fn new() -> Reactor {
             let poll = Poll::new().expect("Poll::new");
-            Reactor { poll, events: Events::with_capacity(16) }
+            Reactor {
+                poll,
+                events: Events::with_capacity(16),
+            }
         }
 
         fn bind(&self, token: usize) -> UdpSocket {
             let mut socket = UdpSocket::bind("127.0.0.1:0".parse().unwrap()).expect("bind");
             let interest = Interest::READABLE | Interest::WRITABLE;
-            self.poll.registry().register(&mut socket, Token(token), interest).expect("register");
+            self.poll
+                .registry()
+                .register(&mut socket, Token(token), interest)
+                .expect("register");
             socket
         }
 
@@ -57,16 +67,23 @@ mod tests {
         let to = receiver.local_addr().unwrap();
         for i in 0..16 {
             let payload = i.to_string();
-            let sent = reactor.retry(|| sender.send_to(payload.as_bytes(), to)).expect("send_to");
+            let sent = reactor
+                .retry(|| sender.send_to(payload.as_bytes(), to))
+                .expect("send_to");
             assert_eq!(sent, payload.len(), "datagram {i} sent whole");
         }
         let mut buf = [0; 64];
         for i in 0..16 {
-            let (n, from) = reactor.retry(|| receiver.recv_from(&mut buf)).expect("recv_from");
+            let (n, from) = reactor
+                .retry(|| receiver.recv_from(&mut buf))
+                .expect("recv_from");
             assert_eq!(&buf[..n], i.to_string().as_bytes(), "datagram {i} in order");
             assert_eq!(from, sender.local_addr().unwrap());
         }
-        reactor.poll.poll(&mut reactor.events, Some(Duration::from_millis(50))).unwrap();
+        reactor
+            .poll
+            .poll(&mut reactor.events, Some(Duration::from_millis(50)))
+            .unwrap();
         let err = receiver.recv_from(&mut buf).expect_err("no 17th datagram");
         assert_eq!(err.kind(), ErrorKind::WouldBlock, "{err}");
     }
@@ -76,12 +93,23 @@ mod tests {
         let mut reactor = Reactor::new();
         let (server, client) = (reactor.bind(0), reactor.bind(1));
         let server_addr = server.local_addr().unwrap();
-        reactor.retry(|| client.send_to(b"ping", server_addr)).expect("send ping");
+        reactor
+            .retry(|| client.send_to(b"ping", server_addr))
+            .expect("send ping");
         let mut buf = [0; 64];
-        let (n, peer) = reactor.retry(|| server.recv_from(&mut buf)).expect("server recv_from");
-        assert_eq!((&buf[..n], peer), (&b"ping"[..], client.local_addr().unwrap()));
-        reactor.retry(|| server.send_to(b"pong", peer)).expect("send pong");
-        let (n, from) = reactor.retry(|| client.recv_from(&mut buf)).expect("client recv_from");
+        let (n, peer) = reactor
+            .retry(|| server.recv_from(&mut buf))
+            .expect("server recv_from");
+        assert_eq!(
+            (&buf[..n], peer),
+            (&b"ping"[..], client.local_addr().unwrap())
+        );
+        reactor
+            .retry(|| server.send_to(b"pong", peer))
+            .expect("send pong");
+        let (n, from) = reactor
+            .retry(|| client.recv_from(&mut buf))
+            .expect("client recv_from");
         assert_eq!((&buf[..n], from), (&b"pong"[..], server_addr));
     }
 
@@ -89,13 +117,21 @@ mod tests {
     fn connected_request_response() {
         let mut reactor = Reactor::new();
         let (server, client) = (reactor.bind(0), reactor.bind(1));
-        client.connect(server.local_addr().unwrap()).expect("connect");
+        client
+            .connect(server.local_addr().unwrap())
+            .expect("connect");
         reactor.retry(|| client.send(b"ping")).expect("send ping");
         let mut buf = [0; 64];
-        let (n, peer) = reactor.retry(|| server.recv_from(&mut buf)).expect("server recv_from");
+        let (n, peer) = reactor
+            .retry(|| server.recv_from(&mut buf))
+            .expect("server recv_from");
         assert_eq!(&buf[..n], b"ping");
-        reactor.retry(|| server.send_to(b"pong", peer)).expect("send pong");
-        let n = reactor.retry(|| client.recv(&mut buf)).expect("client recv");
+        reactor
+            .retry(|| server.send_to(b"pong", peer))
+            .expect("send pong");
+        let n = reactor
+            .retry(|| client.recv(&mut buf))
+            .expect("client recv");
         assert_eq!(&buf[..n], b"pong");
     }
 
@@ -103,11 +139,16 @@ mod tests {
     fn connected_to_closed_port_is_refused() {
         let mut reactor = Reactor::new();
         // Bound and dropped at once: nothing listens on this port any more.
-        let closed = UdpSocket::bind("127.0.0.1:0".parse().unwrap()).unwrap().local_addr().unwrap();
+        let closed = UdpSocket::bind("127.0.0.1:0".parse().unwrap())
+            .unwrap()
+            .local_addr()
+            .unwrap();
         let client = reactor.bind(0);
         client.connect(closed).expect("connect");
         reactor.retry(|| client.send(b"ping")).expect("send ping");
-        let err = reactor.retry(|| client.recv(&mut [0; 64])).expect_err("an answer from a closed port");
+        let err = reactor
+            .retry(|| client.recv(&mut [0; 64]))
+            .expect_err("an answer from a closed port");
         assert_eq!(err.kind(), ErrorKind::ConnectionRefused, "{err}");
     }
 }
