@@ -85,6 +85,38 @@ pub fn send_numbered(socket: &UdpSocket, to: SocketAddr, count: u64) {
     }
 }
 
+/// Sends datagrams `0..count` to `to` with one non-blocking attempt at a time;
+/// when an attempt answers WouldBlock or OutOfMemory, `not_ready` decides what
+/// happens before the next attempt (the naive programs differ only there: wait
+/// on the pollable alone, on the pollable and stdin, or not at all). Any other
+/// error, or one from `not_ready`, prints `error: datagram i of N: ...` and
+/// exits 1.
+pub fn send_numbered_naively(
+    socket: &UdpSocket,
+    to: SocketAddr,
+    count: u64,
+    mut not_ready: impl FnMut(&UdpSocket) -> io::Result<()>,
+) {
+    for seq in 0..count {
+        loop {
+            match socket.try_send_to(&payload(seq), to) {
+                Ok(_) => break,
+                Err(err)
+                    if matches!(
+                        err.kind(),
+                        io::ErrorKind::WouldBlock | io::ErrorKind::OutOfMemory
+                    ) =>
+                {
+                    if let Err(err) = not_ready(socket) {
+                        fail_at("datagram", seq, count, &err);
+                    }
+                }
+                Err(err) => fail_at("datagram", seq, count, &err),
+            }
+        }
+    }
+}
+
 /// A give-up time for the loops that deliberately never wait (the spinning
 /// reproductions): it is only checked, never waited on, so it bounds the run
 /// without hiding the bug.
