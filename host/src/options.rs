@@ -89,15 +89,13 @@ impl HarnessArgs {
             "real" => "the machine's".to_string(),
             _ => "2026-01-01T00:00:00Z".to_string(),
         };
-        serde_json::json!({
-            "seq": 0,
-            "interface": "wouldblock",
-            "op": "clock",
-            "resource": "",
-            "args": self.clock,
-            "result": format!("wall clock starts at {start}"),
-        })
-        .to_string()
+        // In the trace's own key order, like every other line.
+        let text = |v: &str| serde_json::Value::from(v).to_string();
+        format!(
+            r#"{{"seq":0,"interface":"wouldblock","op":"clock","resource":"","args":{},"result":{}}}"#,
+            text(&self.clock),
+            text(&format!("wall clock starts at {start}"))
+        )
     }
 
     /// The builder these options describe, guest output inherited.
