@@ -204,8 +204,11 @@ fn throughput() -> Result<()> {
     let guest = decorated.compile(UDP_SEND.name, UDP_SEND.wasm)?;
     let (_, with) = time(|| Ok(decorated.run(&guest, &[addr.as_str(), "--count", &count])?))?;
 
+    // The same engine settings as the harness (fuel for the time limit's yields), so the
+    // ratio is what the decorators cost, not what fuel costs.
     let mut config = Config::new();
     config.wasm_component_model(true);
+    config.consume_fuel(true);
     let engine = w(Engine::new(&config))?;
     let mut linker = Linker::new(&engine);
     w(wasmtime_wasi::p2::add_to_linker_async(&mut linker))?;
@@ -231,6 +234,8 @@ fn throughput() -> Result<()> {
                     table: ResourceTable::new(),
                 },
             );
+            w(store.set_fuel(u64::MAX))?;
+            w(store.fuel_async_yield_interval(Some(1_000_000)))?;
             let command = w(pre.instantiate_async(&mut store).await)?;
             let run = w(command.wasi_cli_run().call_run(&mut store).await)?;
             run.ok().context("udp-send failed")
