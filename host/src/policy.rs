@@ -34,15 +34,38 @@ impl NetPolicy {
         self.allowed.iter().any(|net| net.contains(&ip))
     }
 
-    /// The check wasmtime-wasi runs before every bind, connect and send.
+    /// Whether the guest may use `addr` as `what`. A local address (a bind, a listen)
+    /// may also be the unspecified one: wasmtime-wasi checks `0.0.0.0:0` (or `[::]:0`)
+    /// before every implicit bind, so std's `TcpStream::connect` and the commonest UDP
+    /// idiom, `bind("0.0.0.0:0")`, need it. Every remote address (connect, send,
+    /// accept) stays within the policy.
+    ///
+    /// ```
+    /// use wouldblock::NetPolicy;
+    /// use wasmtime_wasi::sockets::SocketAddrUse;
+    ///
+    /// let policy = NetPolicy::loopback();
+    /// assert!(policy.permits("0.0.0.0:0".parse().unwrap(), SocketAddrUse::UdpBind));
+    /// assert!(!policy.permits("0.0.0.0:9".parse().unwrap(), SocketAddrUse::UdpSend));
+    /// assert!(!policy.permits("10.0.0.1:9".parse().unwrap(), SocketAddrUse::TcpConnect));
+    /// ```
+    pub fn permits(&self, addr: SocketAddr, what: SocketAddrUse) -> bool {
+        let local = matches!(
+            what,
+            SocketAddrUse::TcpBind | SocketAddrUse::TcpListen | SocketAddrUse::UdpBind
+        );
+        self.allows(addr.ip()) || (local && addr.ip().is_unspecified())
+    }
+
+    /// The check wasmtime-wasi runs before every bind, listen, connect, accept and send.
     pub(crate) fn into_check(
         self,
     ) -> impl Fn(SocketAddr, SocketAddrUse) -> Pin<Box<dyn Future<Output = bool> + Send + Sync>>
     + Send
     + Sync
     + 'static {
-        move |addr, _use| {
-            let allowed = self.allows(addr.ip());
+        move |addr, what| {
+            let allowed = self.permits(addr, what);
             Box::pin(async move { allowed })
         }
     }

@@ -1,4 +1,4 @@
-//! Probes what the harness gives a guest and how it holds against a hostile one: `env` prints its environment, `alloc MIB` tries to reserve memory and says whether it was refused, `alloc-abort MIB` allocates and aborts if refused, `exit CODE` exits with CODE, `partial-line` leaves stderr mid-line, `recurse` overflows its stack, `spin` loops forever without a socket call, `flood MIB` writes MIB of output, `sockets N` opens N UDP sockets, `send-to ADDR` sends one datagram with std, `read PATH` prints a file, `random-sockets` opens a random number (1 to 8) of sockets.
+//! Probes what the harness gives a guest and how it holds against a hostile one: `env` prints its environment, `alloc MIB` tries to reserve memory and says whether it was refused, `alloc-abort MIB` allocates and aborts if refused, `exit CODE` exits with CODE, `partial-line` leaves stderr mid-line, `recurse` overflows its stack, `spin` loops forever without a socket call, `flood MIB` writes MIB of output, `sockets N` opens N UDP sockets, `send-to ADDR` sends one datagram with std from 127.0.0.1, `send-from-any ADDR` the same from a socket bound to 0.0.0.0:0, `read PATH` prints a file, `random-sockets` opens a random number (1 to 8) of sockets.
 
 use std::io::Write;
 use std::net::{SocketAddr, UdpSocket};
@@ -6,7 +6,7 @@ use std::net::{SocketAddr, UdpSocket};
 use wouldblock_guest::program;
 
 const USAGE: &str = "usage: probe env | alloc MIB | alloc-abort MIB | exit CODE | partial-line \
-                     | recurse | spin | flood MIB | sockets N | send-to ADDR | read PATH | random-sockets";
+                     | recurse | spin | flood MIB | sockets N | send-to ADDR | send-from-any ADDR | read PATH | random-sockets";
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -54,12 +54,18 @@ fn main() {
         Some("spin") => spin(),
         Some("flood") => flood(number(1)),
         Some("sockets") => sockets(number(1)),
-        Some("send-to") => {
+        Some(how @ ("send-to" | "send-from-any")) => {
             let addr: SocketAddr = args
                 .get(1)
                 .and_then(|a| a.parse().ok())
                 .unwrap_or_else(|| usage());
-            let sent = UdpSocket::bind("127.0.0.1:0").and_then(|s| s.send_to(b"0", addr));
+            // The commonest idiom binds the unspecified address.
+            let local = if how == "send-to" {
+                "127.0.0.1:0"
+            } else {
+                "0.0.0.0:0"
+            };
+            let sent = UdpSocket::bind(local).and_then(|s| s.send_to(b"0", addr));
             match sent {
                 Ok(_) => println!("sent to {addr}"),
                 Err(err) => {

@@ -138,6 +138,27 @@ fn sockets_past_the_bound_get_new_socket_limit() -> Result<()> {
     Ok(())
 }
 
+/// `bind("0.0.0.0:0")`, the commonest idiom, is let through: only local addresses may be
+/// unspecified, every remote one stays loopback-only.
+#[test]
+fn a_socket_bound_to_the_unspecified_address_reaches_a_loopback_peer() -> Result<()> {
+    let harness = wouldblock_tests::counting(wouldblock::Plan::new(), Some(1));
+    let outcome = probe(&harness, &["send-from-any", "{peer}"])?;
+    wouldblock_tests::assert_delivered_exactly_once(&outcome, 1)?;
+    let outcome = probe(&harness, &["send-from-any", "10.0.0.1:9"])?;
+    ensure!(
+        outcome.exit == wouldblock::Exit::Code(1),
+        "{:?}",
+        outcome.exit
+    );
+    ensure!(
+        outcome.stderr_text().contains("PermissionDenied"),
+        "{}",
+        outcome.stderr_text()
+    );
+    Ok(())
+}
+
 #[test]
 fn a_send_beyond_loopback_is_refused() -> Result<()> {
     let outcome = probe(&Builder::new().build()?, &["send-to", "10.0.0.1:9"])?;
