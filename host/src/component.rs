@@ -58,7 +58,7 @@ pub(crate) fn read(path: &Path, max_size: u64) -> Result<Vec<u8>, Error> {
         return Err(too_large(meta.len()));
     }
     let mut file = std::fs::File::open(path).map_err(read_error)?;
-    let mut bytes = vec![0; MAGIC.len().min(meta.len() as usize)];
+    let mut bytes = vec![0; 8.min(meta.len() as usize)];
     file.read_exact(&mut bytes).map_err(read_error)?;
     check_header(&path.display().to_string(), &bytes)?;
     // The file may have grown since its size was read: never read past the bound.
@@ -71,12 +71,13 @@ pub(crate) fn read(path: &Path, max_size: u64) -> Result<Vec<u8>, Error> {
     Ok(bytes)
 }
 
-/// The `\0asm` magic; a core module's layer field (bytes 6..8) is 0, a component's 1.
+/// The 8-byte preamble: the `\0asm` magic, then a version whose layer field (bytes 6..8)
+/// is 0 for a core module and 1 for a component.
 pub(crate) fn check_header(name: &str, bytes: &[u8]) -> Result<(), Error> {
-    if !bytes.starts_with(MAGIC) {
+    if bytes.len() < 8 || !bytes.starts_with(MAGIC) {
         return Err(Error::NotWasm { name: name.into() });
     }
-    if bytes.len() >= 8 && bytes[6..8] != [1, 0] {
+    if bytes[6..8] != [1, 0] {
         return Err(Error::CoreModule { name: name.into() });
     }
     Ok(())

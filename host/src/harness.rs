@@ -86,9 +86,6 @@ impl Harness {
     /// Compiles a component from bytes; `name` becomes its `argv[0]` and names it in errors.
     pub fn compile(&self, name: &str, bytes: &[u8]) -> Result<Guest, Error> {
         component::check_header(name, bytes)?;
-        if bytes.len() < 8 {
-            return Err(Error::NotWasm { name: name.into() });
-        }
         let name = name.to_string();
         let component =
             Component::from_binary(&self.engine, bytes).map_err(|e| Error::Compile {
