@@ -32,6 +32,15 @@ fn cores() -> usize {
 }
 
 fn main() -> Result<()> {
+    // `cargo bench -p wouldblock -- throughput` runs one part; no argument runs them all.
+    let only: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| !a.starts_with('-'))
+        .collect();
+    let wanted = |name: &str| only.is_empty() || only.iter().any(|o| name.contains(o.as_str()));
+    if !only.is_empty() && wanted("throughput") {
+        return throughput();
+    }
     let first_send = Plan::first_send(Form::OkZero, 1, Readiness::NotReady(1));
     let uncached = Builder::new().plan(first_send.clone()).build()?;
     let (_, compile) = time(|| Ok(uncached.compile(UDP_SEND.name, UDP_SEND.wasm)?))?;

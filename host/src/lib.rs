@@ -113,5 +113,5 @@ pub use peer::{PEER_PLACEHOLDER, Peer, PeerOptions, Received};
 pub use plan::{Action, Form, Op, Plan, PlanError, Readiness, Rule, Scope, Select};
 pub use policy::NetPolicy;
 pub use repeat::{EXIT_NONDETERMINISTIC, Repeat};
-pub use trace::{Event, Trace};
+pub use trace::{Event, Text, Trace};
 pub use verdict::{EXIT_USAGE, Stop, Verdict};

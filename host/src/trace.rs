@@ -16,42 +16,127 @@ pub struct Event {
     /// The function, e.g. `send`.
     pub op: &'static str,
     /// The resource it was called on, e.g. `outgoing#1` (numbered per run, per kind).
-    pub resource: String,
+    pub resource: Text,
     /// A short summary of the arguments.
-    pub args: String,
+    pub args: Text,
     /// A short summary of the result the guest received.
-    pub result: String,
+    pub result: Text,
     /// The rule that replaced the real answer, if any.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub fault: Option<String>,
     /// Virtual time since the run started, in nanoseconds (absent with `--clock real`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub time_ns: Option<u64>,
-    /// Ports that appear in `args`/`result`, so traces can be compared across runs.
-    #[serde(skip)]
-    pub ports: Vec<u16>,
 }
 
 impl Event {
     /// A new event with the given identity and empty summaries.
-    pub(crate) fn new(interface: &'static str, op: &'static str, resource: String) -> Self {
+    pub(crate) fn new(interface: &'static str, op: &'static str, resource: Text) -> Self {
         Self {
             seq: 0,
             interface,
             op,
             resource,
-            args: String::new(),
-            result: String::new(),
+            args: Text::default(),
+            result: Text::default(),
             fault: None,
             time_ns: None,
-            ports: Vec::new(),
         }
     }
+}
 
-    /// Formats an address into the summary and remembers its port for normalisation.
-    pub(crate) fn addr(&mut self, addr: SocketAddr) -> String {
-        self.ports.push(addr.port());
-        addr.to_string()
+/// A summary in a trace line, kept unformatted until the trace is read: formatting every
+/// call's summary as it happened was most of what tracing cost a datagram.
+///
+/// ```
+/// use wouldblock::Text;
+/// assert_eq!(Text::Ok(3).to_string(), "ok(3)");
+/// assert_eq!(Text::Label("outgoing", 1), "outgoing#1");
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Text {
+    /// Fixed words.
+    Str(&'static str),
+    /// Words made at the call.
+    Owned(String),
+    /// A resource's label: `outgoing#1`.
+    Label(&'static str, u64),
+    /// `ok(N)`.
+    Ok(u64),
+    /// A socket address.
+    Addr(SocketAddr),
+    /// `N datagram(s), B bytes[ to ADDR]`.
+    Datagrams {
+        /// Datagrams in the call.
+        count: u64,
+        /// Their bytes in all.
+        bytes: u64,
+        /// The first one's address, if it names one.
+        to: Option<SocketAddr>,
+    },
+}
+
+impl Default for Text {
+    fn default() -> Self {
+        Text::Str("")
+    }
+}
+
+impl Text {
+    /// The port this summary names, for normalisation.
+    fn port(&self) -> Option<u16> {
+        match self {
+            Text::Addr(addr) | Text::Datagrams { to: Some(addr), .. } => Some(addr.port()),
+            _ => None,
+        }
+    }
+}
+
+impl std::fmt::Display for Text {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Text::Str(s) => f.write_str(s),
+            Text::Owned(s) => f.write_str(s),
+            Text::Label(kind, n) => write!(f, "{kind}#{n}"),
+            Text::Ok(n) => write!(f, "ok({n})"),
+            Text::Addr(addr) => write!(f, "{addr}"),
+            Text::Datagrams { count, bytes, to } => {
+                write!(f, "{count} datagram(s), {bytes} bytes")?;
+                match to {
+                    Some(addr) => write!(f, " to {addr}"),
+                    None => Ok(()),
+                }
+            }
+        }
+    }
+}
+
+impl Serialize for Text {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
+impl PartialEq<&str> for Text {
+    fn eq(&self, other: &&str) -> bool {
+        match self {
+            Text::Str(s) => s == other,
+            Text::Owned(s) => s == other,
+            _ => self.to_string() == *other,
+        }
+    }
+}
+
+impl From<&'static str> for Text {
+    fn from(s: &'static str) -> Self {
+        Text::Str(s)
+    }
+}
+
+impl From<String> for Text {
+    fn from(s: String) -> Self {
+        Text::Owned(s)
     }
 }
 
@@ -133,8 +218,8 @@ impl Trace {
         self.events.iter().for_each(&mut line);
         if let Some(first) = self.tail.front() {
             let skipped = first.seq - 1 - self.events.len() as u64;
-            let mut note = Event::new("wouldblock", "trace-limit", String::new());
-            note.result = format!("{skipped} events left out");
+            let mut note = Event::new("wouldblock", "trace-limit", Text::default());
+            note.result = format!("{skipped} events left out").into();
             line(&note);
             self.tail.iter().for_each(&mut line);
         }
@@ -155,13 +240,18 @@ impl Trace {
             .iter()
             .map(|e| {
                 let mut e = e.clone();
-                for port in std::mem::take(&mut e.ports) {
-                    let next = aliases.len() + 1;
-                    let alias = *aliases.entry(port).or_insert(next);
-                    let (from, to) = (format!(":{port}"), format!(":port{alias}"));
-                    e.args = e.args.replace(&from, &to);
-                    e.result = e.result.replace(&from, &to);
-                }
+                let mut alias = |text: &mut Text| {
+                    if let Some(port) = text.port() {
+                        let next = aliases.len() + 1;
+                        let alias = *aliases.entry(port).or_insert(next);
+                        let named = text
+                            .to_string()
+                            .replace(&format!(":{port}"), &format!(":port{alias}"));
+                        *text = Text::Owned(named);
+                    }
+                };
+                alias(&mut e.args);
+                alias(&mut e.result);
                 e
             })
             .collect();
@@ -198,15 +288,15 @@ mod tests {
     fn normalisation_aliases_ports_in_order_of_appearance() {
         let mut trace = Trace::default();
         for port in [40001, 40002, 40001] {
-            let mut e = Event::new("wasi:sockets/udp", "send", "outgoing#1".into());
-            e.args = e.addr(SocketAddr::from(([127, 0, 0, 1], port)));
+            let mut e = Event::new("wasi:sockets/udp", "send", Text::Label("outgoing", 1));
+            e.args = Text::Addr(SocketAddr::from(([127, 0, 0, 1], port)));
             trace.push(e);
         }
         let args: Vec<_> = trace
             .normalized()
             .events()
             .iter()
-            .map(|e| e.args.clone())
+            .map(|e| e.args.to_string())
             .collect();
         assert_eq!(
             args,

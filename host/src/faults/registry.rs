@@ -3,6 +3,7 @@
 //! [`Class`] when it is created, so a wait can tell a clock from a socket or a stream.
 
 use crate::plan::Op;
+use crate::trace::Text;
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 
@@ -75,7 +76,7 @@ pub(crate) enum Class {
 pub(crate) struct Res {
     pub(crate) serial: u64,
     pub(crate) kind: Kind,
-    pub(crate) label: String,
+    pub(crate) label: Text,
     /// The peer of a connected socket's stream (`stream(some(addr))`).
     pub(crate) remote: Option<SocketAddr>,
 }
@@ -93,11 +94,11 @@ pub(crate) struct Registry {
 
 impl Registry {
     /// Starts following a new socket resource; returns its label, e.g. `outgoing#2`.
-    pub(crate) fn register(&mut self, rep: u32, kind: Kind, remote: Option<SocketAddr>) -> String {
+    pub(crate) fn register(&mut self, rep: u32, kind: Kind, remote: Option<SocketAddr>) -> Text {
         self.next_serial += 1;
         let n = self.labels.entry(kind).or_default();
         *n += 1;
-        let label = format!("{}#{n}", kind.label());
+        let label = Text::Label(kind.label(), *n);
         let res = Res {
             serial: self.next_serial,
             kind,
@@ -129,9 +130,9 @@ impl Registry {
     }
 
     /// The label of a resource, or `?rep` for one the harness did not see created.
-    pub(crate) fn label(&self, rep: u32) -> String {
+    pub(crate) fn label(&self, rep: u32) -> Text {
         self.get(rep)
-            .map_or_else(|| format!("?{rep}"), |r| r.label.clone())
+            .map_or_else(|| Text::Label("?", u64::from(rep)), |r| r.label.clone())
     }
 
     /// The serial of a resource.
@@ -177,7 +178,7 @@ impl Registry {
     }
 
     /// The label of the socket resource a pollable reports on.
-    pub(crate) fn pollable_label(&self, pollable: u32) -> Option<String> {
+    pub(crate) fn pollable_label(&self, pollable: u32) -> Option<Text> {
         let serial = self.socket_of(pollable)?;
         self.by_serial(serial).map(|r| r.label.clone())
     }

@@ -5,7 +5,7 @@
 
 use crate::faults::{Faults, Hold};
 use crate::plan::{Action, Op, error_code_name};
-use crate::trace::Event;
+use crate::trace::{Event, Text};
 use crate::verdict::Stop;
 use wasmtime_wasi::p2::SocketError;
 use wasmtime_wasi::p2::bindings::sockets::network::ErrorCode;
@@ -16,7 +16,7 @@ pub(crate) trait Answer: Sized {
     /// The error the guest sees for an injected `error-code`.
     fn code(code: ErrorCode) -> Self;
     /// The trace's words for it: `error(name)`, or `trap: ...`.
-    fn describe(&self) -> String;
+    fn describe(&self) -> Text;
     /// Whether it ends the guest rather than reaching it.
     fn is_trap(&self) -> bool;
     /// A trap that ends the guest with the harness's verdict.
@@ -28,10 +28,10 @@ impl Answer for SocketError {
         code.into()
     }
 
-    fn describe(&self) -> String {
+    fn describe(&self) -> Text {
         match self.downcast_ref() {
-            Some(code) => format!("error({})", error_code_name(*code)),
-            None => format!("trap: {self:?}"),
+            Some(code) => format!("error({})", error_code_name(*code)).into(),
+            None => format!("trap: {self:?}").into(),
         }
     }
 
@@ -93,7 +93,7 @@ pub(crate) trait Decorate {
             // would-block is the not-ready signal, not an error to recover from.
             Action::Error(code) if code == ErrorCode::WouldBlock => Some(Err(E::code(code))),
             Action::Error(code) => {
-                let label = rep.map_or_else(String::new, |rep| faults.registry.label(rep));
+                let label = rep.map_or_else(Text::default, |rep| faults.registry.label(rep));
                 faults.error_injected(format!(
                     "{} answered {} on {label}",
                     injection.rule, injection.action
@@ -119,7 +119,7 @@ pub(crate) trait Decorate {
         &mut self,
         mut event: Event,
         result: &Result<T, E>,
-        ok: impl FnOnce(&T) -> String,
+        ok: impl FnOnce(&T) -> Text,
     ) {
         event.result = match result {
             Ok(value) => ok(value),

@@ -10,7 +10,7 @@
 
 use super::IoView;
 use crate::faults::{Class, Gate};
-use crate::trace::Event;
+use crate::trace::{Event, Text};
 use crate::verdict::Verdict;
 use std::time::Duration;
 use wasmtime::component::Resource;
@@ -53,7 +53,7 @@ impl HostPollable for IoView<'_> {
             }
             None => self.table.ready(pollable).await?,
         };
-        event.result = ready.to_string();
+        event.result = if ready { "true" } else { "false" }.into();
         self.faults.record(event);
         if !ready {
             self.faults.no_progress()?;
@@ -80,7 +80,12 @@ impl IoView<'_> {
         let reps: Vec<u32> = pollables.iter().map(Resource::rep).collect();
         let labels: Vec<Option<String>> = reps
             .iter()
-            .map(|rep| self.faults.registry.pollable_label(*rep))
+            .map(|rep| {
+                self.faults
+                    .registry
+                    .pollable_label(*rep)
+                    .map(|l| l.to_string())
+            })
             .collect();
         if labels.iter().all(Option::is_none) {
             // No socket the plan governs: the real pollables (and timers) decide, untraced.
@@ -90,8 +95,8 @@ impl IoView<'_> {
             return Ok(ready);
         }
         self.faults.stats.socket_waits += 1;
-        let mut event = Event::new(POLL, op, String::new());
-        event.args = describe(&labels);
+        let mut event = Event::new(POLL, op, Text::default());
+        event.args = describe(&labels).into();
         let observed: Vec<String> = reps
             .iter()
             .zip(&labels)
@@ -107,7 +112,7 @@ impl IoView<'_> {
             .collect();
         if !spurious.is_empty() {
             event.fault = Some(note(observed, gate_note(Gate::Spurious)));
-            event.result = describe_ready(&labels, &spurious);
+            event.result = describe_ready(&labels, &spurious).into();
             self.faults.record(event);
             self.faults.no_progress()?;
             return Ok(spurious);
@@ -155,7 +160,7 @@ impl IoView<'_> {
             return Err(stop.into());
         }
         let ready = self.poll_open(&reps, &open).await?;
-        event.result = describe_ready(&labels, &ready);
+        event.result = describe_ready(&labels, &ready).into();
         self.faults.record(event);
         self.count_timer_wake(&reps, &ready);
         Ok(ready)

@@ -5,7 +5,7 @@ use super::UdpView;
 use super::decorate::Decorate;
 use crate::faults::{Faults, Kind, Refusal};
 use crate::plan::Op;
-use crate::trace::Event;
+use crate::trace::{Event, Text};
 use crate::verdict::Verdict;
 use std::net::SocketAddr;
 use wasmtime::component::Resource;
@@ -30,7 +30,7 @@ impl HostUdpSocket for UdpView<'_> {
         local_address: IpSocketAddress,
     ) -> SocketResult<()> {
         let mut event = self.event("start-bind", this.rep());
-        event.args = event.addr(SocketAddr::from(local_address));
+        event.args = Text::Addr(SocketAddr::from(local_address));
         let result = match self.injected(Op::UdpBind, Some(this.rep()), || (), &mut event) {
             Some(answer) => answer,
             None => self.inner.start_bind(this, network, local_address).await,
@@ -53,7 +53,7 @@ impl HostUdpSocket for UdpView<'_> {
     )> {
         let mut event = self.event("stream", this.rep());
         event.args = match remote_address {
-            Some(addr) => event.addr(SocketAddr::from(addr)),
+            Some(addr) => Text::Addr(SocketAddr::from(addr)),
             None => "none".into(),
         };
         let injected = self.injected_error(Op::UdpStream, Some(this.rep()), &mut event);
@@ -66,7 +66,7 @@ impl HostUdpSocket for UdpView<'_> {
             let registry = &mut self.faults.registry;
             let incoming = registry.register(incoming.rep(), Kind::UdpIncoming, remote);
             let outgoing = registry.register(outgoing.rep(), Kind::UdpOutgoing, remote);
-            format!("ok({incoming}, {outgoing})")
+            Text::Owned(format!("ok({incoming}, {outgoing})"))
         });
         self.finish(event, &result, |_| labels.unwrap_or_default());
         result
@@ -134,7 +134,7 @@ impl HostIncomingDatagramStream for UdpView<'_> {
         let rep = this.rep();
         self.faults.stats.receive_calls += 1;
         let mut event = self.event("receive", rep);
-        event.args = max_results.to_string();
+        event.args = max_results.to_string().into();
         // WIT: "This function returns successfully with an empty list when ... no results
         // are immediately available", so ok-zero is an empty list.
         let result = match self.injected(Op::UdpReceive, Some(rep), Vec::new, &mut event) {
@@ -144,7 +144,7 @@ impl HostIncomingDatagramStream for UdpView<'_> {
         let received = result.as_ref().map_or(0, |d| d.len() as u64);
         self.faults.stats.datagrams_received += received;
         self.finish(event, &result, |datagrams| {
-            format!("ok({} datagrams)", datagrams.len())
+            format!("ok({} datagrams)", datagrams.len()).into()
         });
         self.account(rep, received > 0, &result)?;
         result
@@ -184,7 +184,7 @@ impl HostOutgoingDatagramStream for UdpView<'_> {
             let seq = self.faults.trace.total() + 1;
             self.faults.drops.check_refused(serial, seq);
         }
-        self.finish(event, &result, |permit| format!("ok({permit})"));
+        self.finish(event, &result, |permit| Text::Ok(*permit));
         if matches!(result, Ok(0)) {
             self.faults.no_progress().map_err(SocketError::trap)?;
         }
@@ -198,7 +198,7 @@ impl HostOutgoingDatagramStream for UdpView<'_> {
     ) -> SocketResult<u64> {
         let rep = this.rep();
         let mut event = self.event("send", rep);
-        event.args = summarize_datagrams(&mut event, &datagrams);
+        event.args = summarize_datagrams(&datagrams);
         // WIT: "If the input list is empty, the function returns `ok(0)`." (before any
         // permit check, as wasmtime-wasi does).
         if datagrams.is_empty() {
@@ -239,7 +239,7 @@ impl HostOutgoingDatagramStream for UdpView<'_> {
         self.faults.stats.datagrams_accepted += accepted;
         let remote = self.faults.registry.get(rep).and_then(|r| r.remote);
         self.faults.sent(to.or(remote), accepted);
-        self.finish(event, &result, |sent| format!("ok({sent})"));
+        self.finish(event, &result, |sent| Text::Ok(*sent));
         self.account(rep, accepted > 0, &result)?;
         result
     }
@@ -310,11 +310,13 @@ fn key(datagram: &udp::OutgoingDatagram) -> (Option<SocketAddr>, Vec<u8>) {
     (to, datagram.data.clone())
 }
 
-fn summarize_datagrams(event: &mut Event, datagrams: &[udp::OutgoingDatagram]) -> String {
-    let bytes: usize = datagrams.iter().map(|d| d.data.len()).sum();
-    let to = match datagrams.first().and_then(|d| d.remote_address) {
-        Some(addr) => format!(" to {}", event.addr(SocketAddr::from(addr))),
-        None => String::new(),
-    };
-    format!("{} datagram(s), {bytes} bytes{to}", datagrams.len())
+fn summarize_datagrams(datagrams: &[udp::OutgoingDatagram]) -> Text {
+    Text::Datagrams {
+        count: datagrams.len() as u64,
+        bytes: datagrams.iter().map(|d| d.data.len() as u64).sum(),
+        to: datagrams
+            .first()
+            .and_then(|d| d.remote_address)
+            .map(SocketAddr::from),
+    }
 }

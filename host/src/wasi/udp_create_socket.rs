@@ -42,7 +42,7 @@ impl Host for UdpView<'_> {
             registry.register(socket.rep(), Kind::UdpSocket, None)
         });
         self.finish(event, &result, |_| {
-            format!("ok({})", label.unwrap_or_default())
+            format!("ok({})", label.unwrap_or_default()).into()
         });
         result
     }
