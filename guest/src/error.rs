@@ -1,4 +1,5 @@
-//! Mapping of WASI `wasi:sockets/network.error-code` onto [`std::io::Error`].
+//! Mapping of WASI `wasi:sockets/network.error-code`, and of the failures of
+//! `wasi:io/streams`, onto [`std::io::Error`].
 
 use std::io;
 
@@ -49,6 +50,57 @@ pub fn error_code_to_io(code: ErrorCode) -> io::Error {
         | ErrorCode::PermanentResolverFailure => K::Other,
     };
     io::Error::new(kind, format!("wasi error-code {}", code.name()))
+}
+
+/// Converts the `error` of a `stream-error::last-operation-failed` (a TCP
+/// stream's read, write or flush failing) into an [`io::Error`].
+///
+/// The downcast `wasi:sockets/network.network-error-code` is
+/// `@unstable(feature = network-error-code)`: the `wasi` crate does not bind
+/// it and wasmtime-wasi does not link it by default, so the kind is read from
+/// `to-debug-string` by [`stream_failure_kind`] instead, falling back to
+/// [`io::ErrorKind::Other`]. The message keeps the host's text on one line:
+/// `"wasi stream-error last-operation-failed: Connection reset by peer (os
+/// error 104)"`.
+pub fn stream_failure_to_io(error: &wasi::io::error::Error) -> io::Error {
+    // WIT (wasi:io/error): "The returned string should not be consumed
+    // mechanically!" Only the kind depends on it; nothing else does.
+    let text = error.to_debug_string();
+    let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    io::Error::new(
+        stream_failure_kind(&text),
+        format!("wasi stream-error last-operation-failed: {text}"),
+    )
+}
+
+/// The [`io::ErrorKind`] a stream failure's debug string names, whatever its
+/// spelling: the OS text (`Connection reset by peer`), a WASI code
+/// (`connection-reset`) or a Rust kind (`ConnectionReset`). Unrecognised
+/// text is [`io::ErrorKind::Other`].
+pub fn stream_failure_kind(debug: &str) -> io::ErrorKind {
+    use io::ErrorKind as K;
+
+    // Case, spaces, dashes and underscores do not matter.
+    let folded: String = debug
+        .chars()
+        .filter(char::is_ascii_alphanumeric)
+        .map(|c| c.to_ascii_lowercase())
+        .collect();
+    const NAMES: [(&str, K); 9] = [
+        ("connectionreset", K::ConnectionReset),
+        ("connectionaborted", K::ConnectionAborted),
+        ("connectionrefused", K::ConnectionRefused),
+        ("brokenpipe", K::BrokenPipe),
+        ("notconnected", K::NotConnected),
+        ("timedout", K::TimedOut),
+        ("timeout", K::TimedOut),
+        ("unreachable", K::HostUnreachable),
+        ("outofmemory", K::OutOfMemory),
+    ];
+    NAMES
+        .iter()
+        .find(|(name, _)| folded.contains(name))
+        .map_or(K::Other, |&(_, kind)| kind)
 }
 
 #[cfg(test)]
@@ -170,6 +222,21 @@ mod tests {
             assert_eq!(err.kind(), kind, "kind of {name}");
             assert_eq!(err.to_string(), format!("wasi error-code {name}"));
         }
+    }
+
+    #[test]
+    fn stream_failures_are_read_in_any_spelling() {
+        use super::stream_failure_kind as kind;
+        assert_eq!(
+            kind("Connection reset by peer (os error 104)"),
+            K::ConnectionReset
+        );
+        assert_eq!(kind("connection-reset"), K::ConnectionReset);
+        assert_eq!(kind("Kind(ConnectionReset)"), K::ConnectionReset);
+        assert_eq!(kind("Broken pipe (os error 32)"), K::BrokenPipe);
+        assert_eq!(kind("connection-aborted"), K::ConnectionAborted);
+        assert_eq!(kind("timeout"), K::TimedOut);
+        assert_eq!(kind("something else"), K::Other);
     }
 
     #[test]

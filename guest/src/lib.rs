@@ -34,19 +34,45 @@
 //! # }
 //! ```
 //!
+//! # TCP
+//!
+//! [`tcp::TcpListener`] and [`tcp::TcpStream`] do the same over
+//! `wasi:sockets/tcp` and `wasi:io/streams`: an empty read is WouldBlock,
+//! never `Ok(0)` (only a closed stream is the end), a write never exceeds
+//! the `check-write` permit, and every wait is on a pollable plus an
+//! insurance clock and a deadline. [`tcp::Poller`] is that wait for programs
+//! that drive many sockets at once, as `tcp-echo-server` does.
+//!
+//! ```no_run
+//! use std::time::Duration;
+//! use wouldblock_guest::tcp::TcpStream;
+//!
+//! # fn main() -> std::io::Result<()> {
+//! let stream = TcpStream::connect_timeout("127.0.0.1:9000".parse().unwrap(), Duration::from_secs(5))?;
+//! stream.set_read_timeout(Some(Duration::from_secs(5)))?;
+//! stream.write_all(b"ping")?;
+//! stream.flush()?;
+//! let mut pong = [0u8; 4];
+//! stream.read_exact(&mut pong)?;
+//! # Ok(())
+//! # }
+//! ```
+//!
 //! # Errors
 //!
 //! Every WASI `error-code` becomes an [`std::io::Error`] through
 //! [`error::error_code_to_io`], whose message names the WASI code
 //! (`"wasi error-code out-of-memory"`) so a failing program says exactly what
-//! the host answered.
+//! the host answered; a failed stream operation through
+//! [`error::stream_failure_to_io`].
 //!
 //! # Programs
 //!
 //! Every program takes the peer `ADDR` (`IP:PORT`) first; [`args`] parses the
 //! rest and exits with code 64 (EX_USAGE) on a usage error. They print one short line to
 //! stdout on success, and `error: ...` to stderr with exit code 1 on failure
-//! ([`program::fail`]). Datagram `i` always carries [`payload`]`(i)`.
+//! ([`program::fail`]). Datagram `i` always carries [`payload`]`(i)`. The TCP
+//! echo programs frame their messages as [`echo`] describes.
 //!
 //! # Bindings
 //!
@@ -60,8 +86,10 @@
 #![deny(missing_docs)]
 
 pub mod args;
+pub mod echo;
 pub mod error;
 pub mod program;
+pub mod tcp;
 pub mod udp;
 
 /// Bindings for the imports of the `wouldblock:guest` world.

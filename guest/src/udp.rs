@@ -210,10 +210,10 @@ fn wait(readiness: Option<&Pollable>, clock: &Pollable, deadline: Option<&Pollab
 /// The insurance / ENOBUFS backoff clock of one blocking call: 5 ms,
 /// doubling, capped at 100 ms. A fresh one per call is the reset after a
 /// successful attempt.
-struct Backoff(Duration);
+pub(crate) struct Backoff(Duration);
 
 impl Backoff {
-    fn new() -> Self {
+    pub(crate) fn new() -> Self {
         Self(BACKOFF_START)
     }
 
@@ -225,7 +225,7 @@ impl Backoff {
     }
 
     /// A clock pollable that is ready after the current step.
-    fn clock(&mut self) -> Pollable {
+    pub(crate) fn clock(&mut self) -> Pollable {
         monotonic_clock::subscribe_duration(nanos(self.step()))
     }
 }
@@ -574,11 +574,11 @@ fn finish_bind(socket: &WasiUdpSocket) -> io::Result<()> {
     }
 }
 
-fn would_block(what: &str) -> io::Error {
+pub(crate) fn would_block(what: &str) -> io::Error {
     io::Error::new(io::ErrorKind::WouldBlock, what)
 }
 
-fn check_timeout(timeout: Option<Duration>) -> io::Result<Option<Duration>> {
+pub(crate) fn check_timeout(timeout: Option<Duration>) -> io::Result<Option<Duration>> {
     if timeout == Some(Duration::ZERO) {
         return Err(io::Error::new(
             io::ErrorKind::InvalidInput,
@@ -590,11 +590,11 @@ fn check_timeout(timeout: Option<Duration>) -> io::Result<Option<Duration>> {
 
 /// A duration as the nanoseconds of `wasi:clocks`, saturating (u64 ns is
 /// over 500 years).
-fn nanos(duration: Duration) -> u64 {
+pub(crate) fn nanos(duration: Duration) -> u64 {
     u64::try_from(duration.as_nanos()).unwrap_or(u64::MAX)
 }
 
-fn to_wasi(addr: SocketAddr) -> IpSocketAddress {
+pub(crate) fn to_wasi(addr: SocketAddr) -> IpSocketAddress {
     match addr {
         SocketAddr::V4(addr) => {
             let [a, b, c, d] = addr.ip().octets();
@@ -615,7 +615,7 @@ fn to_wasi(addr: SocketAddr) -> IpSocketAddress {
     }
 }
 
-fn from_wasi(addr: IpSocketAddress) -> SocketAddr {
+pub(crate) fn from_wasi(addr: IpSocketAddress) -> SocketAddr {
     match addr {
         IpSocketAddress::Ipv4(Ipv4SocketAddress {
             port,

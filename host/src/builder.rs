@@ -3,7 +3,7 @@
 use crate::component::DEFAULT_MAX_COMPONENT_SIZE;
 use crate::error::Error;
 use crate::harness::Harness;
-use crate::peer::PeerOptions;
+use crate::peer::{PeerOptions, TcpClientOptions};
 use crate::plan::{Plan, PlanError};
 use crate::policy::NetPolicy;
 use crate::wasi;
@@ -77,6 +77,7 @@ pub struct Builder {
     pub(crate) preopens: Vec<(String, String)>,
     pub(crate) clock: Clock,
     pub(crate) peer: Option<PeerOptions>,
+    pub(crate) tcp_client: Option<TcpClientOptions>,
 }
 
 impl Default for Builder {
@@ -98,6 +99,7 @@ impl Default for Builder {
             preopens: Vec::new(),
             clock: Clock::default(),
             peer: None,
+            tcp_client: None,
         }
     }
 }
@@ -220,6 +222,14 @@ impl Builder {
     /// Gives every run a harness-owned UDP peer on 127.0.0.1 (see [`PeerOptions`]).
     pub fn peer(mut self, peer: PeerOptions) -> Self {
         self.peer = Some(peer);
+        self
+    }
+
+    /// Drives a guest TCP server with the harness's own client: once the guest's first
+    /// socket listens, the client opens the connections, sends framed messages and checks
+    /// every echoed byte (see [`TcpClientOptions`]). A short or wrong echo is `loss`.
+    pub fn tcp_client(mut self, client: TcpClientOptions) -> Self {
+        self.tcp_client = Some(client);
         self
     }
 

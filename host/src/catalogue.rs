@@ -3,10 +3,10 @@
 //! preset is in it.
 
 use crate::guests::{
-    BundledGuest, UDP_BURST, UDP_BURST_DROP, UDP_BURST_SPIN, UDP_BURST_WAIT, UDP_REQUEST,
-    UDP_REQUEST_NAIVE,
+    BundledGuest, TCP_ECHO_CLIENT, TCP_ECHO_CLIENT_NAIVE, TCP_ECHO_SERVER, TCP_ECHO_SERVER_NAIVE,
+    UDP_BURST, UDP_BURST_DROP, UDP_BURST_SPIN, UDP_BURST_WAIT, UDP_REQUEST, UDP_REQUEST_NAIVE,
 };
-use crate::{Outcome, Verdict};
+use crate::{Harness, Outcome, PeerOptions, Plan, PlanError, TcpClientOptions, Verdict};
 use std::collections::BTreeSet;
 
 /// What one cell of the catalogue must give on every run.
@@ -16,6 +16,8 @@ pub enum Expect {
     Pass,
     /// The harness gives this verdict.
     Verdict(Verdict),
+    /// The guest exits non-zero by itself, cleanly: no verdict, no panic, no hang.
+    Fail,
 }
 
 impl Expect {
@@ -24,6 +26,9 @@ impl Expect {
         match self {
             Expect::Pass => outcome.passed(),
             Expect::Verdict(verdict) => outcome.verdict() == Some(verdict),
+            Expect::Fail => {
+                outcome.verdict().is_none() && outcome.guest_status.is_some_and(|s| s != 0)
+            }
         }
     }
 
@@ -32,6 +37,7 @@ impl Expect {
         match self {
             Expect::Pass => "pass",
             Expect::Verdict(verdict) => verdict.name(),
+            Expect::Fail => "guest fails",
         }
     }
 }
@@ -47,11 +53,38 @@ pub struct Cell {
     pub expect: Expect,
 }
 
+/// The sizes the catalogue's TCP programs send: one tiny message and one of a KiB.
+const TCP_SIZES: &[usize] = &[1, 1024];
+
 impl Cell {
-    /// Whether the program talks to an echo peer (request/response) rather than sending
-    /// numbered datagrams to a counting one.
-    pub fn wants_echo(&self) -> bool {
-        self.guest.name.starts_with("udp-request")
+    /// The harness for this cell: `base` with the cell's plan and the peer its program
+    /// needs. Burst programs send 16 datagrams to a counting peer (loss is judged);
+    /// request programs talk to an echo peer; TCP clients to the echo server
+    /// (`{tcp-echo}`); TCP servers are driven by the harness's client.
+    pub fn harness(&self, base: &Harness) -> Result<Harness, PlanError> {
+        let harness = base.with_plan(Plan::new().with_spec(self.spec)?);
+        let name = self.guest.name;
+        Ok(if name.starts_with("udp-request") {
+            harness.with_peer(PeerOptions::echo())
+        } else if name.starts_with("tcp-echo-server") {
+            harness.with_tcp_client(TcpClientOptions::new(TCP_SIZES.to_vec()))
+        } else if name.starts_with("tcp-") {
+            harness
+        } else {
+            harness.with_peer(PeerOptions::counting().expect_datagrams(16))
+        })
+    }
+
+    /// The program's arguments.
+    pub fn args(&self) -> &'static [&'static str] {
+        let name = self.guest.name;
+        if name.starts_with("tcp-echo-server") {
+            &["127.0.0.1:0"]
+        } else if name.starts_with("tcp-") {
+            &["{tcp-echo}", "--sizes", "1,1024"]
+        } else {
+            &["{peer}", "--count", "16"]
+        }
     }
 }
 
@@ -102,6 +135,19 @@ pub const CATALOGUE: &[Cell] = &[
         &UDP_REQUEST_NAIVE,
         verdict(Verdict::BusyLoop),
     ),
+    cell("tcp-slow-peer", &TCP_ECHO_SERVER, Expect::Pass),
+    cell(
+        "tcp-slow-peer",
+        &TCP_ECHO_SERVER_NAIVE,
+        verdict(Verdict::Loss),
+    ),
+    cell("tcp-slow-peer", &TCP_ECHO_CLIENT, Expect::Pass),
+    cell("tcp-slow-peer", &TCP_ECHO_CLIENT_NAIVE, Expect::Fail),
+    cell("tcp-backpressure", &TCP_ECHO_SERVER, Expect::Pass),
+    cell("tcp-backpressure", &TCP_ECHO_CLIENT, Expect::Pass),
+    cell("tcp-connect-pending", &TCP_ECHO_CLIENT, Expect::Pass),
+    cell("tcp-reset", &TCP_ECHO_SERVER, Expect::Fail),
+    cell("tcp-reset", &TCP_ECHO_CLIENT, Expect::Fail),
 ];
 
 /// The preset that has the demo's first table (every form, N from 1 to 3).

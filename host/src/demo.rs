@@ -107,8 +107,8 @@ pub fn demo(args: DemoArgs) -> Result<i32> {
     Ok(if as_expected { 0 } else { 1 })
 }
 
-/// The second table: every preset with a correct and a naive program. Burst programs send
-/// 16 datagrams to a counting peer (loss is judged); request programs talk to an echo peer.
+/// The second table: every preset with a correct and a naive program, each with the peer
+/// its program needs ([`wouldblock::catalogue::Cell::harness`]).
 fn catalogue(base: &Harness, args: &DemoArgs) -> Result<bool> {
     println!(
         "\n{:<26} {:<18} {:<21} {:<14} {:>8}",
@@ -118,16 +118,11 @@ fn catalogue(base: &Harness, args: &DemoArgs) -> Result<bool> {
     for cell in CATALOGUE {
         let (spec, bundled, expect) = (cell.spec, cell.guest, cell.expect);
         let guest = compile(base, bundled)?;
-        let peer = if cell.wants_echo() {
-            PeerOptions::echo()
-        } else {
-            PeerOptions::counting().expect_datagrams(16)
-        };
-        let harness = base.with_plan(Plan::new().with_spec(spec)?).with_peer(peer);
+        let harness = cell.harness(base)?;
         let mut held = 0;
         let start = Instant::now();
         for _ in 0..args.runs {
-            let outcome = harness.run(&guest, &[PEER_PLACEHOLDER, "--count", "16"])?;
+            let outcome = harness.run(&guest, cell.args())?;
             held += u32::from(expect.holds(&outcome));
         }
         let millis = start.elapsed().as_secs_f64() * 1000.0 / f64::from(args.runs);

@@ -8,7 +8,9 @@ use crate::error::Error;
 use crate::faults::clock::VirtualClock;
 use crate::faults::{Faults, PeerWatch};
 use crate::outcome::{Exit, Outcome, classify, judge};
-use crate::peer::{Peer, PeerOptions, substitute};
+use crate::peer::{
+    Peer, PeerOptions, TCP_ECHO_PLACEHOLDER, TcpClient, TcpClientOptions, TcpEcho, substitute,
+};
 use crate::plan::Plan;
 use crate::stdio::{TAIL, TrackedStderr};
 use crate::verdict::Verdict;
@@ -67,6 +69,14 @@ impl Harness {
     pub fn with_peer(&self, peer: PeerOptions) -> Harness {
         let mut harness = self.clone();
         harness.settings.peer = Some(peer);
+        harness
+    }
+
+    /// The same harness with the harness's TCP client driving a guest server (see
+    /// [`TcpClientOptions`]).
+    pub fn with_tcp_client(&self, client: TcpClientOptions) -> Harness {
+        let mut harness = self.clone();
+        harness.settings.tcp_client = Some(client);
         harness
     }
 
@@ -131,11 +141,22 @@ impl Harness {
             .transpose()
             .map_err(|e| Error::Setup(format!("cannot bind the UDP peer on 127.0.0.1: {e}")))?;
         let peer_addr = peer.as_ref().map(|p| p.addr().to_string());
+        // The echo server starts only for guests that name it.
+        let echo = args
+            .iter()
+            .any(|arg| arg.as_ref().contains(TCP_ECHO_PLACEHOLDER))
+            .then(TcpEcho::start)
+            .transpose()
+            .map_err(|e| Error::Setup(format!("cannot start the TCP echo peer: {e}")))?;
+        let echo_addr = echo.as_ref().map(|e| e.addr().to_string());
         let mut ctx = WasiCtxBuilder::new();
         let argv: Vec<String> = std::iter::once(guest.name.clone())
             .chain(
                 args.iter()
-                    .map(|arg| substitute(arg.as_ref(), peer_addr.as_deref())),
+                    .map(|arg| substitute(arg.as_ref(), peer_addr.as_deref()))
+                    .map(|arg| {
+                        arg.replace(TCP_ECHO_PLACEHOLDER, echo_addr.as_deref().unwrap_or(""))
+                    }),
             )
             .collect();
         ctx.args(&argv)
@@ -176,6 +197,13 @@ impl Harness {
         if settings.clock == Clock::Virtual {
             faults.clock = Some(VirtualClock::default());
         }
+        let tcp_client = settings.tcp_client.clone().map(TcpClient::new);
+        faults.tcp_peers = tcp_client
+            .iter()
+            .map(TcpClient::io)
+            .chain(echo.iter().map(TcpEcho::io))
+            .collect();
+        faults.tcp_client = tcp_client;
         faults.peer = peer.as_ref().map(|peer| PeerWatch {
             addr: peer.addr(),
             sent: 0,
@@ -221,7 +249,12 @@ impl Harness {
             .map(Peer::finish)
             .transpose()
             .map_err(|e| Error::Setup(format!("the UDP peer failed: {e}")))?;
-        let faults = &mut store.data_mut().faults;
+        // The guest's sockets close with its store, so the harness's TCP peers see the
+        // end of every connection before they are waited for.
+        let mut faults = store.into_data().into_faults();
+        let faults = &mut faults;
+        drop(echo);
+        let tcp = faults.tcp_client.take().map(TcpClient::finish);
         let guest_status = exit.guest_status();
         let (dropped, by_error) = faults.drops.counts();
         faults.stats.datagrams_dropped = dropped + by_error;
@@ -230,6 +263,7 @@ impl Harness {
             faults,
             settings.peer,
             received.as_ref(),
+            tcp.as_ref(),
             settings.no_drops,
         );
         let (stdout, stderr) = captured.map_or_else(Default::default, |(out, err)| {
@@ -242,6 +276,7 @@ impl Harness {
             stdout,
             stderr,
             received,
+            tcp,
             guest_status,
             stderr_mid_line: tracked.mid_line(),
         })

@@ -109,7 +109,10 @@ pub use error::Error;
 pub use faults::Stats;
 pub use harness::{Guest, Harness};
 pub use outcome::{Exit, Outcome};
-pub use peer::{PEER_PLACEHOLDER, Peer, PeerOptions, Received};
+pub use peer::{
+    Connection, PEER_PLACEHOLDER, Peer, PeerOptions, Received, TCP_ECHO_PLACEHOLDER,
+    TcpClientOptions, TcpReport, echo_frame,
+};
 pub use plan::{Action, Form, Op, Plan, PlanError, Readiness, Rule, Scope, Select};
 pub use policy::NetPolicy;
 pub use repeat::{EXIT_NONDETERMINISTIC, Repeat};

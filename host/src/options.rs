@@ -4,7 +4,7 @@
 use anyhow::{Context, Result, bail};
 use std::path::PathBuf;
 use std::time::Duration;
-use wouldblock::{Builder, Clock, NetPolicy, Output, PeerOptions, Plan};
+use wouldblock::{Builder, Clock, NetPolicy, Output, PeerOptions, Plan, TcpClientOptions};
 
 #[derive(clap::Args)]
 pub struct HarnessArgs {
@@ -38,6 +38,14 @@ pub struct HarnessArgs {
     /// is `loss` (exit 87). Example: --expect-datagrams 32 udp-burst.wasm -- {peer} --count 32
     #[arg(long, value_name = "N")]
     expect_datagrams: Option<u64>,
+    /// Drive a guest TCP server: once it listens, the harness connects and sends one framed
+    /// message of each size (comma-separated bytes), checking every echoed byte; a short or
+    /// wrong echo is `loss` (exit 87). Example: --tcp-client 1,1024 tcp-echo-server.wasm -- 127.0.0.1:0
+    #[arg(long, value_name = "SIZES", value_delimiter = ',')]
+    tcp_client: Option<Vec<usize>>,
+    /// Connections the TCP client opens at once (with --tcp-client).
+    #[arg(long, value_name = "N", default_value_t = 1, requires = "tcp_client")]
+    tcp_connections: usize,
     /// Give the guest a harness-owned UDP peer (`{peer}`) that echoes every datagram back.
     /// Example: --echo udp-request.wasm -- {peer}
     #[arg(long)]
@@ -152,6 +160,10 @@ impl HarnessArgs {
         for var in &self.env {
             let (name, value) = env_var(var)?;
             builder = builder.env(name, value);
+        }
+        if let Some(sizes) = &self.tcp_client {
+            let client = TcpClientOptions::new(sizes.clone()).connections(self.tcp_connections);
+            builder = builder.tcp_client(client);
         }
         if self.echo || self.expect_datagrams.is_some() {
             let peer = if self.echo {

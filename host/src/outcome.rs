@@ -1,7 +1,7 @@
 //! What a run produced, how it ended, and the verdicts only its end can give.
 
 use crate::faults::{Faults, Stats};
-use crate::peer::{PeerOptions, Received};
+use crate::peer::{PeerOptions, Received, TcpReport};
 use crate::trace::Trace;
 use crate::verdict::{Stop, Verdict};
 use wasmtime_wasi::I32Exit;
@@ -41,6 +41,8 @@ pub struct Outcome {
     pub stderr: Vec<u8>,
     /// What the harness-owned peer received, if there was one.
     pub received: Option<Received>,
+    /// What the harness's TCP client saw of a guest server, if it drove one.
+    pub tcp: Option<TcpReport>,
     /// The status the guest ended with by itself, if it did (a verdict may stand in its
     /// place in [`Outcome::exit`], e.g. `loss` for a guest that exited 0).
     pub guest_status: Option<i32>,
@@ -142,7 +144,23 @@ impl Outcome {
             s.receive_calls,
             s.datagrams_received,
             s.datagrams_dropped
-        )
+        ) + &self.tcp_summary()
+    }
+
+    /// The TCP part of the summary line, when the guest used TCP.
+    fn tcp_summary(&self) -> String {
+        let s = &self.stats;
+        let mut text = String::new();
+        if s.tcp_bytes_read + s.tcp_bytes_written > 0 {
+            text = format!(
+                ", tcp bytes read {}, tcp bytes written {}",
+                s.tcp_bytes_read, s.tcp_bytes_written
+            );
+        }
+        if let Some(report) = &self.tcp {
+            text += &format!("; harness client: {}", report.summary());
+        }
+        text
     }
 }
 
@@ -165,6 +183,7 @@ pub(crate) fn judge(
     faults: &Faults,
     peer: Option<PeerOptions>,
     received: Option<&Received>,
+    tcp: Option<&TcpReport>,
     no_drops: bool,
 ) -> Exit {
     // An abort (a panic) is the guest failing, judged like any other exit.
@@ -208,6 +227,27 @@ pub(crate) fn judge(
         return Exit::Stopped(faults.stop(
             Verdict::Loss,
             format!("the guest exited 0, but {discrepancy}: it lost data silently"),
+        ));
+    }
+    if let (0, Some(report)) = (code, tcp)
+        && !report.complete()
+    {
+        let failures: Vec<&str> = report
+            .connections
+            .iter()
+            .filter_map(|c| c.failure.as_deref())
+            .collect();
+        let never = report.expected_connections - report.connections.len();
+        let mut why = failures.join("; ");
+        if never > 0 {
+            why = format!("{never} connection(s) never made (the guest never listened); {why}");
+        }
+        return Exit::Stopped(faults.stop(
+            Verdict::Loss,
+            format!(
+                "the guest exited 0, but the harness's client got {}: {why}",
+                report.summary()
+            ),
         ));
     }
     let ended = match &exit {

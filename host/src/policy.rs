@@ -23,6 +23,19 @@ impl NetPolicy {
         }
     }
 
+    /// Nothing at all: build a narrower policy from here with [`NetPolicy::allow`].
+    ///
+    /// ```
+    /// use wouldblock::NetPolicy;
+    /// let policy = NetPolicy::none().allow("127.0.0.2/32".parse().unwrap());
+    /// assert!(!policy.allows("127.0.0.1".parse().unwrap()));
+    /// ```
+    pub fn none() -> Self {
+        Self {
+            allowed: Vec::new(),
+        }
+    }
+
     /// Also allows `net` (e.g. `0.0.0.0/0` for everything).
     pub fn allow(mut self, net: IpNet) -> Self {
         self.allowed.push(net);

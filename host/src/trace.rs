@@ -64,6 +64,12 @@ pub enum Text {
     Label(&'static str, u64),
     /// `ok(N)`.
     Ok(u64),
+    /// A number: `N`.
+    Num(u64),
+    /// `N bytes`.
+    Bytes(u64),
+    /// `ok(N bytes)`.
+    OkBytes(u64),
     /// A socket address.
     Addr(SocketAddr),
     /// `N datagram(s), B bytes[ to ADDR]`.
@@ -100,6 +106,9 @@ impl std::fmt::Display for Text {
             Text::Owned(s) => f.write_str(s),
             Text::Label(kind, n) => write!(f, "{kind}#{n}"),
             Text::Ok(n) => write!(f, "ok({n})"),
+            Text::Num(n) => write!(f, "{n}"),
+            Text::Bytes(n) => write!(f, "{n} bytes"),
+            Text::OkBytes(n) => write!(f, "ok({n} bytes)"),
             Text::Addr(addr) => write!(f, "{addr}"),
             Text::Datagrams { count, bytes, to } => {
                 write!(f, "{count} datagram(s), {bytes} bytes")?;
@@ -123,7 +132,7 @@ impl PartialEq<&str> for Text {
         match self {
             Text::Str(s) => s == other,
             Text::Owned(s) => s == other,
-            _ => self.to_string() == *other,
+            _ => self.to_string().as_str() == *other,
         }
     }
 }

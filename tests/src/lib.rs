@@ -8,7 +8,9 @@ use anyhow::{Context, Result, ensure};
 use std::collections::BTreeMap;
 use std::sync::{Mutex, OnceLock};
 use wouldblock::guests::BundledGuest;
-use wouldblock::{Builder, Exit, Guest, Harness, Outcome, PeerOptions, Plan, Trace, Verdict};
+use wouldblock::{
+    Builder, Exit, Guest, Harness, Outcome, PeerOptions, Plan, TcpClientOptions, Trace, Verdict,
+};
 
 /// How many times each race test repeats itself in one run, to show it is not luck.
 pub const RUNS: u32 = 100;
@@ -139,6 +141,51 @@ pub fn assert_same_trace(a: &Trace, b: &Trace) -> Result<()> {
         "traces differ:\n--- first\n{}--- second\n{}",
         a.to_json_lines(),
         b.to_json_lines()
+    );
+    Ok(())
+}
+
+/// A harness with `plan` whose client drives a guest TCP server: `connections` at once,
+/// each sending one framed message of every size and checking the echo byte for byte.
+pub fn tcp_driving(plan: Plan, sizes: &[usize], connections: usize) -> Harness {
+    let client = TcpClientOptions::new(sizes.to_vec()).connections(connections);
+    harness(plan).with_tcp_client(client)
+}
+
+/// The guest passed and the harness's TCP client got every byte back, in order; returns
+/// the bytes checked.
+pub fn assert_echoed(outcome: &Outcome) -> Result<u64> {
+    ensure!(outcome.passed(), "the guest failed: {:?}", outcome.exit);
+    let report = outcome.tcp.as_ref().context("the run had no TCP client")?;
+    ensure!(report.complete(), "{}", report.summary());
+    Ok(report.connections.iter().map(|c| c.bytes_checked).sum())
+}
+
+/// The guest reported a connection reset once (one line naming it) and exited 1 by
+/// itself: no verdict, no panic, no hang.
+pub fn assert_reset_reported_once(outcome: &Outcome) -> Result<()> {
+    ensure!(
+        outcome.exit == Exit::Code(1),
+        "expected guest exit 1, got {:?}",
+        outcome.exit
+    );
+    let stderr = outcome.stderr_text();
+    let lines = stderr.lines().filter(|l| l.contains("ConnectionReset"));
+    ensure!(
+        lines.count() == 1,
+        "the reset is not reported once: {stderr}"
+    );
+    Ok(())
+}
+
+/// `runs` runs of `guest args...` give the same normalised trace.
+pub fn assert_deterministic(harness: &Harness, guest: &Guest, args: &[&str]) -> Result<()> {
+    let repeat = harness.repeat(guest, args, u64::from(RUNS), 2, |_| {})?;
+    ensure!(
+        repeat.differing == 0,
+        "{} of {RUNS} runs took another path: {:?}",
+        repeat.differing,
+        repeat.nondeterministic
     );
     Ok(())
 }

@@ -1,4 +1,4 @@
-//! Probes what the harness gives a guest and how it holds against a hostile one: `env` prints its environment, `alloc MIB` tries to reserve memory and says whether it was refused, `alloc-abort MIB` allocates and aborts if refused, `exit CODE` exits with CODE, `partial-line` leaves stderr mid-line, `recurse` overflows its stack, `spin` loops forever without a socket call, `flood MIB` writes MIB of output, `sockets N` opens N UDP sockets, `send-to ADDR` sends one datagram with std from 127.0.0.1, `send-from-any ADDR` the same from a socket bound to 0.0.0.0:0, `read PATH` prints a file, `random-sockets` opens a random number (1 to 8) of sockets.
+//! Probes what the harness gives a guest and how it holds against a hostile one: `env` prints its environment, `alloc MIB` tries to reserve memory and says whether it was refused, `alloc-abort MIB` allocates and aborts if refused, `exit CODE` exits with CODE, `partial-line` leaves stderr mid-line, `recurse` overflows its stack, `spin` loops forever without a socket call, `flood MIB` writes MIB of output, `sockets N` opens N UDP sockets, `send-to ADDR` sends one datagram with std from 127.0.0.1, `send-from-any ADDR` the same from a socket bound to 0.0.0.0:0, `std-tcp-echo ADDR` connects with std's `TcpStream` (an implicit bind to 0.0.0.0:0) and checks a 5-byte echo, `read PATH` prints a file, `random-sockets` opens a random number (1 to 8) of sockets.
 
 use std::io::Write;
 use std::net::{SocketAddr, UdpSocket};
@@ -6,7 +6,7 @@ use std::net::{SocketAddr, UdpSocket};
 use wouldblock_guest::program;
 
 const USAGE: &str = "usage: probe env | alloc MIB | alloc-abort MIB | exit CODE | partial-line \
-                     | recurse | spin | flood MIB | sockets N | send-to ADDR | send-from-any ADDR | read PATH | random-sockets";
+                     | recurse | spin | flood MIB | sockets N | send-to ADDR | send-from-any ADDR | std-tcp-echo ADDR | read PATH | random-sockets";
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -73,8 +73,34 @@ fn main() {
                 }
             }
         }
+        Some("std-tcp-echo") => {
+            let addr: SocketAddr = args
+                .get(1)
+                .and_then(|a| a.parse().ok())
+                .unwrap_or_else(|| usage());
+            match std_tcp_echo(addr) {
+                Ok(()) => println!("echoed by {addr}"),
+                Err(err) => program::fail(format_args!(
+                    "tcp echo with {addr}: {}",
+                    program::describe(&err)
+                )),
+            }
+        }
         _ => usage(),
     }
+}
+
+/// std's blocking TCP client, as ported code uses it: connect, write, read the echo.
+fn std_tcp_echo(addr: SocketAddr) -> std::io::Result<()> {
+    use std::io::Read;
+    let mut stream = std::net::TcpStream::connect(addr)?;
+    stream.write_all(b"hello")?;
+    let mut echo = [0; 5];
+    stream.read_exact(&mut echo)?;
+    if &echo != b"hello" {
+        return Err(std::io::Error::other("the echo differs"));
+    }
+    Ok(())
 }
 
 /// Deeper and deeper until the stack runs out: each frame keeps a buffer alive. The

@@ -48,6 +48,10 @@ pub struct Stats {
     /// Datagrams an injected answer refused that the guest never offered again (with
     /// `check-send` answers of 0 that no send followed).
     pub datagrams_dropped: u64,
+    /// Bytes the guest read from TCP connections.
+    pub tcp_bytes_read: u64,
+    /// Bytes the guest wrote to TCP connections.
+    pub tcp_bytes_written: u64,
 }
 
 /// How many trace lines a verdict quotes as evidence.
@@ -67,6 +71,12 @@ pub(crate) struct Faults {
     pub(crate) clock: Option<clock::VirtualClock>,
     /// The harness's own peer, for knowing when it has handled what the guest sent.
     pub(crate) peer: Option<PeerWatch>,
+    /// The harness's own TCP client, started when the guest listens.
+    pub(crate) tcp_client: Option<crate::peer::TcpClient>,
+    /// The harness's TCP peers, let settle before the guest's TCP reads and waits.
+    pub(crate) tcp_peers: Vec<std::sync::Arc<crate::peer::PeerIo>>,
+    /// TCP sockets whose sending side the guest shut down or closed (by serial).
+    pub(crate) tcp_ended: std::collections::BTreeSet<u64>,
     /// The guest sent to an address that is not the harness's peer: a real world the
     /// harness cannot see settle.
     pub(crate) external: bool,
@@ -86,14 +96,28 @@ impl Faults {
             max_sockets,
             clock: None,
             peer: None,
+            tcp_client: None,
+            tcp_peers: Vec::new(),
+            tcp_ended: std::collections::BTreeSet::new(),
             external: false,
             stats: Stats::default(),
             trace: Trace::default(),
         }
     }
 
+    /// The guest shut down the sending side of TCP socket `rep`, or closed it.
+    pub(crate) fn tcp_end(&mut self, rep: u32) {
+        if let Some(res) = self.registry.get(rep)
+            && res.kind == Kind::TcpSocket
+            && res.remote.is_some()
+        {
+            self.tcp_ended.insert(res.serial);
+        }
+    }
+
     /// Stops following a dropped socket resource.
     pub(crate) fn forget(&mut self, rep: u32) {
+        self.tcp_end(rep);
         if let Some(serial) = self.registry.forget(rep) {
             self.gates.open(serial);
             self.permits.forget(serial);
@@ -245,5 +269,94 @@ impl PeerWatch {
     /// Whether the peer has yet to handle something the guest sent it.
     pub(crate) fn behind(&self) -> bool {
         self.handled.load(std::sync::atomic::Ordering::Acquire) < self.sent
+    }
+}
+
+/// How long the harness waits for its TCP peers to settle before a guest's TCP read or
+/// wait, at most; and how long without a sign of progress from them it waits (a peer
+/// blocked on a full buffer waits for the guest, not the other way round).
+const TCP_SETTLE_LIMIT: std::time::Duration = std::time::Duration::from_millis(100);
+const TCP_STALL: std::time::Duration = std::time::Duration::from_millis(2);
+
+impl Faults {
+    /// Whether one of the harness's TCP peers has a connection open.
+    pub(crate) fn tcp_peers_open(&self) -> bool {
+        use std::sync::atomic::Ordering::Acquire;
+        self.tcp_peers.iter().any(|p| p.open.load(Acquire) > 0)
+    }
+
+    /// What the harness's TCP peers have done so far, and whether they are done with
+    /// everything the guest gave them: nothing being sent or connected, and every byte
+    /// the guest wrote read.
+    fn tcp_peers_state(&self) -> ((u64, usize), bool) {
+        use std::sync::atomic::Ordering::Acquire;
+        let received: u64 = self
+            .tcp_peers
+            .iter()
+            .map(|p| p.received.load(Acquire))
+            .sum();
+        let busy: usize = self.tcp_peers.iter().map(|p| p.busy.load(Acquire)).sum();
+        let ends: u64 = self.tcp_peers.iter().map(|p| p.ends.load(Acquire)).sum();
+        let idle = busy == 0
+            && received >= self.stats.tcp_bytes_written
+            && ends >= self.tcp_ended.len() as u64;
+        ((received + ends, busy), idle)
+    }
+
+    /// Waits, briefly, for the harness's TCP peers to finish what they are doing, so what
+    /// the guest reads next does not depend on how fast their threads ran.
+    pub(crate) fn settle_tcp_peers(&self) {
+        let mut settle = TcpSettle::new(self);
+        while !settle.done(self) {
+            settle.pause();
+        }
+    }
+}
+
+/// One settling of the harness's TCP peers, looked at step by step so an async caller can
+/// let its event loop run between looks.
+pub(crate) struct TcpSettle {
+    start: std::time::Instant,
+    last: (u64, usize),
+    since: std::time::Instant,
+    looks: u32,
+}
+
+impl TcpSettle {
+    pub(crate) fn new(faults: &Faults) -> Self {
+        let now = std::time::Instant::now();
+        Self {
+            start: now,
+            last: faults.tcp_peers_state().0,
+            since: now,
+            looks: 0,
+        }
+    }
+
+    /// Gives the peers' threads the core: a yield first (they are usually a few
+    /// microseconds from done), a short sleep once that has not been enough.
+    pub(crate) fn pause(&mut self) {
+        self.looks += 1;
+        if self.looks < 64 {
+            std::thread::yield_now();
+        } else {
+            std::thread::sleep(std::time::Duration::from_micros(20));
+        }
+    }
+
+    /// Whether the peers are done, stalled, or out of time.
+    pub(crate) fn done(&mut self, faults: &Faults) -> bool {
+        if faults.tcp_peers.is_empty() {
+            return true;
+        }
+        let (now, idle) = faults.tcp_peers_state();
+        if idle || self.start.elapsed() > TCP_SETTLE_LIMIT {
+            return true;
+        }
+        if now != self.last {
+            (self.last, self.since) = (now, std::time::Instant::now());
+            return false;
+        }
+        self.since.elapsed() > TCP_STALL
     }
 }

@@ -9,11 +9,15 @@ use std::net::SocketAddr;
 
 /// The kinds of socket resource the harness follows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-#[allow(clippy::enum_variant_names)] // the TCP kinds join these
 pub(crate) enum Kind {
     UdpSocket,
     UdpIncoming,
     UdpOutgoing,
+    TcpSocket,
+    /// A TCP connection's input stream.
+    TcpInput,
+    /// A TCP connection's output stream.
+    TcpOutput,
 }
 
 /// What a permit counts.
@@ -23,7 +27,6 @@ pub(crate) enum Unit {
     // WIT: "Each call to `send` must be permitted by a preceding `check-send`."
     Datagrams,
     /// Writes may carry this many bytes in all until the next check.
-    #[allow(dead_code)] // the TCP streams' unit
     Bytes,
 }
 
@@ -34,6 +37,9 @@ impl Kind {
             Kind::UdpSocket => Op::UdpSocketPollable,
             Kind::UdpIncoming => Op::UdpIncomingPollable,
             Kind::UdpOutgoing => Op::UdpOutgoingPollable,
+            Kind::TcpSocket => Op::TcpSocketPollable,
+            Kind::TcpInput => Op::TcpInputPollable,
+            Kind::TcpOutput => Op::TcpOutputPollable,
         }
     }
 
@@ -43,17 +49,23 @@ impl Kind {
             Kind::UdpSocket => "udp-socket",
             Kind::UdpIncoming => "incoming",
             Kind::UdpOutgoing => "outgoing",
+            Kind::TcpSocket => "tcp-socket",
+            Kind::TcpInput => "input",
+            Kind::TcpOutput => "output",
         }
     }
 
     /// Whether this is a socket (a descriptor on the host), not one of its streams.
     fn is_socket(self) -> bool {
-        matches!(self, Kind::UdpSocket)
+        matches!(self, Kind::UdpSocket | Kind::TcpSocket)
     }
 
     /// What this kind's permits count.
     pub(crate) fn unit(self) -> Unit {
-        Unit::Datagrams
+        match self {
+            Kind::TcpOutput => Unit::Bytes,
+            _ => Unit::Datagrams,
+        }
     }
 }
 
@@ -108,6 +120,13 @@ impl Registry {
         self.resources.insert(rep, res);
         self.sockets += u64::from(kind.is_socket());
         label
+    }
+
+    /// A socket started connecting to `remote`: its streams will be connected to it.
+    pub(crate) fn connect(&mut self, rep: u32, remote: SocketAddr) {
+        if let Some(res) = self.resources.get_mut(&rep) {
+            res.remote = Some(remote);
+        }
     }
 
     /// Sockets the guest has open now.

@@ -8,10 +8,13 @@
 //! lost nor block for longer than a limit.
 
 mod received;
+mod tcp;
 #[cfg(test)]
 mod tests;
 
 pub use received::Received;
+pub use tcp::{Connection, TcpClientOptions, TcpReport, echo_frame};
+pub(crate) use tcp::{PeerIo, TcpClient, TcpEcho};
 
 use std::io;
 use std::net::{SocketAddr, UdpSocket};
@@ -45,6 +48,9 @@ const SO_MEMINFO: libc::c_int = 55;
 
 /// The argument placeholder for the harness-owned peer's address.
 pub const PEER_PLACEHOLDER: &str = "{peer}";
+/// The argument placeholder for the harness's TCP echo server, started for guests that
+/// name it.
+pub const TCP_ECHO_PLACEHOLDER: &str = "{tcp-echo}";
 /// The placeholder's older spelling, still accepted.
 const PEER_PLACEHOLDER_ALIAS: &str = "{sink}";
 

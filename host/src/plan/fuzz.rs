@@ -76,6 +76,10 @@ fn rule() -> impl Strategy<Value = Rule> {
         prop_oneof![
             Just(Action::OkZero),
             Just(Action::Pass),
+            Just(Action::Reset),
+            Just(Action::Closed),
+            (1..=i64::MAX as u64).prop_map(Action::Slice),
+            (0..=i64::MAX as u64).prop_map(Action::ShortPermit),
             codes.prop_map(Action::Error)
         ],
         ready,
@@ -87,9 +91,16 @@ fn rule() -> impl Strategy<Value = Rule> {
     )
         .prop_map(
             |(op, action, ready, select, global, connected, sticky, name)| {
+                // Only what the parser accepts: what it would refuse is not a plan.
                 let action = match action {
                     _ if op.is_pollable() => Action::Pass,
                     Action::OkZero if !op.has_zero_answer() => Action::Pass,
+                    Action::OkZero if op.zero_is_would_block() => {
+                        Action::Error(ErrorCode::WouldBlock)
+                    }
+                    Action::Slice(_) if op != Op::TcpRead => Action::Pass,
+                    Action::ShortPermit(_) if op != Op::TcpCheckWrite => Action::Pass,
+                    Action::Reset | Action::Closed if !op.is_stream() => Action::Pass,
                     other => other,
                 };
                 let scope = if global { Scope::Global } else { Scope::Stream };

@@ -59,6 +59,32 @@ pub enum Op {
     UdpIncomingPollable,
     /// Waits on an `outgoing-datagram-stream`'s pollable.
     UdpOutgoingPollable,
+    /// `wasi:sockets/tcp-create-socket.create-tcp-socket`.
+    TcpCreateSocket,
+    /// `tcp-socket.start-bind`.
+    TcpBind,
+    /// `tcp-socket.finish-connect`: `ok-zero` is a connect still pending (`would-block`).
+    TcpConnect,
+    /// `tcp-socket.finish-listen`.
+    TcpListen,
+    /// `tcp-socket.accept`: `ok-zero` is no connection yet (`would-block`).
+    TcpAccept,
+    /// `input-stream.read` (and `blocking-read`, `skip`) on a TCP connection.
+    TcpRead,
+    /// `output-stream.check-write` on a TCP connection.
+    TcpCheckWrite,
+    /// `output-stream.write` (and the `blocking-*` writes) on a TCP connection.
+    TcpWrite,
+    /// `output-stream.flush` (and `blocking-flush`) on a TCP connection.
+    TcpFlush,
+    /// `tcp-socket.shutdown`.
+    TcpShutdown,
+    /// Waits on a `tcp-socket`'s pollable (connect, listen, accept readiness).
+    TcpSocketPollable,
+    /// Waits on a TCP connection's input-stream pollable.
+    TcpInputPollable,
+    /// Waits on a TCP connection's output-stream pollable.
+    TcpOutputPollable,
 }
 
 /// What a plan may say about an operation: one row per [`Op`], so a new operation is
@@ -68,65 +94,94 @@ struct OpInfo {
     name: &'static str,
     /// A wait on a pollable, not a call with an answer.
     wait: bool,
-    /// `ok-zero` means something: a count or a list that can be empty.
+    /// `ok-zero` means something: a count or a list that can be empty, or a pending
+    /// connect or accept.
     zero: bool,
+    /// A call on a TCP connection's stream: `reset` and `closed` mean something.
+    stream: bool,
 }
 
-const OPS: [OpInfo; 9] = [
+const fn op(op: Op, name: &'static str, wait: bool, zero: bool, stream: bool) -> OpInfo {
     OpInfo {
-        op: Op::UdpCreateSocket,
-        name: "udp.create-socket",
-        wait: false,
-        zero: false,
-    },
-    OpInfo {
-        op: Op::UdpBind,
-        name: "udp.bind",
-        wait: false,
-        zero: false,
-    },
-    OpInfo {
-        op: Op::UdpStream,
-        name: "udp.stream",
-        wait: false,
-        zero: false,
-    },
-    OpInfo {
-        op: Op::UdpCheckSend,
-        name: "udp.check-send",
-        wait: false,
-        zero: true,
-    },
-    OpInfo {
-        op: Op::UdpSend,
-        name: "udp.send",
-        wait: false,
-        zero: true,
-    },
-    OpInfo {
-        op: Op::UdpReceive,
-        name: "udp.receive",
-        wait: false,
-        zero: true,
-    },
-    OpInfo {
-        op: Op::UdpSocketPollable,
-        name: "udp.socket-pollable",
-        wait: true,
-        zero: false,
-    },
-    OpInfo {
-        op: Op::UdpIncomingPollable,
-        name: "udp.incoming-pollable",
-        wait: true,
-        zero: false,
-    },
-    OpInfo {
-        op: Op::UdpOutgoingPollable,
-        name: "udp.outgoing-pollable",
-        wait: true,
-        zero: false,
-    },
+        op,
+        name,
+        wait,
+        zero,
+        stream,
+    }
+}
+
+const OPS: [OpInfo; 22] = [
+    op(
+        Op::UdpCreateSocket,
+        "udp.create-socket",
+        false,
+        false,
+        false,
+    ),
+    op(Op::UdpBind, "udp.bind", false, false, false),
+    op(Op::UdpStream, "udp.stream", false, false, false),
+    op(Op::UdpCheckSend, "udp.check-send", false, true, false),
+    op(Op::UdpSend, "udp.send", false, true, false),
+    op(Op::UdpReceive, "udp.receive", false, true, false),
+    op(
+        Op::UdpSocketPollable,
+        "udp.socket-pollable",
+        true,
+        false,
+        false,
+    ),
+    op(
+        Op::UdpIncomingPollable,
+        "udp.incoming-pollable",
+        true,
+        false,
+        false,
+    ),
+    op(
+        Op::UdpOutgoingPollable,
+        "udp.outgoing-pollable",
+        true,
+        false,
+        false,
+    ),
+    op(
+        Op::TcpCreateSocket,
+        "tcp.create-socket",
+        false,
+        false,
+        false,
+    ),
+    op(Op::TcpBind, "tcp.bind", false, false, false),
+    op(Op::TcpConnect, "tcp.connect", false, true, false),
+    op(Op::TcpListen, "tcp.listen", false, false, false),
+    op(Op::TcpAccept, "tcp.accept", false, true, false),
+    op(Op::TcpRead, "tcp.read", false, true, true),
+    op(Op::TcpCheckWrite, "tcp.check-write", false, true, true),
+    op(Op::TcpWrite, "tcp.write", false, false, true),
+    op(Op::TcpFlush, "tcp.flush", false, false, true),
+    op(Op::TcpShutdown, "tcp.shutdown", false, false, false),
+    op(
+        Op::TcpSocketPollable,
+        "tcp.socket-pollable",
+        true,
+        false,
+        false,
+    ),
+    op(
+        Op::TcpInputPollable,
+        "tcp.input-pollable",
+        true,
+        false,
+        false,
+    ),
+    op(
+        Op::TcpOutputPollable,
+        "tcp.output-pollable",
+        true,
+        false,
+        false,
+    ),
 ];
 
 impl Op {
@@ -168,6 +223,17 @@ impl Op {
     /// Whether `ok-zero` means something for this operation (a count or a list).
     pub(crate) fn has_zero_answer(self) -> bool {
         self.info().zero
+    }
+
+    /// Whether this is a call on a TCP connection's stream (`reset`, `closed` apply).
+    pub(crate) fn is_stream(self) -> bool {
+        self.info().stream
+    }
+
+    /// Whether the not-ready answer is `would-block` rather than an empty result
+    /// (`finish-connect`, `accept`).
+    pub(crate) fn zero_is_would_block(self) -> bool {
+        matches!(self, Op::TcpConnect | Op::TcpAccept)
     }
 }
 
@@ -224,13 +290,24 @@ pub enum Scope {
 
 /// The answer a rule gives instead of the real one.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Action {
-    /// `check-send` answers `ok(0)`, `send` answers `ok(0)`, `receive` answers an empty list.
+    /// The not-ready answer: `check-send`/`send`/`check-write` answer `ok(0)`, `receive`
+    /// an empty list, `read` no bytes, `finish-connect`/`accept` `would-block`.
     OkZero,
-    /// The call answers `error(code)`.
+    /// The call answers `error(code)` (on a TCP stream: `last-operation-failed` with it).
     Error(ErrorCode),
     /// The real call happens; only the readiness changes.
     Pass,
+    /// `read` returns at most this many of the bytes the real stream has; the rest stay
+    /// for later reads.
+    Slice(u64),
+    /// `check-write` permits at most this many bytes of the real permit.
+    ShortPermit(u64),
+    /// The stream answers `last-operation-failed` with a connection reset.
+    Reset,
+    /// The stream answers `closed`: an early end of stream.
+    Closed,
 }
 
 impl fmt::Display for Action {
@@ -239,6 +316,10 @@ impl fmt::Display for Action {
             Action::OkZero => f.write_str("ok-zero"),
             Action::Error(code) => write!(f, "error({})", error_code_name(*code)),
             Action::Pass => f.write_str("pass"),
+            Action::Slice(n) => write!(f, "slice {n}"),
+            Action::ShortPermit(n) => write!(f, "short-permit {n}"),
+            Action::Reset => f.write_str("reset"),
+            Action::Closed => f.write_str("closed"),
         }
     }
 }

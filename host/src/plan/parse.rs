@@ -6,6 +6,7 @@ use super::{Action, Form, Op, Plan, PlanError, Readiness, Rule, Scope, Select};
 use super::{error_code_from_name, error_code_names};
 use serde::{Deserialize, Deserializer};
 use std::path::Path;
+use wasmtime_wasi::p2::bindings::sockets::network::ErrorCode;
 
 /// The keys a `[[fault]]` table or a `--fault` spec may use, as written. Numbers are read
 /// as any value and checked by [`FaultSpec::check`], so an out-of-range or malformed one
@@ -26,6 +27,8 @@ struct FaultSpec {
     connected: Option<bool>,
     sticky: Option<bool>,
     action: Option<String>,
+    slice: Option<toml::Value>,
+    short_permit: Option<toml::Value>,
     #[serde(alias = "k")]
     ready: Option<toml::Value>,
     form: Option<Form>,
@@ -208,10 +211,25 @@ impl FaultSpec {
             per: self.per,
             connected: self.connected,
             sticky: self.sticky,
-            action: self.action.as_deref().map(parse_action).transpose()?,
+            action: self.action()?,
             ready: self.ready.as_ref().map(parse_ready).transpose()?,
             form: self.form,
         })
+    }
+}
+
+impl FaultSpec {
+    /// `action`, `slice` and `short-permit` each name the answer; at most one may be given.
+    fn action(&self) -> Result<Option<Action>, String> {
+        let slice = count("slice", self.slice.as_ref(), 1)?.map(Action::Slice);
+        let short = count("short-permit", self.short_permit.as_ref(), 0)?.map(Action::ShortPermit);
+        let action = self.action.as_deref().map(parse_action).transpose()?;
+        match (action, slice, short) {
+            (Some(_), Some(_), _) | (Some(_), _, Some(_)) | (_, Some(_), Some(_)) => Err(
+                "field `action`: give one of `action`, `slice` and `short-permit`, not two".into(),
+            ),
+            (a, b, c) => Ok(a.or(b).or(c)),
+        }
     }
 }
 
@@ -228,7 +246,16 @@ impl Fault {
             (Field::Per, self.per.is_some()),
             (Field::Connected, self.connected.is_some()),
             (Field::Sticky, self.sticky.is_some()),
-            (Field::Action, self.action.is_some()),
+            (
+                Field::Action,
+                self.action
+                    .is_some_and(|a| !matches!(a, Action::Slice(_) | Action::ShortPermit(_))),
+            ),
+            (Field::Slice, matches!(self.action, Some(Action::Slice(_)))),
+            (
+                Field::ShortPermit,
+                matches!(self.action, Some(Action::ShortPermit(_))),
+            ),
             (Field::Form, self.form.is_some()),
         ]
         .into_iter()
@@ -252,16 +279,17 @@ impl Fault {
                      such as would-block)"
                 )
             })?;
-            if action == Action::OkZero && !op.has_zero_answer() {
-                return Err(format!(
-                    "field `action`: ok-zero has no meaning for `{op}`; use an error-code"
-                ));
-            }
+            let action = check_action(op, action)?;
             let ready = ready.unwrap_or(match action {
                 // WIT: "When this function returns ok(0), the `subscribe` pollable will
                 // become ready when this function will report at least ok(1)": one tick.
                 Action::OkZero => Readiness::NotReady(1),
-                Action::Error(_) | Action::Pass => Readiness::Real,
+                Action::Error(code)
+                    if code == ErrorCode::WouldBlock && op.zero_is_would_block() =>
+                {
+                    Readiness::NotReady(1)
+                }
+                _ => Readiness::Real,
             });
             (action, ready)
         };
@@ -401,14 +429,38 @@ fn parse_action(text: &str) -> Result<Action, String> {
     match text {
         "ok-zero" => Ok(Action::OkZero),
         "pass" => Ok(Action::Pass),
+        "reset" => Ok(Action::Reset),
+        "closed" => Ok(Action::Closed),
         code => error_code_from_name(code)
             .map(Action::Error)
             .ok_or_else(|| {
                 format!(
-                    "field `action`: `{code}` is not ok-zero, pass or a wasi error-code ({})",
+                    "field `action`: `{code}` is not ok-zero, pass, reset, closed or a wasi \
+                     error-code ({})",
                     error_code_names()
                 )
             }),
+    }
+}
+
+/// Whether `action` means something for `op`; a pending connect or accept written
+/// `ok-zero` becomes the `would-block` it is.
+fn check_action(op: Op, action: Action) -> Result<Action, String> {
+    let stream_only =
+        |what: &str| format!("field `{what}`: only a TCP stream's calls answer it, not `{op}`");
+    match action {
+        Action::OkZero if !op.has_zero_answer() => Err(format!(
+            "field `action`: ok-zero has no meaning for `{op}`; use an error-code"
+        )),
+        Action::OkZero if op.zero_is_would_block() => Ok(Action::Error(ErrorCode::WouldBlock)),
+        Action::Slice(_) if op != Op::TcpRead => Err(format!(
+            "field `slice`: only `tcp.read` returns bytes, not `{op}`"
+        )),
+        Action::ShortPermit(_) if op != Op::TcpCheckWrite => Err(format!(
+            "field `short-permit`: only `tcp.check-write` answers a permit, not `{op}`"
+        )),
+        Action::Reset | Action::Closed if !op.is_stream() => Err(stream_only("action")),
+        other => Ok(other),
     }
 }
 

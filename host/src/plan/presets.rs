@@ -19,6 +19,8 @@ pub(super) enum Field {
     Connected,
     Sticky,
     Action,
+    Slice,
+    ShortPermit,
     Form,
 }
 
@@ -36,6 +38,8 @@ impl Field {
             Field::Connected => "connected",
             Field::Sticky => "sticky",
             Field::Action => "action",
+            Field::Slice => "slice",
+            Field::ShortPermit => "short-permit",
             Field::Form => "form",
         }
     }
@@ -237,7 +241,105 @@ pub const PRESETS: &[Preset] = &[
             )])
         },
     },
+    Preset {
+        name: "tcp-slow-peer",
+        summary: "each read of a TCP connection returns at most `slice` bytes, with an empty read \
+                  between chunks and the input pollable ready after `k` checks: a slow peer, the \
+                  Valgrind-only C echo server that took an empty non-blocking read for end of \
+                  stream (echo-valgrind)",
+        references: &["echo-valgrind"],
+        keys: &[key(Field::Slice, "slice", "1"), key(Field::Ready, "k", "1")],
+        expand: |spec, preset| {
+            let ready = spec.ready.unwrap_or(Readiness::NotReady(1));
+            let slice = spec.action.unwrap_or(Action::Slice(1));
+            Ok(vec![
+                preset.rule(spec, Op::TcpRead, every_other(), Action::OkZero, ready),
+                preset.rule(spec, Op::TcpRead, Select::default(), slice, Readiness::Real),
+            ])
+        },
+    },
+    Preset {
+        name: "tcp-backpressure",
+        summary: "check-write on a TCP connection answers 0 and short permits of at most \
+                  `short-permit` bytes in turn, the output pollable ready after `k` checks: a \
+                  full send buffer (WIT: check-write 0 means wait on subscribe)",
+        references: &["wasi:io/streams check-write"],
+        keys: &[
+            key(Field::ShortPermit, "short-permit", "1024"),
+            key(Field::Ready, "k", "1"),
+        ],
+        expand: |spec, preset| {
+            let ready = spec.ready.unwrap_or(Readiness::NotReady(1));
+            let short = spec.action.unwrap_or(Action::ShortPermit(1024));
+            let zero = Action::OkZero;
+            Ok(vec![
+                preset.rule(spec, Op::TcpCheckWrite, every_other(), zero, ready),
+                preset.rule(
+                    spec,
+                    Op::TcpCheckWrite,
+                    Select::default(),
+                    short,
+                    Readiness::Real,
+                ),
+            ])
+        },
+    },
+    Preset {
+        name: "tcp-connect-pending",
+        summary: "finish-connect answers would-block `n` times before the real answer, the socket \
+                  pollable ready after `k` checks each time: the non-blocking connect race \
+                  (WIT: finish-connect would-block while pending)",
+        references: &["wasi:sockets/tcp finish-connect"],
+        keys: &[key(Field::First, "n", "3"), key(Field::Ready, "k", "1")],
+        expand: |spec, preset| {
+            let ready = spec.ready.unwrap_or(Readiness::NotReady(1));
+            let select = Select {
+                first: Some(spec.first.unwrap_or(3)),
+                ..Select::default()
+            };
+            let pending = Action::Error(ErrorCode::WouldBlock);
+            Ok(vec![preset.rule(
+                spec,
+                Op::TcpConnect,
+                select,
+                pending,
+                ready,
+            )])
+        },
+    },
+    Preset {
+        name: "tcp-reset",
+        summary: "the first read of each TCP connection returns at most `slice` bytes, the next \
+                  answers last-operation-failed(connection-reset): the peer reset the connection \
+                  mid-stream (ECONNRESET)",
+        references: &["ECONNRESET"],
+        keys: &[key(Field::Slice, "slice", "4")],
+        expand: |spec, preset| {
+            let slice = spec.action.unwrap_or(Action::Slice(4));
+            let first = Select {
+                first: Some(1),
+                ..Select::default()
+            };
+            let then = Select {
+                after: 1,
+                first: Some(1),
+                ..Select::default()
+            };
+            Ok(vec![
+                preset.rule(spec, Op::TcpRead, first, slice, Readiness::Real),
+                preset.rule(spec, Op::TcpRead, then, Action::Reset, Readiness::Real),
+            ])
+        },
+    },
 ];
+
+/// Every second call: the empty answers between a slow peer's chunks.
+fn every_other() -> Select {
+    Select {
+        every: Some(2),
+        ..Select::default()
+    }
+}
 
 /// `first` sends after `after` answer `action` (out-of-memory by default).
 fn enobufs_rule(spec: &Fault, preset: &Preset, ready: Readiness) -> Rule {

@@ -31,9 +31,21 @@ fn table(rule: &Rule) -> Table {
     let action = match rule.action {
         Action::OkZero => "ok-zero",
         Action::Pass => "pass",
+        Action::Reset => "reset",
+        Action::Closed => "closed",
         Action::Error(code) => error_code_name(code),
+        Action::Slice(n) => {
+            t.insert("slice".into(), count(n));
+            ""
+        }
+        Action::ShortPermit(n) => {
+            t.insert("short-permit".into(), count(n));
+            ""
+        }
     };
-    t.insert("action".into(), Value::String(action.into()));
+    if !action.is_empty() {
+        t.insert("action".into(), Value::String(action.into()));
+    }
     let ready = match rule.ready {
         Readiness::Real => Value::String("real".into()),
         Readiness::NotReady(k) => Value::Integer(i64::from(k)),

@@ -7,8 +7,10 @@ use crate::faults::{Faults, Hold};
 use crate::plan::{Action, Op, error_code_name};
 use crate::trace::{Event, Text};
 use crate::verdict::Stop;
+use nix::errno::Errno;
 use wasmtime_wasi::p2::SocketError;
 use wasmtime_wasi::p2::bindings::sockets::network::ErrorCode;
+use wasmtime_wasi_io::streams::StreamError;
 
 /// The error side of an interface's results: how an injected error code is answered, how
 /// a result is written in the trace, and how a harness stop becomes a trap.
@@ -21,6 +23,64 @@ pub(crate) trait Answer: Sized {
     fn is_trap(&self) -> bool;
     /// A trap that ends the guest with the harness's verdict.
     fn trap(stop: Stop) -> Self;
+    /// A connection reset (`reset`).
+    fn reset() -> Self {
+        Self::code(ErrorCode::ConnectionReset)
+    }
+    /// An early end of stream (`closed`); only streams have one.
+    fn closed() -> Self {
+        Self::code(ErrorCode::ConnectionAborted)
+    }
+}
+
+impl Answer for StreamError {
+    fn code(code: ErrorCode) -> Self {
+        // The error the kernel would have reported, so the guest's `to-debug-string` and
+        // `network-error-code` read as they do for a real failure.
+        let errno = match code {
+            ErrorCode::ConnectionReset => Errno::ECONNRESET,
+            ErrorCode::ConnectionAborted => Errno::ECONNABORTED,
+            ErrorCode::ConnectionRefused => Errno::ECONNREFUSED,
+            ErrorCode::Timeout => Errno::ETIMEDOUT,
+            ErrorCode::OutOfMemory => Errno::ENOBUFS,
+            ErrorCode::WouldBlock => Errno::EWOULDBLOCK,
+            ErrorCode::AccessDenied => Errno::EACCES,
+            ErrorCode::RemoteUnreachable => Errno::EHOSTUNREACH,
+            _ => Errno::EIO,
+        };
+        let error = std::io::Error::from_raw_os_error(errno as i32);
+        StreamError::LastOperationFailed(wasmtime::Error::new(error))
+    }
+
+    fn describe(&self) -> Text {
+        match self {
+            StreamError::Closed => "closed".into(),
+            StreamError::LastOperationFailed(e) => format!("last-operation-failed({e})").into(),
+            StreamError::Trap(e) => format!("trap: {e}").into(),
+        }
+    }
+
+    fn is_trap(&self) -> bool {
+        matches!(self, StreamError::Trap(_))
+    }
+
+    fn trap(stop: Stop) -> Self {
+        StreamError::Trap(wasmtime::Error::new(stop))
+    }
+
+    fn closed() -> Self {
+        StreamError::Closed
+    }
+}
+
+/// What the plan decided about a call.
+pub(crate) enum Decided<T, E> {
+    /// This answer replaces the real one.
+    Answer(Result<T, E>),
+    /// The real call, with its result cut to this many bytes (`slice`, `short-permit`).
+    Limit(u64),
+    /// The real call (possibly with the readiness changed by a `pass` rule).
+    Real,
 }
 
 impl Answer for SocketError {
@@ -58,22 +118,42 @@ pub(crate) trait Decorate {
         zero: impl FnOnce() -> T,
         event: &mut Event,
     ) -> Option<Result<T, E>> {
+        match self.decided(op, rep, zero, event) {
+            Decided::Answer(answer) => Some(answer),
+            Decided::Limit(_) | Decided::Real => None,
+        }
+    }
+
+    /// [`Decorate::injected`] for the calls a rule may also cut short (`slice`,
+    /// `short-permit`).
+    fn decided<T, E: Answer>(
+        &mut self,
+        op: Op,
+        rep: Option<u32>,
+        zero: impl FnOnce() -> T,
+        event: &mut Event,
+    ) -> Decided<T, E> {
         let faults = self.faults();
         // WIT: "When this function returns ok(0), the `subscribe` pollable will become
         // ready when this function will report at least ok(1)": until then, it does not.
-        if let Some(hold) = rep.and_then(|rep| faults.hold(rep)) {
+        let held = rep
+            .filter(|_| op.has_zero_answer())
+            .and_then(|rep| faults.hold(rep));
+        if let Some(hold) = held {
             let action = hold.answer(op);
             event.fault = Some(format!(
                 "{}: {action}, held until the guest waits on the pollable",
                 hold.rule
             ));
             faults.stats.faults_injected += 1;
-            return Some(match action {
-                Action::OkZero => Ok(zero()),
+            return Decided::Answer(match action {
+                Action::OkZero if !op.zero_is_would_block() => Ok(zero()),
                 _ => Err(E::code(ErrorCode::WouldBlock)),
             });
         }
-        let injection = faults.decide(op, rep)?;
+        let Some(injection) = faults.decide(op, rep) else {
+            return Decided::Real;
+        };
         if let Some(rep) = rep {
             let not_ready = matches!(injection.action, Action::OkZero)
                 || injection.action == Action::Error(ErrorCode::WouldBlock);
@@ -88,19 +168,29 @@ pub(crate) trait Decorate {
             "{}: {}, then {}",
             injection.rule, injection.action, injection.ready
         ));
-        match injection.action {
-            Action::OkZero => Some(Ok(zero())),
-            // would-block is the not-ready signal, not an error to recover from.
-            Action::Error(code) if code == ErrorCode::WouldBlock => Some(Err(E::code(code))),
-            Action::Error(code) => {
+        let failed = |faults: &mut Faults, answer: E| {
+            // An error a socket call reports once leaves the socket usable; a failed
+            // stream is finished, so giving up on it is right, not a bug.
+            if !op.is_stream() {
                 let label = rep.map_or_else(Text::default, |rep| faults.registry.label(rep));
                 faults.error_injected(format!(
                     "{} answered {} on {label}",
                     injection.rule, injection.action
                 ));
-                Some(Err(E::code(code)))
             }
-            Action::Pass => None,
+            Decided::Answer(Err(answer))
+        };
+        match injection.action {
+            Action::OkZero => Decided::Answer(Ok(zero())),
+            // would-block is the not-ready signal, not an error to recover from.
+            Action::Error(code) if code == ErrorCode::WouldBlock => {
+                Decided::Answer(Err(E::code(code)))
+            }
+            Action::Error(code) => failed(faults, E::code(code)),
+            Action::Reset => failed(faults, E::reset()),
+            Action::Closed => failed(faults, E::closed()),
+            Action::Slice(n) | Action::ShortPermit(n) => Decided::Limit(n),
+            Action::Pass => Decided::Real,
         }
     }
 

@@ -1,5 +1,6 @@
 //! The WASI 0.2 world the guest sees: all of wasmtime-wasi, with `wasi:sockets/udp`,
-//! `wasi:sockets/udp-create-socket`, `wasi:io/poll`, `wasi:io/streams`,
+//! `wasi:sockets/udp-create-socket`, `wasi:sockets/tcp`, `wasi:sockets/tcp-create-socket`,
+//! `wasi:io/poll`, `wasi:io/streams`,
 //! `wasi:clocks/monotonic-clock` and `wasi:clocks/wall-clock` decorated in front of it.
 //!
 //! The decorators implement wasmtime-wasi's own generated `Host*` traits and delegate to
@@ -12,6 +13,8 @@ mod monotonic_clock;
 mod network;
 mod poll;
 mod streams;
+mod tcp;
+mod tcp_create_socket;
 mod udp;
 mod udp_create_socket;
 mod wall_clock;
@@ -64,12 +67,17 @@ impl HostState {
         }
     }
 
+    /// The fault state, with everything of the guest's (its sockets among it) dropped.
+    pub(crate) fn into_faults(self) -> Faults {
+        self.faults
+    }
+
     pub(crate) fn limits(&mut self) -> &mut Limits {
         &mut self.limits
     }
 
-    fn udp(&mut self) -> UdpView<'_> {
-        UdpView {
+    fn sockets_view(&mut self) -> SocketsView<'_> {
+        SocketsView {
             inner: self.wasi.sockets(),
             faults: &mut self.faults,
         }
@@ -90,16 +98,16 @@ impl HostState {
     }
 }
 
-/// What the UDP decorators see: wasmtime-wasi's sockets view plus the fault state.
-pub(crate) struct UdpView<'a> {
+/// What the socket decorators (UDP, TCP) see: wasmtime-wasi's sockets view plus the fault state.
+pub(crate) struct SocketsView<'a> {
     inner: WasiSocketsCtxView<'a>,
     faults: &'a mut Faults,
 }
 
-struct Udp;
+struct Sockets;
 
-impl HasData for Udp {
-    type Data<'a> = UdpView<'a>;
+impl HasData for Sockets {
+    type Data<'a> = SocketsView<'a>;
 }
 
 /// What the `wasi:io` decorators (poll, streams) see: the resource table plus the fault
@@ -148,8 +156,10 @@ pub(crate) fn add_to_linker(linker: &mut Linker<HostState>) -> wasmtime::Result<
     io::streams::add_to_linker::<HostState, Io>(l, HostState::io)?;
     clocks::monotonic_clock::add_to_linker::<HostState, Clocks>(l, HostState::clocks_view)?;
     clocks::wall_clock::add_to_linker::<HostState, Clocks>(l, HostState::clocks_view)?;
-    sockets::udp::add_to_linker::<HostState, Udp>(l, HostState::udp)?;
-    sockets::udp_create_socket::add_to_linker::<HostState, Udp>(l, HostState::udp)?;
+    sockets::udp::add_to_linker::<HostState, Sockets>(l, HostState::sockets_view)?;
+    sockets::udp_create_socket::add_to_linker::<HostState, Sockets>(l, HostState::sockets_view)?;
+    sockets::tcp::add_to_linker::<HostState, Sockets>(l, HostState::sockets_view)?;
+    sockets::tcp_create_socket::add_to_linker::<HostState, Sockets>(l, HostState::sockets_view)?;
     // Straight from wasmtime-wasi.
     io::error::add_to_linker::<HostState, IoError>(l, |t| &mut t.wasi.table)?;
     filesystem::types::add_to_linker::<HostState, WasiFilesystem>(l, HostState::filesystem)?;
@@ -167,8 +177,6 @@ pub(crate) fn add_to_linker(linker: &mut Linker<HostState>) -> wasmtime::Result<
     cli::terminal_stdin::add_to_linker::<HostState, WasiCli>(l, HostState::cli)?;
     cli::terminal_stdout::add_to_linker::<HostState, WasiCli>(l, HostState::cli)?;
     cli::terminal_stderr::add_to_linker::<HostState, WasiCli>(l, HostState::cli)?;
-    sockets::tcp::add_to_linker::<HostState, WasiSockets>(l, HostState::sockets)?;
-    sockets::tcp_create_socket::add_to_linker::<HostState, WasiSockets>(l, HostState::sockets)?;
     sockets::instance_network::add_to_linker::<HostState, WasiSockets>(l, HostState::sockets)?;
     let options = LinkOptions::default();
     sockets::network::add_to_linker::<HostState, WasiSockets>(
@@ -178,4 +186,13 @@ pub(crate) fn add_to_linker(linker: &mut Linker<HostState>) -> wasmtime::Result<
     )?;
     sockets::ip_name_lookup::add_to_linker::<HostState, WasiSockets>(l, HostState::sockets)?;
     Ok(())
+}
+
+/// The trace's words for an address family.
+fn family(family: sockets::network::IpAddressFamily) -> crate::trace::Text {
+    match family {
+        sockets::network::IpAddressFamily::Ipv4 => "ipv4",
+        sockets::network::IpAddressFamily::Ipv6 => "ipv6",
+    }
+    .into()
 }

@@ -2,12 +2,12 @@
 //! that turns a returned `SocketError` into the guest's `error-code`. Not decorated, only
 //! delegated; the interface itself is linked from wasmtime-wasi.
 
-use super::UdpView;
+use super::SocketsView;
 use wasmtime::component::Resource;
 use wasmtime_wasi::p2::SocketError;
 use wasmtime_wasi::p2::bindings::sockets::network::{ErrorCode, Host, HostNetwork, Network};
 
-impl Host for UdpView<'_> {
+impl Host for SocketsView<'_> {
     fn convert_error_code(&mut self, error: SocketError) -> wasmtime::Result<ErrorCode> {
         self.inner.convert_error_code(error)
     }
@@ -20,7 +20,7 @@ impl Host for UdpView<'_> {
     }
 }
 
-impl HostNetwork for UdpView<'_> {
+impl HostNetwork for SocketsView<'_> {
     fn drop(&mut self, this: Resource<Network>) -> wasmtime::Result<()> {
         HostNetwork::drop(&mut self.inner, this)
     }

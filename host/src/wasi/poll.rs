@@ -9,7 +9,7 @@
 //! waiting as the real host would, instead of livelocking it on a gate that says "ready".
 
 use super::IoView;
-use crate::faults::{Class, Gate};
+use crate::faults::{Class, Gate, TcpSettle};
 use crate::trace::{Event, Text};
 use crate::verdict::Verdict;
 use std::time::Duration;
@@ -23,6 +23,10 @@ const POLL: &str = "wasi:io/poll";
 /// become ready before virtual time jumps: loopback answers in microseconds, and a peer
 /// slower than this gets the guest's timeout, as a slow peer would.
 const SETTLE_EXTERNAL: Duration = Duration::from_millis(5);
+/// How long a wait with a timer gives a real socket while one of the harness's own TCP
+/// peers still has a connection open: that peer is a thread that will answer (send,
+/// echo, close), and a busy machine may need more than [`SETTLE_EXTERNAL`] to run it.
+const SETTLE_TCP_PEER: Duration = Duration::from_millis(50);
 /// The longest the harness waits for its own peer to handle what it was sent.
 const PEER_SETTLE_LIMIT: Duration = Duration::from_millis(100);
 
@@ -95,6 +99,13 @@ impl IoView<'_> {
             return Ok(ready);
         }
         self.faults.stats.socket_waits += 1;
+        // The harness's TCP peers finish what they were doing first: what is ready then
+        // does not depend on how fast their threads ran.
+        let mut settle = TcpSettle::new(self.faults);
+        while !settle.done(self.faults) {
+            tokio::task::yield_now().await;
+            settle.pause();
+        }
         let mut event = Event::new(POLL, op, Text::default());
         event.args = describe(&labels).into();
         let observed: Vec<String> = reps
@@ -198,7 +209,10 @@ impl IoView<'_> {
         self.settle().await;
         if !real.is_empty() {
             // A peer the harness does not own cannot be seen to settle: give it a moment.
-            let window = if self.faults.external {
+            let tcp_busy = self.faults.tcp_peers_open();
+            let window = if tcp_busy {
+                SETTLE_TCP_PEER
+            } else if self.faults.external {
                 SETTLE_EXTERNAL
             } else {
                 Duration::ZERO

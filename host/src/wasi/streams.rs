@@ -1,15 +1,24 @@
-//! `wasi:io/streams`, decorated: every call goes straight to wasmtime-wasi; a stream's
-//! pollable is classified as a stream when it is created, so waking on it (stdin, a file)
-//! is never taken for the guest backing off.
+//! `wasi:io/streams`, decorated for the streams of TCP connections only (those that
+//! `finish-connect` and `accept` handed out): their reads, permits, writes and flushes
+//! go through the plan and the trace. Every other stream (stdin, stdout, stderr, files)
+//! goes straight to wasmtime-wasi, untraced; its pollable is classified as a stream, so
+//! waking on it is never taken for the guest backing off. `skip`, `splice` and
+//! `write-zeroes` pass through untraced on every stream.
 
 use super::IoView;
-use crate::faults::Class;
+use super::decorate::{Answer, Decided, Decorate};
+use crate::faults::{Class, Faults, Kind};
+use crate::plan::Op;
+use crate::trace::{Event, Text};
+use crate::verdict::Verdict;
 use wasmtime::component::Resource;
 use wasmtime_wasi::p2::DynPollable;
 use wasmtime_wasi_io::bindings::wasi::io::streams::{
     self, Host, HostInputStream, HostOutputStream, InputStream, OutputStream,
 };
 use wasmtime_wasi_io::streams::{StreamError, StreamResult};
+
+const STREAMS: &str = "wasi:io/streams";
 
 impl Host for IoView<'_> {
     fn convert_stream_error(&mut self, err: StreamError) -> wasmtime::Result<streams::StreamError> {
@@ -19,11 +28,27 @@ impl Host for IoView<'_> {
 
 impl HostInputStream for IoView<'_> {
     async fn drop(&mut self, stream: Resource<InputStream>) -> wasmtime::Result<()> {
+        self.faults.forget(stream.rep());
         HostInputStream::drop(self.table, stream).await
     }
 
     fn read(&mut self, stream: Resource<InputStream>, len: u64) -> StreamResult<Vec<u8>> {
-        self.table.read(stream, len)
+        let rep = stream.rep();
+        let Some(mut event) = self.tcp_event("read", rep) else {
+            return self.table.read(stream, len);
+        };
+        event.args = Text::Num(len);
+        self.faults.settle_tcp_peers();
+        // WIT: "When no bytes are available for reading, this function returns an empty
+        // list": the not-ready answer, never the end of the stream.
+        let result = match self.decided(Op::TcpRead, Some(rep), Vec::new, &mut event) {
+            Decided::Answer(answer) => answer,
+            // The rest stays in the kernel for the next read: nothing is lost.
+            Decided::Limit(n) => self.table.read(stream, len.min(n)),
+            Decided::Real => self.table.read(stream, len),
+        };
+        self.read_done(rep, event, &result)?;
+        result
     }
 
     async fn blocking_read(
@@ -31,7 +56,21 @@ impl HostInputStream for IoView<'_> {
         stream: Resource<InputStream>,
         len: u64,
     ) -> StreamResult<Vec<u8>> {
-        self.table.blocking_read(stream, len).await
+        let rep = stream.rep();
+        let Some(mut event) = self.tcp_event("blocking-read", rep) else {
+            return self.table.blocking_read(stream, len).await;
+        };
+        event.args = Text::Num(len);
+        // WIT: "blocking-read ... blocks until at least one byte can be read": the empty
+        // answer has no place here, so only errors and slices apply.
+        let decided = self.decided(Op::TcpRead, Some(rep), Vec::<u8>::new, &mut event);
+        let result = match decided {
+            Decided::Answer(Err(err)) => Err(err),
+            Decided::Limit(n) => self.table.blocking_read(stream, len.min(n)).await,
+            Decided::Answer(Ok(_)) | Decided::Real => self.table.blocking_read(stream, len).await,
+        };
+        self.read_done(rep, event, &result)?;
+        result
     }
 
     fn skip(&mut self, stream: Resource<InputStream>, len: u64) -> StreamResult<u64> {
@@ -50,23 +89,68 @@ impl HostInputStream for IoView<'_> {
         &mut self,
         stream: Resource<InputStream>,
     ) -> wasmtime::Result<Resource<DynPollable>> {
+        let target = stream.rep();
         let pollable = HostInputStream::subscribe(self.table, stream)?;
-        self.faults.registry.classify(pollable.rep(), Class::Stream);
+        self.classify(pollable.rep(), target);
         Ok(pollable)
     }
 }
 
 impl HostOutputStream for IoView<'_> {
     async fn drop(&mut self, stream: Resource<OutputStream>) -> wasmtime::Result<()> {
+        self.faults.forget(stream.rep());
         HostOutputStream::drop(self.table, stream).await
     }
 
     fn check_write(&mut self, stream: Resource<OutputStream>) -> StreamResult<u64> {
-        self.table.check_write(stream)
+        let rep = stream.rep();
+        let Some(mut event) = self.tcp_event("check-write", rep) else {
+            return self.table.check_write(stream);
+        };
+        // WIT: "When this function returns 0 bytes, the `subscribe` pollable will become
+        // ready when this function will report at least 1 byte, or an error."
+        let result = match self.decided(Op::TcpCheckWrite, Some(rep), || 0, &mut event) {
+            Decided::Answer(answer) => answer,
+            Decided::Limit(n) => self.table.check_write(stream).map(|permit| permit.min(n)),
+            Decided::Real => self.table.check_write(stream),
+        };
+        self.faults.grant(rep, *result.as_ref().unwrap_or(&0));
+        self.finish(event, &result, |permit| Text::Ok(*permit));
+        if !matches!(result, Ok(1..)) {
+            self.faults
+                .no_progress()
+                .map_err(<StreamError as Answer>::trap)?;
+        }
+        result
     }
 
     fn write(&mut self, stream: Resource<OutputStream>, bytes: Vec<u8>) -> StreamResult<()> {
-        self.table.write(stream, bytes)
+        let rep = stream.rep();
+        let Some(mut event) = self.tcp_event("write", rep) else {
+            return self.table.write(stream, bytes);
+        };
+        let len = bytes.len() as u64;
+        event.args = Text::Bytes(len);
+        // The permit is checked before anything is injected, as for UDP sends.
+        // WIT: "precondition: check-write gave permit of Ok(n) and contents has a length
+        // of less than or equal to n. Otherwise, this function will trap."
+        if let Err(permit) = self.faults.spend(rep, len) {
+            event.result = "trap".into();
+            self.faults.record(event);
+            let reason = format!(
+                "the guest wrote {len} byte(s) to {} but its last check-write permitted \
+                 {permit}; the WIT requires the host to trap (\"contents has a length of less \
+                 than or equal to n. Otherwise, this function will trap\")",
+                self.faults.registry.label(rep),
+            );
+            return Err(self.violation(Verdict::SpecViolation, reason));
+        }
+        let result = match self.injected(Op::TcpWrite, Some(rep), || (), &mut event) {
+            Some(answer) => answer,
+            None => self.table.write(stream, bytes),
+        };
+        self.write_done(rep, event, len, &result)?;
+        result
     }
 
     async fn blocking_write_and_flush(
@@ -74,23 +158,53 @@ impl HostOutputStream for IoView<'_> {
         stream: Resource<OutputStream>,
         bytes: Vec<u8>,
     ) -> StreamResult<()> {
-        self.table.blocking_write_and_flush(stream, bytes).await
+        let rep = stream.rep();
+        let Some(mut event) = self.tcp_event("blocking-write-and-flush", rep) else {
+            return self.table.blocking_write_and_flush(stream, bytes).await;
+        };
+        let len = bytes.len() as u64;
+        event.args = Text::Bytes(len);
+        let result = match self.injected(Op::TcpWrite, Some(rep), || (), &mut event) {
+            Some(answer) => answer,
+            None => self.table.blocking_write_and_flush(stream, bytes).await,
+        };
+        self.write_done(rep, event, len, &result)?;
+        result
     }
 
     fn flush(&mut self, stream: Resource<OutputStream>) -> StreamResult<()> {
-        self.table.flush(stream)
+        let rep = stream.rep();
+        let Some(mut event) = self.tcp_event("flush", rep) else {
+            return self.table.flush(stream);
+        };
+        let result = match self.injected(Op::TcpFlush, Some(rep), || (), &mut event) {
+            Some(answer) => answer,
+            None => self.table.flush(stream),
+        };
+        self.finish(event, &result, |()| "ok".into());
+        result
     }
 
     async fn blocking_flush(&mut self, stream: Resource<OutputStream>) -> StreamResult<()> {
-        self.table.blocking_flush(stream).await
+        let rep = stream.rep();
+        let Some(mut event) = self.tcp_event("blocking-flush", rep) else {
+            return self.table.blocking_flush(stream).await;
+        };
+        let result = match self.injected(Op::TcpFlush, Some(rep), || (), &mut event) {
+            Some(answer) => answer,
+            None => self.table.blocking_flush(stream).await,
+        };
+        self.finish(event, &result, |()| "ok".into());
+        result
     }
 
     fn subscribe(
         &mut self,
         stream: Resource<OutputStream>,
     ) -> wasmtime::Result<Resource<DynPollable>> {
+        let target = stream.rep();
         let pollable = HostOutputStream::subscribe(self.table, stream)?;
-        self.faults.registry.classify(pollable.rep(), Class::Stream);
+        self.classify(pollable.rep(), target);
         Ok(pollable)
     }
 
@@ -124,5 +238,57 @@ impl HostOutputStream for IoView<'_> {
         len: u64,
     ) -> StreamResult<u64> {
         self.table.blocking_splice(dest, src, len).await
+    }
+}
+
+impl Decorate for IoView<'_> {
+    fn faults(&mut self) -> &mut Faults {
+        self.faults
+    }
+}
+
+impl IoView<'_> {
+    /// A trace event for a call on a TCP connection's stream; `None` for any other stream,
+    /// which the plan does not govern.
+    fn tcp_event(&self, op: &'static str, rep: u32) -> Option<Event> {
+        let res = self.faults.registry.get(rep)?;
+        matches!(res.kind, Kind::TcpInput | Kind::TcpOutput)
+            .then(|| Event::new(STREAMS, op, res.label.clone()))
+    }
+
+    /// A new pollable on stream `target`: a TCP stream's readiness is the plan's to gate;
+    /// any other stream's is a stream's.
+    fn classify(&mut self, pollable: u32, target: u32) {
+        let registry = &mut self.faults.registry;
+        if registry.get(target).is_some() {
+            registry.subscribe(pollable, target);
+        } else {
+            registry.classify(pollable, Class::Stream);
+        }
+    }
+
+    fn read_done(
+        &mut self,
+        rep: u32,
+        event: Event,
+        result: &StreamResult<Vec<u8>>,
+    ) -> StreamResult<()> {
+        let moved = result.as_ref().map_or(0, |bytes| bytes.len() as u64);
+        self.faults.stats.tcp_bytes_read += moved;
+        self.finish(event, result, |bytes| Text::OkBytes(bytes.len() as u64));
+        self.account(rep, moved > 0, result)
+    }
+
+    fn write_done(
+        &mut self,
+        rep: u32,
+        event: Event,
+        len: u64,
+        result: &StreamResult<()>,
+    ) -> StreamResult<()> {
+        let moved = if result.is_ok() { len } else { 0 };
+        self.faults.stats.tcp_bytes_written += moved;
+        self.finish(event, result, |()| "ok".into());
+        self.account(rep, moved > 0, result)
     }
 }

@@ -1,7 +1,7 @@
 //! `wasi:sockets/udp`, decorated: every call goes to wasmtime-wasi's own implementation
 //! unless the plan selects it, and every call is traced.
 
-use super::UdpView;
+use super::SocketsView;
 use super::decorate::Decorate;
 use crate::faults::{Faults, Kind, Refusal};
 use crate::plan::Op;
@@ -20,9 +20,9 @@ use wasmtime_wasi::p2::{DynPollable, SocketError, SocketResult, UdpSocket};
 
 const UDP: &str = "wasi:sockets/udp";
 
-impl udp::Host for UdpView<'_> {}
+impl udp::Host for SocketsView<'_> {}
 
-impl HostUdpSocket for UdpView<'_> {
+impl HostUdpSocket for SocketsView<'_> {
     async fn start_bind(
         &mut self,
         this: Resource<UdpSocket>,
@@ -125,7 +125,7 @@ impl HostUdpSocket for UdpView<'_> {
     }
 }
 
-impl HostIncomingDatagramStream for UdpView<'_> {
+impl HostIncomingDatagramStream for SocketsView<'_> {
     fn receive(
         &mut self,
         this: Resource<IncomingDatagramStream>,
@@ -166,7 +166,7 @@ impl HostIncomingDatagramStream for UdpView<'_> {
     }
 }
 
-impl HostOutgoingDatagramStream for UdpView<'_> {
+impl HostOutgoingDatagramStream for SocketsView<'_> {
     fn check_send(&mut self, this: Resource<OutgoingDatagramStream>) -> SocketResult<u64> {
         let rep = this.rep();
         self.faults.stats.check_send_calls += 1;
@@ -260,13 +260,13 @@ impl HostOutgoingDatagramStream for UdpView<'_> {
     }
 }
 
-impl Decorate for UdpView<'_> {
+impl Decorate for SocketsView<'_> {
     fn faults(&mut self) -> &mut Faults {
         self.faults
     }
 }
 
-impl UdpView<'_> {
+impl SocketsView<'_> {
     fn event(&self, op: &'static str, rep: u32) -> Event {
         Event::new(UDP, op, self.faults.registry.label(rep))
     }

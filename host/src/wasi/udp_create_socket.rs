@@ -1,7 +1,7 @@
 //! `wasi:sockets/udp-create-socket`, decorated so every socket gets a label in the trace
 //! and the plan can fail its creation.
 
-use super::UdpView;
+use super::SocketsView;
 use super::decorate::Decorate;
 use crate::faults::Kind;
 use crate::plan::Op;
@@ -11,7 +11,7 @@ use wasmtime_wasi::p2::bindings::sockets::network::{ErrorCode, IpAddressFamily};
 use wasmtime_wasi::p2::bindings::sockets::udp_create_socket::Host;
 use wasmtime_wasi::p2::{SocketResult, UdpSocket};
 
-impl Host for UdpView<'_> {
+impl Host for SocketsView<'_> {
     async fn create_udp_socket(
         &mut self,
         address_family: IpAddressFamily,
@@ -21,20 +21,11 @@ impl Host for UdpView<'_> {
             "create-udp-socket",
             "-".into(),
         );
-        event.args = match address_family {
-            IpAddressFamily::Ipv4 => "ipv4",
-            IpAddressFamily::Ipv6 => "ipv6",
-        }
-        .into();
+        event.args = super::family(address_family);
         let injected = self.injected_error(Op::UdpCreateSocket, None, &mut event);
-        let limit = self.faults.max_sockets;
         let result = match injected {
             Some(err) => Err(err),
-            // A bound of our own, answered as the host would when out of descriptors.
-            None if self.faults.registry.sockets() >= limit => {
-                event.fault = Some(format!("socket limit: {limit} open (--max-sockets)"));
-                Err(ErrorCode::NewSocketLimit.into())
-            }
+            None if self.at_socket_limit(&mut event) => Err(ErrorCode::NewSocketLimit.into()),
             None => self.inner.create_udp_socket(address_family).await,
         };
         let label = result.as_ref().ok().map(|socket| {
@@ -45,5 +36,18 @@ impl Host for UdpView<'_> {
             format!("ok({})", label.unwrap_or_default()).into()
         });
         result
+    }
+}
+
+impl SocketsView<'_> {
+    /// Whether the guest has `--max-sockets` open: a bound of our own, answered as the
+    /// host would when out of descriptors.
+    pub(super) fn at_socket_limit(&self, event: &mut Event) -> bool {
+        let limit = self.faults.max_sockets;
+        let full = self.faults.registry.sockets() >= limit;
+        if full {
+            event.fault = Some(format!("socket limit: {limit} open (--max-sockets)"));
+        }
+        full
     }
 }

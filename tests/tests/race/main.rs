@@ -5,6 +5,10 @@
 mod completeness;
 mod probe;
 mod std_udp_send;
+mod tcp_echo_client;
+mod tcp_echo_client_naive;
+mod tcp_echo_server;
+mod tcp_echo_server_naive;
 mod udp_burst;
 mod udp_burst_drop;
 mod udp_burst_spin;

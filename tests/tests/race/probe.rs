@@ -207,3 +207,62 @@ fn repeat_counts_every_run_and_catches_a_guest_that_is_not_deterministic() -> Re
     ensure!(random.exit_code() == wouldblock::EXIT_NONDETERMINISTIC);
     Ok(())
 }
+
+/// std's `TcpStream::connect` binds `0.0.0.0:0` implicitly before it connects: that is let
+/// through, so a ported client reaches a loopback peer; a remote address beyond loopback
+/// is still refused.
+#[test]
+fn a_std_tcp_client_reaches_a_loopback_peer_and_nothing_beyond() -> Result<()> {
+    let harness = Builder::new().build()?;
+    let outcome = probe(&harness, &["std-tcp-echo", "{tcp-echo}"])?;
+    ensure!(
+        outcome.passed(),
+        "{:?}\n{}",
+        outcome.exit,
+        outcome.stderr_text()
+    );
+    let outcome = probe(&harness, &["std-tcp-echo", "10.0.0.1:9"])?;
+    ensure!(
+        outcome.exit == wouldblock::Exit::Code(1),
+        "{:?}",
+        outcome.exit
+    );
+    ensure!(
+        outcome.stderr_text().contains("PermissionDenied"),
+        "{}",
+        outcome.stderr_text()
+    );
+    Ok(())
+}
+
+/// A connection from an address the policy does not allow never reaches the guest: the
+/// guest listens on 127.0.0.2 (the only address allowed), the harness's client connects
+/// from 127.0.0.1, and the guest's accept times out while the client is refused.
+#[test]
+fn an_accepted_connection_from_a_disallowed_address_is_refused() -> Result<()> {
+    use wouldblock::guests::TCP_ECHO_SERVER;
+    let only = wouldblock::NetPolicy::none().allow("127.0.0.2/32".parse()?);
+    let client = wouldblock::TcpClientOptions::new(vec![1]);
+    let harness = Builder::new().net(only).tcp_client(client).build()?;
+    let guest = harness.compile(TCP_ECHO_SERVER.name, TCP_ECHO_SERVER.wasm)?;
+    let outcome = harness.run(&guest, &["127.0.0.2:0", "--timeout-ms", "2000"])?;
+    ensure!(
+        outcome.exit == wouldblock::Exit::Code(1),
+        "{:?}",
+        outcome.exit
+    );
+    ensure!(
+        outcome.stderr_text().contains("no progress"),
+        "{}",
+        outcome.stderr_text()
+    );
+    let report = outcome
+        .tcp
+        .as_ref()
+        .ok_or_else(|| anyhow::anyhow!("no client report"))?;
+    ensure!(
+        !report.complete() && report.connections.len() == 1,
+        "{report:?}"
+    );
+    Ok(())
+}

@@ -1,0 +1,44 @@
+//! `tcp-echo-server-naive`: it takes an empty read for the end of the stream, so under a
+//! slow peer it closes with bytes still in flight on every run, and the verdict says so.
+
+use anyhow::{Result, ensure};
+use wouldblock::guests::TCP_ECHO_SERVER_NAIVE;
+use wouldblock::{Plan, Verdict};
+use wouldblock_tests::{
+    assert_deterministic, assert_echoed, assert_verdict, guest, plan, repeat, tcp_driving,
+};
+
+#[test]
+fn closes_early_under_a_slow_peer() -> Result<()> {
+    let harness = tcp_driving(plan("tcp-slow-peer"), &[1024], 1);
+    repeat(
+        &harness,
+        &guest(&TCP_ECHO_SERVER_NAIVE),
+        &["127.0.0.1:0"],
+        |outcome| {
+            let (reason, evidence) = assert_verdict(outcome, Verdict::Loss)?;
+            ensure!(reason.contains("the guest closed after echoing 1 of 1028 bytes"));
+            ensure!(evidence.contains("ok(0 bytes)"), "{evidence}");
+            Ok(())
+        },
+    )
+}
+
+/// On a fast loopback a one-byte message arrives whole before the first read: the bug
+/// stays hidden, which is why it shipped.
+#[test]
+fn passes_on_a_fast_loopback_with_one_small_message() -> Result<()> {
+    let harness = tcp_driving(Plan::new(), &[1], 1);
+    repeat(
+        &harness,
+        &guest(&TCP_ECHO_SERVER_NAIVE),
+        &["127.0.0.1:0"],
+        |outcome| assert_echoed(outcome).map(drop),
+    )
+}
+
+#[test]
+fn takes_the_same_path_on_every_run() -> Result<()> {
+    let harness = tcp_driving(plan("tcp-slow-peer"), &[1024], 1);
+    assert_deterministic(&harness, &guest(&TCP_ECHO_SERVER_NAIVE), &["127.0.0.1:0"])
+}
