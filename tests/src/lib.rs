@@ -18,7 +18,9 @@ pub const RUNS: u32 = 100;
 /// The engine every test shares, so each guest is compiled once.
 fn base() -> &'static Harness {
     static BASE: OnceLock<Harness> = OnceLock::new();
-    BASE.get_or_init(|| Builder::new().build().expect("the harness builds"))
+    // wasmtime's disk cache: a warm run loads each guest in about a millisecond instead of
+    // compiling it again (keyed by the module and the engine settings, so never stale).
+    BASE.get_or_init(|| Builder::new().cache(true).build().expect("the harness builds"))
 }
 
 /// The plan of one `--fault` spec, e.g. `enobufs-writable` or `icmp-refused:sticky=true`.
@@ -178,8 +180,14 @@ pub fn assert_reset_reported_once(outcome: &Outcome) -> Result<()> {
     Ok(())
 }
 
-/// `runs` runs of `guest args...` give the same normalised trace.
-pub fn assert_deterministic(harness: &Harness, guest: &Guest, args: &[&str]) -> Result<()> {
+/// [`RUNS`] runs of `guest args...` give the same normalised trace, and all end as
+/// `ending` (`pass`, or a verdict's name).
+pub fn assert_deterministic(
+    harness: &Harness,
+    guest: &Guest,
+    args: &[&str],
+    ending: &str,
+) -> Result<()> {
     let repeat = harness.repeat(guest, args, u64::from(RUNS), 2, |_| {})?;
     ensure!(
         repeat.differing == 0,
@@ -187,5 +195,7 @@ pub fn assert_deterministic(harness: &Harness, guest: &Guest, args: &[&str]) -> 
         repeat.differing,
         repeat.nondeterministic
     );
+    let all = repeat.endings.get(ending).copied().unwrap_or(0);
+    ensure!(all == u64::from(RUNS), "endings: {:?}", repeat.endings);
     Ok(())
 }
