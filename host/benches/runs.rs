@@ -31,27 +31,47 @@ fn cores() -> usize {
     std::thread::available_parallelism().map_or(1, |n| n.get())
 }
 
+/// One part of the benchmark: its name and what it measures.
+type Part = (&'static str, fn() -> Result<()>);
+
+/// The parts, in the order a full run prints them.
+const PARTS: &[Part] = &[
+    ("loading", loading),
+    ("per-run", || per_run_costs(&first_send())),
+    ("runs-per-second", || runs_per_second(&first_send())),
+    ("virtual-time", virtual_against_real),
+    ("throughput", throughput),
+    ("memory", peak_memory),
+];
+
+/// `cargo bench -p wouldblock` runs every part; `cargo bench -p wouldblock -- throughput`
+/// the parts whose names contain an argument.
 fn main() -> Result<()> {
-    // `cargo bench -p wouldblock -- throughput` runs one part; no argument runs them all.
     let only: Vec<String> = std::env::args()
         .skip(1)
         .filter(|a| !a.starts_with('-'))
         .collect();
-    let wanted = |name: &str| only.is_empty() || only.iter().any(|o| name.contains(o.as_str()));
-    if !only.is_empty() && wanted("throughput") {
-        return throughput();
+    for (name, part) in PARTS {
+        if only.is_empty() || only.iter().any(|o| name.contains(o.as_str())) {
+            part()?;
+        }
     }
-    let first_send = Plan::first_send(Form::OkZero, 1, Readiness::NotReady(1));
-    let uncached = Builder::new().plan(first_send.clone()).build()?;
+    Ok(())
+}
+
+fn first_send() -> Plan {
+    Plan::first_send(Form::OkZero, 1, Readiness::NotReady(1))
+}
+
+/// Compiling a guest against loading it from wasmtime's disk cache.
+fn loading() -> Result<()> {
+    let uncached = Builder::new().plan(first_send()).build()?;
     let (_, compile) = time(|| Ok(uncached.compile(UDP_SEND.name, UDP_SEND.wasm)?))?;
     println!(
         "compile udp-send, no cache:                     {:>9.2} ms",
         ms(compile)
     );
-    let cached = Builder::new()
-        .plan(first_send.clone())
-        .cache(true)
-        .build()?;
+    let cached = Builder::new().plan(first_send()).cache(true).build()?;
     cached.compile(UDP_SEND.name, UDP_SEND.wasm)?;
     let fresh = Builder::new().cache(true).build()?;
     let (_, load) = time(|| Ok(fresh.compile(UDP_SEND.name, UDP_SEND.wasm)?))?;
@@ -59,12 +79,6 @@ fn main() -> Result<()> {
         "load udp-send from the disk cache:              {:>9.2} ms",
         ms(load)
     );
-
-    per_run_costs(&first_send)?;
-    runs_per_second(&first_send)?;
-    virtual_against_real()?;
-    throughput()?;
-    peak_memory()?;
     Ok(())
 }
 

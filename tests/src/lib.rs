@@ -20,7 +20,12 @@ fn base() -> &'static Harness {
     static BASE: OnceLock<Harness> = OnceLock::new();
     // wasmtime's disk cache: a warm run loads each guest in about a millisecond instead of
     // compiling it again (keyed by the module and the engine settings, so never stale).
-    BASE.get_or_init(|| Builder::new().cache(true).build().expect("the harness builds"))
+    BASE.get_or_init(|| {
+        Builder::new()
+            .cache(true)
+            .build()
+            .expect("the harness builds")
+    })
 }
 
 /// The plan of one `--fault` spec, e.g. `enobufs-writable` or `icmp-refused:sticky=true`.
