@@ -1,4 +1,4 @@
-//! Probes what the harness gives a guest and how it holds against a hostile one: `env` prints its environment, `alloc MIB` tries to reserve memory and says whether it was refused, `alloc-abort MIB` allocates and aborts if refused, `exit CODE` exits with CODE, `partial-line` leaves stderr mid-line, `recurse` overflows its stack, `spin` loops forever without a socket call, `flood MIB` writes MIB of output, `sockets N` opens N UDP sockets, `send-to ADDR` sends one datagram with std from 127.0.0.1, `send-from-any ADDR` the same from a socket bound to 0.0.0.0:0, `std-tcp-echo ADDR` connects with std's `TcpStream` (an implicit bind to 0.0.0.0:0) and checks a 5-byte echo, `read PATH` prints a file, `random-sockets` opens a random number (1 to 8) of sockets.
+//! Probes what the harness gives a guest and how it holds against a hostile one: `env` prints its environment, `alloc MIB` tries to reserve memory and says whether it was refused, `alloc-abort MIB` allocates and aborts if refused, `exit CODE` exits with CODE, `partial-line` leaves stderr mid-line, `recurse` overflows its stack, `spin` loops forever without a socket call, `flood MIB` writes MIB of output, `sockets N` opens N UDP sockets, `send-to ADDR` sends one datagram with std from 127.0.0.1, `send-from-any ADDR` the same from a socket bound to 0.0.0.0:0, `std-tcp-echo ADDR` connects with std's `TcpStream` (an implicit bind to 0.0.0.0:0) and checks a 5-byte echo, `tcp-overwrite ADDR` writes one byte past its `check-write` permit, `read PATH` prints a file, `random-sockets` opens a random number (1 to 8) of sockets.
 
 use std::io::Write;
 use std::net::{SocketAddr, UdpSocket};
@@ -6,7 +6,7 @@ use std::net::{SocketAddr, UdpSocket};
 use wouldblock_guest::program;
 
 const USAGE: &str = "usage: probe env | alloc MIB | alloc-abort MIB | exit CODE | partial-line \
-                     | recurse | spin | flood MIB | sockets N | send-to ADDR | send-from-any ADDR | std-tcp-echo ADDR | read PATH | random-sockets";
+                     | recurse | spin | flood MIB | sockets N | send-to ADDR | send-from-any ADDR | std-tcp-echo ADDR | tcp-overwrite ADDR | read PATH | random-sockets";
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -86,8 +86,31 @@ fn main() {
                 )),
             }
         }
+        Some("tcp-overwrite") => {
+            let addr: SocketAddr = args
+                .get(1)
+                .and_then(|a| a.parse().ok())
+                .unwrap_or_else(|| usage());
+            tcp_overwrite(addr);
+        }
         _ => usage(),
     }
+}
+
+/// One byte past the permit: the host must trap it.
+fn tcp_overwrite(addr: SocketAddr) {
+    let stream = wouldblock_guest::tcp::TcpStream::connect(addr)
+        .unwrap_or_else(|err| program::fail(format_args!("connect: {}", program::describe(&err))));
+    let (_, output) = stream.as_wasi_streams();
+    let permit = loop {
+        match output.check_write() {
+            Ok(0) => stream.write_pollable().block(),
+            Ok(permit) => break permit,
+            Err(err) => program::fail(format_args!("check-write: {err:?}")),
+        }
+    };
+    let _ = output.write(&vec![0; permit as usize + 1]);
+    println!("wrote {} bytes on a permit of {permit}", permit + 1);
 }
 
 /// std's blocking TCP client, as ported code uses it: connect, write, read the echo.

@@ -105,6 +105,12 @@ impl TcpStream {
         &self.socket
     }
 
+    /// The connection's two streams, for calls this library does not make
+    /// (`splice`, or a test that breaks the rules on purpose).
+    pub fn as_wasi_streams(&self) -> (&InputStream, &OutputStream) {
+        (&self.input, &self.output)
+    }
+
     /// The input stream's pollable, owned by the stream: ready when a read
     /// has bytes or the end of the stream to report.
     pub fn read_pollable(&self) -> &Pollable {

@@ -266,3 +266,14 @@ fn an_accepted_connection_from_a_disallowed_address_is_refused() -> Result<()> {
     );
     Ok(())
 }
+
+/// A write past the `check-write` permit is the guest's bug, as a send past `check-send`
+/// is: the permit is checked before anything is injected, and the run is stopped.
+#[test]
+fn a_tcp_write_past_its_permit_is_a_spec_violation() -> Result<()> {
+    let harness = Builder::new().build()?;
+    let outcome = probe(&harness, &["tcp-overwrite", "{tcp-echo}"])?;
+    let (reason, _) = assert_verdict(&outcome, Verdict::SpecViolation)?;
+    ensure!(reason.contains("last check-write permitted"), "{reason}");
+    Ok(())
+}
