@@ -85,6 +85,7 @@ mod builder;
 pub mod catalogue;
 mod component;
 mod error;
+pub mod explore;
 mod faults;
 pub mod guests;
 mod harness;

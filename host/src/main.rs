@@ -1,5 +1,6 @@
 //! The `wouldblock` command: run a component under a fault plan, or run the demo.
 
+mod cmd_explore;
 mod cmd_repeat;
 mod cmd_test;
 mod demo;
@@ -32,6 +33,12 @@ enum Command {
     /// Run the bundled guests under every first-send form and every preset of the fault
     /// catalogue, against real UDP sockets on 127.0.0.1, and print both tables.
     Demo(demo::DemoArgs),
+    /// Find readiness bugs with no plan given: a fault-free run names every socket call
+    /// and wait, then every answer the WIT allows is tried at each, one fault a run; each
+    /// finding is shrunk and written as a plan that `wouldblock run --plan` replays.
+    ///
+    /// wouldblock explore --expect-datagrams 16 udp-burst-drop.wasm -- {peer} --count 16
+    Explore(Box<cmd_explore::ExploreArgs>),
     /// List the fault presets.
     Presets,
 }
@@ -42,6 +49,7 @@ fn main() -> ExitCode {
         Command::Run(args) => run::run(*args),
         Command::Test(args) => cmd_test::test(*args),
         Command::Demo(args) => demo::demo(args),
+        Command::Explore(args) => cmd_explore::explore(*args),
         Command::Presets => {
             for preset in PRESETS {
                 println!("{:<22} {}", preset.name, preset.describe());

@@ -46,7 +46,7 @@ impl Repeat {
 }
 
 /// How a run ended, as the repeat summary counts it.
-fn ending(outcome: &Outcome) -> String {
+pub(crate) fn ending(outcome: &Outcome) -> String {
     match &outcome.exit {
         Exit::Code(0) => "pass".into(),
         Exit::Code(code) => format!("fail (exit {code})"),

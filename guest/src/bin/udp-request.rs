@@ -13,8 +13,10 @@ const SPEC: Spec = Spec {
     timeout_ms: Flag::Default(5000),
 };
 
-/// Refusals tolerated per request; the next one fails the run.
-const MAX_REFUSALS: u32 = 3;
+/// Refusals tolerated per request; the next one fails the run. Two refusals that are
+/// each reported twice (Linux's sk_err) are four: `wouldblock explore --depth 2` found
+/// three too few.
+const MAX_REFUSALS: u32 = 4;
 
 fn main() {
     let options = SPEC.parse_env();

@@ -285,10 +285,10 @@ impl Faults {
         self.tcp_peers.iter().any(|p| p.open.load(Acquire) > 0)
     }
 
-    /// What the harness's TCP peers have done so far, and whether they are done with
-    /// everything the guest gave them: nothing being sent or connected, and every byte
-    /// the guest wrote read.
-    fn tcp_peers_state(&self) -> ((u64, usize), bool) {
+    /// What the harness's peers have done so far, and whether they are done with
+    /// everything the guest gave them: nothing being sent or connected, every byte the
+    /// guest wrote read, every datagram it sent handled.
+    fn peers_state(&self) -> ((u64, usize), bool) {
         use std::sync::atomic::Ordering::Acquire;
         let received: u64 = self
             .tcp_peers
@@ -297,16 +297,21 @@ impl Faults {
             .sum();
         let busy: usize = self.tcp_peers.iter().map(|p| p.busy.load(Acquire)).sum();
         let ends: u64 = self.tcp_peers.iter().map(|p| p.ends.load(Acquire)).sum();
+        // The UDP peer: every datagram the guest sent it handled (echoed, if it echoes).
+        let (handled, behind) = self.peer.as_ref().map_or((0, false), |peer| {
+            (peer.handled.load(Acquire), peer.behind())
+        });
         let idle = busy == 0
+            && !behind
             && received >= self.stats.tcp_bytes_written
             && ends >= self.tcp_ended.len() as u64;
-        ((received + ends, busy), idle)
+        ((received + ends + handled, busy), idle)
     }
 
-    /// Waits, briefly, for the harness's TCP peers to finish what they are doing, so what
-    /// the guest reads next does not depend on how fast their threads ran.
-    pub(crate) fn settle_tcp_peers(&self) {
-        let mut settle = TcpSettle::new(self);
+    /// Waits, briefly, for the harness's peers (UDP and TCP) to finish what they are doing,
+    /// so what the guest reads next does not depend on how fast their threads ran.
+    pub(crate) fn settle_peers(&self) {
+        let mut settle = Settle::new(self);
         while !settle.done(self) {
             settle.pause();
         }
@@ -315,19 +320,19 @@ impl Faults {
 
 /// One settling of the harness's TCP peers, looked at step by step so an async caller can
 /// let its event loop run between looks.
-pub(crate) struct TcpSettle {
+pub(crate) struct Settle {
     start: std::time::Instant,
     last: (u64, usize),
     since: std::time::Instant,
     looks: u32,
 }
 
-impl TcpSettle {
+impl Settle {
     pub(crate) fn new(faults: &Faults) -> Self {
         let now = std::time::Instant::now();
         Self {
             start: now,
-            last: faults.tcp_peers_state().0,
+            last: faults.peers_state().0,
             since: now,
             looks: 0,
         }
@@ -346,10 +351,10 @@ impl TcpSettle {
 
     /// Whether the peers are done, stalled, or out of time.
     pub(crate) fn done(&mut self, faults: &Faults) -> bool {
-        if faults.tcp_peers.is_empty() {
+        if faults.tcp_peers.is_empty() && faults.peer.is_none() {
             return true;
         }
-        let (now, idle) = faults.tcp_peers_state();
+        let (now, idle) = faults.peers_state();
         if idle || self.start.elapsed() > TCP_SETTLE_LIMIT {
             return true;
         }

@@ -9,7 +9,7 @@
 //! waiting as the real host would, instead of livelocking it on a gate that says "ready".
 
 use super::IoView;
-use crate::faults::{Class, Gate, TcpSettle};
+use crate::faults::{Class, Gate, Settle};
 use crate::trace::{Event, Text};
 use crate::verdict::Verdict;
 use std::time::Duration;
@@ -101,7 +101,7 @@ impl IoView<'_> {
         self.faults.stats.socket_waits += 1;
         // The harness's TCP peers finish what they were doing first: what is ready then
         // does not depend on how fast their threads ran.
-        let mut settle = TcpSettle::new(self.faults);
+        let mut settle = Settle::new(self.faults);
         while !settle.done(self.faults) {
             tokio::task::yield_now().await;
             settle.pause();

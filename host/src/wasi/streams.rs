@@ -38,7 +38,7 @@ impl HostInputStream for IoView<'_> {
             return self.table.read(stream, len);
         };
         event.args = Text::Num(len);
-        self.faults.settle_tcp_peers();
+        self.faults.settle_peers();
         // WIT: "When no bytes are available for reading, this function returns an empty
         // list": the not-ready answer, never the end of the stream.
         let result = match self.decided(Op::TcpRead, Some(rep), Vec::new, &mut event) {

@@ -122,7 +122,7 @@ impl HostTcpSocket for SocketsView<'_> {
     )> {
         let rep = this.rep();
         let mut event = self.tcp_event("accept", rep);
-        self.faults.settle_tcp_peers();
+        self.faults.settle_peers();
         // WIT: "`would-block`: No pending connections at the moment."
         let result = match self.injected_error(Op::TcpAccept, Some(rep), &mut event) {
             Some(err) => Err(err),

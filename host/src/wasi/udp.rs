@@ -135,6 +135,9 @@ impl HostIncomingDatagramStream for SocketsView<'_> {
         self.faults.stats.receive_calls += 1;
         let mut event = self.event("receive", rep);
         event.args = max_results.to_string().into();
+        // What the harness's peer was sent is answered first: whether a reply is there does
+        // not depend on how fast its thread ran.
+        self.faults.settle_peers();
         // WIT: "This function returns successfully with an empty list when ... no results
         // are immediately available", so ok-zero is an empty list.
         let result = match self.injected(Op::UdpReceive, Some(rep), Vec::new, &mut event) {

@@ -3,6 +3,7 @@
 //! sockets on 127.0.0.1.
 
 mod completeness;
+mod explore;
 mod probe;
 mod std_udp_send;
 mod tcp_echo_client;

@@ -56,10 +56,10 @@ fn a_real_closed_port_gives_the_real_connection_refused() -> Result<()> {
     for _ in 0..wouldblock_tests::RUNS {
         let addr = closed_port()?.to_string();
         let outcome = harness.run(&guest(&UDP_REQUEST), &[addr.as_str()])?;
-        // No injection, so no verdict: the guest's own failure after its three retries.
+        // No injection, so no verdict: the guest's own failure after its four retries.
         ensure!(outcome.exit == Exit::Code(1), "{:?}", outcome.exit);
         let stderr = outcome.stderr_text();
-        ensure!(stderr.matches("peer refused").count() == 3, "{stderr}");
+        ensure!(stderr.matches("peer refused").count() == 4, "{stderr}");
         ensure!(stderr.contains("kind: ConnectionRefused"), "{stderr}");
         let refused = outcome
             .trace
@@ -68,7 +68,7 @@ fn a_real_closed_port_gives_the_real_connection_refused() -> Result<()> {
             .filter(|e| e.op == "receive" && e.result == "error(connection-refused)")
             .inspect(|e| assert!(e.fault.is_none()))
             .count();
-        ensure!(refused == 4, "{}", outcome.trace.to_json_lines());
+        ensure!(refused == 5, "{}", outcome.trace.to_json_lines());
     }
     Ok(())
 }

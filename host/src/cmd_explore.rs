@@ -1,0 +1,150 @@
+//! `wouldblock explore`: finds readiness bugs in a component with no plan given, writes a
+//! replayable plan per finding, and prints the table.
+
+use crate::options::HarnessArgs;
+use anyhow::{Context, Result, bail};
+use std::path::PathBuf;
+use std::time::Instant;
+use wouldblock::explore::{ExploreOptions, Report};
+
+#[derive(clap::Args)]
+pub struct ExploreArgs {
+    #[command(flatten)]
+    harness: HarnessArgs,
+    /// Threads (default: the machine's cores). Example: --jobs 2
+    #[arg(long, value_name = "J")]
+    jobs: Option<usize>,
+    /// 1: one fault a run; 2: pairs of faults too (within --budget).
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u8).range(1..=2))]
+    depth: u8,
+    /// At depth 2, the most runs in all. Example: --budget 2000
+    #[arg(long, value_name = "RUNS", default_value_t = 2000)]
+    budget: u64,
+    /// Which pairs the budget keeps (the same seed, the same pairs). Example: --seed 7
+    #[arg(long, value_name = "S", default_value_t = 0)]
+    seed: u64,
+    /// Run only the I-th of N disjoint slices (a CI matrix); merge the shards' --json
+    /// reports with --merge. Example: --shard 2/4
+    #[arg(long, value_name = "I/N", value_parser = parse_shard)]
+    shard: Option<(u64, u64)>,
+    /// Where each finding's plan file goes.
+    #[arg(long, value_name = "DIR", default_value = "wouldblock-findings")]
+    out: PathBuf,
+    /// Also write the report as JSON (what --merge reads).
+    #[arg(long, value_name = "FILE")]
+    json: Option<PathBuf>,
+    /// Merge shard reports (their --json files) instead of exploring.
+    #[arg(long, value_name = "JSON", num_args = 1.., conflicts_with = "component")]
+    merge: Vec<PathBuf>,
+    /// The component file.
+    #[arg(required_unless_present = "merge")]
+    component: Option<PathBuf>,
+    /// Arguments for the guest (after its argv[0]).
+    #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+    args: Vec<String>,
+}
+
+fn parse_shard(text: &str) -> Result<(u64, u64), String> {
+    let parse = || -> Option<(u64, u64)> {
+        let (i, n) = text.split_once('/')?;
+        Some((i.parse().ok()?, n.parse().ok()?))
+    };
+    match parse() {
+        Some((i, n)) if n >= 1 && (1..=n).contains(&i) => Ok((i, n)),
+        _ => Err(format!("`{text}` is not I/N with 1 <= I <= N, e.g. 2/4")),
+    }
+}
+
+/// `wouldblock explore`: 0 when nothing was found, 1 when something was.
+pub fn explore(args: ExploreArgs) -> Result<i32> {
+    let start = Instant::now();
+    let report = if args.merge.is_empty() {
+        let Some(component) = &args.component else {
+            bail!("give a component to explore, or --merge with shard reports");
+        };
+        let harness = args.harness.builder()?.build()?;
+        let guest = harness.load(component)?;
+        let mut options = ExploreOptions::new()
+            .depth(args.depth)
+            .budget(args.budget)
+            .seed(args.seed);
+        if let Some(jobs) = args.jobs {
+            options = options.jobs(jobs);
+        }
+        if let Some((i, n)) = args.shard {
+            options = options.shard(i, n);
+        }
+        harness.explore(&guest, &args.args, options)?
+    } else {
+        let mut reports = Vec::new();
+        for path in &args.merge {
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("cannot read {}", path.display()))?;
+            let report: Report = serde_json::from_str(&text)
+                .with_context(|| format!("{} is not an explore --json report", path.display()))?;
+            reports.push(report);
+        }
+        Report::merge(reports)
+    };
+    let files = report
+        .write_plans(&args.out, &replay_command())
+        .with_context(|| format!("writing the findings to {}", args.out.display()))?;
+    if let Some(path) = &args.json {
+        let json = serde_json::to_string_pretty(&report).context("the report as JSON")?;
+        std::fs::write(path, json + "\n")
+            .with_context(|| format!("writing the report to {}", path.display()))?;
+    }
+    print!("{}", report.table(&files));
+    println!(
+        "wouldblock: {} site(s), {} run(s) of {} trial(s){}: {} finding(s), {} robustness note(s)",
+        report.sites,
+        report.runs,
+        report.trials,
+        match report.shard {
+            (_, 1) => String::new(),
+            (i, n) => format!(" (shard {i}/{n})"),
+        },
+        report.findings.len(),
+        report.notes.len()
+    );
+    // Time is the one thing two explorations differ in: it goes to stderr.
+    eprintln!(
+        "wouldblock: explored in {:.2} s",
+        start.elapsed().as_secs_f64()
+    );
+    Ok(report.exit_code())
+}
+
+/// This command as `wouldblock run --plan {file} ...`: the same harness options, component
+/// and arguments, without the exploration's own options.
+fn replay_command() -> String {
+    const OWN: &[&str] = &[
+        "--jobs", "--depth", "--budget", "--seed", "--shard", "--out", "--json",
+    ];
+    let mut words = std::env::args();
+    let program = words.next().unwrap_or_else(|| "wouldblock".into());
+    let mut out = vec![program, "run".into(), "--plan".into(), "{file}".into()];
+    let mut skip = false;
+    let mut after_explore = false;
+    let mut guest_args = false;
+    for word in words {
+        if !after_explore {
+            after_explore = word == "explore";
+            continue;
+        }
+        if skip {
+            skip = false;
+            continue;
+        }
+        if !guest_args && OWN.contains(&word.as_str()) {
+            skip = true;
+            continue;
+        }
+        if !guest_args && OWN.iter().any(|own| word.starts_with(&format!("{own}="))) {
+            continue;
+        }
+        guest_args |= word == "--";
+        out.push(word);
+    }
+    out.join(" ")
+}

@@ -1,0 +1,333 @@
+//! `explore`: finds readiness bugs in a component nobody wrote a plan for. One fault-free
+//! run names every fault site (each socket call and socket wait, by operation and
+//! per-resource call number); then every answer the WIT allows is tried at every site, one
+//! fault a run (`--depth 2`: pairs too, within a budget). Every run that does not pass is a
+//! finding, shrunk to its earliest site and smallest readiness count, and written as an
+//! ordinary one-rule plan that `wouldblock run --plan` replays.
+
+mod report;
+mod sites;
+
+pub use report::{Finding, Report};
+pub use sites::{Fault, Site};
+
+use crate::builder::Output;
+use crate::error::Error;
+use crate::harness::{Guest, Harness};
+use crate::outcome::Outcome;
+use crate::plan::{Plan, Readiness};
+use crate::repeat::ending;
+use std::collections::BTreeMap;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+/// How far and how wide to explore.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ExploreOptions {
+    /// Worker threads (the component is compiled once for all).
+    pub jobs: usize,
+    /// 1: one fault a run; 2: pairs of faults too.
+    pub depth: u8,
+    /// At depth 2, the most runs in all (the pairs are sampled to fit).
+    pub budget: u64,
+    /// Which pairs a budget keeps: the same seed keeps the same ones.
+    pub seed: u64,
+    /// This run's slice: `(i, n)` runs the trials whose index is `i - 1` modulo `n`.
+    pub shard: (u64, u64),
+}
+
+impl Default for ExploreOptions {
+    fn default() -> Self {
+        Self {
+            jobs: std::thread::available_parallelism().map_or(1, |n| n.get()),
+            depth: 1,
+            budget: 2000,
+            seed: 0,
+            shard: (1, 1),
+        }
+    }
+}
+
+impl ExploreOptions {
+    /// Depth 1 on every core, the whole exploration in one shard.
+    ///
+    /// ```
+    /// use wouldblock::explore::ExploreOptions;
+    /// let options = ExploreOptions::new().depth(2).budget(500).seed(7);
+    /// assert_eq!((options.depth, options.budget, options.seed), (2, 500, 7));
+    /// ```
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Tries pairs of faults too (`2`), or one fault a run (`1`).
+    pub fn depth(mut self, depth: u8) -> Self {
+        self.depth = depth;
+        self
+    }
+
+    /// Bounds the runs at depth 2.
+    pub fn budget(mut self, runs: u64) -> Self {
+        self.budget = runs;
+        self
+    }
+
+    /// Picks which pairs a budget keeps.
+    pub fn seed(mut self, seed: u64) -> Self {
+        self.seed = seed;
+        self
+    }
+
+    /// Runs on this many threads.
+    pub fn jobs(mut self, jobs: usize) -> Self {
+        self.jobs = jobs;
+        self
+    }
+
+    /// Runs only the `i`-th (1-based) of `n` disjoint slices.
+    pub fn shard(mut self, i: u64, n: u64) -> Self {
+        self.shard = (i, n);
+        self
+    }
+}
+
+/// One run of the exploration: one fault, or two at depth 2.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Trial {
+    /// The sites and faults, in plan order.
+    pub faults: Vec<(Site, Fault)>,
+}
+
+impl Trial {
+    /// The plan that makes this trial's run.
+    pub fn plan(&self) -> Plan {
+        self.faults.iter().fold(Plan::new(), |plan, (site, fault)| {
+            plan.with_rule(fault.rule(*site))
+        })
+    }
+
+    /// Whether only faults no program survives are in it.
+    fn is_robustness(&self) -> bool {
+        self.faults.iter().any(|(_, fault)| fault.is_robustness())
+    }
+
+    /// What groups this trial's finding with others: the operations and faults, not the
+    /// call numbers (the earliest site stands for all).
+    fn kind(&self) -> String {
+        let parts: Vec<String> = self
+            .faults
+            .iter()
+            .map(|(site, fault)| format!("{}: {fault}", site.op))
+            .collect();
+        parts.join(" + ")
+    }
+}
+
+impl Harness {
+    /// Explores `guest args...`: a fault-free run, then every fault at every site it
+    /// showed. The report is the same for the same options, whatever the thread count.
+    ///
+    /// ```no_run
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use wouldblock::{Builder, PeerOptions};
+    /// use wouldblock::explore::ExploreOptions;
+    /// let harness = Builder::new().peer(PeerOptions::counting().expect_datagrams(4)).build()?;
+    /// let guest = harness.compile("udp-burst-drop", wouldblock::guests::UDP_BURST_DROP.wasm)?;
+    /// let report = harness.explore(&guest, &["{peer}", "--count", "4"], ExploreOptions::new())?;
+    /// for finding in &report.findings {
+    ///     println!("{}: {}", finding.verdict, finding.site);
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub fn explore(
+        &self,
+        guest: &Guest,
+        args: &[impl AsRef<str> + Sync],
+        options: ExploreOptions,
+    ) -> Result<Report, Error> {
+        let quiet = self.with_output(Output::Capture);
+        let baseline = quiet.with_plan(Plan::new()).run(guest, args)?;
+        if !baseline.passed() {
+            return Ok(Report::failed_baseline(&baseline));
+        }
+        let sites = sites::sites(&baseline.trace);
+        let trials = trials(&sites, options);
+        let (shard, of) = options.shard;
+        let mine: Vec<(usize, &Trial)> = trials
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| of <= 1 || (*i as u64) % of == shard.saturating_sub(1))
+            .collect();
+        let outcomes = run_all(&quiet, guest, args, &mine, options.jobs)?;
+        let mut groups: BTreeMap<String, (usize, &Trial, Outcome, u64)> = BTreeMap::new();
+        for ((index, trial), outcome) in mine.iter().zip(outcomes) {
+            if outcome.passed() {
+                continue;
+            }
+            let key = format!("{}|{}", ending(&outcome), trial.kind());
+            match groups.get_mut(&key) {
+                Some(group) => group.3 += 1,
+                None => {
+                    groups.insert(key, (*index, trial, outcome, 1));
+                }
+            }
+        }
+        // Shrunk, two kinds may become one (a pair that one of its faults gives alone).
+        let mut shrunk: BTreeMap<String, Finding> = BTreeMap::new();
+        for (index, trial, outcome, count) in groups.into_values() {
+            let (trial, outcome) = shrink(&quiet, guest, args, trial, outcome)?;
+            let key = format!("{}|{}", ending(&outcome), trial.kind());
+            let finding = Finding::new(index, &trial, &outcome, count);
+            match shrunk.get_mut(&key) {
+                Some(kept) if kept.index <= index => kept.duplicates += count,
+                Some(kept) => {
+                    let duplicates = kept.duplicates + 1;
+                    *kept = Finding {
+                        duplicates: duplicates + finding.duplicates,
+                        ..finding
+                    };
+                }
+                None => {
+                    shrunk.insert(key, finding);
+                }
+            }
+        }
+        let mut findings: Vec<Finding> = shrunk.into_values().collect();
+        findings.sort_by_key(|f| f.index);
+        let (notes, findings) = findings.into_iter().partition(|f| f.robustness);
+        Ok(Report {
+            sites: sites.len() as u64,
+            runs: mine.len() as u64 + 1,
+            trials: trials.len() as u64,
+            shard: options.shard,
+            baseline_failure: None,
+            findings,
+            notes,
+        })
+    }
+}
+
+/// Every single fault at every site; at depth 2, pairs of them sampled by `seed` to fit
+/// the budget.
+fn trials(sites: &[Site], options: ExploreOptions) -> Vec<Trial> {
+    let singles: Vec<(Site, Fault)> = sites
+        .iter()
+        .flat_map(|site| sites::faults(site.op).into_iter().map(|f| (*site, f)))
+        .collect();
+    let mut trials: Vec<Trial> = singles
+        .iter()
+        .map(|one| Trial { faults: vec![*one] })
+        .collect();
+    if options.depth >= 2 {
+        let survivable: Vec<&(Site, Fault)> =
+            singles.iter().filter(|(_, f)| !f.is_robustness()).collect();
+        let mut pairs: Vec<Trial> = Vec::new();
+        for (i, a) in survivable.iter().enumerate() {
+            for b in &survivable[i + 1..] {
+                if a.0.op != b.0.op || a.0.nth != b.0.nth {
+                    pairs.push(Trial {
+                        faults: vec![**a, **b],
+                    });
+                }
+            }
+        }
+        let room = options.budget.saturating_sub(trials.len() as u64) as usize;
+        trials.extend(sample(pairs, room, options.seed));
+    }
+    trials
+}
+
+/// `room` of `items`, chosen by `seed` (a Fisher-Yates prefix over a xorshift stream), in
+/// their original order.
+fn sample<T>(items: Vec<T>, room: usize, seed: u64) -> Vec<T> {
+    if items.len() <= room {
+        return items;
+    }
+    let mut order: Vec<usize> = (0..items.len()).collect();
+    let mut state = seed ^ 0x9e37_79b9_7f4a_7c15;
+    for i in 0..room {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        let j = i + (state % (order.len() - i) as u64) as usize;
+        order.swap(i, j);
+    }
+    let mut kept = order[..room].to_vec();
+    kept.sort_unstable();
+    let mut items: Vec<Option<T>> = items.into_iter().map(Some).collect();
+    kept.into_iter().filter_map(|i| items[i].take()).collect()
+}
+
+/// Runs every trial on `jobs` threads; outcomes in trial order.
+fn run_all(
+    harness: &Harness,
+    guest: &Guest,
+    args: &[impl AsRef<str> + Sync],
+    trials: &[(usize, &Trial)],
+    jobs: usize,
+) -> Result<Vec<Outcome>, Error> {
+    let results: Mutex<Vec<Option<Result<Outcome, Error>>>> =
+        Mutex::new((0..trials.len()).map(|_| None).collect());
+    let next = AtomicUsize::new(0);
+    std::thread::scope(|scope| {
+        for _ in 0..jobs.max(1) {
+            scope.spawn(|| {
+                loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    let Some((_, trial)) = trials.get(i) else {
+                        return;
+                    };
+                    let outcome = harness.with_plan(trial.plan()).run(guest, args);
+                    results.lock().unwrap_or_else(|e| e.into_inner())[i] = Some(outcome);
+                }
+            });
+        }
+    });
+    let results = results.into_inner().unwrap_or_else(|e| e.into_inner());
+    results
+        .into_iter()
+        .map(|r| r.unwrap_or_else(|| Err(Error::Setup("a trial did not run".into()))))
+        .collect()
+}
+
+/// The smallest form of a finding that still ends the same way: a pair that one of its
+/// faults gives alone becomes that fault; a readiness count drops to the least that
+/// still does it.
+fn shrink(
+    harness: &Harness,
+    guest: &Guest,
+    args: &[impl AsRef<str> + Sync],
+    trial: &Trial,
+    outcome: Outcome,
+) -> Result<(Trial, Outcome), Error> {
+    let want = ending(&outcome);
+    let same = |candidate: &Trial| -> Result<Option<Outcome>, Error> {
+        let outcome = harness.with_plan(candidate.plan()).run(guest, args)?;
+        Ok((ending(&outcome) == want).then_some(outcome))
+    };
+    let (mut best, mut best_outcome) = (trial.clone(), outcome);
+    if best.faults.len() > 1 {
+        for one in trial.faults.clone() {
+            let single = Trial { faults: vec![one] };
+            if let Some(outcome) = same(&single)? {
+                (best, best_outcome) = (single, outcome);
+                break;
+            }
+        }
+    }
+    for i in 0..best.faults.len() {
+        let Readiness::NotReady(k) = best.faults[i].1.ready else {
+            continue;
+        };
+        for smaller in 1..k {
+            let mut candidate = best.clone();
+            candidate.faults[i].1.ready = Readiness::NotReady(smaller);
+            if let Some(outcome) = same(&candidate)? {
+                (best, best_outcome) = (candidate, outcome);
+                break;
+            }
+        }
+    }
+    Ok((best, best_outcome))
+}

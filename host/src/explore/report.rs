@@ -1,0 +1,224 @@
+//! What an exploration found: findings, robustness notes, the counts; as a table, as JSON
+//! (`--json`, which `--merge` reads back) and as one replayable plan file per finding.
+
+use super::Trial;
+use crate::outcome::{Exit, Outcome};
+use crate::repeat::ending;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+/// One distinct finding: the verdict, the earliest site that gives it, the plan that
+/// replays it, and how many other sites gave the same.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct Finding {
+    /// `busy-loop`, `loss`, `fail (exit 1)`, ...
+    pub verdict: String,
+    /// The exit status a replay gives.
+    pub exit_code: i32,
+    /// The site, e.g. `udp.send call 1`.
+    pub site: String,
+    /// The fault, e.g. `ok-zero, then not-ready 1`.
+    pub fault: String,
+    /// The plan that replays it, as TOML.
+    pub plan: String,
+    /// Runs that ended the same way at other sites of the same operation.
+    pub duplicates: u64,
+    /// The trace lines (or the guest's last words) that show it.
+    pub evidence: String,
+    /// A fault no program survives (a readiness that never comes, an error that never
+    /// ends): a robustness note, not a readiness bug.
+    pub robustness: bool,
+    /// The trial's position in the exploration, for a stable order across shards.
+    pub index: usize,
+}
+
+impl Finding {
+    pub(super) fn new(index: usize, trial: &Trial, outcome: &Outcome, count: u64) -> Self {
+        let sites: Vec<String> = trial.faults.iter().map(|(s, _)| s.to_string()).collect();
+        let faults: Vec<String> = trial.faults.iter().map(|(_, f)| f.to_string()).collect();
+        Self {
+            verdict: ending(outcome),
+            exit_code: outcome.exit_code(),
+            site: sites.join(" + "),
+            fault: faults.join(" + "),
+            plan: trial.plan().to_toml(),
+            duplicates: count - 1,
+            evidence: evidence(outcome),
+            robustness: trial.is_robustness(),
+            index,
+        }
+    }
+
+    /// The plan file's text: comments naming the site, the verdict and the replay
+    /// command, then the plan.
+    pub fn plan_file(&self, replay: &str) -> String {
+        format!(
+            "# wouldblock explore finding: {}\n# site: {}\n# fault: {}\n# replay: {replay}\n\n{}",
+            self.verdict, self.site, self.fault, self.plan
+        )
+    }
+}
+
+/// The verdict's reason, or the guest's last line, then the last socket calls with their
+/// ports normalised: the same finding reads the same in every exploration.
+fn evidence(outcome: &Outcome) -> String {
+    let why = match &outcome.exit {
+        Exit::Stopped(stop) => stop.reason.clone(),
+        _ => {
+            let stderr = outcome.stderr_text();
+            let last = stderr.lines().rev().find(|l| !l.trim().is_empty());
+            last.unwrap_or("(nothing on stderr)").to_string()
+        }
+    };
+    let calls = crate::trace::render(&outcome.trace.normalized().tail(4));
+    format!("{why}\n{calls}")
+}
+
+/// An exploration's report. Two explorations with the same options give the same one.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct Report {
+    /// Fault sites the fault-free run showed.
+    pub sites: u64,
+    /// Runs made, the fault-free one included.
+    pub runs: u64,
+    /// Trials in the whole exploration, all shards.
+    pub trials: u64,
+    /// The shard this report covers: `(i, n)`.
+    pub shard: (u64, u64),
+    /// Set when the fault-free run already failed: nothing was explored.
+    pub baseline_failure: Option<String>,
+    /// The readiness bugs found, one per distinct verdict and fault.
+    pub findings: Vec<Finding>,
+    /// What no program survives, and how this one ends under it.
+    pub notes: Vec<Finding>,
+}
+
+impl Report {
+    pub(super) fn failed_baseline(outcome: &Outcome) -> Self {
+        Self {
+            runs: 1,
+            baseline_failure: Some(format!("{}\n{}", outcome.summary(), evidence(outcome))),
+            ..Self::default()
+        }
+    }
+
+    /// 0 when nothing was found, 1 when something was (or the fault-free run failed).
+    pub fn exit_code(&self) -> i32 {
+        i32::from(!self.findings.is_empty() || self.baseline_failure.is_some())
+    }
+
+    /// Shard reports as one: runs added, findings regrouped (the earliest of each kind
+    /// stands for the others).
+    pub fn merge(reports: Vec<Report>) -> Report {
+        let mut merged = Report {
+            shard: (1, 1),
+            ..Report::default()
+        };
+        let mut groups: BTreeMap<(bool, String, String, String), Finding> = BTreeMap::new();
+        for report in reports {
+            merged.sites = merged.sites.max(report.sites);
+            merged.trials = merged.trials.max(report.trials);
+            merged.runs += report.runs;
+            merged.baseline_failure = merged.baseline_failure.or(report.baseline_failure);
+            for finding in report.findings.into_iter().chain(report.notes) {
+                let op = finding.site.split(' ').next().unwrap_or("").to_string();
+                let key = (
+                    finding.robustness,
+                    finding.verdict.clone(),
+                    op,
+                    finding.fault.clone(),
+                );
+                match groups.get_mut(&key) {
+                    Some(kept) => {
+                        let extra = finding.duplicates + 1;
+                        if finding.index < kept.index {
+                            let duplicates = kept.duplicates + extra;
+                            *kept = Finding {
+                                duplicates,
+                                ..finding
+                            };
+                        } else {
+                            kept.duplicates += extra;
+                        }
+                    }
+                    None => {
+                        groups.insert(key, finding);
+                    }
+                }
+            }
+        }
+        let mut all: Vec<Finding> = groups.into_values().collect();
+        all.sort_by_key(|f| f.index);
+        (merged.notes, merged.findings) = all.into_iter().partition(|f| f.robustness);
+        merged
+    }
+
+    /// The table: one line per finding, then the robustness notes, each with its replay
+    /// file and evidence.
+    pub fn table(&self, files: &[PathBuf]) -> String {
+        let mut out = String::new();
+        if let Some(failure) = &self.baseline_failure {
+            let _ = writeln!(
+                out,
+                "the fault-free run already fails; nothing explored:\n{failure}"
+            );
+            return out;
+        }
+        let _ = writeln!(
+            out,
+            "{:<7} {:<22} {:<30} {:<40} replay",
+            "", "verdict", "site", "fault"
+        );
+        let mut files = files.iter();
+        for (title, list) in [("finding", &self.findings), ("note", &self.notes)] {
+            for finding in list {
+                let file = files
+                    .next()
+                    .map_or(String::new(), |f| f.display().to_string());
+                let more = match finding.duplicates {
+                    0 => String::new(),
+                    n => format!(" (+{n} more sites)"),
+                };
+                let _ = writeln!(
+                    out,
+                    "{:<7} {:<22} {:<30} {:<40} {file}",
+                    title,
+                    finding.verdict,
+                    format!("{}{more}", finding.site),
+                    finding.fault,
+                );
+                for line in finding.evidence.lines().filter(|l| !l.trim().is_empty()) {
+                    let _ = writeln!(out, "        {}", line.trim_start());
+                }
+            }
+        }
+        out
+    }
+
+    /// Writes one plan file per finding and note into `dir`; returns their paths in the
+    /// table's order. `replay` is the command with `{file}` where the plan goes.
+    pub fn write_plans(&self, dir: &Path, replay: &str) -> std::io::Result<Vec<PathBuf>> {
+        std::fs::create_dir_all(dir)?;
+        let mut paths = Vec::new();
+        for (i, finding) in self.findings.iter().chain(&self.notes).enumerate() {
+            let kind = if finding.robustness {
+                "note"
+            } else {
+                "finding"
+            };
+            let slug: String = format!("{}-{}", finding.verdict, finding.site)
+                .chars()
+                .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+                .collect();
+            let path = dir.join(format!("{kind}-{:02}-{slug}.toml", i + 1));
+            let command = replay.replace("{file}", &path.display().to_string());
+            std::fs::write(&path, finding.plan_file(&command))?;
+            paths.push(path);
+        }
+        Ok(paths)
+    }
+}
