@@ -553,3 +553,55 @@ fn repeat_runs_a_race_many_times_in_one_process() -> Result<()> {
     );
     Ok(())
 }
+
+/// `explore` on the naive first send: exit 1, a plan file per finding whose comment says
+/// how to replay it, and the replay gives the finding's status.
+#[test]
+fn explore_writes_replayable_findings_and_exits_1() -> Result<()> {
+    let out_dir = scratch("explore-findings")?;
+    let _ = std::fs::remove_dir_all(&out_dir);
+    let out_arg = out_dir.display().to_string();
+    let out = wouldblock(&[
+        "explore",
+        "--out",
+        &out_arg,
+        UDP_SEND_NAIVE.path,
+        "--",
+        "127.0.0.1:9",
+    ])?;
+    ensure!(
+        out.status.code() == Some(1),
+        "{:?}: {}",
+        out.status,
+        stderr(&out)
+    );
+    let table = String::from_utf8_lossy(&out.stdout);
+    ensure!(table.contains("udp.check-send call 1"), "{table}");
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&out_dir)?
+        .map(|entry| entry.map(|e| e.path()))
+        .collect::<std::io::Result<_>>()?;
+    files.sort();
+    let first = files.first().context("no plan file")?;
+    let text = std::fs::read_to_string(first)?;
+    ensure!(
+        text.contains("# replay: ") && text.contains("run --plan"),
+        "{text}"
+    );
+    let plan = first.display().to_string();
+    let replay = wouldblock(&[
+        "run",
+        "--plan",
+        &plan,
+        UDP_SEND_NAIVE.path,
+        "--",
+        "127.0.0.1:9",
+    ])?;
+    ensure!(replay.status.code() == Some(1), "{:?}", replay.status);
+    Ok(())
+}
+
+#[test]
+fn explore_names_a_bad_shard() -> Result<()> {
+    let out = wouldblock(&["explore", "--shard", "3/2", UDP_SEND.path])?;
+    assert_usage_error(&out, &["--shard", "3/2"])
+}
