@@ -3,6 +3,8 @@
 
 use crate::options::HarnessArgs;
 use anyhow::{Context, Result, bail};
+use indicatif::{ProgressBar, ProgressStyle};
+use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::time::Instant;
 use wouldblock::explore::{ExploreOptions, Report};
@@ -74,7 +76,25 @@ pub fn explore(args: ExploreArgs) -> Result<i32> {
         if let Some((i, n)) = args.shard {
             options = options.shard(i, n);
         }
-        harness.explore(&guest, &args.args, options)?
+        // A bar on a terminal only: an exploration takes seconds, CI logs stay short.
+        let bar = std::io::stderr().is_terminal().then(|| {
+            let bar = ProgressBar::new(0);
+            let style = ProgressStyle::with_template("{bar:40} {pos}/{len} runs, {per_sec}")
+                .unwrap_or_else(|_| ProgressStyle::default_bar());
+            bar.set_style(style);
+            bar
+        });
+        let progress = |done: u64, total: u64| {
+            if let Some(bar) = &bar {
+                bar.set_length(total);
+                bar.set_position(done);
+            }
+        };
+        let report = harness.explore_with_progress(&guest, &args.args, options, progress)?;
+        if let Some(bar) = bar {
+            bar.finish_and_clear();
+        }
+        report
     } else {
         let mut reports = Vec::new();
         for path in &args.merge {

@@ -146,6 +146,17 @@ impl Harness {
         args: &[impl AsRef<str> + Sync],
         options: ExploreOptions,
     ) -> Result<Report, Error> {
+        self.explore_with_progress(guest, args, options, |_, _| {})
+    }
+
+    /// [`Harness::explore`], calling `progress(done, total)` as runs end (for a bar).
+    pub fn explore_with_progress(
+        &self,
+        guest: &Guest,
+        args: &[impl AsRef<str> + Sync],
+        options: ExploreOptions,
+        progress: impl Fn(u64, u64) + Sync,
+    ) -> Result<Report, Error> {
         let quiet = self.with_output(Output::Capture);
         let baseline = quiet.with_plan(Plan::new()).run(guest, args)?;
         if !baseline.passed() {
@@ -159,7 +170,7 @@ impl Harness {
             .enumerate()
             .filter(|(i, _)| of <= 1 || (*i as u64) % of == shard.saturating_sub(1))
             .collect();
-        let outcomes = run_all(&quiet, guest, args, &mine, options.jobs)?;
+        let outcomes = run_all(&quiet, guest, args, &mine, options.jobs, &progress)?;
         let mut groups: BTreeMap<String, (usize, &Trial, Outcome, u64)> = BTreeMap::new();
         for ((index, trial), outcome) in mine.iter().zip(outcomes) {
             if outcome.passed() {
@@ -266,7 +277,10 @@ fn run_all(
     args: &[impl AsRef<str> + Sync],
     trials: &[(usize, &Trial)],
     jobs: usize,
+    progress: &(impl Fn(u64, u64) + Sync),
 ) -> Result<Vec<Outcome>, Error> {
+    let done = std::sync::atomic::AtomicU64::new(0);
+    let total = trials.len() as u64;
     let results: Mutex<Vec<Option<Result<Outcome, Error>>>> =
         Mutex::new((0..trials.len()).map(|_| None).collect());
     let next = AtomicUsize::new(0);
@@ -280,6 +294,7 @@ fn run_all(
                     };
                     let outcome = harness.with_plan(trial.plan()).run(guest, args);
                     results.lock().unwrap_or_else(|e| e.into_inner())[i] = Some(outcome);
+                    progress(done.fetch_add(1, Ordering::Relaxed) + 1, total);
                 }
             });
         }
