@@ -101,6 +101,7 @@ impl Report {
     pub(super) fn failed_baseline(outcome: &Outcome) -> Self {
         Self {
             runs: 1,
+            shard: (1, 1),
             baseline_failure: Some(format!("{}\n{}", outcome.summary(), evidence(outcome))),
             ..Self::default()
         }

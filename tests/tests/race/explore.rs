@@ -5,11 +5,11 @@
 use anyhow::{Context, Result, ensure};
 use wouldblock::explore::{ExploreOptions, Report};
 use wouldblock::guests::{
-    BundledGuest, UDP_BURST, UDP_BURST_DROP, UDP_BURST_SPIN, UDP_BURST_WAIT, UDP_REQUEST,
-    UDP_REQUEST_NAIVE, UDP_SEND, UDP_SEND_NAIVE,
+    BundledGuest, TCP_ECHO_SERVER, TCP_ECHO_SERVER_NAIVE, UDP_BURST, UDP_BURST_DROP,
+    UDP_BURST_SPIN, UDP_BURST_WAIT, UDP_REQUEST, UDP_REQUEST_NAIVE, UDP_SEND, UDP_SEND_NAIVE,
 };
 use wouldblock::{Harness, Plan};
-use wouldblock_tests::{counting, echoing, guest, repeat};
+use wouldblock_tests::{counting, echoing, guest, repeat, tcp_driving};
 
 /// The harness a program needs: an echo peer for request programs, a counting one
 /// expecting every datagram for the others (one for `udp-send-naive`, which sends one).
@@ -154,5 +154,26 @@ fn the_same_options_give_the_same_report_and_shards_merge_into_it() -> Result<()
         "merged shards differ from the whole"
     );
     ensure!(merged.notes == whole.notes);
+    Ok(())
+}
+
+/// The seed TCP bug takes two faults: a short read, then an empty one. Depth 2 finds it in
+/// the naive server (the harness's client gets a short echo: `loss`) and nothing in the
+/// correct one.
+#[test]
+fn finds_the_empty_read_taken_for_the_end_at_depth_two() -> Result<()> {
+    let args = ["127.0.0.1:0"];
+    let options = ExploreOptions::new().depth(2);
+    let naive = tcp_driving(Plan::new(), &[1, 1024], 1);
+    let report = naive.explore(&guest(&TCP_ECHO_SERVER_NAIVE), &args, options)?;
+    assert_found(
+        &report,
+        "loss",
+        "tcp.read call 1 + tcp.read call 2",
+        "slice 1",
+    )?;
+    let correct = tcp_driving(Plan::new(), &[1, 1024], 1);
+    let report = correct.explore(&guest(&TCP_ECHO_SERVER), &args, options)?;
+    ensure!(report.findings.is_empty(), "{:#?}", report.findings);
     Ok(())
 }
