@@ -57,11 +57,12 @@ impl Fault {
         }
     }
 
-    /// Whether no program can be expected to survive it: an error that never ends. What
-    /// it shows is a robustness note, not a readiness bug. (A wake-up that never comes is
-    /// survivable: a guest that also waits on a clock gets out.)
+    /// Whether no program can be expected to survive it: an error that never ends, a
+    /// connection reset. What it shows is a robustness note (does the program end cleanly
+    /// under it?), not a readiness bug. (A wake-up that never comes is survivable: a guest
+    /// that also waits on a clock gets out.)
     pub fn is_robustness(&self) -> bool {
-        self.permanent
+        self.permanent || self.action == Action::Reset
     }
 
     /// The plan of one rule that injects this fault at `site`.
@@ -147,6 +148,9 @@ pub fn faults(op: Op) -> Vec<Fault> {
         tried.push(once(not_ready, Readiness::Never));
     }
     // What no program survives: worth knowing, not a readiness bug.
+    if op == Op::TcpRead {
+        tried.push(once(Action::Reset, Readiness::Real));
+    }
     if op == Op::UdpSend {
         tried.push(Fault {
             permanent: true,
