@@ -52,7 +52,7 @@ fn assert_found(report: &Report, verdict: &str, site: &str, fault: &str) -> Resu
 
 /// Every finding's plan replays to the finding's verdict on every run.
 fn assert_replays(program: &BundledGuest, report: &Report) -> Result<()> {
-    for finding in report.findings.iter().chain(&report.notes) {
+    for finding in &report.findings {
         let plan = Plan::from_toml(&finding.plan, "finding").context("a finding's plan")?;
         let harness = harness_for(program).with_plan(plan);
         repeat(&harness, &guest(program), args_for(program), |outcome| {
