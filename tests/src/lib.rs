@@ -204,3 +204,9 @@ pub fn assert_deterministic(
     ensure!(all == u64::from(RUNS), "endings: {:?}", repeat.endings);
     Ok(())
 }
+
+/// A builder for tests that need settings of their own, with wasmtime's disk cache (warm
+/// runs load each guest instead of compiling it).
+pub fn builder() -> Builder {
+    Builder::new().cache(true)
+}

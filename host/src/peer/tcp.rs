@@ -293,20 +293,22 @@ fn drive(n: usize, addr: SocketAddr, sizes: &[usize], io: &Arc<PeerIo>) -> Conne
     };
     let _ = stream.set_read_timeout(Some(IO_LIMIT));
     let _ = stream.set_write_timeout(Some(IO_LIMIT));
-    let frames: Vec<Vec<u8>> = sizes
-        .iter()
-        .enumerate()
-        .map(|(i, &s)| echo_frame(i, s))
-        .collect();
+    let frames: Arc<Vec<Vec<u8>>> = Arc::new(
+        sizes
+            .iter()
+            .enumerate()
+            .map(|(i, &s)| echo_frame(i, s))
+            .collect(),
+    );
     let expected: u64 = frames.iter().map(|f| f.len() as u64).sum();
     let writer = match stream.try_clone() {
         Ok(mut writer) => {
-            let frames = frames.clone();
+            let frames = Arc::clone(&frames);
             let io = io.clone();
             std::thread::spawn(move || -> io::Result<u64> {
                 let mut sent = 0;
                 let mut first = Some(connecting);
-                for frame in &frames {
+                for frame in frames.iter() {
                     let _busy = first.take().unwrap_or_else(|| io.busy());
                     writer.write_all(frame)?;
                     sent += frame.len() as u64;
@@ -350,7 +352,10 @@ fn drive(n: usize, addr: SocketAddr, sizes: &[usize], io: &Arc<PeerIo>) -> Conne
                 break;
             };
             let take = chunk.len().min(frame.len() - offset);
-            if let Some(i) = (0..take).find(|&i| chunk[i] != frame[offset + i]) {
+            let (got, want) = (&chunk[..take], &frame[offset..offset + take]);
+            // memcmp first; the byte-by-byte search only for the report.
+            let differs = (got != want).then(|| got.iter().zip(want).position(|(a, b)| a != b));
+            if let Some(i) = differs.flatten() {
                 wrong = Some(format!(
                     "message {message} ({} bytes): echo differs at byte {}",
                     sizes[message],

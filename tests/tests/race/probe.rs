@@ -23,21 +23,21 @@ fn the_environment_is_passed_only_when_asked() -> Result<()> {
         std::env::var_os("PATH").is_some(),
         "the test needs PATH set"
     );
-    let default = env(Builder::new())?;
+    let default = env(wouldblock_tests::builder())?;
     ensure!(
         default.is_empty(),
         "nothing may be inherited by default: {default}"
     );
-    let given = env(Builder::new().env("WOULDBLOCK_PROBE", "1"))?;
+    let given = env(wouldblock_tests::builder().env("WOULDBLOCK_PROBE", "1"))?;
     ensure!(given == "WOULDBLOCK_PROBE=1\n", "{given}");
-    let inherited = env(Builder::new().inherit_env(true))?;
+    let inherited = env(wouldblock_tests::builder().inherit_env(true))?;
     ensure!(inherited.contains("PATH="), "{inherited}");
     Ok(())
 }
 
 #[test]
 fn memory_grow_answers_minus_one_at_the_bound() -> Result<()> {
-    let harness = Builder::new().max_memory(16 << 20).build()?;
+    let harness = wouldblock_tests::builder().max_memory(16 << 20).build()?;
     let outcome = probe(&harness, &["alloc", "64"])?;
     ensure!(outcome.passed(), "{}", outcome.stderr_text());
     ensure!(
@@ -56,7 +56,7 @@ fn memory_grow_answers_minus_one_at_the_bound() -> Result<()> {
 
 #[test]
 fn an_abort_on_refused_memory_names_the_bound() -> Result<()> {
-    let harness = Builder::new().max_memory(16 << 20).build()?;
+    let harness = wouldblock_tests::builder().max_memory(16 << 20).build()?;
     let outcome = probe(&harness, &["alloc-abort", "64"])?;
     // Rust aborts on a failed allocation: the guest's own failure, told with the bound.
     let wouldblock::Exit::Abort {
@@ -77,12 +77,15 @@ fn an_abort_on_refused_memory_names_the_bound() -> Result<()> {
 #[test]
 fn impossible_settings_are_refused_before_any_guest_runs() -> Result<()> {
     for (builder, flag) in [
-        (Builder::new().max_memory(0), "--max-memory"),
+        (wouldblock_tests::builder().max_memory(0), "--max-memory"),
         (
-            Builder::new().time_limit(std::time::Duration::ZERO),
+            wouldblock_tests::builder().time_limit(std::time::Duration::ZERO),
             "--time-limit",
         ),
-        (Builder::new().busy_threshold(0), "--busy-threshold"),
+        (
+            wouldblock_tests::builder().busy_threshold(0),
+            "--busy-threshold",
+        ),
     ] {
         let err = builder
             .build()
@@ -97,7 +100,7 @@ fn impossible_settings_are_refused_before_any_guest_runs() -> Result<()> {
 /// Hostile guests end in a verdict and leave the host as it was.
 #[test]
 fn deep_recursion_is_a_trap() -> Result<()> {
-    let outcome = probe(&Builder::new().build()?, &["recurse"])?;
+    let outcome = probe(&wouldblock_tests::builder().build()?, &["recurse"])?;
     let (reason, _) = assert_verdict(&outcome, Verdict::Trap)?;
     // Rust's stack lives in linear memory: running off it is an out-of-bounds access (a
     // frame without such buffers would exhaust wasmtime's own call stack instead).
@@ -110,7 +113,7 @@ fn deep_recursion_is_a_trap() -> Result<()> {
 
 #[test]
 fn an_endless_loop_without_socket_calls_meets_the_time_limit() -> Result<()> {
-    let harness = Builder::new()
+    let harness = wouldblock_tests::builder()
         .time_limit(std::time::Duration::from_millis(300))
         .build()?;
     let outcome = probe(&harness, &["spin"])?;
@@ -119,7 +122,7 @@ fn an_endless_loop_without_socket_calls_meets_the_time_limit() -> Result<()> {
 
 #[test]
 fn sockets_past_the_bound_get_new_socket_limit() -> Result<()> {
-    let harness = Builder::new().max_sockets(64).build()?;
+    let harness = wouldblock_tests::builder().max_sockets(64).build()?;
     let outcome = probe(&harness, &["sockets", "5000"])?;
     ensure!(outcome.passed(), "{}", outcome.stderr_text());
     let stdout = outcome.stdout_text();
@@ -161,7 +164,10 @@ fn a_socket_bound_to_the_unspecified_address_reaches_a_loopback_peer() -> Result
 
 #[test]
 fn a_send_beyond_loopback_is_refused() -> Result<()> {
-    let outcome = probe(&Builder::new().build()?, &["send-to", "10.0.0.1:9"])?;
+    let outcome = probe(
+        &wouldblock_tests::builder().build()?,
+        &["send-to", "10.0.0.1:9"],
+    )?;
     ensure!(
         outcome.exit == wouldblock::Exit::Code(1),
         "{:?}",
@@ -179,7 +185,7 @@ fn a_send_beyond_loopback_is_refused() -> Result<()> {
 /// another run is caught by the determinism check, with the first line that differs.
 #[test]
 fn repeat_counts_every_run_and_catches_a_guest_that_is_not_deterministic() -> Result<()> {
-    let harness = Builder::new().build()?;
+    let harness = wouldblock_tests::builder().build()?;
     let guest = harness.compile(PROBE.name, PROBE.wasm)?;
     let steady = harness.repeat(&guest, &["sockets", "3"], 200, 2, |_| {})?;
     ensure!(
@@ -213,7 +219,7 @@ fn repeat_counts_every_run_and_catches_a_guest_that_is_not_deterministic() -> Re
 /// is still refused.
 #[test]
 fn a_std_tcp_client_reaches_a_loopback_peer_and_nothing_beyond() -> Result<()> {
-    let harness = Builder::new().build()?;
+    let harness = wouldblock_tests::builder().build()?;
     let outcome = probe(&harness, &["std-tcp-echo", "{tcp-echo}"])?;
     ensure!(
         outcome.passed(),
@@ -243,7 +249,10 @@ fn an_accepted_connection_from_a_disallowed_address_is_refused() -> Result<()> {
     use wouldblock::guests::TCP_ECHO_SERVER;
     let only = wouldblock::NetPolicy::none().allow("127.0.0.2/32".parse()?);
     let client = wouldblock::TcpClientOptions::new(vec![1]);
-    let harness = Builder::new().net(only).tcp_client(client).build()?;
+    let harness = wouldblock_tests::builder()
+        .net(only)
+        .tcp_client(client)
+        .build()?;
     let guest = harness.compile(TCP_ECHO_SERVER.name, TCP_ECHO_SERVER.wasm)?;
     let outcome = harness.run(&guest, &["127.0.0.2:0", "--timeout-ms", "2000"])?;
     ensure!(
@@ -271,7 +280,7 @@ fn an_accepted_connection_from_a_disallowed_address_is_refused() -> Result<()> {
 /// is: the permit is checked before anything is injected, and the run is stopped.
 #[test]
 fn a_tcp_write_past_its_permit_is_a_spec_violation() -> Result<()> {
-    let harness = Builder::new().build()?;
+    let harness = wouldblock_tests::builder().build()?;
     let outcome = probe(&harness, &["tcp-overwrite", "{tcp-echo}"])?;
     let (reason, _) = assert_verdict(&outcome, Verdict::SpecViolation)?;
     ensure!(reason.contains("last check-write permitted"), "{reason}");

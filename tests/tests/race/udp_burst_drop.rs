@@ -53,7 +53,7 @@ fn an_enobufs_drop_is_counted_and_a_verdict_only_with_no_drops() -> Result<()> {
         );
         Ok(())
     })?;
-    let strict = wouldblock::Builder::new()
+    let strict = wouldblock_tests::builder()
         .plan(plan("enobufs-backpressure"))
         .peer(wouldblock::PeerOptions::counting().expect_datagrams(16))
         .no_drops(true)

@@ -58,7 +58,7 @@ fn a_real_closed_port_is_fatal_to_it() -> Result<()> {
 /// not a plan's doing, so counting cannot see it: the wall-clock safety net stops it.
 #[test]
 fn the_time_limit_stops_a_guest_waiting_for_a_reply_that_never_comes() -> Result<()> {
-    let harness = wouldblock::Builder::new()
+    let harness = wouldblock_tests::builder()
         .time_limit(std::time::Duration::from_millis(300))
         .peer(wouldblock::PeerOptions::counting())
         .build()?;

@@ -106,7 +106,7 @@ fn readiness_that_never_comes_ends_in_timed_out_at_the_deadline() -> Result<()> 
             Ok(())
         },
     )?;
-    let real = wouldblock::Builder::new()
+    let real = wouldblock_tests::builder()
         .clock(wouldblock::Clock::Real)
         .plan(Plan::first_send(Form::OkZero, u64::MAX, Readiness::Never))
         .peer(wouldblock::PeerOptions::counting())
