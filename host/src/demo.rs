@@ -99,7 +99,7 @@ pub fn demo(args: DemoArgs) -> Result<i32> {
     println!(
         "\n{}",
         if as_expected {
-            "as expected: every naive guest fails the same way on every faulty run, every correct one passes and never loses or repeats a datagram"
+            "as expected: every naive guest fails the same way on every faulty run, every correct one passes and never loses or repeats a datagram or a byte"
         } else {
             "NOT as expected: see the rows marked ✗"
         }
@@ -111,7 +111,7 @@ pub fn demo(args: DemoArgs) -> Result<i32> {
 /// its program needs ([`wouldblock::catalogue::Cell::harness`]).
 fn catalogue(base: &Harness, args: &DemoArgs) -> Result<bool> {
     println!(
-        "\n{:<26} {:<18} {:<21} {:<14} {:>8}",
+        "\n{:<26} {:<22} {:<21} {:<14} {:>8}",
         "preset", "program", "expected (each run)", "runs", "ms/run"
     );
     let mut as_expected = true;
@@ -129,7 +129,7 @@ fn catalogue(base: &Harness, args: &DemoArgs) -> Result<bool> {
         let ok = held == args.runs;
         as_expected &= ok;
         println!(
-            "{spec:<26} {:<18} {:<21} {} {:>3}/{:<8} {millis:>8.2}",
+            "{spec:<26} {:<22} {:<21} {} {:>3}/{:<8} {millis:>8.2}",
             bundled.name,
             expect.name(),
             mark(ok),

@@ -31,7 +31,7 @@ enum Command {
     /// wouldblock test --fault first-send target/wasm32-wasip2/debug/deps/my_tests-HASH.wasm
     Test(Box<cmd_test::TestArgs>),
     /// Run the bundled guests under every first-send form and every preset of the fault
-    /// catalogue, against real UDP sockets on 127.0.0.1, and print both tables.
+    /// catalogue, against real UDP and TCP sockets on 127.0.0.1, and print both tables.
     Demo(demo::DemoArgs),
     /// Find readiness bugs with no plan given: a fault-free run names every socket call
     /// and wait, then every answer the WIT allows is tried at each, one fault a run; each
