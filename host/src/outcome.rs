@@ -116,6 +116,7 @@ impl Outcome {
                 "not_numbered": r.invalid,
                 "kernel_drops": r.kernel_drops,
             })),
+            "tcp_client": self.tcp,
             "trace_events": self.trace.total(),
         })
     }
