@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use crate::args::UsageError;
 use crate::program::{self, describe};
-use crate::tcp::TcpStream;
+use crate::tcp::{TcpListener, TcpStream};
 
 /// Bytes of a frame's length prefix.
 pub const HEADER: usize = 4;
@@ -57,6 +57,27 @@ pub fn complete_frame(buf: &[u8]) -> Result<Option<usize>, String> {
 /// length.
 pub fn first_difference(expected: &[u8], got: &[u8]) -> Option<usize> {
     expected.iter().zip(got).position(|(a, b)| a != b)
+}
+
+/// What is wrong with an echo of `frame`, if it differs: the first differing byte,
+/// with its offset in the payload.
+pub fn echo_mismatch(frame: &[u8], echo: &[u8]) -> Option<String> {
+    let offset = first_difference(frame, echo)?;
+    Some(format!(
+        "echo differs at byte {offset} (payload byte {}): expected {:#04x}, got {:#04x}",
+        offset as i64 - HEADER as i64,
+        frame[offset],
+        echo[offset]
+    ))
+}
+
+/// The line a client prints once every message came back whole.
+pub fn report_echoed(program: &str, sizes: &[usize]) {
+    let bytes: usize = sizes.iter().sum();
+    println!(
+        "{program}: {} message(s), {bytes} bytes echoed byte-exactly",
+        sizes.len()
+    );
 }
 
 /// Parsed arguments of an echo program.
@@ -186,6 +207,24 @@ impl EchoSpec {
             program::exit(program::EXIT_USAGE)
         })
     }
+}
+
+/// Listens on `options.addr` and prints `PROGRAM: listening on ADDR` (flushed, so a
+/// test can read where); prints `error: listen on ADDR: ...` and exits 1 on failure.
+pub fn listen(program: &str, options: &EchoOptions) -> TcpListener {
+    let listener = TcpListener::bind(options.addr).unwrap_or_else(|err| {
+        program::fail(format_args!(
+            "listen on {}: {}",
+            options.addr,
+            describe(&err)
+        ))
+    });
+    let local = listener
+        .local_addr()
+        .unwrap_or_else(|err| program::fail(format_args!("local address: {}", describe(&err))));
+    println!("{program}: listening on {local}");
+    let _ = std::io::Write::flush(&mut std::io::stdout());
+    listener
 }
 
 /// Connects to `options.addr` within `options.timeout` and applies it to

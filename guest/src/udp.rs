@@ -234,11 +234,7 @@ impl UdpSocket {
     /// Creates a socket of `addr`'s family, binds it to `addr` and opens
     /// unconnected datagram streams (`stream(none)`).
     pub fn bind(addr: SocketAddr) -> io::Result<Self> {
-        let family = match addr {
-            SocketAddr::V4(_) => IpAddressFamily::Ipv4,
-            SocketAddr::V6(_) => IpAddressFamily::Ipv6,
-        };
-        let socket = create_udp_socket(family).map_err(error_code_to_io)?;
+        let socket = create_udp_socket(family(addr)).map_err(error_code_to_io)?;
         socket
             .start_bind(&instance_network(), to_wasi(addr))
             .map_err(error_code_to_io)?;
@@ -592,6 +588,14 @@ pub(crate) fn check_timeout(timeout: Option<Duration>) -> io::Result<Option<Dura
 /// over 500 years).
 pub(crate) fn nanos(duration: Duration) -> u64 {
     u64::try_from(duration.as_nanos()).unwrap_or(u64::MAX)
+}
+
+/// The address family of `addr`, for `create-udp-socket` and `create-tcp-socket`.
+pub(crate) fn family(addr: SocketAddr) -> IpAddressFamily {
+    match addr {
+        SocketAddr::V4(_) => IpAddressFamily::Ipv4,
+        SocketAddr::V6(_) => IpAddressFamily::Ipv6,
+    }
 }
 
 pub(crate) fn to_wasi(addr: SocketAddr) -> IpSocketAddress {

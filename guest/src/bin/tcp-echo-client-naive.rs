@@ -2,7 +2,7 @@
 
 use std::io::ErrorKind;
 
-use wouldblock_guest::echo::{self, EchoSpec, HEADER, first_difference, message_frame};
+use wouldblock_guest::echo::{self, EchoSpec, message_frame};
 use wouldblock_guest::program::{self, describe};
 
 const SPEC: EchoSpec = EchoSpec {
@@ -53,16 +53,10 @@ fn main() {
                 frame.len()
             ));
         }
-        if let Some(offset) = first_difference(&frame, &echo) {
-            fail(format!(
-                "echo differs at byte {offset} (payload byte {}): expected {:#04x}, got {:#04x}",
-                offset as i64 - HEADER as i64,
-                frame[offset],
-                echo[offset]
-            ));
+        if let Some(mismatch) = echo::echo_mismatch(&frame, &echo) {
+            fail(mismatch);
         }
     }
     echo::finish(&stream);
-    let bytes: usize = options.sizes.iter().sum();
-    println!("tcp-echo-client-naive: {count} message(s), {bytes} bytes echoed byte-exactly");
+    echo::report_echoed("tcp-echo-client-naive", &options.sizes);
 }

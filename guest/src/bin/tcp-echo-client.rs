@@ -1,6 +1,6 @@
 //! Asserts that every framed message sent gets its echo back byte-exactly over one connection, reading with blocking reads that take an empty read for "nothing yet" and only a closed stream for the end, then half-closes and sees the server close.
 
-use wouldblock_guest::echo::{self, EchoSpec, HEADER, first_difference, message_frame};
+use wouldblock_guest::echo::{self, EchoSpec, message_frame};
 use wouldblock_guest::program::{self, describe};
 
 const SPEC: EchoSpec = EchoSpec {
@@ -39,16 +39,10 @@ fn main() {
                 )),
             }
         }
-        if let Some(offset) = first_difference(&frame, &echo) {
-            fail(format!(
-                "echo differs at byte {offset} (payload byte {}): expected {:#04x}, got {:#04x}",
-                offset as i64 - HEADER as i64,
-                frame[offset],
-                echo[offset]
-            ));
+        if let Some(mismatch) = echo::echo_mismatch(&frame, &echo) {
+            fail(mismatch);
         }
     }
     echo::finish(&stream);
-    let bytes: usize = options.sizes.iter().sum();
-    println!("tcp-echo-client: {count} message(s), {bytes} bytes echoed byte-exactly");
+    echo::report_echoed("tcp-echo-client", &options.sizes);
 }

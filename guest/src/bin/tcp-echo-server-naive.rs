@@ -1,10 +1,10 @@
 //! Reproduces the naive echo server (a C server that only worked under Valgrind): it waits properly for a connection's first bytes, then reads until a read returns nothing, takes that empty read for the end of the stream, echoes what it has and closes, so any request that arrives in pieces is cut short.
 
-use std::io::{self, ErrorKind, Write};
+use std::io::{self, ErrorKind};
 
-use wouldblock_guest::echo::EchoSpec;
+use wouldblock_guest::echo::{self, EchoSpec};
 use wouldblock_guest::program::{self, describe};
-use wouldblock_guest::tcp::{TcpListener, TcpStream};
+use wouldblock_guest::tcp::TcpStream;
 
 const SPEC: EchoSpec = EchoSpec {
     program: "tcp-echo-server-naive",
@@ -13,18 +13,7 @@ const SPEC: EchoSpec = EchoSpec {
 
 fn main() {
     let options = SPEC.parse_env();
-    let listener = TcpListener::bind(options.addr).unwrap_or_else(|err| {
-        program::fail(format_args!(
-            "listen on {}: {}",
-            options.addr,
-            describe(&err)
-        ))
-    });
-    let local = listener
-        .local_addr()
-        .unwrap_or_else(|err| program::fail(format_args!("local address: {}", describe(&err))));
-    println!("tcp-echo-server-naive: listening on {local}");
-    let _ = io::stdout().flush();
+    let listener = echo::listen("tcp-echo-server-naive", &options);
     if let Err(err) = listener.set_accept_timeout(Some(options.timeout)) {
         program::fail(format_args!("set timeout: {}", describe(&err)));
     }

@@ -1,12 +1,12 @@
 //! Asserts that a readiness-driven server echoes every length-prefixed frame byte-exactly on N concurrent connections, taking an empty read for "nothing yet" and only a closed stream for the end, and closing each connection once its echo is flushed.
 
-use std::io::{self, ErrorKind, Write};
+use std::io::{self, ErrorKind};
 use std::net::SocketAddr;
 
 use wasi::io::poll::Pollable;
-use wouldblock_guest::echo::{EchoSpec, HEADER, complete_frame};
+use wouldblock_guest::echo::{self, EchoSpec, HEADER, complete_frame};
 use wouldblock_guest::program::{self, describe};
-use wouldblock_guest::tcp::{Poller, TcpListener, TcpStream};
+use wouldblock_guest::tcp::{Poller, TcpStream};
 
 const SPEC: EchoSpec = EchoSpec {
     program: "tcp-echo-server",
@@ -161,18 +161,7 @@ impl Wake {
 
 fn main() {
     let options = SPEC.parse_env();
-    let listener = TcpListener::bind(options.addr).unwrap_or_else(|err| {
-        program::fail(format_args!(
-            "listen on {}: {}",
-            options.addr,
-            describe(&err)
-        ))
-    });
-    let local = listener
-        .local_addr()
-        .unwrap_or_else(|err| program::fail(format_args!("local address: {}", describe(&err))));
-    println!("tcp-echo-server: listening on {local}");
-    let _ = io::stdout().flush();
+    let listener = echo::listen("tcp-echo-server", &options);
 
     let wanted = options.connections;
     let ms = options.timeout.as_millis();

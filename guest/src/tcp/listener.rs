@@ -8,10 +8,10 @@ use std::time::Duration;
 
 use super::{TcpStream, blocking};
 use crate::error::error_code_to_io;
-use crate::udp::{check_timeout, from_wasi, to_wasi};
+use crate::udp::{check_timeout, family, from_wasi, to_wasi};
 use wasi::io::poll::Pollable;
 use wasi::sockets::instance_network::instance_network;
-use wasi::sockets::network::{ErrorCode, IpAddressFamily};
+use wasi::sockets::network::ErrorCode;
 use wasi::sockets::tcp::TcpSocket as WasiTcpSocket;
 use wasi::sockets::tcp_create_socket::create_tcp_socket;
 
@@ -60,11 +60,7 @@ impl TcpListener {
     /// `finish-bind` and `finish-listen` are retried while they answer
     /// `would-block`, waiting on the socket's pollable between attempts.
     pub fn bind(addr: SocketAddr) -> io::Result<Self> {
-        let family = match addr {
-            SocketAddr::V4(_) => IpAddressFamily::Ipv4,
-            SocketAddr::V6(_) => IpAddressFamily::Ipv6,
-        };
-        let socket = create_tcp_socket(family).map_err(error_code_to_io)?;
+        let socket = create_tcp_socket(family(addr)).map_err(error_code_to_io)?;
         // WIT: "When `finish-bind`, `finish-listen`, `finish-connect` or
         // `accept` return `error(would-block)`, this pollable can be used to
         // wait for their success or failure, after which the method can be

@@ -9,11 +9,11 @@ use std::time::Duration;
 
 use super::blocking;
 use crate::error::{error_code_to_io, stream_failure_to_io};
-use crate::udp::{check_timeout, from_wasi, to_wasi, would_block};
+use crate::udp::{check_timeout, family, from_wasi, to_wasi, would_block};
 use wasi::io::poll::Pollable;
 use wasi::io::streams::{InputStream, OutputStream, StreamError};
 use wasi::sockets::instance_network::instance_network;
-use wasi::sockets::network::{ErrorCode, IpAddressFamily};
+use wasi::sockets::network::ErrorCode;
 use wasi::sockets::tcp::{ShutdownType, TcpSocket as WasiTcpSocket};
 use wasi::sockets::tcp_create_socket::create_tcp_socket;
 
@@ -363,11 +363,7 @@ impl fmt::Debug for TcpStream {
 /// `start-connect`, then `finish-connect` until it stops answering
 /// `would-block`, waiting on the socket's pollable until `timeout`.
 fn connect(addr: SocketAddr, timeout: Option<Duration>) -> io::Result<TcpStream> {
-    let family = match addr {
-        SocketAddr::V4(_) => IpAddressFamily::Ipv4,
-        SocketAddr::V6(_) => IpAddressFamily::Ipv6,
-    };
-    let socket = create_tcp_socket(family).map_err(error_code_to_io)?;
+    let socket = create_tcp_socket(family(addr)).map_err(error_code_to_io)?;
     // Declared after `socket`, so it drops first on every path.
     let ready = socket.subscribe();
     socket

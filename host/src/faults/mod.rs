@@ -272,13 +272,19 @@ impl PeerWatch {
     }
 }
 
-/// How long the harness waits for its TCP peers to settle before a guest's TCP read or
+/// How long the harness waits for its peers to settle before a guest's read, accept or
 /// wait, at most; and how long without a sign of progress from them it waits (a peer
 /// blocked on a full buffer waits for the guest, not the other way round).
-const TCP_SETTLE_LIMIT: std::time::Duration = std::time::Duration::from_millis(100);
-const TCP_STALL: std::time::Duration = std::time::Duration::from_millis(2);
+const SETTLE_LIMIT: std::time::Duration = std::time::Duration::from_millis(100);
+const SETTLE_STALL: std::time::Duration = std::time::Duration::from_millis(2);
 
 impl Faults {
+    /// Whether the run has a harness-owned peer to wait for (most runs on the hot path of
+    /// a send loop do not: no clock, no allocation then).
+    pub(crate) fn has_peers(&self) -> bool {
+        self.peer.is_some() || !self.tcp_peers.is_empty()
+    }
+
     /// Whether one of the harness's TCP peers has a connection open.
     pub(crate) fn tcp_peers_open(&self) -> bool {
         use std::sync::atomic::Ordering::Acquire;
@@ -311,6 +317,9 @@ impl Faults {
     /// Waits, briefly, for the harness's peers (UDP and TCP) to finish what they are doing,
     /// so what the guest reads next does not depend on how fast their threads ran.
     pub(crate) fn settle_peers(&self) {
+        if !self.has_peers() {
+            return;
+        }
         let mut settle = Settle::new(self);
         while !settle.done(self) {
             settle.pause();
@@ -351,17 +360,17 @@ impl Settle {
 
     /// Whether the peers are done, stalled, or out of time.
     pub(crate) fn done(&mut self, faults: &Faults) -> bool {
-        if faults.tcp_peers.is_empty() && faults.peer.is_none() {
+        if !faults.has_peers() {
             return true;
         }
         let (now, idle) = faults.peers_state();
-        if idle || self.start.elapsed() > TCP_SETTLE_LIMIT {
+        if idle || self.start.elapsed() > SETTLE_LIMIT {
             return true;
         }
         if now != self.last {
             (self.last, self.since) = (now, std::time::Instant::now());
             return false;
         }
-        self.since.elapsed() > TCP_STALL
+        self.since.elapsed() > SETTLE_STALL
     }
 }
