@@ -95,6 +95,7 @@ mod peer;
 pub mod plan;
 mod policy;
 mod repeat;
+mod resources;
 mod stdio;
 pub mod suite;
 pub mod trace;
@@ -117,5 +118,6 @@ pub use peer::{
 pub use plan::{Action, Form, Op, Plan, PlanError, Readiness, Rule, Scope, Select};
 pub use policy::NetPolicy;
 pub use repeat::{EXIT_NONDETERMINISTIC, Repeat};
+pub use resources::{Kind, ResourceId};
 pub use trace::{Event, Text, Trace};
 pub use verdict::{EXIT_USAGE, Stop, Verdict};

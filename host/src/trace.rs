@@ -1,5 +1,7 @@
 //! The trace: one JSON line per socket call the guest made.
 
+use crate::plan::Op;
+use crate::resources::ResourceId;
 use serde::Serialize;
 use std::collections::{BTreeMap, VecDeque};
 use std::fmt::Write as _;
@@ -27,6 +29,27 @@ pub struct Event {
     /// Virtual time since the run started, in nanoseconds (absent with `--clock real`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub time_ns: Option<u64>,
+    /// The plan operation this call counts as (`udp.send`), when the plan was asked about
+    /// it: what explore's sites and a plan's rules count.
+    #[serde(skip_serializing_if = "Option::is_none", serialize_with = "op_name")]
+    pub operation: Option<Op>,
+    /// The resource the call acts on, if the harness follows it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub target: Option<ResourceId>,
+    /// A wait's socket pollables, by the resource each reports on, in the order the guest
+    /// passed them (a pollable passed twice is there twice).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub waits: Vec<ResourceId>,
+    /// The plan rule (0-based, in plan order) that decided the call, if one did.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rule: Option<usize>,
+}
+
+fn op_name<S: serde::Serializer>(op: &Option<Op>, s: S) -> Result<S::Ok, S::Error> {
+    match op {
+        Some(op) => s.serialize_str(op.name()),
+        None => s.serialize_none(),
+    }
 }
 
 impl Event {
@@ -41,7 +64,18 @@ impl Event {
             result: Text::default(),
             fault: None,
             time_ns: None,
+            operation: None,
+            target: None,
+            waits: Vec::new(),
+            rule: None,
         }
+    }
+
+    /// The same event, counted as `op` on `target`.
+    pub(crate) fn on(mut self, op: Option<Op>, target: Option<ResourceId>) -> Self {
+        self.operation = op;
+        self.target = target;
+        self
     }
 }
 
@@ -72,6 +106,18 @@ pub enum Text {
     OkBytes(u64),
     /// A socket address.
     Addr(SocketAddr),
+    /// A wait's socket pollables and how many others (clocks, streams) it also waited on:
+    /// `outgoing#1, incoming#2 + 1 other`. Others are counted, not named, so a deadline
+    /// that varies between runs does not change the trace.
+    Waits {
+        /// The socket resources' labels.
+        labels: Vec<Text>,
+        /// How many other pollables.
+        others: u64,
+    },
+    /// The socket pollables a wait found ready (`outgoing#1`), or `other` when only
+    /// another pollable (a clock) was: the line stays the same whichever fired first.
+    Ready(Vec<Text>),
     /// `N datagram(s), B bytes[ to ADDR]`.
     Datagrams {
         /// Datagrams in the call.
@@ -110,6 +156,15 @@ impl std::fmt::Display for Text {
             Text::Bytes(n) => write!(f, "{n} bytes"),
             Text::OkBytes(n) => write!(f, "ok({n} bytes)"),
             Text::Addr(addr) => write!(f, "{addr}"),
+            Text::Waits { labels, others } => {
+                join(f, labels)?;
+                match others {
+                    0 => Ok(()),
+                    n => write!(f, " + {n} other"),
+                }
+            }
+            Text::Ready(labels) if labels.is_empty() => f.write_str("other"),
+            Text::Ready(labels) => join(f, labels),
             Text::Datagrams { count, bytes, to } => {
                 write!(f, "{count} datagram(s), {bytes} bytes")?;
                 match to {
@@ -119,6 +174,17 @@ impl std::fmt::Display for Text {
             }
         }
     }
+}
+
+/// `a, b, c`.
+fn join(f: &mut std::fmt::Formatter<'_>, items: &[Text]) -> std::fmt::Result {
+    for (i, item) in items.iter().enumerate() {
+        if i > 0 {
+            f.write_str(", ")?;
+        }
+        write!(f, "{item}")?;
+    }
+    Ok(())
 }
 
 impl Serialize for Text {

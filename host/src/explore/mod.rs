@@ -9,7 +9,7 @@ mod report;
 mod sites;
 
 pub use report::{Finding, Report};
-pub use sites::{Fault, Site};
+pub use sites::{Fault, Site, Tier, Tried, faults, menu};
 
 use crate::builder::Output;
 use crate::error::Error;

@@ -6,7 +6,6 @@ use crate::plan::{Action, Op, Readiness, Rule, Scope, Select};
 use crate::trace::{Event, Trace};
 use std::collections::BTreeMap;
 use std::fmt;
-use wasmtime_wasi::p2::bindings::sockets::network::ErrorCode;
 
 /// Where a fault can be injected: the `nth` call (0-based) of `op` on a resource, counted
 /// per resource as a plan's rules count (`per = "stream"`).
@@ -48,15 +47,6 @@ pub struct Fault {
 }
 
 impl Fault {
-    const fn once(action: Action, ready: Readiness) -> Self {
-        Self {
-            action,
-            ready,
-            sticky: false,
-            permanent: false,
-        }
-    }
-
     /// Whether no program can be expected to survive it: an error that never ends, a
     /// connection reset. What it shows is a robustness note (does the program end cleanly
     /// under it?), not a readiness bug. (A wake-up that never comes is survivable: a guest
@@ -101,76 +91,68 @@ impl fmt::Display for Fault {
     }
 }
 
-const NOT_READY: Readiness = Readiness::NotReady(1);
-const OOM: Action = Action::Error(ErrorCode::OutOfMemory);
-const REFUSED: Action = Action::Error(ErrorCode::ConnectionRefused);
-const PENDING: Action = Action::Error(ErrorCode::WouldBlock);
-
-/// The not-ready answer and `error`, reported once and twice (`sticky`).
-fn with_error(error: Action) -> Vec<Fault> {
-    let once = Fault::once(error, Readiness::Real);
-    let twice = Fault {
-        sticky: true,
-        ..once
-    };
-    vec![Fault::once(Action::OkZero, NOT_READY), once, twice]
+/// Whether a real host gives a fault's answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Tier {
+    /// Observed in a real host or OS (the table row says where).
+    Real,
+    /// The WIT forbids it, or no real host is known to do it: a program that does not
+    /// survive it is not wrong, only not robust against a buggy host.
+    HostBug,
 }
 
-/// The faults tried at a site of `op`: every answer the WIT allows that a correct program
-/// survives, then the one no program can (robustness).
+/// One fault explore tries, with what makes a real host answer so and where it was seen:
+/// a row of its operation's interface table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Tried {
+    /// The fault.
+    pub fault: Fault,
+    /// Whether a real host gives this answer, or only a buggy one.
+    pub tier: Tier,
+    /// The real condition that makes a host answer this way.
+    pub trigger: &'static str,
+    /// Where it was observed (an issue, a man page, a WIT clause).
+    pub reference: &'static str,
+}
+
+/// What explore tries at a site of `op`, with each fault's trigger, reference and tier.
+///
+/// ```
+/// use wouldblock::{Op, explore};
+/// let first = &explore::menu(Op::UdpSend)[0];
+/// assert_eq!(first.reference, "wasmtime#12612");
+/// assert_eq!(first.tier, explore::Tier::Real);
+/// ```
+pub fn menu(op: Op) -> &'static [Tried] {
+    op.explored()
+}
+
+/// The faults tried at a site of `op`, from its interface's table: every answer the WIT
+/// allows that a correct program survives, then the ones no program can (robustness).
+///
+/// ```
+/// use wouldblock::{Op, explore};
+/// let tried = explore::faults(Op::UdpCheckSend);
+/// assert_eq!(tried[0].to_string(), "ok-zero, then not-ready 1");
+/// ```
 pub fn faults(op: Op) -> Vec<Fault> {
-    let once = Fault::once;
-    let mut tried = match op {
-        Op::UdpCheckSend | Op::TcpCheckWrite => vec![once(Action::OkZero, NOT_READY)],
-        // The not-ready answer, then the error reported once and reported twice.
-        Op::UdpSend => with_error(OOM),
-        Op::UdpReceive => with_error(REFUSED),
-        Op::TcpRead => vec![
-            once(Action::OkZero, NOT_READY),
-            once(Action::Slice(1), Readiness::Real),
-        ],
-        Op::TcpConnect | Op::TcpAccept => vec![once(PENDING, NOT_READY)],
-        // A late wake-up, a spurious one, and a missed one (until data moves again).
-        op if op.is_pollable() => vec![
-            once(Action::Pass, Readiness::NotReady(3)),
-            once(Action::Pass, Readiness::Spurious),
-            once(Action::Pass, Readiness::Never),
-        ],
-        _ => Vec::new(),
-    };
-    if op == Op::TcpCheckWrite {
-        tried.push(once(Action::ShortPermit(1), Readiness::Real));
-    }
-    // A not-ready answer whose wake-up never comes (until data moves again): a guest that
-    // also waits on a clock gets out; one that trusts the pollable alone hangs.
-    if op.has_zero_answer() {
-        let not_ready = tried.first().map_or(Action::OkZero, |f| f.action);
-        tried.push(once(not_ready, Readiness::Never));
-    }
-    // What no program survives: worth knowing, not a readiness bug.
-    if op == Op::TcpRead {
-        tried.push(once(Action::Reset, Readiness::Real));
-    }
-    if op == Op::UdpSend {
-        tried.push(Fault {
-            permanent: true,
-            ..once(OOM, Readiness::Real)
-        });
-    }
-    tried
+    op.explored().iter().map(|tried| tried.fault).collect()
 }
 
 /// The sites of a fault-free run, in the order first seen, each once: a site is the
-/// `nth` call of an operation on any one resource.
+/// `nth` call of an operation on any one resource. Read from the events' typed fields
+/// (their operation, target and waits), never from their text.
 pub fn sites(trace: &Trace) -> Vec<Site> {
-    let mut calls: BTreeMap<(Op, String), u64> = BTreeMap::new();
+    let mut calls: BTreeMap<(Op, Option<u64>), u64> = BTreeMap::new();
     let mut seen = Vec::new();
     for event in trace.events() {
-        for (op, resource) in ops_of(event) {
-            let n = calls.entry((op, resource)).or_default();
+        for (op, serial) in ops_of(event) {
+            let n = calls.entry((op, serial)).or_default();
             let site = Site { op, nth: *n };
             *n += 1;
-            if !seen.contains(&site) && !faults(op).is_empty() {
+            if !seen.contains(&site) && !op.explored().is_empty() {
                 seen.push(site);
             }
         }
@@ -180,48 +162,14 @@ pub fn sites(trace: &Trace) -> Vec<Site> {
 
 /// The plan operations one trace event stands for, with the resource each counts on: a
 /// wait on several socket pollables is a wait on each.
-fn ops_of(event: &Event) -> Vec<(Op, String)> {
-    let resource = event.resource.to_string();
-    let call = match (event.interface, event.op) {
-        ("wasi:sockets/udp", "check-send") => Some(Op::UdpCheckSend),
-        ("wasi:sockets/udp", "send") => Some(Op::UdpSend),
-        ("wasi:sockets/udp", "receive") => Some(Op::UdpReceive),
-        ("wasi:sockets/tcp", "finish-connect") => Some(Op::TcpConnect),
-        ("wasi:sockets/tcp", "accept") => Some(Op::TcpAccept),
-        ("wasi:io/streams", "read" | "blocking-read") => Some(Op::TcpRead),
-        ("wasi:io/streams", "check-write") => Some(Op::TcpCheckWrite),
-        _ => None,
-    };
-    if let Some(op) = call {
-        return vec![(op, resource)];
+fn ops_of(event: &Event) -> Vec<(Op, Option<u64>)> {
+    if !event.waits.is_empty() {
+        return event
+            .waits
+            .iter()
+            .map(|id| (id.kind.wait_op(), Some(id.serial)))
+            .collect();
     }
-    if event.interface != "wasi:io/poll" {
-        return Vec::new();
-    }
-    // `ready` names its pollable's resource; `poll` and `block` list them in `args`.
-    let named = if event.op == "ready" {
-        resource
-    } else {
-        event.args.to_string()
-    };
-    named
-        .split(" + ")
-        .next()
-        .unwrap_or("")
-        .split(", ")
-        .filter_map(|label| Some((wait_op(label)?, label.to_string())))
-        .collect()
-}
-
-/// The wait operation for a resource label (`outgoing#1`).
-fn wait_op(label: &str) -> Option<Op> {
-    Some(match label.split('#').next()? {
-        "udp-socket" => Op::UdpSocketPollable,
-        "incoming" => Op::UdpIncomingPollable,
-        "outgoing" => Op::UdpOutgoingPollable,
-        "tcp-socket" => Op::TcpSocketPollable,
-        "input" => Op::TcpInputPollable,
-        "output" => Op::TcpOutputPollable,
-        _ => return None,
-    })
+    let serial = event.target.map(|id| id.serial);
+    event.operation.map(|op| (op, serial)).into_iter().collect()
 }

@@ -11,6 +11,8 @@ use std::collections::BTreeMap;
 /// which operation.
 #[derive(Debug, Clone)]
 pub(crate) struct Hold {
+    /// The rule's position in the plan.
+    pub(crate) index: usize,
     pub(crate) rule: String,
     pub(crate) op: Op,
     pub(crate) action: Action,

@@ -14,10 +14,11 @@ mod rules;
 
 pub(crate) use drops::Refusal;
 pub(crate) use gates::{Gate, Hold};
-pub(crate) use registry::{Class, Kind};
+pub(crate) use registry::Class;
 pub(crate) use rules::Injection;
 
 use crate::plan::{Op, Plan, Readiness};
+use crate::resources::Kind;
 use crate::trace::{self, Event, Trace};
 use crate::verdict::{Stop, Verdict};
 use detector::Detector;
@@ -212,8 +213,8 @@ impl Faults {
     }
 
     /// Counts one wait on a socket pollable against the plan's wait rules; a selected
-    /// wait re-arms the owner's gate. Returns the rule's name.
-    pub(crate) fn observe(&mut self, pollable: u32) -> Option<String> {
+    /// wait re-arms the owner's gate. Returns the rule that selected it.
+    pub(crate) fn observe(&mut self, pollable: u32) -> Option<Injection> {
         let serial = self.registry.socket_of(pollable)?;
         let res = self.registry.by_serial(serial)?;
         let (kind, connected) = (res.kind, res.remote.is_some());
@@ -226,7 +227,7 @@ impl Faults {
         let injection = self.rules.decide(&call)?;
         self.stats.faults_injected += 1;
         self.gates.arm(serial, injection.ready, None);
-        Some(injection.rule)
+        Some(injection)
     }
 
     /// The gate on a pollable, if any.

@@ -1,7 +1,7 @@
 //! Send permits: what the last `check-send` (or `check-write`) allowed, checked before
 //! anything is injected so a guest that exceeds it traps as it would on the real host.
 
-use super::registry::Unit;
+use crate::resources::Unit;
 use std::collections::BTreeMap;
 
 /// Permits per resource serial.

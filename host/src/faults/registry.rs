@@ -1,73 +1,12 @@
 //! Which resources and pollables the harness follows: every socket resource gets a
 //! never-reused serial and a per-run label (`outgoing#2`), and every pollable a
 //! [`Class`] when it is created, so a wait can tell a clock from a socket or a stream.
+//! What a kind is called is its interface table's (`wasi/<interface>.rs`).
 
-use crate::plan::Op;
+use crate::resources::{Kind, ResourceId};
 use crate::trace::Text;
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
-
-/// The kinds of socket resource the harness follows.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub(crate) enum Kind {
-    UdpSocket,
-    UdpIncoming,
-    UdpOutgoing,
-    TcpSocket,
-    /// A TCP connection's input stream.
-    TcpInput,
-    /// A TCP connection's output stream.
-    TcpOutput,
-}
-
-/// What a permit counts.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Unit {
-    /// One `send` call may carry this many datagrams; the permit is used up by the call.
-    // WIT: "Each call to `send` must be permitted by a preceding `check-send`."
-    Datagrams,
-    /// Writes may carry this many bytes in all until the next check.
-    Bytes,
-}
-
-impl Kind {
-    /// The plan operation that stands for a wait on this kind's pollable.
-    pub(crate) fn wait_op(self) -> Op {
-        match self {
-            Kind::UdpSocket => Op::UdpSocketPollable,
-            Kind::UdpIncoming => Op::UdpIncomingPollable,
-            Kind::UdpOutgoing => Op::UdpOutgoingPollable,
-            Kind::TcpSocket => Op::TcpSocketPollable,
-            Kind::TcpInput => Op::TcpInputPollable,
-            Kind::TcpOutput => Op::TcpOutputPollable,
-        }
-    }
-
-    /// The label prefix in traces.
-    fn label(self) -> &'static str {
-        match self {
-            Kind::UdpSocket => "udp-socket",
-            Kind::UdpIncoming => "incoming",
-            Kind::UdpOutgoing => "outgoing",
-            Kind::TcpSocket => "tcp-socket",
-            Kind::TcpInput => "input",
-            Kind::TcpOutput => "output",
-        }
-    }
-
-    /// Whether this is a socket (a descriptor on the host), not one of its streams.
-    fn is_socket(self) -> bool {
-        matches!(self, Kind::UdpSocket | Kind::TcpSocket)
-    }
-
-    /// What this kind's permits count.
-    pub(crate) fn unit(self) -> Unit {
-        match self {
-            Kind::TcpOutput => Unit::Bytes,
-            _ => Unit::Datagrams,
-        }
-    }
-}
 
 /// What a pollable stands for, decided when it is created.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -91,6 +30,16 @@ pub(crate) struct Res {
     pub(crate) label: Text,
     /// The peer of a connected socket's stream (`stream(some(addr))`).
     pub(crate) remote: Option<SocketAddr>,
+}
+
+impl Res {
+    /// Its kind and serial.
+    pub(crate) fn id(&self) -> ResourceId {
+        ResourceId {
+            kind: self.kind,
+            serial: self.serial,
+        }
+    }
 }
 
 /// The resources and pollables of one run.
@@ -154,6 +103,11 @@ impl Registry {
             .map_or_else(|| Text::Label("?", u64::from(rep)), |r| r.label.clone())
     }
 
+    /// The typed name of a resource, for the trace.
+    pub(crate) fn id(&self, rep: u32) -> Option<ResourceId> {
+        self.get(rep).map(Res::id)
+    }
+
     /// The serial of a resource.
     pub(crate) fn serial(&self, rep: u32) -> Option<u64> {
         self.get(rep).map(|r| r.serial)
@@ -196,9 +150,8 @@ impl Registry {
         }
     }
 
-    /// The label of the socket resource a pollable reports on.
-    pub(crate) fn pollable_label(&self, pollable: u32) -> Option<Text> {
-        let serial = self.socket_of(pollable)?;
-        self.by_serial(serial).map(|r| r.label.clone())
+    /// The socket resource a pollable reports on.
+    pub(crate) fn pollable_owner(&self, pollable: u32) -> Option<&Res> {
+        self.by_serial(self.socket_of(pollable)?)
     }
 }

@@ -7,6 +7,8 @@ use std::collections::{BTreeMap, BTreeSet};
 /// An injected answer, decided before the real call would happen.
 #[derive(Debug, Clone)]
 pub(crate) struct Injection {
+    /// The rule's position in the plan.
+    pub(crate) index: usize,
     pub(crate) rule: String,
     pub(crate) action: Action,
     pub(crate) ready: Readiness,
@@ -85,6 +87,7 @@ impl Rules {
             }
             if chosen.is_none() && (selected || repeat) {
                 chosen = Some(Injection {
+                    index,
                     rule: rule.name.clone(),
                     action: rule.action,
                     ready: rule.ready,

@@ -87,154 +87,42 @@ pub enum Op {
     TcpOutputPollable,
 }
 
-/// What a plan may say about an operation: one row per [`Op`], so a new operation is
-/// one line here.
-struct OpInfo {
-    op: Op,
-    name: &'static str,
-    /// A wait on a pollable, not a call with an answer.
-    wait: bool,
-    /// `ok-zero` means something: a count or a list that can be empty, or a pending
-    /// connect or accept.
-    zero: bool,
-    /// A call on a TCP connection's stream: `reset` and `closed` mean something.
-    stream: bool,
-}
-
-const fn op(op: Op, name: &'static str, wait: bool, zero: bool, stream: bool) -> OpInfo {
-    OpInfo {
-        op,
-        name,
-        wait,
-        zero,
-        stream,
-    }
-}
-
-const OPS: [OpInfo; 22] = [
-    op(
-        Op::UdpCreateSocket,
-        "udp.create-socket",
-        false,
-        false,
-        false,
-    ),
-    op(Op::UdpBind, "udp.bind", false, false, false),
-    op(Op::UdpStream, "udp.stream", false, false, false),
-    op(Op::UdpCheckSend, "udp.check-send", false, true, false),
-    op(Op::UdpSend, "udp.send", false, true, false),
-    op(Op::UdpReceive, "udp.receive", false, true, false),
-    op(
-        Op::UdpSocketPollable,
-        "udp.socket-pollable",
-        true,
-        false,
-        false,
-    ),
-    op(
-        Op::UdpIncomingPollable,
-        "udp.incoming-pollable",
-        true,
-        false,
-        false,
-    ),
-    op(
-        Op::UdpOutgoingPollable,
-        "udp.outgoing-pollable",
-        true,
-        false,
-        false,
-    ),
-    op(
-        Op::TcpCreateSocket,
-        "tcp.create-socket",
-        false,
-        false,
-        false,
-    ),
-    op(Op::TcpBind, "tcp.bind", false, false, false),
-    op(Op::TcpConnect, "tcp.connect", false, true, false),
-    op(Op::TcpListen, "tcp.listen", false, false, false),
-    op(Op::TcpAccept, "tcp.accept", false, true, false),
-    op(Op::TcpRead, "tcp.read", false, true, true),
-    op(Op::TcpCheckWrite, "tcp.check-write", false, true, true),
-    op(Op::TcpWrite, "tcp.write", false, false, true),
-    op(Op::TcpFlush, "tcp.flush", false, false, true),
-    op(Op::TcpShutdown, "tcp.shutdown", false, false, false),
-    op(
-        Op::TcpSocketPollable,
-        "tcp.socket-pollable",
-        true,
-        false,
-        false,
-    ),
-    op(
-        Op::TcpInputPollable,
-        "tcp.input-pollable",
-        true,
-        false,
-        false,
-    ),
-    op(
-        Op::TcpOutputPollable,
-        "tcp.output-pollable",
-        true,
-        false,
-        false,
-    ),
-];
-
 impl Op {
-    /// Every operation, in a stable order.
-    pub const ALL: [Op; OPS.len()] = {
-        let mut all = [Op::UdpCreateSocket; OPS.len()];
-        let mut i = 0;
-        while i < OPS.len() {
-            all[i] = OPS[i].op;
-            i += 1;
-        }
-        all
-    };
+    /// Every operation, in a stable order. What each one is called and how it behaves is
+    /// in its interface's table (`wasi/<interface>.rs`).
+    pub const ALL: [Op; 22] = [
+        Op::UdpCreateSocket,
+        Op::UdpBind,
+        Op::UdpStream,
+        Op::UdpCheckSend,
+        Op::UdpSend,
+        Op::UdpReceive,
+        Op::UdpSocketPollable,
+        Op::UdpIncomingPollable,
+        Op::UdpOutgoingPollable,
+        Op::TcpCreateSocket,
+        Op::TcpBind,
+        Op::TcpConnect,
+        Op::TcpListen,
+        Op::TcpAccept,
+        Op::TcpRead,
+        Op::TcpCheckWrite,
+        Op::TcpWrite,
+        Op::TcpFlush,
+        Op::TcpShutdown,
+        Op::TcpSocketPollable,
+        Op::TcpInputPollable,
+        Op::TcpOutputPollable,
+    ];
+}
 
-    fn info(self) -> &'static OpInfo {
-        OPS.iter()
-            .find(|info| info.op == self)
-            .expect("every Op has a row in OPS")
-    }
-
-    /// The name used in plans and traces, e.g. `udp.send`.
-    pub fn name(self) -> &'static str {
-        self.info().name
-    }
-
-    /// The operation with this name, e.g. `udp.send`.
-    pub fn from_name(name: &str) -> Option<Op> {
-        OPS.iter()
-            .find(|info| info.name == name)
-            .map(|info| info.op)
-    }
-
-    /// Whether this is a wait on a pollable rather than a call with an answer: its rules
-    /// set only the readiness (`ready`), counted per wait.
-    pub fn is_pollable(self) -> bool {
-        self.info().wait
-    }
-
-    /// Whether `ok-zero` means something for this operation (a count or a list).
-    pub(crate) fn has_zero_answer(self) -> bool {
-        self.info().zero
-    }
-
-    /// Whether this is a call on a TCP connection's stream (`reset`, `closed` apply).
-    pub(crate) fn is_stream(self) -> bool {
-        self.info().stream
-    }
-
-    /// Whether the not-ready answer is `would-block` rather than an empty result
-    /// (`finish-connect`, `accept`).
-    pub(crate) fn zero_is_would_block(self) -> bool {
-        matches!(self, Op::TcpConnect | Op::TcpAccept)
-    }
+/// How an operation says "not now" (what `ok-zero` means for it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum NotReady {
+    /// An empty answer: `ok(0)`, an empty list, no bytes.
+    Empty,
+    /// `error(would-block)`: a pending `finish-connect` or `accept`.
+    WouldBlock,
 }
 
 impl fmt::Display for Op {

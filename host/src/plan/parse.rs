@@ -453,10 +453,10 @@ fn check_action(op: Op, action: Action) -> Result<Action, String> {
             "field `action`: ok-zero has no meaning for `{op}`; use an error-code"
         )),
         Action::OkZero if op.zero_is_would_block() => Ok(Action::Error(ErrorCode::WouldBlock)),
-        Action::Slice(_) if op != Op::TcpRead => Err(format!(
+        Action::Slice(_) if !op.takes_slice() => Err(format!(
             "field `slice`: only `tcp.read` returns bytes, not `{op}`"
         )),
-        Action::ShortPermit(_) if op != Op::TcpCheckWrite => Err(format!(
+        Action::ShortPermit(_) if !op.takes_short_permit() => Err(format!(
             "field `short-permit`: only `tcp.check-write` answers a permit, not `{op}`"
         )),
         Action::Reset | Action::Closed if !op.is_stream() => Err(stream_only("action")),

@@ -145,6 +145,7 @@ pub(crate) trait Decorate {
                 "{}: {action}, held until the guest waits on the pollable",
                 hold.rule
             ));
+            event.rule = Some(hold.index);
             faults.stats.faults_injected += 1;
             return Decided::Answer(match action {
                 Action::OkZero if !op.zero_is_would_block() => Ok(zero()),
@@ -158,6 +159,7 @@ pub(crate) trait Decorate {
             let not_ready = matches!(injection.action, Action::OkZero)
                 || injection.action == Action::Error(ErrorCode::WouldBlock);
             let hold = not_ready.then(|| Hold {
+                index: injection.index,
                 rule: injection.rule.clone(),
                 op,
                 action: injection.action,
@@ -168,6 +170,7 @@ pub(crate) trait Decorate {
             "{}: {}, then {}",
             injection.rule, injection.action, injection.ready
         ));
+        event.rule = Some(injection.index);
         let failed = |faults: &mut Faults, answer: E| {
             // An error a socket call reports once leaves the socket usable; a failed
             // stream is finished, so giving up on it is right, not a bug.

@@ -11,8 +11,10 @@
 mod decorate;
 mod monotonic_clock;
 mod network;
+mod ops;
 mod poll;
 mod streams;
+mod table;
 mod tcp;
 mod tcp_create_socket;
 mod udp;

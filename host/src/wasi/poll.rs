@@ -9,7 +9,8 @@
 //! waiting as the real host would, instead of livelocking it on a gate that says "ready".
 
 use super::IoView;
-use crate::faults::{Class, Gate, Settle};
+use crate::faults::{Class, Gate, Injection, Settle};
+use crate::resources::ResourceId;
 use crate::trace::{Event, Text};
 use crate::verdict::Verdict;
 use std::time::Duration;
@@ -43,12 +44,15 @@ impl HostPollable for IoView<'_> {
 
     async fn ready(&mut self, pollable: Resource<DynPollable>) -> wasmtime::Result<bool> {
         let rep = pollable.rep();
-        let Some(label) = self.faults.registry.pollable_label(rep) else {
+        let Some((label, id)) = self.owner(rep) else {
             return self.table.ready(pollable).await;
         };
         self.faults.stats.socket_waits += 1;
-        let mut event = Event::new(POLL, "ready", label);
-        event.fault = self.faults.observe(rep);
+        let mut event = Event::new(POLL, "ready", label).on(None, Some(id));
+        event.waits = vec![id];
+        let injection = self.faults.observe(rep);
+        event.rule = injection.as_ref().map(|i| i.index);
+        event.fault = injection.map(|i| i.rule);
         let ready = match self.faults.gate(rep) {
             Some(gate) => {
                 event.fault = Some(note(event.fault.take(), gate_note(gate)));
@@ -75,6 +79,12 @@ impl HostPollable for IoView<'_> {
 }
 
 impl IoView<'_> {
+    /// The socket resource a pollable reports on: its label and id.
+    fn owner(&self, pollable: u32) -> Option<(Text, ResourceId)> {
+        let owner = self.faults.registry.pollable_owner(pollable)?;
+        Some((owner.label.clone(), owner.id()))
+    }
+
     /// `poll` and `block`: gates first, then the real pollables that are left.
     async fn wait(
         &mut self,
@@ -82,16 +92,9 @@ impl IoView<'_> {
         pollables: Vec<Resource<DynPollable>>,
     ) -> wasmtime::Result<Vec<u32>> {
         let reps: Vec<u32> = pollables.iter().map(Resource::rep).collect();
-        let labels: Vec<Option<String>> = reps
-            .iter()
-            .map(|rep| {
-                self.faults
-                    .registry
-                    .pollable_label(*rep)
-                    .map(|l| l.to_string())
-            })
-            .collect();
-        if labels.iter().all(Option::is_none) {
+        let owners: Vec<Option<(Text, ResourceId)>> =
+            reps.iter().map(|rep| self.owner(*rep)).collect();
+        if owners.iter().all(Option::is_none) {
             // No socket the plan governs: the real pollables (and timers) decide, untraced.
             let all: Vec<usize> = (0..reps.len()).collect();
             let ready = self.poll_open(&reps, &all).await?;
@@ -109,14 +112,23 @@ impl IoView<'_> {
             }
         }
         let mut event = Event::new(POLL, op, Text::default());
-        event.args = describe(&labels).into();
-        let observed: Vec<String> = reps
+        let labels: Vec<Text> = owners.iter().flatten().map(|(l, _)| l.clone()).collect();
+        event.args = Text::Waits {
+            labels: labels.clone(),
+            others: owners.iter().filter(|o| o.is_none()).count() as u64,
+        };
+        event.waits = owners.iter().flatten().map(|(_, id)| *id).collect();
+        let observed: Vec<Injection> = reps
             .iter()
-            .zip(&labels)
-            .filter(|(_, label)| label.is_some())
+            .zip(&owners)
+            .filter(|(_, owner)| owner.is_some())
             .filter_map(|(rep, _)| self.faults.observe(*rep))
             .collect();
-        let observed = (!observed.is_empty()).then(|| observed.join(", "));
+        event.rule = observed.first().map(|i| i.index);
+        let observed = (!observed.is_empty()).then(|| {
+            let rules: Vec<&str> = observed.iter().map(|i| i.rule.as_str()).collect();
+            rules.join(", ")
+        });
         let gates: Vec<Option<Gate>> = reps.iter().map(|rep| self.faults.gate(*rep)).collect();
 
         // A spurious gate wakes the guest at once, whatever the real pollable says.
@@ -125,7 +137,7 @@ impl IoView<'_> {
             .collect();
         if !spurious.is_empty() {
             event.fault = Some(note(observed, gate_note(Gate::Spurious)));
-            event.result = describe_ready(&labels, &spurious).into();
+            event.result = ready_text(&owners, &spurious);
             self.faults.record(event);
             self.faults.no_progress()?;
             return Ok(spurious);
@@ -167,13 +179,13 @@ impl IoView<'_> {
                     "the guest blocked in {op} on {} and nothing else, but the plan never makes \
                      it ready again (a missed wake-up): on a real host this guest would hang \
                      forever; wait on a clock pollable too, or retry with a backoff",
-                    event_args(&labels)
+                    Text::Ready(labels)
                 ),
             );
             return Err(stop.into());
         }
         let ready = self.poll_open(&reps, &open).await?;
-        event.result = describe_ready(&labels, &ready).into();
+        event.result = ready_text(&owners, &ready);
         self.faults.record(event);
         self.count_timer_wake(&reps, &ready);
         Ok(ready)
@@ -308,36 +320,9 @@ fn gate_note(gate: Gate) -> String {
     }
 }
 
-/// `outgoing#1 + 2 other` for the trace: clocks and streams are counted, not named, so a
-/// deadline that varies between runs does not change the trace.
-fn describe(labels: &[Option<String>]) -> String {
-    let others = labels.iter().filter(|l| l.is_none()).count();
-    let mut text = event_args(labels);
-    if others > 0 {
-        text.push_str(&format!(" + {others} other"));
-    }
-    text
-}
-
-fn event_args(labels: &[Option<String>]) -> String {
-    labels
-        .iter()
-        .flatten()
-        .cloned()
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
-/// The socket pollables among the ready ones; a wake-up by another pollable (a clock) is
-/// written as `other` so the line stays the same whichever of them fired first.
-fn describe_ready(labels: &[Option<String>], ready: &[u32]) -> String {
-    let sockets: Vec<&str> = ready
-        .iter()
-        .filter_map(|&i| labels[i as usize].as_deref())
-        .collect();
-    if sockets.is_empty() {
-        "other".into()
-    } else {
-        sockets.join(", ")
-    }
+/// The socket pollables among the ready ones (`other` when none is).
+fn ready_text(owners: &[Option<(Text, ResourceId)>], ready: &[u32]) -> Text {
+    let labels = ready.iter();
+    let labels = labels.filter_map(|&i| owners[i as usize].as_ref().map(|(l, _)| l.clone()));
+    Text::Ready(labels.collect())
 }

@@ -7,8 +7,11 @@
 
 use super::IoView;
 use super::decorate::{Answer, Decided, Decorate};
-use crate::faults::{Class, Faults, Kind};
-use crate::plan::Op;
+use super::table::{Cut, KindRow, NOT_READY, OpRow, REAL, call, missed_wakeup, once, tried, wait};
+use crate::explore::Tier;
+use crate::faults::{Class, Faults};
+use crate::plan::{Action, NotReady, Op};
+use crate::resources::{Kind, Unit};
 use crate::trace::{Event, Text};
 use crate::verdict::Verdict;
 use wasmtime::component::Resource;
@@ -17,6 +20,97 @@ use wasmtime_wasi_io::bindings::wasi::io::streams::{
     self, Host, HostInputStream, HostOutputStream, InputStream, OutputStream,
 };
 use wasmtime_wasi_io::streams::{StreamError, StreamResult};
+
+/// The streams of a TCP connection (`finish-connect` and `accept` hand them out).
+pub(super) const KINDS: &[KindRow] = &[
+    KindRow {
+        kind: Kind::TcpInput,
+        label: "input",
+        wait: Op::TcpInputPollable,
+        unit: Unit::Datagrams,
+        socket: false,
+    },
+    KindRow {
+        kind: Kind::TcpOutput,
+        label: "output",
+        wait: Op::TcpOutputPollable,
+        unit: Unit::Bytes,
+        socket: false,
+    },
+];
+
+/// `wasi:io/streams`' operations on TCP connections, as plans name them, and what explore
+/// tries at each.
+pub(super) const OPS: &[OpRow] = &[
+    OpRow {
+        // WIT: "When no bytes are available for reading, this function returns an empty
+        // list": the not-ready answer, never the end of the stream.
+        not_ready: Some(NotReady::Empty),
+        stream: true,
+        cut: Some(Cut::Slice),
+        explore: &[
+            tried(
+                once(Action::OkZero, NOT_READY),
+                Tier::Real,
+                "nothing has arrived yet: the peer's next segment is still on its way",
+                "the seed's echo server (an empty read taken for the end)",
+            ),
+            tried(
+                once(Action::Slice(1), REAL),
+                Tier::Real,
+                "data arriving in parts: a read returns what has arrived so far",
+                "the seed's echo server",
+            ),
+            missed_wakeup(Action::OkZero),
+            tried(
+                once(Action::Reset, REAL),
+                Tier::Real,
+                "the peer reset the connection (ECONNRESET)",
+                "WIT: stream-error \"last-operation-failed\"",
+            ),
+        ],
+        ..call(Op::TcpRead, "tcp.read", Kind::TcpInput)
+    },
+    OpRow {
+        // WIT: "When this function returns 0 bytes, the `subscribe` pollable will become
+        // ready when this function will report at least 1 byte, or an error."
+        not_ready: Some(NotReady::Empty),
+        stream: true,
+        cut: Some(Cut::ShortPermit),
+        explore: &[
+            tried(
+                once(Action::OkZero, NOT_READY),
+                Tier::Real,
+                "a full send buffer",
+                "WIT: check-write \"When this function returns 0 bytes, the `subscribe` \
+                 pollable will become ready\"",
+            ),
+            tried(
+                once(Action::ShortPermit(1), REAL),
+                Tier::Real,
+                "a send buffer with little room left",
+                "WIT: check-write \"Returns the number of bytes permitted for the next call \
+                 to `write`\"",
+            ),
+            missed_wakeup(Action::OkZero),
+        ],
+        ..call(Op::TcpCheckWrite, "tcp.check-write", Kind::TcpOutput)
+    },
+    OpRow {
+        stream: true,
+        ..call(Op::TcpWrite, "tcp.write", Kind::TcpOutput)
+    },
+    OpRow {
+        stream: true,
+        ..call(Op::TcpFlush, "tcp.flush", Kind::TcpOutput)
+    },
+    wait(Op::TcpInputPollable, "tcp.input-pollable", Kind::TcpInput),
+    wait(
+        Op::TcpOutputPollable,
+        "tcp.output-pollable",
+        Kind::TcpOutput,
+    ),
+];
 
 const STREAMS: &str = "wasi:io/streams";
 
@@ -34,7 +128,7 @@ impl HostInputStream for IoView<'_> {
 
     fn read(&mut self, stream: Resource<InputStream>, len: u64) -> StreamResult<Vec<u8>> {
         let rep = stream.rep();
-        let Some(mut event) = self.tcp_event("read", rep) else {
+        let Some(mut event) = self.tcp_event("read", Op::TcpRead, rep) else {
             return self.table.read(stream, len);
         };
         event.args = Text::Num(len);
@@ -57,7 +151,7 @@ impl HostInputStream for IoView<'_> {
         len: u64,
     ) -> StreamResult<Vec<u8>> {
         let rep = stream.rep();
-        let Some(mut event) = self.tcp_event("blocking-read", rep) else {
+        let Some(mut event) = self.tcp_event("blocking-read", Op::TcpRead, rep) else {
             return self.table.blocking_read(stream, len).await;
         };
         event.args = Text::Num(len);
@@ -104,7 +198,7 @@ impl HostOutputStream for IoView<'_> {
 
     fn check_write(&mut self, stream: Resource<OutputStream>) -> StreamResult<u64> {
         let rep = stream.rep();
-        let Some(mut event) = self.tcp_event("check-write", rep) else {
+        let Some(mut event) = self.tcp_event("check-write", Op::TcpCheckWrite, rep) else {
             return self.table.check_write(stream);
         };
         // WIT: "When this function returns 0 bytes, the `subscribe` pollable will become
@@ -126,7 +220,7 @@ impl HostOutputStream for IoView<'_> {
 
     fn write(&mut self, stream: Resource<OutputStream>, bytes: Vec<u8>) -> StreamResult<()> {
         let rep = stream.rep();
-        let Some(mut event) = self.tcp_event("write", rep) else {
+        let Some(mut event) = self.tcp_event("write", Op::TcpWrite, rep) else {
             return self.table.write(stream, bytes);
         };
         let len = bytes.len() as u64;
@@ -159,7 +253,7 @@ impl HostOutputStream for IoView<'_> {
         bytes: Vec<u8>,
     ) -> StreamResult<()> {
         let rep = stream.rep();
-        let Some(mut event) = self.tcp_event("blocking-write-and-flush", rep) else {
+        let Some(mut event) = self.tcp_event("blocking-write-and-flush", Op::TcpWrite, rep) else {
             return self.table.blocking_write_and_flush(stream, bytes).await;
         };
         let len = bytes.len() as u64;
@@ -174,7 +268,7 @@ impl HostOutputStream for IoView<'_> {
 
     fn flush(&mut self, stream: Resource<OutputStream>) -> StreamResult<()> {
         let rep = stream.rep();
-        let Some(mut event) = self.tcp_event("flush", rep) else {
+        let Some(mut event) = self.tcp_event("flush", Op::TcpFlush, rep) else {
             return self.table.flush(stream);
         };
         let result = match self.injected(Op::TcpFlush, Some(rep), || (), &mut event) {
@@ -187,7 +281,7 @@ impl HostOutputStream for IoView<'_> {
 
     async fn blocking_flush(&mut self, stream: Resource<OutputStream>) -> StreamResult<()> {
         let rep = stream.rep();
-        let Some(mut event) = self.tcp_event("blocking-flush", rep) else {
+        let Some(mut event) = self.tcp_event("blocking-flush", Op::TcpFlush, rep) else {
             return self.table.blocking_flush(stream).await;
         };
         let result = match self.injected(Op::TcpFlush, Some(rep), || (), &mut event) {
@@ -250,10 +344,10 @@ impl Decorate for IoView<'_> {
 impl IoView<'_> {
     /// A trace event for a call on a TCP connection's stream; `None` for any other stream,
     /// which the plan does not govern.
-    fn tcp_event(&self, op: &'static str, rep: u32) -> Option<Event> {
+    fn tcp_event(&self, function: &'static str, op: Op, rep: u32) -> Option<Event> {
         let res = self.faults.registry.get(rep)?;
         matches!(res.kind, Kind::TcpInput | Kind::TcpOutput)
-            .then(|| Event::new(STREAMS, op, res.label.clone()))
+            .then(|| Event::new(STREAMS, function, res.label.clone()).on(Some(op), Some(res.id())))
     }
 
     /// A new pollable on stream `target`: a TCP stream's readiness is the plan's to gate;

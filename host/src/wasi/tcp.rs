@@ -5,8 +5,11 @@
 
 use super::SocketsView;
 use super::decorate::Decorate;
-use crate::faults::{Faults, Kind};
-use crate::plan::Op;
+use super::table::{KindRow, NOT_READY, OpRow, PENDING, call, missed_wakeup, once, tried, wait};
+use crate::explore::Tier;
+use crate::faults::Faults;
+use crate::plan::{NotReady, Op};
+use crate::resources::{Kind, Unit};
 use crate::trace::{Event, Text};
 use std::net::SocketAddr;
 use wasmtime::component::Resource;
@@ -15,6 +18,55 @@ use wasmtime_wasi::p2::bindings::sockets::network::{
 };
 use wasmtime_wasi::p2::bindings::sockets::tcp::{self, HostTcpSocket, ShutdownType};
 use wasmtime_wasi::p2::{DynInputStream, DynOutputStream, DynPollable, SocketResult, TcpSocket};
+
+/// The resource `wasi:sockets/tcp` hands out (its streams are `streams.rs`'s).
+pub(super) const KINDS: &[KindRow] = &[KindRow {
+    kind: Kind::TcpSocket,
+    label: "tcp-socket",
+    wait: Op::TcpSocketPollable,
+    unit: Unit::Datagrams,
+    socket: true,
+}];
+
+/// `wasi:sockets/tcp`'s operations, as plans name them, and what explore tries at each.
+pub(super) const OPS: &[OpRow] = &[
+    call(Op::TcpBind, "tcp.bind", Kind::TcpSocket),
+    OpRow {
+        // WIT: "`would-block`: Connection is still pending"
+        not_ready: Some(NotReady::WouldBlock),
+        explore: &[
+            tried(
+                once(PENDING, NOT_READY),
+                Tier::Real,
+                "a non-blocking connect still in progress (EINPROGRESS)",
+                "WIT: finish-connect \"`would-block`: Connection is still pending\"",
+            ),
+            missed_wakeup(PENDING),
+        ],
+        ..call(Op::TcpConnect, "tcp.connect", Kind::TcpSocket)
+    },
+    call(Op::TcpListen, "tcp.listen", Kind::TcpSocket),
+    OpRow {
+        // WIT: "`would-block`: No pending connections at the moment."
+        not_ready: Some(NotReady::WouldBlock),
+        explore: &[
+            tried(
+                once(PENDING, NOT_READY),
+                Tier::Real,
+                "no connection in the backlog yet (EAGAIN from accept)",
+                "WIT: accept \"`would-block`: No pending connections at the moment\"",
+            ),
+            missed_wakeup(PENDING),
+        ],
+        ..call(Op::TcpAccept, "tcp.accept", Kind::TcpSocket)
+    },
+    call(Op::TcpShutdown, "tcp.shutdown", Kind::TcpSocket),
+    wait(
+        Op::TcpSocketPollable,
+        "tcp.socket-pollable",
+        Kind::TcpSocket,
+    ),
+];
 
 const TCP: &str = "wasi:sockets/tcp";
 
@@ -27,7 +79,7 @@ impl HostTcpSocket for SocketsView<'_> {
         network: Resource<Network>,
         local_address: IpSocketAddress,
     ) -> SocketResult<()> {
-        let mut event = self.tcp_event("start-bind", this.rep());
+        let mut event = self.tcp_event("start-bind", Some(Op::TcpBind), this.rep());
         event.args = Text::Addr(SocketAddr::from(local_address));
         let result = match self.injected(Op::TcpBind, Some(this.rep()), || (), &mut event) {
             Some(answer) => answer,
@@ -48,7 +100,7 @@ impl HostTcpSocket for SocketsView<'_> {
         remote_address: IpSocketAddress,
     ) -> SocketResult<()> {
         let rep = this.rep();
-        let mut event = self.tcp_event("start-connect", rep);
+        let mut event = self.tcp_event("start-connect", None, rep);
         let remote = SocketAddr::from(remote_address);
         event.args = Text::Addr(remote);
         let result = self.inner.start_connect(this, network, remote_address);
@@ -66,7 +118,7 @@ impl HostTcpSocket for SocketsView<'_> {
         this: Resource<TcpSocket>,
     ) -> SocketResult<(Resource<DynInputStream>, Resource<DynOutputStream>)> {
         let rep = this.rep();
-        let mut event = self.tcp_event("finish-connect", rep);
+        let mut event = self.tcp_event("finish-connect", Some(Op::TcpConnect), rep);
         // WIT: "`would-block`: Connection is still pending" (a pending connect is the
         // not-ready answer, and its pollable says when to ask again).
         let injected = self.injected_error(Op::TcpConnect, Some(rep), &mut event);
@@ -92,7 +144,7 @@ impl HostTcpSocket for SocketsView<'_> {
 
     fn finish_listen(&mut self, this: Resource<TcpSocket>) -> SocketResult<()> {
         let rep = this.rep();
-        let mut event = self.tcp_event("finish-listen", rep);
+        let mut event = self.tcp_event("finish-listen", Some(Op::TcpListen), rep);
         let result = match self.injected_error(Op::TcpListen, Some(rep), &mut event) {
             Some(err) => Err(err),
             None => self.inner.finish_listen(this),
@@ -121,7 +173,7 @@ impl HostTcpSocket for SocketsView<'_> {
         Resource<DynOutputStream>,
     )> {
         let rep = this.rep();
-        let mut event = self.tcp_event("accept", rep);
+        let mut event = self.tcp_event("accept", Some(Op::TcpAccept), rep);
         self.faults.settle_peers();
         // WIT: "`would-block`: No pending connections at the moment."
         let result = match self.injected_error(Op::TcpAccept, Some(rep), &mut event) {
@@ -254,7 +306,7 @@ impl HostTcpSocket for SocketsView<'_> {
         shutdown_type: ShutdownType,
     ) -> SocketResult<()> {
         let rep = this.rep();
-        let mut event = self.tcp_event("shutdown", rep);
+        let mut event = self.tcp_event("shutdown", Some(Op::TcpShutdown), rep);
         event.args = match shutdown_type {
             ShutdownType::Receive => "receive",
             ShutdownType::Send => "send",
@@ -279,8 +331,11 @@ impl HostTcpSocket for SocketsView<'_> {
 }
 
 impl SocketsView<'_> {
-    pub(super) fn tcp_event(&self, op: &'static str, rep: u32) -> Event {
-        Event::new(TCP, op, self.faults.registry.label(rep))
+    /// A trace event for `function` on socket `rep`, counted as `op` if the plan governs
+    /// it.
+    pub(super) fn tcp_event(&self, function: &'static str, op: Option<Op>, rep: u32) -> Event {
+        let registry = &self.faults.registry;
+        Event::new(TCP, function, registry.label(rep)).on(op, registry.id(rep))
     }
 
     /// A connect or accept that answered: progress, or another not-ready answer for the

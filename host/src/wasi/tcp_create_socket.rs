@@ -3,13 +3,21 @@
 
 use super::SocketsView;
 use super::decorate::Decorate;
-use crate::faults::Kind;
+use super::table::{OpRow, call};
 use crate::plan::Op;
+use crate::resources::Kind;
 use crate::trace::Event;
 use wasmtime::component::Resource;
 use wasmtime_wasi::p2::bindings::sockets::network::{ErrorCode, IpAddressFamily};
 use wasmtime_wasi::p2::bindings::sockets::tcp_create_socket::Host;
 use wasmtime_wasi::p2::{SocketResult, TcpSocket};
+
+/// `wasi:sockets/tcp-create-socket`'s operation.
+pub(super) const OPS: &[OpRow] = &[call(
+    Op::TcpCreateSocket,
+    "tcp.create-socket",
+    Kind::TcpSocket,
+)];
 
 impl Host for SocketsView<'_> {
     fn create_tcp_socket(
@@ -20,7 +28,8 @@ impl Host for SocketsView<'_> {
             "wasi:sockets/tcp-create-socket",
             "create-tcp-socket",
             "-".into(),
-        );
+        )
+        .on(Some(Op::TcpCreateSocket), None);
         event.args = super::family(address_family);
         let injected = self.injected_error(Op::TcpCreateSocket, None, &mut event);
         let result = match injected {

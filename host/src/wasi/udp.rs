@@ -3,8 +3,11 @@
 
 use super::SocketsView;
 use super::decorate::Decorate;
-use crate::faults::{Faults, Kind, Refusal};
-use crate::plan::Op;
+use super::table::{KindRow, NOT_READY, OOM, OpRow, REAL, call, missed_wakeup, once, tried, wait};
+use crate::explore::{Fault, Tier};
+use crate::faults::{Faults, Refusal};
+use crate::plan::{Action, NotReady, Op};
+use crate::resources::{Kind, Unit};
 use crate::trace::{Event, Text};
 use crate::verdict::Verdict;
 use std::net::SocketAddr;
@@ -18,6 +21,139 @@ use wasmtime_wasi::p2::bindings::sockets::udp::{
 };
 use wasmtime_wasi::p2::{DynPollable, SocketError, SocketResult, UdpSocket};
 
+/// The resources `wasi:sockets/udp` hands out.
+pub(super) const KINDS: &[KindRow] = &[
+    KindRow {
+        kind: Kind::UdpSocket,
+        label: "udp-socket",
+        wait: Op::UdpSocketPollable,
+        unit: Unit::Datagrams,
+        socket: true,
+    },
+    KindRow {
+        kind: Kind::UdpIncoming,
+        label: "incoming",
+        wait: Op::UdpIncomingPollable,
+        unit: Unit::Datagrams,
+        socket: false,
+    },
+    KindRow {
+        kind: Kind::UdpOutgoing,
+        label: "outgoing",
+        wait: Op::UdpOutgoingPollable,
+        unit: Unit::Datagrams,
+        socket: false,
+    },
+];
+
+/// `wasi:sockets/udp`'s operations, as plans name them, and what explore tries at each.
+pub(super) const OPS: &[OpRow] = &[
+    call(Op::UdpBind, "udp.bind", Kind::UdpSocket),
+    call(Op::UdpStream, "udp.stream", Kind::UdpSocket),
+    OpRow {
+        // WIT: "When this function returns ok(0), the `subscribe` pollable will become
+        // ready when this function will report at least ok(1), or an error."
+        not_ready: Some(NotReady::Empty),
+        explore: &[
+            tried(
+                once(Action::OkZero, NOT_READY),
+                Tier::Real,
+                "a fresh socket not writable yet, or a full send buffer",
+                "wasmtime#12612",
+            ),
+            missed_wakeup(Action::OkZero),
+        ],
+        ..call(Op::UdpCheckSend, "udp.check-send", Kind::UdpOutgoing)
+    },
+    OpRow {
+        // WIT: "If none of the datagrams were able to be sent, `ok(0)` is returned."
+        not_ready: Some(NotReady::Empty),
+        explore: &[
+            tried(
+                once(Action::OkZero, NOT_READY),
+                Tier::Real,
+                "a fresh socket not writable on its first send",
+                "wasmtime#12612",
+            ),
+            tried(
+                once(OOM, REAL),
+                Tier::Real,
+                "ENOBUFS from sendmsg under load (wasmtime-wasi reports out-of-memory)",
+                "firezone#9798",
+            ),
+            tried(
+                Fault {
+                    sticky: true,
+                    ..once(OOM, REAL)
+                },
+                Tier::Real,
+                "ENOBUFS twice in a row",
+                "firezone#9798",
+            ),
+            missed_wakeup(Action::OkZero),
+            tried(
+                Fault {
+                    permanent: true,
+                    ..once(OOM, REAL)
+                },
+                Tier::Real,
+                "ENOBUFS that continues: the socket stays writable while sends keep failing",
+                "libuv#5194",
+            ),
+        ],
+        ..call(Op::UdpSend, "udp.send", Kind::UdpOutgoing)
+    },
+    OpRow {
+        // WIT: "This function returns successfully with an empty list when ... no results
+        // are immediately available."
+        not_ready: Some(NotReady::Empty),
+        explore: &[
+            tried(
+                once(Action::OkZero, NOT_READY),
+                Tier::Real,
+                "nothing has arrived yet",
+                "WIT: \"returns successfully with an empty list when ... no results are \
+                 immediately available\"",
+            ),
+            tried(
+                once(REFUSED, REAL),
+                Tier::Real,
+                "an ICMP port-unreachable on a connected socket, reported once",
+                "bun#29473",
+            ),
+            tried(
+                Fault {
+                    sticky: true,
+                    ..once(REFUSED, REAL)
+                },
+                Tier::Real,
+                "the ICMP error reported twice, as Linux can through sk_err",
+                "bun#35923",
+            ),
+            missed_wakeup(Action::OkZero),
+        ],
+        ..call(Op::UdpReceive, "udp.receive", Kind::UdpIncoming)
+    },
+    wait(
+        Op::UdpSocketPollable,
+        "udp.socket-pollable",
+        Kind::UdpSocket,
+    ),
+    wait(
+        Op::UdpIncomingPollable,
+        "udp.incoming-pollable",
+        Kind::UdpIncoming,
+    ),
+    wait(
+        Op::UdpOutgoingPollable,
+        "udp.outgoing-pollable",
+        Kind::UdpOutgoing,
+    ),
+];
+
+/// An ICMP port-unreachable, as `receive` reports it.
+const REFUSED: Action = Action::Error(ErrorCode::ConnectionRefused);
+
 const UDP: &str = "wasi:sockets/udp";
 
 impl udp::Host for SocketsView<'_> {}
@@ -29,7 +165,7 @@ impl HostUdpSocket for SocketsView<'_> {
         network: Resource<Network>,
         local_address: IpSocketAddress,
     ) -> SocketResult<()> {
-        let mut event = self.event("start-bind", this.rep());
+        let mut event = self.event("start-bind", Op::UdpBind, this.rep());
         event.args = Text::Addr(SocketAddr::from(local_address));
         let result = match self.injected(Op::UdpBind, Some(this.rep()), || (), &mut event) {
             Some(answer) => answer,
@@ -51,7 +187,7 @@ impl HostUdpSocket for SocketsView<'_> {
         Resource<IncomingDatagramStream>,
         Resource<OutgoingDatagramStream>,
     )> {
-        let mut event = self.event("stream", this.rep());
+        let mut event = self.event("stream", Op::UdpStream, this.rep());
         event.args = match remote_address {
             Some(addr) => Text::Addr(SocketAddr::from(addr)),
             None => "none".into(),
@@ -133,7 +269,7 @@ impl HostIncomingDatagramStream for SocketsView<'_> {
     ) -> SocketResult<Vec<udp::IncomingDatagram>> {
         let rep = this.rep();
         self.faults.stats.receive_calls += 1;
-        let mut event = self.event("receive", rep);
+        let mut event = self.event("receive", Op::UdpReceive, rep);
         event.args = max_results.to_string().into();
         // What the harness's peer was sent is answered first: whether a reply is there does
         // not depend on how fast its thread ran.
@@ -173,7 +309,7 @@ impl HostOutgoingDatagramStream for SocketsView<'_> {
     fn check_send(&mut self, this: Resource<OutgoingDatagramStream>) -> SocketResult<u64> {
         let rep = this.rep();
         self.faults.stats.check_send_calls += 1;
-        let mut event = self.event("check-send", rep);
+        let mut event = self.event("check-send", Op::UdpCheckSend, rep);
         let result = match self.injected(Op::UdpCheckSend, Some(rep), || 0, &mut event) {
             Some(answer) => answer,
             None => self.inner.check_send(this),
@@ -200,7 +336,7 @@ impl HostOutgoingDatagramStream for SocketsView<'_> {
         datagrams: Vec<udp::OutgoingDatagram>,
     ) -> SocketResult<u64> {
         let rep = this.rep();
-        let mut event = self.event("send", rep);
+        let mut event = self.event("send", Op::UdpSend, rep);
         event.args = summarize_datagrams(&datagrams);
         // WIT: "If the input list is empty, the function returns `ok(0)`." (before any
         // permit check, as wasmtime-wasi does).
@@ -270,8 +406,10 @@ impl Decorate for SocketsView<'_> {
 }
 
 impl SocketsView<'_> {
-    fn event(&self, op: &'static str, rep: u32) -> Event {
-        Event::new(UDP, op, self.faults.registry.label(rep))
+    /// A trace event for `function` on resource `rep`, counted as `op`.
+    fn event(&self, function: &'static str, op: Op, rep: u32) -> Event {
+        let registry = &self.faults.registry;
+        Event::new(UDP, function, registry.label(rep)).on(Some(op), registry.id(rep))
     }
 
     /// The guest offers these datagrams (again): earlier refusals of them are settled.

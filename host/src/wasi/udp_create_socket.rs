@@ -3,13 +3,21 @@
 
 use super::SocketsView;
 use super::decorate::Decorate;
-use crate::faults::Kind;
+use super::table::{OpRow, call};
 use crate::plan::Op;
+use crate::resources::Kind;
 use crate::trace::Event;
 use wasmtime::component::Resource;
 use wasmtime_wasi::p2::bindings::sockets::network::{ErrorCode, IpAddressFamily};
 use wasmtime_wasi::p2::bindings::sockets::udp_create_socket::Host;
 use wasmtime_wasi::p2::{SocketResult, UdpSocket};
+
+/// `wasi:sockets/udp-create-socket`'s operation.
+pub(super) const OPS: &[OpRow] = &[call(
+    Op::UdpCreateSocket,
+    "udp.create-socket",
+    Kind::UdpSocket,
+)];
 
 impl Host for SocketsView<'_> {
     async fn create_udp_socket(
@@ -20,7 +28,8 @@ impl Host for SocketsView<'_> {
             "wasi:sockets/udp-create-socket",
             "create-udp-socket",
             "-".into(),
-        );
+        )
+        .on(Some(Op::UdpCreateSocket), None);
         event.args = super::family(address_family);
         let injected = self.injected_error(Op::UdpCreateSocket, None, &mut event);
         let result = match injected {
