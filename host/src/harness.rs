@@ -1,8 +1,6 @@
 //! The harness: a [`Harness`] owns the engine and the linker, compiles [`Guest`]s once and
 //! runs each of them as often as asked, every run in a fresh store.
 
-use crate::builder::Clock;
-use crate::builder::{Builder, CAPTURE_LIMIT, FUEL_YIELD_INTERVAL, Output};
 use crate::component;
 use crate::error::Error;
 use crate::faults::clock::VirtualClock;
@@ -12,6 +10,7 @@ use crate::peer::{
     Peer, PeerOptions, TCP_ECHO_PLACEHOLDER, TcpClient, TcpClientOptions, TcpEcho, substitute,
 };
 use crate::plan::Plan;
+use crate::settings::{CAPTURE_LIMIT, Clock, FUEL_YIELD_INTERVAL, Output, Settings};
 use crate::stdio::{TAIL, TrackedStderr};
 use crate::verdict::Verdict;
 use crate::wasi::HostState;
@@ -36,16 +35,16 @@ impl Guest {
     }
 }
 
-/// Runs guests under one set of [`Builder`] settings.
+/// Runs guests under one set of settings (made by [`Builder`](crate::Builder)).
 #[derive(Clone)]
 pub struct Harness {
     engine: Engine,
     linker: Linker<HostState>,
-    settings: Builder,
+    settings: Settings,
 }
 
 impl Harness {
-    pub(crate) fn new(engine: Engine, linker: Linker<HostState>, settings: Builder) -> Self {
+    pub(crate) fn new(engine: Engine, linker: Linker<HostState>, settings: Settings) -> Self {
         Self {
             engine,
             linker,
@@ -58,7 +57,7 @@ impl Harness {
         Harness {
             engine: self.engine.clone(),
             linker: self.linker.clone(),
-            settings: Builder {
+            settings: Settings {
                 plan,
                 ..self.settings.clone()
             },

@@ -96,16 +96,14 @@ pub mod plan;
 mod policy;
 mod repeat;
 mod resources;
+mod settings;
 mod stdio;
 pub mod suite;
 pub mod trace;
 mod verdict;
 mod wasi;
 
-pub use builder::{
-    Builder, Clock, DEFAULT_BUSY_THRESHOLD, DEFAULT_MAX_MEMORY, DEFAULT_MAX_SOCKETS,
-    DEFAULT_TIME_LIMIT, MIN_MEMORY, Output,
-};
+pub use builder::Builder;
 pub use component::DEFAULT_MAX_COMPONENT_SIZE;
 pub use error::Error;
 pub use faults::Stats;
@@ -119,5 +117,9 @@ pub use plan::{Action, Form, Op, Plan, PlanError, Readiness, Rule, Scope, Select
 pub use policy::NetPolicy;
 pub use repeat::{EXIT_NONDETERMINISTIC, Repeat};
 pub use resources::{Kind, ResourceId};
+pub use settings::{
+    Clock, DEFAULT_BUSY_THRESHOLD, DEFAULT_MAX_MEMORY, DEFAULT_MAX_SOCKETS, DEFAULT_TIME_LIMIT,
+    MIN_MEMORY, Output,
+};
 pub use trace::{Event, Text, Trace};
 pub use verdict::{EXIT_USAGE, Stop, Verdict};

@@ -3,10 +3,10 @@
 //! that went another way is reported as `nondeterministic` with the first line that
 //! differs.
 
-use crate::builder::Output;
 use crate::error::Error;
 use crate::harness::{Guest, Harness};
 use crate::outcome::{Exit, Outcome};
+use crate::settings::Output;
 use std::collections::BTreeMap;
 use std::collections::hash_map::DefaultHasher;
 use std::hash::{Hash, Hasher};

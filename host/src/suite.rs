@@ -2,10 +2,10 @@
 //! instance of the one compiled component, under the same plan, in parallel. A test that
 //! panics fails alone; the tests after it still run.
 
-use crate::builder::Output;
 use crate::error::Error;
 use crate::harness::{Guest, Harness};
 use crate::outcome::{Exit, Outcome};
+use crate::settings::Output;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 

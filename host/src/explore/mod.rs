@@ -11,12 +11,12 @@ mod sites;
 pub use report::{Finding, Report};
 pub use sites::{Fault, Site, Tier, Tried, faults, menu};
 
-use crate::builder::Output;
 use crate::error::Error;
 use crate::harness::{Guest, Harness};
 use crate::outcome::Outcome;
 use crate::plan::{Plan, Readiness};
 use crate::repeat::ending;
+use crate::settings::Output;
 use std::collections::BTreeMap;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};

@@ -67,3 +67,38 @@ fn every_preset_is_in_the_readme_catalogue_with_its_references() -> Result<()> {
     }
     Ok(())
 }
+
+/// The operation names (`interface.function`) in the README's `op` row of the plan keys
+/// table; the WIT function names it gives in parentheses have no dot.
+fn readme_ops() -> Vec<&'static str> {
+    let row = README
+        .lines()
+        .find(|line| line.starts_with("| `op` |"))
+        .unwrap_or("");
+    let cell = row.split(" | ").nth(1).unwrap_or("");
+    let quoted = cell.split('`').skip(1).step_by(2);
+    quoted.filter(|name| name.contains('.')).collect()
+}
+
+#[test]
+fn every_operation_of_the_interface_tables_is_in_the_readme_and_no_other() -> Result<()> {
+    let listed = readme_ops();
+    ensure!(
+        !listed.is_empty(),
+        "README.md has no `op` row in its plan keys table"
+    );
+    for op in wouldblock::Op::ALL {
+        ensure!(
+            listed.contains(&op.name()),
+            "operation {} (its interface's table) is missing from README.md's `op` row",
+            op.name()
+        );
+    }
+    for name in listed {
+        ensure!(
+            wouldblock::Op::from_name(name).is_some(),
+            "README.md's `op` row names `{name}`, which no interface table has"
+        );
+    }
+    Ok(())
+}

@@ -1,0 +1,99 @@
+//! The settings of a run: what it may use and what it is judged by. [`Builder`](crate::Builder)
+//! makes them; a [`Harness`](crate::Harness) holds them.
+
+use crate::component::DEFAULT_MAX_COMPONENT_SIZE;
+use crate::peer::{PeerOptions, TcpClientOptions};
+use crate::plan::Plan;
+use crate::policy::NetPolicy;
+use std::time::Duration;
+
+/// Default memory bound of a guest: 512 MiB of linear memory.
+pub const DEFAULT_MAX_MEMORY: usize = 512 << 20;
+/// Default wall-clock safety net. Hangs and busy loops are found by counting, long
+/// before this; it only catches what counting cannot see.
+pub const DEFAULT_TIME_LIMIT: Duration = Duration::from_secs(60);
+/// Default bound on the sockets a guest may have open at once: well under the process's
+/// descriptor limit, which the harness's own peer sockets share.
+pub const DEFAULT_MAX_SOCKETS: u64 = 1024;
+/// The most datagrams a run may be expected to deliver (`--expect-datagrams`).
+pub const MAX_EXPECTED_DATAGRAMS: u64 = 1_000_000_000;
+/// Instances alive at once in one harness (runs on every thread, tests in parallel).
+pub(crate) const POOL_INSTANCES: u32 = 64;
+/// The smallest memory bound that can run a guest at all.
+pub const MIN_MEMORY: usize = 1 << 20;
+/// Default number of socket calls in a row without progress that makes a busy loop.
+pub const DEFAULT_BUSY_THRESHOLD: u64 = 1000;
+/// Fuel between yields to the async executor, so a guest that spins inside wasm still
+/// lets the time limit fire. Fuel is counted, so where the yields fall is deterministic.
+pub(crate) const FUEL_YIELD_INTERVAL: u64 = 1_000_000;
+/// Captured stdout/stderr is bounded; a guest that prints more is cut, not fatal.
+pub(crate) const CAPTURE_LIMIT: usize = 1 << 20;
+
+/// Where the guest's stdout and stderr go.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Output {
+    /// Straight to the harness's own stdout and stderr.
+    Inherit,
+    /// Into the [`Outcome`], for tests to assert on.
+    #[default]
+    Capture,
+}
+
+/// Which time the guest sees.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum Clock {
+    /// Virtual time: it starts at a fixed value and moves only when the guest waits and
+    /// nothing but a timer can wake it; then it jumps to the earliest deadline. A run never
+    /// sleeps on a timer, and its trace does not depend on the machine's speed.
+    #[default]
+    Virtual,
+    /// The machine's clocks, as wasmtime-wasi gives them: back-offs really wait.
+    Real,
+}
+
+/// Everything a [`Harness`](crate::Harness) runs by: what [`Builder`](crate::Builder) built.
+#[derive(Debug, Clone)]
+pub(crate) struct Settings {
+    pub(crate) plan: Plan,
+    pub(crate) net: NetPolicy,
+    pub(crate) max_memory: usize,
+    pub(crate) time_limit: Duration,
+    pub(crate) busy_threshold: u64,
+    pub(crate) cache: bool,
+    pub(crate) output: Output,
+    pub(crate) inherit_env: bool,
+    pub(crate) inherit_stdin: bool,
+    pub(crate) env: Vec<(String, String)>,
+    pub(crate) no_drops: bool,
+    pub(crate) max_component_size: u64,
+    pub(crate) max_sockets: u64,
+    pub(crate) preopens: Vec<(String, String)>,
+    pub(crate) clock: Clock,
+    pub(crate) peer: Option<PeerOptions>,
+    pub(crate) tcp_client: Option<TcpClientOptions>,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            plan: Plan::new(),
+            net: NetPolicy::loopback(),
+            max_memory: DEFAULT_MAX_MEMORY,
+            time_limit: DEFAULT_TIME_LIMIT,
+            busy_threshold: DEFAULT_BUSY_THRESHOLD,
+            cache: false,
+            output: Output::default(),
+            inherit_env: false,
+            inherit_stdin: false,
+            env: Vec::new(),
+            no_drops: false,
+            max_component_size: DEFAULT_MAX_COMPONENT_SIZE,
+            max_sockets: DEFAULT_MAX_SOCKETS,
+            preopens: Vec::new(),
+            clock: Clock::default(),
+            peer: None,
+            tcp_client: None,
+        }
+    }
+}
