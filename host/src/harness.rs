@@ -3,17 +3,20 @@
 
 use crate::component;
 use crate::error::Error;
-use crate::faults::clock::VirtualClock;
-use crate::faults::{Faults, PeerWatch};
-use crate::outcome::{Exit, Outcome, classify, judge};
+use crate::faults::Faults;
+use crate::outcome::{Exit, Outcome};
 use crate::peer::{
     Peer, PeerOptions, TCP_ECHO_PLACEHOLDER, TcpClient, TcpClientOptions, TcpEcho, substitute,
 };
 use crate::plan::Plan;
+use crate::recorder::Recorder;
 use crate::settings::{CAPTURE_LIMIT, Clock, FUEL_YIELD_INTERVAL, Output, Settings};
+use crate::state::Run;
 use crate::stdio::{TAIL, TrackedStderr};
-use crate::verdict::Verdict;
+use crate::verdict::{during, end};
 use crate::wasi::HostState;
+use crate::world::clock::VirtualClock;
+use crate::world::{PeerWatch, World};
 use std::path::Path;
 use wasmtime::component::{Component, Linker};
 use wasmtime::{Engine, Store};
@@ -188,27 +191,33 @@ impl Harness {
                 Some((out, err))
             }
         };
-        let mut faults = Faults::new(
+        let faults = Faults::new(
             &settings.plan,
             settings.busy_threshold,
             settings.max_sockets,
         );
-        if settings.clock == Clock::Virtual {
-            faults.clock = Some(VirtualClock::default());
-        }
         let tcp_client = settings.tcp_client.clone().map(TcpClient::new);
-        faults.tcp_peers = tcp_client
-            .iter()
-            .map(TcpClient::io)
-            .chain(echo.iter().map(TcpEcho::io))
-            .collect();
-        faults.tcp_client = tcp_client;
-        faults.peer = peer.as_ref().map(|peer| PeerWatch {
-            addr: peer.addr(),
-            sent: 0,
-            handled: peer.handled(),
-        });
-        let state = HostState::new(ctx.build(), faults, settings.max_memory);
+        let world = World {
+            clock: (settings.clock == Clock::Virtual).then(VirtualClock::default),
+            peer: peer.as_ref().map(|peer| PeerWatch {
+                addr: peer.addr(),
+                sent: 0,
+                handled: peer.handled(),
+            }),
+            tcp_peers: tcp_client
+                .iter()
+                .map(TcpClient::io)
+                .chain(echo.iter().map(TcpEcho::io))
+                .collect(),
+            tcp_client,
+            ..World::default()
+        };
+        let run = Run {
+            world,
+            faults,
+            recorder: Recorder::default(),
+        };
+        let state = HostState::new(ctx.build(), run, settings.max_memory);
         let mut store = Store::new(&self.engine, state);
         store.limiter(|state| state.limits());
         let setup = |e: wasmtime::Error| Error::Setup(format!("{e:#}"));
@@ -232,15 +241,11 @@ impl Harness {
                     }
                     None => tracked.tail(),
                 };
-                classify(&error, store.data().limits.note(), &tail)
+                end::classify(&error, store.data().limits.note(), &tail)
             }
-            Err(_elapsed) => Exit::Stopped(store.data().faults.stop(
-                Verdict::TimeLimit,
-                format!(
-                    "the guest was still running after the {:?} wall-clock limit, with no \
-                     busy loop or hang the counters could see (raise it with --time-limit)",
-                    settings.time_limit
-                ),
+            Err(_elapsed) => Exit::Stopped(during::time_limit(
+                &store.data().run.recorder,
+                settings.time_limit,
             )),
         };
         // Everything the guest sent is queued at the peer once its send calls returned.
@@ -250,16 +255,15 @@ impl Harness {
             .map_err(|e| Error::Setup(format!("the UDP peer failed: {e}")))?;
         // The guest's sockets close with its store, so the harness's TCP peers see the
         // end of every connection before they are waited for.
-        let mut faults = store.into_data().into_faults();
-        let faults = &mut faults;
+        let mut run = store.into_data().into_run();
         drop(echo);
-        let tcp = faults.tcp_client.take().map(TcpClient::finish);
+        let tcp = run.world.tcp_client.take().map(TcpClient::finish);
         let guest_status = exit.guest_status();
-        let (dropped, by_error) = faults.drops.counts();
-        faults.stats.datagrams_dropped = dropped + by_error;
-        let exit = judge(
+        let (dropped, by_error) = run.faults.drops.counts();
+        run.recorder.stats.datagrams_dropped = dropped + by_error;
+        let exit = end::judge(
             exit,
-            faults,
+            &run,
             settings.peer,
             received.as_ref(),
             tcp.as_ref(),
@@ -270,8 +274,8 @@ impl Harness {
         });
         Ok(Outcome {
             exit,
-            stats: faults.stats,
-            trace: std::mem::take(&mut faults.trace),
+            stats: run.recorder.stats,
+            trace: run.recorder.trace,
             stdout,
             stderr,
             received,

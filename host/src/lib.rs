@@ -94,19 +94,21 @@ mod outcome;
 mod peer;
 pub mod plan;
 mod policy;
+mod recorder;
 mod repeat;
 mod resources;
 mod settings;
+mod state;
 mod stdio;
 pub mod suite;
 pub mod trace;
 mod verdict;
 mod wasi;
+mod world;
 
 pub use builder::Builder;
 pub use component::DEFAULT_MAX_COMPONENT_SIZE;
 pub use error::Error;
-pub use faults::Stats;
 pub use harness::{Guest, Harness};
 pub use outcome::{Exit, Outcome};
 pub use peer::{
@@ -115,6 +117,7 @@ pub use peer::{
 };
 pub use plan::{Action, Form, Op, Plan, PlanError, Readiness, Rule, Scope, Select};
 pub use policy::NetPolicy;
+pub use recorder::Stats;
 pub use repeat::{EXIT_NONDETERMINISTIC, Repeat};
 pub use resources::{Kind, ResourceId};
 pub use settings::{

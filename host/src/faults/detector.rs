@@ -40,18 +40,18 @@ impl Detector {
         self.timer_wakes
     }
 
-    /// A call that moved nothing; `Err` with the explanation once the guest is spinning.
-    pub(crate) fn no_progress(&mut self) -> Result<(), String> {
+    /// A call that moved nothing; `Err` with the count once the guest is spinning.
+    pub(crate) fn no_progress(&mut self) -> Result<(), u64> {
         self.no_progress += 1;
         if self.no_progress > self.threshold {
-            return Err(format!(
-                "the guest made {} socket calls in a row without sending or receiving \
-                 anything and without being woken by a timer (threshold {}): it is \
-                 spinning instead of waiting or backing off",
-                self.no_progress, self.threshold
-            ));
+            return Err(self.no_progress);
         }
         Ok(())
+    }
+
+    /// How many calls in a row without progress make a busy loop.
+    pub(crate) fn threshold(&self) -> u64 {
+        self.threshold
     }
 
     /// An injected error was answered; remembered until data moves again.

@@ -3,8 +3,9 @@
 //! (`account`). Generic over the interface's result type through [`Answer`], so the UDP,
 //! TCP and stream decorators share one implementation.
 
-use crate::faults::{Faults, Hold};
+use crate::faults::Hold;
 use crate::plan::{Action, Op, error_code_name};
+use crate::state::Run;
 use crate::trace::{Event, Text};
 use crate::verdict::Stop;
 use nix::errno::Errno;
@@ -104,10 +105,10 @@ impl Answer for SocketError {
     }
 }
 
-/// A decorated interface's view: its fault state. The helpers come with it.
+/// A decorated interface's view: the run's state. The helpers come with it.
 pub(crate) trait Decorate {
-    /// The fault state of the run.
-    fn faults(&mut self) -> &mut Faults;
+    /// The state of the run.
+    fn run(&mut self) -> &mut Run;
 
     /// Asks the plan about a call. `Some` is the injected answer; `None` means make the
     /// real call (possibly with the readiness changed by a `pass` rule).
@@ -133,12 +134,12 @@ pub(crate) trait Decorate {
         zero: impl FnOnce() -> T,
         event: &mut Event,
     ) -> Decided<T, E> {
-        let faults = self.faults();
+        let run = self.run();
         // WIT: "When this function returns ok(0), the `subscribe` pollable will become
         // ready when this function will report at least ok(1)": until then, it does not.
         let held = rep
             .filter(|_| op.has_zero_answer())
-            .and_then(|rep| faults.hold(rep));
+            .and_then(|rep| run.faults.hold(rep));
         if let Some(hold) = held {
             let action = hold.answer(op);
             event.fault = Some(format!(
@@ -146,13 +147,13 @@ pub(crate) trait Decorate {
                 hold.rule
             ));
             event.rule = Some(hold.index);
-            faults.stats.faults_injected += 1;
+            run.recorder.stats.faults_injected += 1;
             return Decided::Answer(match action {
                 Action::OkZero if !op.zero_is_would_block() => Ok(zero()),
                 _ => Err(E::code(ErrorCode::WouldBlock)),
             });
         }
-        let Some(injection) = faults.decide(op, rep) else {
+        let Some(injection) = run.decide(op, rep) else {
             return Decided::Real;
         };
         if let Some(rep) = rep {
@@ -164,19 +165,19 @@ pub(crate) trait Decorate {
                 op,
                 action: injection.action,
             });
-            faults.arm(rep, injection.ready, hold);
+            run.faults.arm(rep, injection.ready, hold);
         }
         event.fault = Some(format!(
             "{}: {}, then {}",
             injection.rule, injection.action, injection.ready
         ));
         event.rule = Some(injection.index);
-        let failed = |faults: &mut Faults, answer: E| {
+        let failed = |run: &mut Run, answer: E| {
             // An error a socket call reports once leaves the socket usable; a failed
             // stream is finished, so giving up on it is right, not a bug.
             if !op.is_stream() {
-                let label = rep.map_or_else(Text::default, |rep| faults.registry.label(rep));
-                faults.error_injected(format!(
+                let label = rep.map_or_else(Text::default, |rep| run.faults.registry.label(rep));
+                run.faults.error_injected(format!(
                     "{} answered {} on {label}",
                     injection.rule, injection.action
                 ));
@@ -189,9 +190,9 @@ pub(crate) trait Decorate {
             Action::Error(code) if code == ErrorCode::WouldBlock => {
                 Decided::Answer(Err(E::code(code)))
             }
-            Action::Error(code) => failed(faults, E::code(code)),
-            Action::Reset => failed(faults, E::reset()),
-            Action::Closed => failed(faults, E::closed()),
+            Action::Error(code) => failed(run, E::code(code)),
+            Action::Reset => failed(run, E::reset()),
+            Action::Closed => failed(run, E::closed()),
             Action::Slice(n) | Action::ShortPermit(n) => Decided::Limit(n),
             Action::Pass => Decided::Real,
         }
@@ -218,7 +219,7 @@ pub(crate) trait Decorate {
             Ok(value) => ok(value),
             Err(err) => err.describe(),
         };
-        self.faults().record(event);
+        self.run().record(event);
     }
 
     /// Feeds the busy-loop detector: moving data is progress (and hands readiness back to
@@ -230,7 +231,7 @@ pub(crate) trait Decorate {
         result: &Result<T, E>,
     ) -> Result<(), E> {
         if moved {
-            self.faults().progress(rep);
+            self.run().faults.progress(rep);
             return Ok(());
         }
         // Every answer that moved nothing counts, errors too: a guest that retries
@@ -238,13 +239,8 @@ pub(crate) trait Decorate {
         // the guest anyway.
         let trapped = result.as_ref().is_err_and(E::is_trap);
         if !trapped {
-            self.faults().no_progress().map_err(E::trap)?;
+            self.run().no_progress().map_err(E::trap)?;
         }
         Ok(())
-    }
-
-    /// Stops the guest with `verdict`: the trace's last lines are the evidence.
-    fn violation<E: Answer>(&mut self, verdict: crate::Verdict, reason: String) -> E {
-        E::trap(self.faults().stop(verdict, reason))
     }
 }

@@ -21,8 +21,8 @@ mod udp;
 mod udp_create_socket;
 mod wall_clock;
 
-use crate::faults::Faults;
 use crate::limits::Limits;
+use crate::state::Run;
 use wasmtime::component::{HasData, Linker, ResourceTable};
 use wasmtime_wasi::clocks::{WasiClocksCtxView, WasiClocksView};
 use wasmtime_wasi::p2::bindings::{LinkOptions, cli, clocks, filesystem, random, sockets};
@@ -32,11 +32,11 @@ use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 /// The store data of one run.
 pub(crate) struct HostState {
     wasi: Wasi,
-    pub(crate) faults: Faults,
+    pub(crate) run: Run,
     pub(crate) limits: Limits,
 }
 
-/// wasmtime-wasi's own state, kept apart from [`Faults`] so both can be borrowed at once.
+/// wasmtime-wasi's own state, kept apart from the [`Run`] so both can be borrowed at once.
 struct Wasi {
     ctx: WasiCtx,
     table: ResourceTable,
@@ -58,20 +58,20 @@ impl WasiView for HostState {
 }
 
 impl HostState {
-    pub(crate) fn new(ctx: WasiCtx, faults: Faults, max_memory: usize) -> Self {
+    pub(crate) fn new(ctx: WasiCtx, run: Run, max_memory: usize) -> Self {
         Self {
             wasi: Wasi {
                 ctx,
                 table: ResourceTable::new(),
             },
-            faults,
+            run,
             limits: Limits::new(max_memory),
         }
     }
 
-    /// The fault state, with everything of the guest's (its sockets among it) dropped.
-    pub(crate) fn into_faults(self) -> Faults {
-        self.faults
+    /// The run's state, with everything of the guest's (its sockets among it) dropped.
+    pub(crate) fn into_run(self) -> Run {
+        self.run
     }
 
     pub(crate) fn limits(&mut self) -> &mut Limits {
@@ -81,29 +81,29 @@ impl HostState {
     fn sockets_view(&mut self) -> SocketsView<'_> {
         SocketsView {
             inner: self.wasi.sockets(),
-            faults: &mut self.faults,
+            run: &mut self.run,
         }
     }
 
     fn io(&mut self) -> IoView<'_> {
         IoView {
             table: &mut self.wasi.table,
-            faults: &mut self.faults,
+            run: &mut self.run,
         }
     }
 
     fn clocks_view(&mut self) -> ClocksView<'_> {
         ClocksView {
             inner: self.wasi.clocks(),
-            faults: &mut self.faults,
+            run: &mut self.run,
         }
     }
 }
 
-/// What the socket decorators (UDP, TCP) see: wasmtime-wasi's sockets view plus the fault state.
+/// What the socket decorators (UDP, TCP) see: wasmtime-wasi's sockets view plus the run's state.
 pub(crate) struct SocketsView<'a> {
     inner: WasiSocketsCtxView<'a>,
-    faults: &'a mut Faults,
+    run: &'a mut Run,
 }
 
 struct Sockets;
@@ -116,7 +116,7 @@ impl HasData for Sockets {
 /// state.
 pub(crate) struct IoView<'a> {
     table: &'a mut ResourceTable,
-    faults: &'a mut Faults,
+    run: &'a mut Run,
 }
 
 struct Io;
@@ -131,10 +131,10 @@ impl HasData for IoError {
     type Data<'a> = &'a mut ResourceTable;
 }
 
-/// What the clock decorator sees: wasmtime-wasi's clocks plus the fault state.
+/// What the clock decorator sees: wasmtime-wasi's clocks plus the run's state.
 pub(crate) struct ClocksView<'a> {
     inner: WasiClocksCtxView<'a>,
-    faults: &'a mut Faults,
+    run: &'a mut Run,
 }
 
 struct Clocks;

@@ -24,25 +24,28 @@ impl Pollable for VirtualTimer {
 
 impl Host for ClocksView<'_> {
     fn now(&mut self) -> wasmtime::Result<Instant> {
-        match &self.faults.clock {
+        match &self.run.world.clock {
             Some(clock) => Ok(clock.now()),
             None => self.inner.now(),
         }
     }
 
     fn resolution(&mut self) -> wasmtime::Result<Instant> {
-        match &self.faults.clock {
+        match &self.run.world.clock {
             Some(_) => Ok(1),
             None => self.inner.resolution(),
         }
     }
 
     fn subscribe_instant(&mut self, when: Instant) -> wasmtime::Result<Resource<DynPollable>> {
-        match &self.faults.clock {
+        match &self.run.world.clock {
             Some(_) => self.timer(when),
             None => {
                 let pollable = self.inner.subscribe_instant(when)?;
-                self.faults.registry.classify(pollable.rep(), Class::Clock);
+                self.run
+                    .faults
+                    .registry
+                    .classify(pollable.rep(), Class::Clock);
                 Ok(pollable)
             }
         }
@@ -52,11 +55,14 @@ impl Host for ClocksView<'_> {
         &mut self,
         duration: Duration,
     ) -> wasmtime::Result<Resource<DynPollable>> {
-        match &self.faults.clock {
+        match &self.run.world.clock {
             Some(clock) => self.timer(clock.now().saturating_add(duration)),
             None => {
                 let pollable = self.inner.subscribe_duration(duration)?;
-                self.faults.registry.classify(pollable.rep(), Class::Clock);
+                self.run
+                    .faults
+                    .registry
+                    .classify(pollable.rep(), Class::Clock);
                 Ok(pollable)
             }
         }
@@ -68,8 +74,11 @@ impl ClocksView<'_> {
     fn timer(&mut self, deadline: u64) -> wasmtime::Result<Resource<DynPollable>> {
         let timer = self.inner.table.push(VirtualTimer)?;
         let pollable = subscribe(self.inner.table, timer)?;
-        self.faults.registry.classify(pollable.rep(), Class::Clock);
-        if let Some(clock) = &mut self.faults.clock {
+        self.run
+            .faults
+            .registry
+            .classify(pollable.rep(), Class::Clock);
+        if let Some(clock) = &mut self.run.world.clock {
             clock.arm(pollable.rep(), deadline);
         }
         Ok(pollable)

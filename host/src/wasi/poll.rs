@@ -9,10 +9,10 @@
 //! waiting as the real host would, instead of livelocking it on a gate that says "ready".
 
 use super::IoView;
-use crate::faults::{Class, Gate, Injection, Settle};
+use crate::faults::{Class, Gate, Injection};
 use crate::resources::ResourceId;
 use crate::trace::{Event, Text};
-use crate::verdict::Verdict;
+use crate::verdict::during;
 use std::time::Duration;
 use wasmtime::component::Resource;
 use wasmtime_wasi::p2::DynPollable;
@@ -28,8 +28,6 @@ const SETTLE_EXTERNAL: Duration = Duration::from_millis(5);
 /// peers still has a connection open: that peer is a thread that will answer (send,
 /// echo, close), and a busy machine may need more than [`SETTLE_EXTERNAL`] to run it.
 const SETTLE_TCP_PEER: Duration = Duration::from_millis(50);
-/// The longest the harness waits for its own peer to handle what it was sent.
-const PEER_SETTLE_LIMIT: Duration = Duration::from_millis(100);
 
 impl Host for IoView<'_> {
     async fn poll(&mut self, pollables: Vec<Resource<DynPollable>>) -> wasmtime::Result<Vec<u32>> {
@@ -47,31 +45,31 @@ impl HostPollable for IoView<'_> {
         let Some((label, id)) = self.owner(rep) else {
             return self.table.ready(pollable).await;
         };
-        self.faults.stats.socket_waits += 1;
+        self.run.recorder.stats.socket_waits += 1;
         let mut event = Event::new(POLL, "ready", label).on(None, Some(id));
         event.waits = vec![id];
-        let injection = self.faults.observe(rep);
+        let injection = self.run.observe(rep);
         event.rule = injection.as_ref().map(|i| i.index);
         event.fault = injection.map(|i| i.rule);
-        let ready = match self.faults.gate(rep) {
+        let ready = match self.run.faults.gate(rep) {
             Some(gate) => {
                 event.fault = Some(note(event.fault.take(), gate_note(gate)));
-                self.faults.tick(rep, 1);
+                self.run.faults.tick(rep, 1);
                 gate == Gate::Spurious
             }
             None => self.table.ready(pollable).await?,
         };
         event.result = if ready { "true" } else { "false" }.into();
-        self.faults.record(event);
+        self.run.record(event);
         if !ready {
-            self.faults.no_progress()?;
+            self.run.no_progress()?;
         }
         Ok(ready)
     }
 
     fn drop(&mut self, pollable: Resource<DynPollable>) -> wasmtime::Result<()> {
-        self.faults.registry.unsubscribe(pollable.rep());
-        if let Some(clock) = &mut self.faults.clock {
+        self.run.faults.registry.unsubscribe(pollable.rep());
+        if let Some(clock) = &mut self.run.world.clock {
             clock.forget(pollable.rep());
         }
         HostPollable::drop(self.table, pollable)
@@ -81,7 +79,7 @@ impl HostPollable for IoView<'_> {
 impl IoView<'_> {
     /// The socket resource a pollable reports on: its label and id.
     fn owner(&self, pollable: u32) -> Option<(Text, ResourceId)> {
-        let owner = self.faults.registry.pollable_owner(pollable)?;
+        let owner = self.run.faults.registry.pollable_owner(pollable)?;
         Some((owner.label.clone(), owner.id()))
     }
 
@@ -101,15 +99,11 @@ impl IoView<'_> {
             self.count_timer_wake(&reps, &ready);
             return Ok(ready);
         }
-        self.faults.stats.socket_waits += 1;
+        self.run.recorder.stats.socket_waits += 1;
         // The harness's TCP peers finish what they were doing first: what is ready then
         // does not depend on how fast their threads ran.
-        if self.faults.has_peers() {
-            let mut settle = Settle::new(self.faults);
-            while !settle.done(self.faults) {
-                tokio::task::yield_now().await;
-                settle.pause();
-            }
+        if self.run.world.has_peers() {
+            self.run.world.settle_async(0).await;
         }
         let mut event = Event::new(POLL, op, Text::default());
         let labels: Vec<Text> = owners.iter().flatten().map(|(l, _)| l.clone()).collect();
@@ -122,14 +116,14 @@ impl IoView<'_> {
             .iter()
             .zip(&owners)
             .filter(|(_, owner)| owner.is_some())
-            .filter_map(|(rep, _)| self.faults.observe(*rep))
+            .filter_map(|(rep, _)| self.run.observe(*rep))
             .collect();
         event.rule = observed.first().map(|i| i.index);
         let observed = (!observed.is_empty()).then(|| {
             let rules: Vec<&str> = observed.iter().map(|i| i.rule.as_str()).collect();
             rules.join(", ")
         });
-        let gates: Vec<Option<Gate>> = reps.iter().map(|rep| self.faults.gate(*rep)).collect();
+        let gates: Vec<Option<Gate>> = reps.iter().map(|rep| self.run.faults.gate(*rep)).collect();
 
         // A spurious gate wakes the guest at once, whatever the real pollable says.
         let spurious: Vec<u32> = (0..reps.len() as u32)
@@ -138,8 +132,8 @@ impl IoView<'_> {
         if !spurious.is_empty() {
             event.fault = Some(note(observed, gate_note(Gate::Spurious)));
             event.result = ready_text(&owners, &spurious);
-            self.faults.record(event);
-            self.faults.no_progress()?;
+            self.run.record(event);
+            self.run.no_progress()?;
             return Ok(spurious);
         }
 
@@ -158,7 +152,7 @@ impl IoView<'_> {
             ));
             for (rep, gate) in reps.iter().zip(&gates) {
                 if matches!(gate, Some(Gate::Ticks(_))) {
-                    self.faults.tick(*rep, ticks);
+                    self.run.faults.tick(*rep, ticks);
                 }
             }
         }
@@ -167,26 +161,18 @@ impl IoView<'_> {
             event.fault = observed.clone();
         }
         let open: Vec<usize> = (0..reps.len())
-            .filter(|&i| self.faults.gate(reps[i]).is_none())
+            .filter(|&i| self.run.faults.gate(reps[i]).is_none())
             .collect();
         if open.is_empty() {
             event.fault = Some(note(observed, gate_note(Gate::Never)));
             event.result = "hang".into();
-            self.faults.record(event);
-            let stop = self.faults.stop(
-                Verdict::Hang,
-                format!(
-                    "the guest blocked in {op} on {} and nothing else, but the plan never makes \
-                     it ready again (a missed wake-up): on a real host this guest would hang \
-                     forever; wait on a clock pollable too, or retry with a backoff",
-                    Text::Ready(labels)
-                ),
-            );
+            self.run.record(event);
+            let stop = during::hang(&self.run.recorder, op, &Text::Ready(labels));
             return Err(stop.into());
         }
         let ready = self.poll_open(&reps, &open).await?;
         event.result = ready_text(&owners, &ready);
-        self.faults.record(event);
+        self.run.record(event);
         self.count_timer_wake(&reps, &ready);
         Ok(ready)
     }
@@ -197,7 +183,7 @@ impl IoView<'_> {
     /// was sent, tokio has seen the kernel's events), and if still nothing is ready, the
     /// clock jumps to the earliest deadline: no sleeping on timers, ever.
     async fn poll_open(&mut self, reps: &[u32], open: &[usize]) -> wasmtime::Result<Vec<u32>> {
-        let clock = self.faults.clock.as_ref();
+        let clock = self.run.world.clock.as_ref();
         let timers: Vec<(usize, u64)> = open
             .iter()
             .filter_map(|&i| Some((i, clock?.deadline(reps[i])?)))
@@ -219,14 +205,15 @@ impl IoView<'_> {
             return Ok(ready.to_vec());
         }
         // Time passing means the event loop runs: even a wait on timers alone lets
-        // background sends finish and the kernel's events reach tokio before the jump.
-        self.settle().await;
+        // background sends finish and the kernel's events reach tokio before the jump, and
+        // the harness's own peers handle what the guest sent them.
+        self.run.world.settle_async(2).await;
         if !real.is_empty() {
             // A peer the harness does not own cannot be seen to settle: give it a moment.
-            let tcp_busy = self.faults.tcp_peers_open();
+            let tcp_busy = self.run.world.tcp_peers_open();
             let window = if tcp_busy {
                 SETTLE_TCP_PEER
-            } else if self.faults.external {
+            } else if self.run.world.external {
                 SETTLE_EXTERNAL
             } else {
                 Duration::ZERO
@@ -236,31 +223,10 @@ impl IoView<'_> {
             }
         }
         let earliest = timers.iter().map(|(_, d)| *d).min().unwrap_or(now);
-        if let Some(clock) = &mut self.faults.clock {
+        if let Some(clock) = &mut self.run.world.clock {
             clock.advance_to(earliest);
         }
         Ok(due(earliest))
-    }
-
-    /// Lets the real world catch up before virtual time jumps: wasmtime-wasi's background
-    /// sends run (they are tokio tasks on this thread), tokio's driver reads the kernel's
-    /// events, and the harness's own peer handles what the guest sent it, so its replies
-    /// are queued at the guest's socket. Bounded: a peer that never catches up (the
-    /// kernel dropped what it was sent) costs at most [`PEER_SETTLE_LIMIT`].
-    async fn settle(&mut self) {
-        let start = std::time::Instant::now();
-        for turn in 0u32.. {
-            tokio::task::yield_now().await;
-            let behind = self.faults.peer.as_ref().is_some_and(|peer| peer.behind());
-            if (!behind && turn >= 1) || start.elapsed() > PEER_SETTLE_LIMIT {
-                return;
-            }
-            if behind && turn > 4 {
-                // The peer's thread needs the core too; tokio's timers are too coarse
-                // (1 ms) for a wait this short.
-                std::thread::sleep(Duration::from_micros(20));
-            }
-        }
     }
 
     /// The real pollables at `which`, through wasmtime-wasi; with a `limit`, `None` if
@@ -294,12 +260,12 @@ impl IoView<'_> {
     /// A wake-up by a clock is the guest backing off; by a stream or anything else it is
     /// not, so a guest that polls stdin instead of a timer still counts as spinning.
     fn count_timer_wake(&mut self, reps: &[u32], ready: &[u32]) {
-        let registry = &self.faults.registry;
+        let registry = &self.run.faults.registry;
         if ready
             .iter()
             .any(|&i| registry.class(reps[i as usize]) == Class::Clock)
         {
-            self.faults.timer_wake();
+            self.run.faults.timer_wake();
         }
     }
 }

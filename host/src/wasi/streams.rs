@@ -9,11 +9,12 @@ use super::IoView;
 use super::decorate::{Answer, Decided, Decorate};
 use super::table::{Cut, KindRow, NOT_READY, OpRow, REAL, call, missed_wakeup, once, tried, wait};
 use crate::explore::Tier;
-use crate::faults::{Class, Faults};
+use crate::faults::Class;
 use crate::plan::{Action, NotReady, Op};
 use crate::resources::{Kind, Unit};
+use crate::state::Run;
 use crate::trace::{Event, Text};
-use crate::verdict::Verdict;
+use crate::verdict::during;
 use wasmtime::component::Resource;
 use wasmtime_wasi::p2::DynPollable;
 use wasmtime_wasi_io::bindings::wasi::io::streams::{
@@ -122,7 +123,7 @@ impl Host for IoView<'_> {
 
 impl HostInputStream for IoView<'_> {
     async fn drop(&mut self, stream: Resource<InputStream>) -> wasmtime::Result<()> {
-        self.faults.forget(stream.rep());
+        self.run.forget(stream.rep());
         HostInputStream::drop(self.table, stream).await
     }
 
@@ -132,7 +133,7 @@ impl HostInputStream for IoView<'_> {
             return self.table.read(stream, len);
         };
         event.args = Text::Num(len);
-        self.faults.settle_peers();
+        self.run.settle_peers();
         // WIT: "When no bytes are available for reading, this function returns an empty
         // list": the not-ready answer, never the end of the stream.
         let result = match self.decided(Op::TcpRead, Some(rep), Vec::new, &mut event) {
@@ -192,7 +193,7 @@ impl HostInputStream for IoView<'_> {
 
 impl HostOutputStream for IoView<'_> {
     async fn drop(&mut self, stream: Resource<OutputStream>) -> wasmtime::Result<()> {
-        self.faults.forget(stream.rep());
+        self.run.forget(stream.rep());
         HostOutputStream::drop(self.table, stream).await
     }
 
@@ -208,10 +209,10 @@ impl HostOutputStream for IoView<'_> {
             Decided::Limit(n) => self.table.check_write(stream).map(|permit| permit.min(n)),
             Decided::Real => self.table.check_write(stream),
         };
-        self.faults.grant(rep, *result.as_ref().unwrap_or(&0));
+        self.run.faults.grant(rep, *result.as_ref().unwrap_or(&0));
         self.finish(event, &result, |permit| Text::Ok(*permit));
         if !matches!(result, Ok(1..)) {
-            self.faults
+            self.run
                 .no_progress()
                 .map_err(<StreamError as Answer>::trap)?;
         }
@@ -228,16 +229,12 @@ impl HostOutputStream for IoView<'_> {
         // The permit is checked before anything is injected, as for UDP sends.
         // WIT: "precondition: check-write gave permit of Ok(n) and contents has a length
         // of less than or equal to n. Otherwise, this function will trap."
-        if let Err(permit) = self.faults.spend(rep, len) {
+        if let Err(permit) = self.run.faults.spend(rep, len) {
             event.result = "trap".into();
-            self.faults.record(event);
-            let reason = format!(
-                "the guest wrote {len} byte(s) to {} but its last check-write permitted \
-                 {permit}; the WIT requires the host to trap (\"contents has a length of less \
-                 than or equal to n. Otherwise, this function will trap\")",
-                self.faults.registry.label(rep),
-            );
-            return Err(self.violation(Verdict::SpecViolation, reason));
+            self.run.record(event);
+            let on = self.run.faults.registry.label(rep);
+            let stop = during::write_past_permit(&self.run.recorder, len, &on, permit);
+            return Err(<StreamError as Answer>::trap(stop));
         }
         let result = match self.injected(Op::TcpWrite, Some(rep), || (), &mut event) {
             Some(answer) => answer,
@@ -336,8 +333,8 @@ impl HostOutputStream for IoView<'_> {
 }
 
 impl Decorate for IoView<'_> {
-    fn faults(&mut self) -> &mut Faults {
-        self.faults
+    fn run(&mut self) -> &mut Run {
+        self.run
     }
 }
 
@@ -345,7 +342,7 @@ impl IoView<'_> {
     /// A trace event for a call on a TCP connection's stream; `None` for any other stream,
     /// which the plan does not govern.
     fn tcp_event(&self, function: &'static str, op: Op, rep: u32) -> Option<Event> {
-        let res = self.faults.registry.get(rep)?;
+        let res = self.run.faults.registry.get(rep)?;
         matches!(res.kind, Kind::TcpInput | Kind::TcpOutput)
             .then(|| Event::new(STREAMS, function, res.label.clone()).on(Some(op), Some(res.id())))
     }
@@ -353,7 +350,7 @@ impl IoView<'_> {
     /// A new pollable on stream `target`: a TCP stream's readiness is the plan's to gate;
     /// any other stream's is a stream's.
     fn classify(&mut self, pollable: u32, target: u32) {
-        let registry = &mut self.faults.registry;
+        let registry = &mut self.run.faults.registry;
         if registry.get(target).is_some() {
             registry.subscribe(pollable, target);
         } else {
@@ -368,7 +365,7 @@ impl IoView<'_> {
         result: &StreamResult<Vec<u8>>,
     ) -> StreamResult<()> {
         let moved = result.as_ref().map_or(0, |bytes| bytes.len() as u64);
-        self.faults.stats.tcp_bytes_read += moved;
+        self.run.recorder.stats.tcp_bytes_read += moved;
         self.finish(event, result, |bytes| Text::OkBytes(bytes.len() as u64));
         self.account(rep, moved > 0, result)
     }
@@ -381,7 +378,7 @@ impl IoView<'_> {
         result: &StreamResult<()>,
     ) -> StreamResult<()> {
         let moved = if result.is_ok() { len } else { 0 };
-        self.faults.stats.tcp_bytes_written += moved;
+        self.run.recorder.stats.tcp_bytes_written += moved;
         self.finish(event, result, |()| "ok".into());
         self.account(rep, moved > 0, result)
     }

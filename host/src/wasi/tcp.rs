@@ -7,7 +7,6 @@ use super::SocketsView;
 use super::decorate::Decorate;
 use super::table::{KindRow, NOT_READY, OpRow, PENDING, call, missed_wakeup, once, tried, wait};
 use crate::explore::Tier;
-use crate::faults::Faults;
 use crate::plan::{NotReady, Op};
 use crate::resources::{Kind, Unit};
 use crate::trace::{Event, Text};
@@ -105,9 +104,9 @@ impl HostTcpSocket for SocketsView<'_> {
         event.args = Text::Addr(remote);
         let result = self.inner.start_connect(this, network, remote_address);
         if result.is_ok() {
-            self.faults.registry.connect(rep, remote);
+            self.run.faults.registry.connect(rep, remote);
             // A TCP peer answers in real time: waits give it a moment before time jumps.
-            self.faults.external = true;
+            self.run.world.external = true;
         }
         self.finish(event, &result, |()| "ok".into());
         result
@@ -126,9 +125,9 @@ impl HostTcpSocket for SocketsView<'_> {
             Some(err) => Err(err),
             None => self.inner.finish_connect(this),
         };
-        let remote = self.faults.registry.get(rep).and_then(|r| r.remote);
+        let remote = self.run.faults.registry.get(rep).and_then(|r| r.remote);
         let labels = result.as_ref().ok().map(|(input, output)| {
-            let registry = &mut self.faults.registry;
+            let registry = &mut self.run.faults.registry;
             let input = registry.register(input.rep(), Kind::TcpInput, remote);
             let output = registry.register(output.rep(), Kind::TcpOutput, remote);
             Text::Owned(format!("ok({input}, {output})"))
@@ -158,8 +157,8 @@ impl HostTcpSocket for SocketsView<'_> {
         if let Some(addr) = local {
             // The harness's own client, if any, can connect now; anyone else connects in
             // real time.
-            self.faults.external = true;
-            self.faults.listening(addr);
+            self.run.world.external = true;
+            self.run.world.listening(addr);
         }
         result
     }
@@ -174,7 +173,7 @@ impl HostTcpSocket for SocketsView<'_> {
     )> {
         let rep = this.rep();
         let mut event = self.tcp_event("accept", Some(Op::TcpAccept), rep);
-        self.faults.settle_peers();
+        self.run.settle_peers();
         // WIT: "`would-block`: No pending connections at the moment."
         let result = match self.injected_error(Op::TcpAccept, Some(rep), &mut event) {
             Some(err) => Err(err),
@@ -186,7 +185,7 @@ impl HostTcpSocket for SocketsView<'_> {
                 .remote_address(Resource::new_borrow(socket.rep()))
                 .ok()
                 .map(SocketAddr::from);
-            let registry = &mut self.faults.registry;
+            let registry = &mut self.run.faults.registry;
             let socket = registry.register(socket.rep(), Kind::TcpSocket, remote);
             let input = registry.register(input.rep(), Kind::TcpInput, remote);
             let output = registry.register(output.rep(), Kind::TcpOutput, remote);
@@ -296,7 +295,7 @@ impl HostTcpSocket for SocketsView<'_> {
     fn subscribe(&mut self, this: Resource<TcpSocket>) -> wasmtime::Result<Resource<DynPollable>> {
         let target = this.rep();
         let pollable = HostTcpSocket::subscribe(&mut self.inner, this)?;
-        self.faults.registry.subscribe(pollable.rep(), target);
+        self.run.faults.registry.subscribe(pollable.rep(), target);
         Ok(pollable)
     }
 
@@ -318,14 +317,14 @@ impl HostTcpSocket for SocketsView<'_> {
             None => self.inner.shutdown(this, shutdown_type),
         };
         if result.is_ok() && shutdown_type != ShutdownType::Receive {
-            self.faults.tcp_end(rep);
+            self.run.tcp_end(rep);
         }
         self.finish(event, &result, |()| "ok".into());
         result
     }
 
     fn drop(&mut self, this: Resource<TcpSocket>) -> wasmtime::Result<()> {
-        self.faults.forget(this.rep());
+        self.run.forget(this.rep());
         HostTcpSocket::drop(&mut self.inner, this)
     }
 }
@@ -334,7 +333,7 @@ impl SocketsView<'_> {
     /// A trace event for `function` on socket `rep`, counted as `op` if the plan governs
     /// it.
     pub(super) fn tcp_event(&self, function: &'static str, op: Option<Op>, rep: u32) -> Event {
-        let registry = &self.faults.registry;
+        let registry = &self.run.faults.registry;
         Event::new(TCP, function, registry.label(rep)).on(op, registry.id(rep))
     }
 
@@ -345,14 +344,5 @@ impl SocketsView<'_> {
             .as_ref()
             .is_err_and(|e| matches!(e.downcast_ref(), Some(ErrorCode::WouldBlock)));
         self.account(rep, !pending && result.is_ok(), result)
-    }
-}
-
-impl Faults {
-    /// A guest socket listens at `addr`: the harness's TCP client, if it has one, starts.
-    pub(crate) fn listening(&mut self, addr: SocketAddr) {
-        if let Some(client) = &mut self.tcp_client {
-            client.start(addr);
-        }
     }
 }

@@ -38,7 +38,7 @@ impl Host for SocketsView<'_> {
             None => self.inner.create_tcp_socket(address_family),
         };
         let label = result.as_ref().ok().map(|socket| {
-            let registry = &mut self.faults.registry;
+            let registry = &mut self.run.faults.registry;
             registry.register(socket.rep(), Kind::TcpSocket, None)
         });
         self.finish(event, &result, |_| {

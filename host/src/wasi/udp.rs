@@ -5,11 +5,12 @@ use super::SocketsView;
 use super::decorate::Decorate;
 use super::table::{KindRow, NOT_READY, OOM, OpRow, REAL, call, missed_wakeup, once, tried, wait};
 use crate::explore::{Fault, Tier};
-use crate::faults::{Faults, Refusal};
+use crate::faults::Refusal;
 use crate::plan::{Action, NotReady, Op};
 use crate::resources::{Kind, Unit};
+use crate::state::Run;
 use crate::trace::{Event, Text};
-use crate::verdict::Verdict;
+use crate::verdict::during;
 use std::net::SocketAddr;
 use wasmtime::component::Resource;
 use wasmtime_wasi::p2::bindings::sockets::network::{
@@ -199,7 +200,7 @@ impl HostUdpSocket for SocketsView<'_> {
         };
         let remote = remote_address.map(SocketAddr::from);
         let labels = result.as_ref().ok().map(|(incoming, outgoing)| {
-            let registry = &mut self.faults.registry;
+            let registry = &mut self.run.faults.registry;
             let incoming = registry.register(incoming.rep(), Kind::UdpIncoming, remote);
             let outgoing = registry.register(outgoing.rep(), Kind::UdpOutgoing, remote);
             Text::Owned(format!("ok({incoming}, {outgoing})"))
@@ -251,12 +252,12 @@ impl HostUdpSocket for SocketsView<'_> {
     fn subscribe(&mut self, this: Resource<UdpSocket>) -> wasmtime::Result<Resource<DynPollable>> {
         let target = this.rep();
         let pollable = HostUdpSocket::subscribe(&mut self.inner, this)?;
-        self.faults.registry.subscribe(pollable.rep(), target);
+        self.run.faults.registry.subscribe(pollable.rep(), target);
         Ok(pollable)
     }
 
     fn drop(&mut self, this: Resource<UdpSocket>) -> wasmtime::Result<()> {
-        self.faults.forget(this.rep());
+        self.run.forget(this.rep());
         HostUdpSocket::drop(&mut self.inner, this)
     }
 }
@@ -268,12 +269,12 @@ impl HostIncomingDatagramStream for SocketsView<'_> {
         max_results: u64,
     ) -> SocketResult<Vec<udp::IncomingDatagram>> {
         let rep = this.rep();
-        self.faults.stats.receive_calls += 1;
+        self.run.recorder.stats.receive_calls += 1;
         let mut event = self.event("receive", Op::UdpReceive, rep);
         event.args = max_results.to_string().into();
         // What the harness's peer was sent is answered first: whether a reply is there does
         // not depend on how fast its thread ran.
-        self.faults.settle_peers();
+        self.run.settle_peers();
         // WIT: "This function returns successfully with an empty list when ... no results
         // are immediately available", so ok-zero is an empty list.
         let result = match self.injected(Op::UdpReceive, Some(rep), Vec::new, &mut event) {
@@ -281,7 +282,7 @@ impl HostIncomingDatagramStream for SocketsView<'_> {
             None => self.inner.receive(this, max_results),
         };
         let received = result.as_ref().map_or(0, |d| d.len() as u64);
-        self.faults.stats.datagrams_received += received;
+        self.run.recorder.stats.datagrams_received += received;
         self.finish(event, &result, |datagrams| {
             format!("ok({} datagrams)", datagrams.len()).into()
         });
@@ -295,12 +296,12 @@ impl HostIncomingDatagramStream for SocketsView<'_> {
     ) -> wasmtime::Result<Resource<DynPollable>> {
         let target = this.rep();
         let pollable = HostIncomingDatagramStream::subscribe(&mut self.inner, this)?;
-        self.faults.registry.subscribe(pollable.rep(), target);
+        self.run.faults.registry.subscribe(pollable.rep(), target);
         Ok(pollable)
     }
 
     fn drop(&mut self, this: Resource<IncomingDatagramStream>) -> wasmtime::Result<()> {
-        self.faults.forget(this.rep());
+        self.run.forget(this.rep());
         HostIncomingDatagramStream::drop(&mut self.inner, this)
     }
 }
@@ -308,24 +309,24 @@ impl HostIncomingDatagramStream for SocketsView<'_> {
 impl HostOutgoingDatagramStream for SocketsView<'_> {
     fn check_send(&mut self, this: Resource<OutgoingDatagramStream>) -> SocketResult<u64> {
         let rep = this.rep();
-        self.faults.stats.check_send_calls += 1;
+        self.run.recorder.stats.check_send_calls += 1;
         let mut event = self.event("check-send", Op::UdpCheckSend, rep);
         let result = match self.injected(Op::UdpCheckSend, Some(rep), || 0, &mut event) {
             Some(answer) => answer,
             None => self.inner.check_send(this),
         };
-        self.faults.grant(rep, *result.as_ref().unwrap_or(&0));
+        self.run.faults.grant(rep, *result.as_ref().unwrap_or(&0));
         if event.fault.is_some()
             && matches!(result, Ok(0))
-            && let Some(serial) = self.faults.registry.serial(rep)
+            && let Some(serial) = self.run.faults.registry.serial(rep)
         {
             // A send is owed on this stream: a guest that never sends again dropped it.
-            let seq = self.faults.trace.total() + 1;
-            self.faults.drops.check_refused(serial, seq);
+            let seq = self.run.recorder.trace.total() + 1;
+            self.run.faults.drops.check_refused(serial, seq);
         }
         self.finish(event, &result, |permit| Text::Ok(*permit));
         if matches!(result, Ok(0)) {
-            self.faults.no_progress().map_err(SocketError::trap)?;
+            self.run.no_progress().map_err(SocketError::trap)?;
         }
         result
     }
@@ -342,25 +343,22 @@ impl HostOutgoingDatagramStream for SocketsView<'_> {
         // permit check, as wasmtime-wasi does).
         if datagrams.is_empty() {
             event.result = "ok(0)".into();
-            self.faults.record(event);
+            self.run.record(event);
             return Ok(0);
         }
-        self.faults.stats.send_calls += 1;
+        self.run.recorder.stats.send_calls += 1;
         // The permit is checked before anything is injected, so a guest that sends without
         // `check-send` traps exactly as it would on the real host.
         // WIT: "Implementations must trap if either `check-send` was not called or
         // `datagrams` contains more items than `check-send` permitted."
-        if let Err(permit) = self.faults.spend(rep, datagrams.len() as u64) {
+        if let Err(permit) = self.run.faults.spend(rep, datagrams.len() as u64) {
             event.result = "trap".into();
-            self.faults.record(event);
-            let reason = format!(
-                "the guest called send with {} datagram(s) on {} but its last check-send \
-                 permitted {permit}; the WIT requires the host to trap (\"Each call to `send` \
-                 must be permitted by a preceding `check-send`\")",
-                datagrams.len(),
-                self.faults.registry.label(rep),
-            );
-            return Err(self.violation(Verdict::SpecViolation, reason));
+            self.run.record(event);
+            let on = self.run.faults.registry.label(rep);
+            let (recorder, n) = (&self.run.recorder, datagrams.len());
+            return Err(SocketError::trap(during::send_past_permit(
+                recorder, n, &on, permit,
+            )));
         }
         self.offered(rep, &datagrams);
         let to = datagrams
@@ -375,9 +373,9 @@ impl HostOutgoingDatagramStream for SocketsView<'_> {
             None => self.inner.send(this, datagrams),
         };
         let accepted = *result.as_ref().unwrap_or(&0);
-        self.faults.stats.datagrams_accepted += accepted;
-        let remote = self.faults.registry.get(rep).and_then(|r| r.remote);
-        self.faults.sent(to.or(remote), accepted);
+        self.run.recorder.stats.datagrams_accepted += accepted;
+        let remote = self.run.faults.registry.get(rep).and_then(|r| r.remote);
+        self.run.world.sent(to.or(remote), accepted);
         self.finish(event, &result, |sent| Text::Ok(*sent));
         self.account(rep, accepted > 0, &result)?;
         result
@@ -389,33 +387,33 @@ impl HostOutgoingDatagramStream for SocketsView<'_> {
     ) -> wasmtime::Result<Resource<DynPollable>> {
         let target = this.rep();
         let pollable = HostOutgoingDatagramStream::subscribe(&mut self.inner, this)?;
-        self.faults.registry.subscribe(pollable.rep(), target);
+        self.run.faults.registry.subscribe(pollable.rep(), target);
         Ok(pollable)
     }
 
     async fn drop(&mut self, this: Resource<OutgoingDatagramStream>) -> wasmtime::Result<()> {
-        self.faults.forget(this.rep());
+        self.run.forget(this.rep());
         HostOutgoingDatagramStream::drop(&mut self.inner, this).await
     }
 }
 
 impl Decorate for SocketsView<'_> {
-    fn faults(&mut self) -> &mut Faults {
-        self.faults
+    fn run(&mut self) -> &mut Run {
+        self.run
     }
 }
 
 impl SocketsView<'_> {
     /// A trace event for `function` on resource `rep`, counted as `op`.
     fn event(&self, function: &'static str, op: Op, rep: u32) -> Event {
-        let registry = &self.faults.registry;
+        let registry = &self.run.faults.registry;
         Event::new(UDP, function, registry.label(rep)).on(Some(op), registry.id(rep))
     }
 
     /// The guest offers these datagrams (again): earlier refusals of them are settled.
     fn offered(&mut self, rep: u32, datagrams: &[udp::OutgoingDatagram]) {
-        let drops = &mut self.faults.drops;
-        if let (true, Some(serial)) = (drops.pending(), self.faults.registry.serial(rep)) {
+        let drops = &mut self.run.faults.drops;
+        if let (true, Some(serial)) = (drops.pending(), self.run.faults.registry.serial(rep)) {
             drops.offered(serial, datagrams.iter().map(key));
         }
     }
@@ -428,7 +426,7 @@ impl SocketsView<'_> {
         datagrams: &[udp::OutgoingDatagram],
         answer: &SocketResult<u64>,
     ) {
-        let Some(serial) = self.faults.registry.serial(rep) else {
+        let Some(serial) = self.run.faults.registry.serial(rep) else {
             return;
         };
         let (refusal, from) = match answer {
@@ -439,9 +437,9 @@ impl SocketsView<'_> {
             Err(_) => (Refusal::Error, 0),
         };
         // The answer's own trace line is the next one.
-        let seq = self.faults.trace.total() + 1;
+        let seq = self.run.recorder.trace.total() + 1;
         let refused = datagrams.iter().skip(from).map(key);
-        self.faults.drops.refused(refusal, serial, seq, refused);
+        self.run.faults.drops.refused(refusal, serial, seq, refused);
     }
 }
 

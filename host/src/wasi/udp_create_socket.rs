@@ -38,7 +38,7 @@ impl Host for SocketsView<'_> {
             None => self.inner.create_udp_socket(address_family).await,
         };
         let label = result.as_ref().ok().map(|socket| {
-            let registry = &mut self.faults.registry;
+            let registry = &mut self.run.faults.registry;
             registry.register(socket.rep(), Kind::UdpSocket, None)
         });
         self.finish(event, &result, |_| {
@@ -52,8 +52,8 @@ impl SocketsView<'_> {
     /// Whether the guest has `--max-sockets` open: a bound of our own, answered as the
     /// host would when out of descriptors.
     pub(super) fn at_socket_limit(&self, event: &mut Event) -> bool {
-        let limit = self.faults.max_sockets;
-        let full = self.faults.registry.sockets() >= limit;
+        let limit = self.run.faults.max_sockets;
+        let full = self.run.faults.registry.sockets() >= limit;
         if full {
             event.fault = Some(format!("socket limit: {limit} open (--max-sockets)"));
         }

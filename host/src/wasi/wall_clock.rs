@@ -7,7 +7,7 @@ use wasmtime_wasi::p2::bindings::clocks::wall_clock::{Datetime, Host};
 
 impl Host for ClocksView<'_> {
     fn now(&mut self) -> wasmtime::Result<Datetime> {
-        match &self.faults.clock {
+        match &self.run.world.clock {
             Some(clock) => {
                 let wall = clock.wall();
                 Ok(Datetime {
@@ -20,7 +20,7 @@ impl Host for ClocksView<'_> {
     }
 
     fn resolution(&mut self) -> wasmtime::Result<Datetime> {
-        match &self.faults.clock {
+        match &self.run.world.clock {
             Some(_) => Ok(Datetime {
                 seconds: 0,
                 nanoseconds: 1,

@@ -1,4 +1,9 @@
-//! Verdicts: why a run ended, and the exit status that says so.
+//! Verdicts: why a run ended, and the exit status that says so. Every verdict is decided
+//! in this module: [`during`] while the guest runs (from what the decorators report),
+//! [`end`] when it has ended (from the recorder, the faults and the harness's peers).
+
+pub(crate) mod during;
+pub(crate) mod end;
 
 use std::fmt;
 

@@ -1,0 +1,46 @@
+//! The recorder of one run: the trace and the counters. The decorators report what
+//! happened here; verdicts read it.
+
+use crate::trace::{Event, Trace};
+
+/// The counters printed in the summary line and returned in an [`Outcome`](crate::Outcome).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+#[non_exhaustive]
+pub struct Stats {
+    /// Answers the plan replaced (including readiness-only changes).
+    pub faults_injected: u64,
+    /// `check-send` calls.
+    pub check_send_calls: u64,
+    /// `send` calls (with at least one datagram).
+    pub send_calls: u64,
+    /// Datagrams the host accepted from the guest.
+    pub datagrams_accepted: u64,
+    /// `receive` calls.
+    pub receive_calls: u64,
+    /// Datagrams the guest received.
+    pub datagrams_received: u64,
+    /// `poll`, `block` and `ready` calls that involved a socket pollable.
+    pub socket_waits: u64,
+    /// Datagrams an injected answer refused that the guest never offered again (with
+    /// `check-send` answers of 0 that no send followed).
+    pub datagrams_dropped: u64,
+    /// Bytes the guest read from TCP connections.
+    pub tcp_bytes_read: u64,
+    /// Bytes the guest wrote to TCP connections.
+    pub tcp_bytes_written: u64,
+}
+
+/// What one run recorded.
+#[derive(Default)]
+pub(crate) struct Recorder {
+    pub(crate) stats: Stats,
+    pub(crate) trace: Trace,
+}
+
+impl Recorder {
+    /// Appends a trace event, stamped with the time it happened (virtual time).
+    pub(crate) fn record(&mut self, mut event: Event, time_ns: Option<u64>) {
+        event.time_ns = time_ns;
+        self.trace.push(event);
+    }
+}
