@@ -9,8 +9,8 @@ use wasmtime::component::{Linker, ResourceTable};
 use wasmtime::{Config, Engine, Store};
 use wasmtime_wasi::p2::bindings::CommandPre;
 use wasmtime_wasi::{WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
-use wouldblock::guests::{UDP_BURST, UDP_SEND};
 use wouldblock::{Builder, Clock, Form, PEER_PLACEHOLDER, PeerOptions, Plan, Readiness};
+use wouldblock_guests::{UDP_BURST, UDP_SEND};
 
 fn time<T>(f: impl FnOnce() -> Result<T>) -> Result<(T, Duration)> {
     let start = Instant::now();

@@ -1,13 +1,12 @@
 //! The fault catalogue as data: each preset with the bundled programs that show it, and
-//! what each must give on every run. The demo prints it, the tests check that every
-//! preset is in it.
+//! what each must give on every run. The demo prints it, the tests below check that every
+//! preset is in it. Part of the binary, not the library: it needs the bundled guests.
 
-use crate::guests::{
+use wouldblock::{Harness, Outcome, PeerOptions, Plan, PlanError, TcpClientOptions, Verdict};
+use wouldblock_guests::{
     BundledGuest, TCP_ECHO_CLIENT, TCP_ECHO_CLIENT_NAIVE, TCP_ECHO_SERVER, TCP_ECHO_SERVER_NAIVE,
     UDP_BURST, UDP_BURST_DROP, UDP_BURST_SPIN, UDP_BURST_WAIT, UDP_REQUEST, UDP_REQUEST_NAIVE,
 };
-use crate::{Harness, Outcome, PeerOptions, Plan, PlanError, TcpClientOptions, Verdict};
-use std::collections::BTreeSet;
 
 /// What one cell of the catalogue must give on every run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -150,14 +149,35 @@ pub const CATALOGUE: &[Cell] = &[
     cell("tcp-reset", &TCP_ECHO_CLIENT, Expect::Fail),
 ];
 
-/// The preset that has the demo's first table (every form, N from 1 to 3).
-pub const FIRST_SEND: &str = "first-send";
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use anyhow::{Result, ensure};
+    use std::collections::BTreeSet;
+    use wouldblock::plan::PRESETS;
 
-/// The presets the demo shows: first-send and every preset in [`CATALOGUE`].
-pub fn presets_shown() -> BTreeSet<&'static str> {
-    CATALOGUE
-        .iter()
-        .map(|cell| cell.spec.split(':').next().unwrap_or(cell.spec))
-        .chain([FIRST_SEND])
-        .collect()
+    /// The preset that has the demo's first table (every form, N from 1 to 3).
+    const FIRST_SEND: &str = "first-send";
+
+    /// The presets the demo shows: first-send and every preset in [`CATALOGUE`].
+    fn presets_shown() -> BTreeSet<&'static str> {
+        CATALOGUE
+            .iter()
+            .map(|cell| cell.spec.split(':').next().unwrap_or(cell.spec))
+            .chain([FIRST_SEND])
+            .collect()
+    }
+
+    #[test]
+    fn every_preset_is_in_the_demo_catalogue() -> Result<()> {
+        let shown = presets_shown();
+        for preset in PRESETS {
+            ensure!(
+                shown.contains(preset.name),
+                "preset {} is missing from catalogue::CATALOGUE (the demo)",
+                preset.name
+            );
+        }
+        Ok(())
+    }
 }

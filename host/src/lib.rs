@@ -23,7 +23,7 @@
 //!     .plan(Plan::first_send(Form::OkZero, 1, Readiness::NotReady(1)))
 //!     .peer(PeerOptions::counting().expect_datagrams(3))
 //!     .build()?;
-//! let guest = harness.compile("udp-send", wouldblock::guests::UDP_SEND.wasm)?;
+//! let guest = harness.compile("udp-send", wouldblock_guests::UDP_SEND.wasm)?;
 //! let outcome = harness.run(&guest, &["{peer}", "--count", "3"])?;
 //! assert!(outcome.passed(), "{}", outcome.stderr_text());
 //! # Ok(()) }
@@ -82,12 +82,10 @@
 #![deny(missing_docs)]
 
 mod builder;
-pub mod catalogue;
 mod component;
 mod error;
 pub mod explore;
 mod faults;
-pub mod guests;
 mod harness;
 mod limits;
 mod outcome;

@@ -1,5 +1,6 @@
 //! The `wouldblock` command: run a component under a fault plan, or run the demo.
 
+mod catalogue;
 mod cmd_explore;
 mod cmd_repeat;
 mod cmd_test;

@@ -87,7 +87,7 @@ impl Harness {
     /// ```no_run
     /// # fn main() -> anyhow::Result<()> {
     /// let harness = wouldblock::Builder::new().fault("first-send")?.build()?;
-    /// let guest = harness.compile("udp-send", wouldblock::guests::UDP_SEND.wasm)?;
+    /// let guest = harness.compile("udp-send", wouldblock_guests::UDP_SEND.wasm)?;
     /// let repeat = harness.repeat(&guest, &["127.0.0.1:9"], 1000, 2, |_| {})?;
     /// assert_eq!(repeat.endings.get("pass"), Some(&1000));
     /// assert!(repeat.nondeterministic.is_empty());

@@ -4,7 +4,7 @@
 use anyhow::{Context, Result, ensure};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
-use wouldblock::guests::{
+use wouldblock_guests::{
     GUEST_SUITE, GUEST_UNIT_TESTS, PROBE, UDP_SEND, UDP_SEND_NAIVE, UDP_SEND_UNPERMITTED,
 };
 

@@ -7,10 +7,10 @@
 use anyhow::{Context, Result, ensure};
 use std::collections::BTreeMap;
 use std::sync::{Mutex, OnceLock};
-use wouldblock::guests::BundledGuest;
 use wouldblock::{
     Builder, Exit, Guest, Harness, Outcome, PeerOptions, Plan, TcpClientOptions, Trace, Verdict,
 };
+use wouldblock_guests::BundledGuest;
 
 /// How many times each race test repeats itself in one run, to show it is not luck.
 pub const RUNS: u32 = 100;

@@ -133,7 +133,7 @@ impl Harness {
     /// use wouldblock::{Builder, PeerOptions};
     /// use wouldblock::explore::ExploreOptions;
     /// let harness = Builder::new().peer(PeerOptions::counting().expect_datagrams(4)).build()?;
-    /// let guest = harness.compile("udp-burst-drop", wouldblock::guests::UDP_BURST_DROP.wasm)?;
+    /// let guest = harness.compile("udp-burst-drop", wouldblock_guests::UDP_BURST_DROP.wasm)?;
     /// let report = harness.explore(&guest, &["{peer}", "--count", "4"], ExploreOptions::new())?;
     /// for finding in &report.findings {
     ///     println!("{}: {}", finding.verdict, finding.site);

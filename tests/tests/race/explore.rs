@@ -4,11 +4,11 @@
 
 use anyhow::{Context, Result, ensure};
 use wouldblock::explore::{ExploreOptions, Report};
-use wouldblock::guests::{
+use wouldblock::{Harness, Plan};
+use wouldblock_guests::{
     BundledGuest, TCP_ECHO_SERVER, TCP_ECHO_SERVER_NAIVE, UDP_BURST, UDP_BURST_DROP,
     UDP_BURST_SPIN, UDP_BURST_WAIT, UDP_REQUEST, UDP_REQUEST_NAIVE, UDP_SEND, UDP_SEND_NAIVE,
 };
-use wouldblock::{Harness, Plan};
 use wouldblock_tests::{counting, echoing, guest, repeat, tcp_driving};
 
 /// The harness a program needs: an echo peer for request programs, a counting one

@@ -31,4 +31,4 @@ macro_rules! assert_guest_has_tests {
         use self::$module as _;
     };
 }
-wouldblock::foreach_guest!(assert_guest_has_tests);
+wouldblock_guests::foreach_guest!(assert_guest_has_tests);

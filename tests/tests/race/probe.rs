@@ -3,8 +3,8 @@
 //! on refused memory that names `--max-memory`.
 
 use anyhow::{Result, ensure};
-use wouldblock::guests::PROBE;
 use wouldblock::{Builder, Harness, Verdict};
+use wouldblock_guests::PROBE;
 use wouldblock_tests::assert_verdict;
 
 fn probe(harness: &Harness, args: &[&str]) -> Result<wouldblock::Outcome> {
@@ -221,7 +221,7 @@ fn a_std_tcp_client_reaches_a_loopback_peer_and_nothing_beyond() -> Result<()> {
 /// from 127.0.0.1, and the guest's accept times out while the client is refused.
 #[test]
 fn an_accepted_connection_from_a_disallowed_address_is_refused() -> Result<()> {
-    use wouldblock::guests::TCP_ECHO_SERVER;
+    use wouldblock_guests::TCP_ECHO_SERVER;
     let only = wouldblock::NetPolicy::none().allow("127.0.0.2/32".parse()?);
     let client = wouldblock::TcpClientOptions::new(vec![1]);
     let harness = wouldblock_tests::builder()

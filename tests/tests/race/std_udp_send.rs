@@ -3,8 +3,8 @@
 //! delivers every datagram exactly once; told `would-block`, outside WASI 0.2, it fails.
 
 use anyhow::Result;
-use wouldblock::guests::STD_UDP_SEND;
 use wouldblock::{Form, Plan, Readiness};
+use wouldblock_guests::STD_UDP_SEND;
 use wouldblock_tests::{
     assert_delivered_exactly_once, assert_nothing_arrived, assert_would_block, counting, guest,
     repeat,

@@ -3,7 +3,7 @@
 
 use anyhow::{Result, ensure};
 use wouldblock::Plan;
-use wouldblock::guests::TCP_ECHO_CLIENT;
+use wouldblock_guests::TCP_ECHO_CLIENT;
 use wouldblock_tests::{assert_reset_reported_once, guest, harness, plan, repeat};
 
 const ALL: &str = "1,1024,65536,1048576";

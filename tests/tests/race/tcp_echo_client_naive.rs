@@ -3,7 +3,7 @@
 
 use anyhow::{Result, ensure};
 use wouldblock::Exit;
-use wouldblock::guests::TCP_ECHO_CLIENT_NAIVE;
+use wouldblock_guests::TCP_ECHO_CLIENT_NAIVE;
 use wouldblock_tests::{guest, harness, plan, repeat};
 
 #[test]

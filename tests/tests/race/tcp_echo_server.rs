@@ -3,7 +3,7 @@
 
 use anyhow::{Result, ensure};
 use wouldblock::Plan;
-use wouldblock::guests::TCP_ECHO_SERVER;
+use wouldblock_guests::TCP_ECHO_SERVER;
 use wouldblock_tests::{
     assert_deterministic, assert_echoed, assert_reset_reported_once, guest, plan, repeat,
     tcp_driving,

@@ -2,8 +2,8 @@
 //! slow peer it closes with bytes still in flight on every run, and the verdict says so.
 
 use anyhow::{Result, ensure};
-use wouldblock::guests::TCP_ECHO_SERVER_NAIVE;
 use wouldblock::{Plan, Verdict};
+use wouldblock_guests::TCP_ECHO_SERVER_NAIVE;
 use wouldblock_tests::{
     assert_deterministic, assert_echoed, assert_verdict, guest, plan, repeat, tcp_driving,
 };

@@ -2,7 +2,7 @@
 //! back-pressure preset, never spins and never hangs.
 
 use anyhow::{Result, ensure};
-use wouldblock::guests::UDP_BURST;
+use wouldblock_guests::UDP_BURST;
 use wouldblock_tests::{assert_delivered_exactly_once, counting, guest, plan, repeat};
 
 const ARGS: &[&str] = &["{peer}", "--count", "16"];

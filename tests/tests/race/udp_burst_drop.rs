@@ -2,8 +2,8 @@
 //! it exits 0, and the harness's peer finds the loss on every run.
 
 use anyhow::{Result, ensure};
-use wouldblock::guests::UDP_BURST_DROP;
 use wouldblock::{Plan, Verdict};
+use wouldblock_guests::UDP_BURST_DROP;
 use wouldblock_tests::{
     assert_delivered_exactly_once, assert_verdict, counting, guest, plan, repeat,
 };

@@ -3,7 +3,7 @@
 
 use anyhow::{Result, ensure};
 use wouldblock::Verdict;
-use wouldblock::guests::UDP_BURST_SPIN;
+use wouldblock_guests::UDP_BURST_SPIN;
 use wouldblock_tests::{
     assert_delivered_exactly_once, assert_verdict, counting, guest, plan, repeat,
 };

@@ -3,8 +3,8 @@
 //! ICMP port-unreachable, nothing injected) it gets the real connection-refused.
 
 use anyhow::{Result, ensure};
-use wouldblock::guests::UDP_REQUEST;
 use wouldblock::{Exit, Plan};
+use wouldblock_guests::UDP_REQUEST;
 use wouldblock_tests::{closed_port, echoing, guest, harness, plan, repeat};
 
 const ARGS: &[&str] = &["{peer}", "--count", "4"];

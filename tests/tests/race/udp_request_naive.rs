@@ -2,8 +2,8 @@
 //! spins on a stuck-ready pollable, with the verdict that names each, on every run.
 
 use anyhow::{Result, ensure};
-use wouldblock::guests::UDP_REQUEST_NAIVE;
 use wouldblock::{Exit, Plan, Verdict};
+use wouldblock_guests::UDP_REQUEST_NAIVE;
 use wouldblock_tests::{assert_verdict, closed_port, echoing, guest, harness, plan, repeat};
 
 const ARGS: &[&str] = &["{peer}", "--count", "4"];

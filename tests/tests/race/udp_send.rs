@@ -2,8 +2,8 @@
 //! first-send form, and the harness is transparent, deterministic and bounded.
 
 use anyhow::{Result, ensure};
-use wouldblock::guests::UDP_SEND;
 use wouldblock::{Form, Plan, Readiness};
+use wouldblock_guests::UDP_SEND;
 use wouldblock_tests::{
     assert_delivered_exactly_once, assert_nothing_arrived, assert_same_trace, counting, guest,
     repeat,
@@ -161,7 +161,7 @@ fn a_100k_burst_with_no_fault_is_never_called_loss() -> Result<()> {
 #[ignore = "stress, about a minute: CI runs it with `-- --ignored`"]
 fn ten_thousand_echo_runs_never_time_out_early() -> Result<()> {
     let harness = wouldblock_tests::echoing(Plan::new());
-    let guest = guest(&wouldblock::guests::UDP_REQUEST);
+    let guest = guest(&wouldblock_guests::UDP_REQUEST);
     let repeat = harness.repeat(&guest, &["{peer}", "--count", "4"], 10_000, 2, |_| {})?;
     ensure!(
         repeat.endings.get("pass") == Some(&10_000),

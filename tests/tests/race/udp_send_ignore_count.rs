@@ -3,8 +3,8 @@
 //! without a peer, on every run.
 
 use anyhow::{Result, ensure};
-use wouldblock::guests::UDP_SEND_IGNORE_COUNT;
 use wouldblock::{Form, Plan, Readiness, Verdict};
+use wouldblock_guests::UDP_SEND_IGNORE_COUNT;
 use wouldblock_tests::{
     assert_delivered_exactly_once, assert_verdict, counting, guest, harness, repeat,
 };

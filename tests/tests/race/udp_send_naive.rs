@@ -2,8 +2,8 @@
 //! first-send form, and passes when nothing is injected.
 
 use anyhow::Result;
-use wouldblock::guests::UDP_SEND_NAIVE;
 use wouldblock::{Form, Plan, Readiness};
+use wouldblock_guests::UDP_SEND_NAIVE;
 use wouldblock_tests::{
     assert_delivered_exactly_once, assert_nothing_arrived, assert_would_block, counting, guest,
     repeat,

@@ -3,8 +3,8 @@
 //! detector stops it with the evidence, under every first-send form, on every run.
 
 use anyhow::{Result, ensure};
-use wouldblock::guests::UDP_SEND_SPIN;
 use wouldblock::{Form, Plan, Readiness, Verdict};
+use wouldblock_guests::UDP_SEND_SPIN;
 use wouldblock_tests::{
     assert_delivered_exactly_once, assert_verdict, counting, guest, plan, repeat,
 };

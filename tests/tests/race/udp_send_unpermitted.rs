@@ -2,8 +2,8 @@
 //! fault or not, with a verdict that says why in plain words.
 
 use anyhow::{Result, ensure};
-use wouldblock::guests::UDP_SEND_UNPERMITTED;
 use wouldblock::{Form, Plan, Readiness, Verdict};
+use wouldblock_guests::UDP_SEND_UNPERMITTED;
 use wouldblock_tests::{assert_nothing_arrived, assert_verdict, counting, guest, repeat};
 
 #[test]

@@ -1,18 +1,28 @@
-//! Builds the guest scenario programs (guest/src/bin/*.rs) for wasm32-wasip2 with a nested
-//! cargo in its own target directory, and generates one constant per program
-//! and a `foreach_guest!` macro over them (the wasmtime test-programs pattern).
+//! Builds the guest scenario programs (guest/src/bin/*.rs) and the guest's libtest
+//! components for wasm32-wasip2 with a nested cargo in its own target directory, generates
+//! one constant per program and the `foreach_*!` macros over them, and reruns when a file
+//! the nested cargo's dep-info names changes (wasmtime's crates/test-programs/artifacts).
 
 use anyhow::{Context, Result, bail};
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
 fn main() -> Result<()> {
     let manifest_dir = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR")?);
-    let root = manifest_dir.parent().context("host/ has a parent")?;
+    let root = manifest_dir.parent().context("guests/ has a parent")?;
     let guest = root.join("guest");
     let out_dir = PathBuf::from(std::env::var("OUT_DIR")?);
-    for path in ["guest/src", "guest/Cargo.toml", "guest/Cargo.lock", "wit"] {
+    // What the dep-info below cannot name: the manifest and lock file (dependencies, new
+    // targets), the WIT (a new file in it), and guest/src/bin, which this script lists to
+    // find the programs (a new one there is built by no earlier run).
+    for path in [
+        "guest/Cargo.toml",
+        "guest/Cargo.lock",
+        "guest/src/bin",
+        "wit",
+    ] {
         println!("cargo:rerun-if-changed={}", root.join(path).display());
     }
 
@@ -38,11 +48,14 @@ fn main() -> Result<()> {
         json.lines()
             .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
             .filter(|msg| msg["target"]["name"] == target)
-            .find_map(|msg| msg.get("executable")?.as_str().map(str::to_string))
+            .find_map(|msg| msg.get("executable")?.as_str().map(PathBuf::from))
             .with_context(|| format!("the nested `cargo test --no-run` built no {target}"))
     };
     let unit_tests = executable("wouldblock_guest")?;
     let suite = executable("suite")?;
+    let mut deps = BTreeSet::new();
+    read_deps(&unit_tests, &guest, &mut deps)?;
+    read_deps(&suite, &guest, &mut deps)?;
 
     let mut programs: Vec<PathBuf> = std::fs::read_dir(guest.join("src/bin"))?
         .map(|entry| entry.map(|e| e.path()))
@@ -51,6 +64,7 @@ fn main() -> Result<()> {
     let mut out = String::new();
     let mut names = Vec::new();
     let mut modules = Vec::new();
+    let mut kinds: BTreeMap<&str, Vec<String>> = BTreeMap::new();
     for source in programs
         .iter()
         .filter(|p| p.extension().is_some_and(|e| e == "rs"))
@@ -63,6 +77,7 @@ fn main() -> Result<()> {
         let wasm = target_dir
             .join("wasm32-wasip2/release")
             .join(format!("{name}.wasm"));
+        read_deps(&wasm, &guest, &mut deps)?;
         let summary = summary(source)?;
         let constant = name.to_uppercase().replace('-', "_");
         writeln!(
@@ -73,32 +88,121 @@ fn main() -> Result<()> {
             path = wasm.display().to_string(),
         )?;
         names.push(constant);
-        modules.push(name.replace('-', "_"));
+        let module = name.replace('-', "_");
+        if let Some(kind) = kind(&name)? {
+            kinds.entry(kind).or_default().push(module.clone());
+        }
+        modules.push(module);
+    }
+    // Every file the guests were built from, as the nested cargo saw them: an edit to any
+    // of them rebuilds the guests, an edit anywhere else does not.
+    for dep in &deps {
+        println!("cargo:rerun-if-changed={}", dep.display());
     }
     writeln!(
         out,
         "/// The guest library's unit tests, built as a wasm32-wasip2 libtest component.\n\
          pub const GUEST_UNIT_TESTS: &str = {unit_tests:?};\n\
          /// `guest/tests/suite.rs`: passing, panicking, ignored and fault-sensitive tests.\n\
-         pub const GUEST_SUITE: &str = {suite:?};"
+         pub const GUEST_SUITE: &str = {suite:?};",
+        unit_tests = unit_tests.display().to_string(),
+        suite = suite.display().to_string(),
     )?;
     writeln!(
         out,
         "/// Every bundled program, by name.\npub const ALL: &[BundledGuest] = &[{}];",
         names.join(", ")
     )?;
-    // wasmtime's test-programs pattern: the race tests expand this with a macro that
+    // wasmtime's test-programs pattern: the race tests expand these with a macro that
     // names a module per program, so a program without tests does not compile.
+    foreach(
+        &mut out,
+        "guest",
+        "every bundled program (`udp-send` is `udp_send`)",
+        &modules,
+    )?;
+    foreach(
+        &mut out,
+        "udp",
+        "every UDP program (`udp-*`, `std-udp-*`)",
+        &kinds.remove("udp").unwrap_or_default(),
+    )?;
+    foreach(
+        &mut out,
+        "tcp",
+        "every TCP program (`tcp-*`)",
+        &kinds.remove("tcp").unwrap_or_default(),
+    )?;
+    foreach(
+        &mut out,
+        "suite",
+        "every libtest component ([`GUEST_UNIT_TESTS`] is `guest_unit_tests`)",
+        &["guest_unit_tests".into(), "guest_suite".into()],
+    )?;
+    std::fs::write(out_dir.join("guests.rs"), out)?;
+    Ok(())
+}
+
+/// The programs in neither `foreach_udp!` nor `foreach_tcp!`: `probe` probes the harness
+/// itself (environment, memory, stack, output, socket limits) over both protocols.
+const NEITHER: &[&str] = &["probe"];
+
+/// The `foreach_*!` kind of a program, by its name's prefix. A name that fits none and is
+/// not in [`NEITHER`] stops the build: a new program is put in a kind on purpose (as
+/// wasmtime's artifacts build script does with its test names).
+fn kind(name: &str) -> Result<Option<&'static str>> {
+    if name.starts_with("udp-") || name.starts_with("std-udp") {
+        Ok(Some("udp"))
+    } else if name.starts_with("tcp-") {
+        Ok(Some("tcp"))
+    } else if NEITHER.contains(&name) {
+        Ok(None)
+    } else {
+        bail!(
+            "guest/src/bin/{name}.rs: name it udp-*, std-udp-* or tcp-*, or add it to NEITHER \
+             in guests/build.rs"
+        )
+    }
+}
+
+/// Writes `foreach_{kind}!`, which calls `$mac!(module)` once per module.
+fn foreach(out: &mut String, kind: &str, what: &str, modules: &[String]) -> Result<()> {
     let calls: String = modules
         .iter()
         .map(|m| format!("        $mac!({m});\n"))
         .collect();
     writeln!(
         out,
-        "/// Calls `$mac!(module)` once per bundled program (`udp-send` is `udp_send`).\n\
-         #[macro_export]\nmacro_rules! foreach_guest {{\n    ($mac:ident) => {{\n{calls}    }};\n}}"
+        "/// Calls `$mac!(module)` once for {what}.\n\
+         #[macro_export]\nmacro_rules! foreach_{kind} {{\n    ($mac:ident) => {{\n{calls}    }};\n}}"
     )?;
-    std::fs::write(out_dir.join("guests.rs"), out)?;
+    Ok(())
+}
+
+/// Adds the files `artifact` was built from to `deps`, from the dep-info (`.d`) file the
+/// nested cargo left beside it: a Makefile rule `artifact: file file...`, spaces in a name
+/// escaped with `\`. rustc's own files (under deps/) name files relative to the package,
+/// cargo's copies next to the binaries name them absolutely.
+/// <https://doc.rust-lang.org/cargo/reference/build-cache.html#dep-info-files>
+fn read_deps(artifact: &Path, guest: &Path, deps: &mut BTreeSet<PathBuf>) -> Result<()> {
+    let dep_info = artifact.with_extension("d");
+    let text = std::fs::read_to_string(&dep_info)
+        .with_context(|| format!("reading {}", dep_info.display()))?;
+    for line in text.lines().filter(|l| !l.starts_with('#')) {
+        let Some((_, files)) = line.split_once(": ") else {
+            continue;
+        };
+        let mut parts = files.split_whitespace();
+        while let Some(part) = parts.next() {
+            let mut file = part.to_string();
+            while file.ends_with('\\') {
+                file.pop();
+                file.push(' ');
+                file.push_str(parts.next().unwrap_or_default());
+            }
+            deps.insert(guest.join(file));
+        }
+    }
     Ok(())
 }
 

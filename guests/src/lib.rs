@@ -1,0 +1,114 @@
+//! # wouldblock-guests
+//!
+//! The scenario programs of `guest/` (one per `guest/src/bin/*.rs`) and the guest's libtest
+//! components, built for wasm32-wasip2 and embedded: wasmtime's
+//! `crates/test-programs/artifacts` pattern. The build script runs a nested cargo on
+//! `guest/` (its own workspace, its own target directory under this crate's `OUT_DIR`),
+//! then generates:
+//!
+//! - one [`BundledGuest`] constant per program (`udp-send` is [`UDP_SEND`]) and [`ALL`];
+//! - [`GUEST_UNIT_TESTS`] and [`GUEST_SUITE`], the paths of the libtest components;
+//! - `foreach_*!` macros, each calling `$mac!(module)` once per member of its kind
+//!   (`udp-send` is `udp_send`): [`foreach_guest!`] (every program), [`foreach_udp!`]
+//!   (`udp-*` and `std-udp-*`), [`foreach_tcp!`] (`tcp-*`) and [`foreach_suite!`]
+//!   (`guest_unit_tests`, `guest_suite`). A test crate expands them with a macro that names
+//!   a module per member, so a program without tests is a compile error there.
+//!
+//! `probe` is in `foreach_guest!` only: it probes the harness itself (environment, memory,
+//! stack, output, socket limits) over both protocols, and is a scenario of neither. A new
+//! program whose name fits no kind stops the build until it is given one.
+//!
+//! The build script reruns when a file that the nested cargo's dep-info (`.d` files) says
+//! the guests were built from changes, and on `guest/Cargo.toml`, `guest/Cargo.lock`,
+//! `guest/src/bin` and `wit/`; nothing else rebuilds the guests.
+//!
+//! This crate depends on nothing: `wouldblock`'s demo and its tests depend on it, the
+//! library does not.
+//!
+//! ```
+//! assert_eq!(wouldblock_guests::UDP_SEND.name, "udp-send");
+//! assert!(wouldblock_guests::ALL.iter().any(|g| g.name == "probe"));
+//! ```
+
+#![deny(missing_docs)]
+
+/// A scenario program bundled into the harness.
+#[derive(Debug, Clone, Copy)]
+pub struct BundledGuest {
+    /// The program's name, e.g. `udp-send`.
+    pub name: &'static str,
+    /// The one sentence that opens its source: what it asserts.
+    pub summary: &'static str,
+    /// Where the build script left the component file.
+    pub path: &'static str,
+    /// The component itself.
+    pub wasm: &'static [u8],
+}
+
+include!(concat!(env!("OUT_DIR"), "/guests.rs"));
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The module names a `foreach_*!` macro gives, in order.
+    macro_rules! names {
+        ($foreach:ident) => {{
+            let mut names: Vec<&str> = Vec::new();
+            macro_rules! push {
+                ($module:ident) => {
+                    names.push(stringify!($module));
+                };
+            }
+            $foreach!(push);
+            names
+        }};
+    }
+
+    fn module(guest: &BundledGuest) -> String {
+        guest.name.replace('-', "_")
+    }
+
+    #[test]
+    fn foreach_guest_names_every_program_in_order() {
+        let all: Vec<String> = ALL.iter().map(module).collect();
+        assert_eq!(names!(foreach_guest), all);
+    }
+
+    #[test]
+    fn every_program_but_probe_is_udp_or_tcp_by_its_name() {
+        let udp = names!(foreach_udp);
+        let tcp = names!(foreach_tcp);
+        assert!(udp.contains(&"udp_send") && udp.contains(&"std_udp_send"));
+        assert!(tcp.contains(&"tcp_echo_server"));
+        for guest in ALL {
+            let module = module(guest);
+            let kinds = (udp.contains(&&*module), tcp.contains(&&*module));
+            let expected = match guest.name {
+                "probe" => (false, false),
+                name if name.starts_with("tcp-") => (false, true),
+                _ => (true, false),
+            };
+            assert_eq!(kinds, expected, "{}", guest.name);
+        }
+        assert_eq!(udp.len() + tcp.len() + 1, ALL.len());
+    }
+
+    #[test]
+    fn the_bundled_files_are_the_embedded_ones() {
+        for guest in ALL {
+            let on_disk = std::fs::read(guest.path).expect("the component file is there");
+            assert!(
+                on_disk == guest.wasm,
+                "{} differs from {}",
+                guest.name,
+                guest.path
+            );
+            assert!(!guest.summary.is_empty(), "{}", guest.name);
+        }
+        assert_eq!(names!(foreach_suite), ["guest_unit_tests", "guest_suite"]);
+        for suite in [GUEST_UNIT_TESTS, GUEST_SUITE] {
+            assert!(std::path::Path::new(suite).is_file(), "{suite}");
+        }
+    }
+}
