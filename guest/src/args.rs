@@ -8,7 +8,7 @@ use std::fmt;
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use crate::program;
+use crate::exit;
 
 /// Whether a program takes an option, and its default.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -125,18 +125,18 @@ impl Spec {
 
     /// Parses the process arguments; on a usage error prints
     /// `error: ...` and the usage line to stderr and exits with
-    /// [`program::EXIT_USAGE`] (64, sysexits' EX_USAGE: the harness itself
+    /// [`exit::EXIT_USAGE`] (64, sysexits' EX_USAGE: the harness itself
     /// says 2 for its own bad input).
     /// `-h` / `--help` prints the usage line and exits 0.
     pub fn parse_env(&self) -> Options {
         let args: Vec<String> = std::env::args().skip(1).collect();
         if args.iter().any(|a| a == "-h" || a == "--help") {
             println!("{}", self.usage());
-            program::exit(0);
+            exit::exit(0);
         }
         self.parse(args).unwrap_or_else(|err| {
             eprintln!("error: {err}\n{}", self.usage());
-            program::exit(program::EXIT_USAGE)
+            exit::exit(exit::EXIT_USAGE)
         })
     }
 }

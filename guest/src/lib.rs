@@ -88,6 +88,7 @@
 pub mod args;
 pub mod echo;
 pub mod error;
+pub mod exit;
 pub mod program;
 pub mod tcp;
 pub mod udp;

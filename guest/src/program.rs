@@ -2,36 +2,19 @@
 //! correct send loop, reply checking and failure reporting.
 
 use std::fmt::Display;
-use std::io::{self, Write};
+use std::io;
 use std::net::SocketAddr;
-use std::process;
 use std::time::{Duration, Instant};
 
 use crate::args::Options;
+pub use crate::exit::{EXIT_USAGE, exit};
 use crate::payload;
 use crate::udp::{UdpSocket, loopback_for};
-
-/// The exit status of a program given bad arguments: sysexits' EX_USAGE, not 2,
-/// which is the harness's own status for bad input.
-pub const EXIT_USAGE: u8 = 64;
 
 /// Prints `error: {message}` to stderr and exits with code 1.
 pub fn fail(message: impl Display) -> ! {
     eprintln!("error: {message}");
     exit(1)
-}
-
-/// Exits with `code`, which reaches the host as is.
-///
-/// Uses `wasi:cli/exit.exit-with-code`: std's `process::exit` goes through
-/// `exit(result)`, which the host reports as 1 for every non-zero code.
-pub fn exit(code: u8) -> ! {
-    // Nothing runs after exit-with-code, so flush what std still buffers.
-    let _ = io::stdout().flush();
-    let _ = io::stderr().flush();
-    crate::bindings::wasi::cli::exit::exit_with_code(code);
-    // Not reached on a host that implements exit-with-code.
-    process::exit(i32::from(code))
 }
 
 /// Fails on item `seq` of `count`: prints

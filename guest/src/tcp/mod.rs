@@ -170,7 +170,6 @@ pub(crate) fn blocking<T>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::echo::message_frame;
     use std::net::Shutdown;
 
     const FIVE_SECONDS: Option<Duration> = Some(Duration::from_secs(5));
@@ -195,7 +194,7 @@ mod tests {
         let empty = server.try_read(&mut buf).unwrap_err();
         assert_eq!(empty.kind(), io::ErrorKind::WouldBlock, "{empty}");
 
-        let sent = message_frame(3, 32_768);
+        let sent: Vec<u8> = (0..32_768u32).map(|i| (i % 251) as u8).collect();
         client.write_all(&sent).unwrap();
         client.flush().unwrap();
         client.shutdown(Shutdown::Write).unwrap();

@@ -21,6 +21,7 @@
 //! presets, `error_codes` names the WASI error codes.
 
 mod error_codes;
+mod keys;
 mod parse;
 mod presets;
 mod print;

@@ -1,7 +1,8 @@
 //! Reading plans: `[[fault]]` tables from TOML and `--fault NAME:key=value,...` specs,
 //! which are turned into the same TOML table so both accept exactly the same keys.
 
-use super::presets::{self, Field};
+use super::keys::Fault;
+use super::presets;
 use super::{Action, Form, Op, Plan, PlanError, Readiness, Rule, Scope, Select};
 use super::{error_code_from_name, error_code_names};
 use serde::{Deserialize, Deserializer};
@@ -32,23 +33,6 @@ struct FaultSpec {
     #[serde(alias = "k")]
     ready: Option<toml::Value>,
     form: Option<Form>,
-}
-
-/// A fault's keys, checked: what presets and op rules are built from.
-#[derive(Debug, Default)]
-pub(super) struct Fault {
-    name: Option<String>,
-    pub(super) first: Option<u64>,
-    pub(super) after: Option<u64>,
-    every: Option<u64>,
-    nth: Option<u64>,
-    pub(super) until_waits: Option<u64>,
-    per: Option<Scope>,
-    connected: Option<bool>,
-    pub(super) sticky: Option<bool>,
-    pub(super) action: Option<Action>,
-    pub(super) ready: Option<Readiness>,
-    pub(super) form: Option<Form>,
 }
 
 /// The largest count a plan can say: TOML's integers are 64-bit signed.
@@ -234,34 +218,6 @@ impl FaultSpec {
 }
 
 impl Fault {
-    /// The fields this fault sets, for the presets' key check.
-    fn fields(&self) -> impl Iterator<Item = Field> {
-        [
-            (Field::First, self.first.is_some()),
-            (Field::Ready, self.ready.is_some()),
-            (Field::After, self.after.is_some()),
-            (Field::Every, self.every.is_some()),
-            (Field::Nth, self.nth.is_some()),
-            (Field::UntilWaits, self.until_waits.is_some()),
-            (Field::Per, self.per.is_some()),
-            (Field::Connected, self.connected.is_some()),
-            (Field::Sticky, self.sticky.is_some()),
-            (
-                Field::Action,
-                self.action
-                    .is_some_and(|a| !matches!(a, Action::Slice(_) | Action::ShortPermit(_))),
-            ),
-            (Field::Slice, matches!(self.action, Some(Action::Slice(_)))),
-            (
-                Field::ShortPermit,
-                matches!(self.action, Some(Action::ShortPermit(_))),
-            ),
-            (Field::Form, self.form.is_some()),
-        ]
-        .into_iter()
-        .filter_map(|(field, set)| set.then_some(field))
-    }
-
     /// A rule on one operation.
     fn op_rule(&self, op: Op) -> Result<Rule, String> {
         if self.form.is_some() {

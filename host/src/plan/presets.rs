@@ -2,48 +2,9 @@
 //! with their defaults and its expansion. `wouldblock presets`, the parser's key check and
 //! the expansion all read this table, so a preset cannot be half added.
 
-use super::parse::Fault;
+use super::keys::{Fault, Field};
 use super::{Action, Form, Op, Readiness, Rule, Scope, Select};
 use wasmtime_wasi::p2::bindings::sockets::network::ErrorCode;
-
-/// A key of a `[[fault]]` table, as a preset names it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum Field {
-    First,
-    Ready,
-    After,
-    Every,
-    Nth,
-    UntilWaits,
-    Per,
-    Connected,
-    Sticky,
-    Action,
-    Slice,
-    ShortPermit,
-    Form,
-}
-
-impl Field {
-    /// The TOML key.
-    pub(super) fn name(self) -> &'static str {
-        match self {
-            Field::First => "first",
-            Field::Ready => "ready",
-            Field::After => "after",
-            Field::Every => "every",
-            Field::Nth => "nth",
-            Field::UntilWaits => "until-waits",
-            Field::Per => "per",
-            Field::Connected => "connected",
-            Field::Sticky => "sticky",
-            Field::Action => "action",
-            Field::Slice => "slice",
-            Field::ShortPermit => "short-permit",
-            Field::Form => "form",
-        }
-    }
-}
 
 /// A key a preset takes, with the name it goes by and its default.
 #[derive(Debug, Clone, Copy)]
