@@ -107,7 +107,7 @@ impl Exit {
             Exit::Code(0) => Ending::Pass,
             Exit::Code(code) => Ending::Fail(*code),
             Exit::Abort { kind, status, .. } => Ending::Abort {
-                kind: *kind,
+                kind,
                 status: *status,
             },
             Exit::Stopped(stop) => Ending::Verdict(stop.verdict),

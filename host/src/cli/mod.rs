@@ -1,5 +1,6 @@
 //! The command line: one file per command, the options they share (`options.rs`), and the
-//! one reporter every command prints through (`reporter/`).
+//! one reporter that every command running guests under a plan prints through
+//! (`reporter/`); the demo and `presets` print tables of their own.
 
 mod demo;
 mod explore;

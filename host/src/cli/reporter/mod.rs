@@ -156,3 +156,6 @@ impl Reporter {
         let _ = self.report(Event::Progress { done, total });
     }
 }
+
+#[cfg(test)]
+mod tests;

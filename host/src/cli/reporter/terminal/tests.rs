@@ -1,10 +1,10 @@
 //! The terminal's text, byte for byte, for each command's events.
 
 use super::*;
+use crate::cli::reporter::tests::{outcome, passed, result, stopped};
 use crate::cli::reporter::{Event, Start, Summary};
 use std::sync::{Arc, Mutex};
-use wouldblock::suite::TestCase;
-use wouldblock::{Stats, Stop, Trace, Verdict};
+use wouldblock::Verdict;
 
 /// A sink the test reads back.
 #[derive(Clone, Default)]
@@ -33,28 +33,6 @@ fn displayer() -> (Terminal, Buffer, Buffer) {
     (terminal, out, err)
 }
 
-fn outcome(exit: Exit, stderr: &str) -> Outcome {
-    Outcome {
-        exit,
-        stats: Stats::default(),
-        trace: Trace::default(),
-        stdout: Vec::new(),
-        stderr: stderr.as_bytes().to_vec(),
-        received: None,
-        tcp: None,
-        guest_status: None,
-        stderr_mid_line: false,
-    }
-}
-
-fn stopped(verdict: Verdict, evidence: &str) -> Exit {
-    Exit::Stopped(Stop {
-        verdict,
-        reason: "it spun".into(),
-        evidence: evidence.into(),
-    })
-}
-
 const COUNTERS: &str = "faults injected 0, check-send calls 0, send calls 0, datagrams \
                         accepted 0, receive calls 0, datagrams received 0, refused and never \
                         re-offered 0";
@@ -81,28 +59,15 @@ fn run_prints_the_verdict_its_evidence_and_the_summary_line() {
     );
 }
 
-fn result(name: &str, outcome: Option<Outcome>, millis: u64) -> TestResult {
-    TestResult {
-        case: TestCase {
-            name: name.into(),
-            ignored: outcome.is_none(),
-        },
-        outcome,
-        duration: Duration::from_millis(millis),
-    }
-}
-
 #[test]
 fn test_lines_stream_as_tests_end_and_the_summary_keeps_the_list_order() {
-    let mut passed = outcome(Exit::Code(0), "");
-    passed.stdout = b"test result: ok. 1 passed".to_vec();
     let panic = Exit::Abort {
         status: 101,
         kind: "panic",
         message: "boom".into(),
     };
     let results = [
-        result("adds", Some(passed), 1),
+        result("adds", Some(passed()), 1),
         result("ignored_one", None, 0),
         result("panics", Some(outcome(panic, "one\ntwo\n")), 2),
         result(
