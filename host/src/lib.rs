@@ -92,6 +92,7 @@ mod outcome;
 mod peer;
 pub mod plan;
 mod policy;
+mod pool;
 mod recorder;
 mod repeat;
 mod resources;
@@ -108,7 +109,7 @@ pub use builder::Builder;
 pub use component::DEFAULT_MAX_COMPONENT_SIZE;
 pub use error::Error;
 pub use harness::{Guest, Harness};
-pub use outcome::{Exit, Outcome};
+pub use outcome::{Ending, Exit, Outcome};
 pub use peer::{
     Connection, PEER_PLACEHOLDER, Peer, PeerOptions, Received, TCP_ECHO_PLACEHOLDER,
     TcpClientOptions, TcpReport, echo_frame,

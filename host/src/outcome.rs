@@ -4,6 +4,7 @@ use crate::peer::{Received, TcpReport};
 use crate::recorder::Stats;
 use crate::trace::Trace;
 use crate::verdict::{Stop, Verdict};
+use std::fmt;
 
 /// How a run ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -50,6 +51,45 @@ pub struct Outcome {
     pub stderr_mid_line: bool,
 }
 
+/// How a run ended, without the words: what `--repeat` counts, what an exploration groups
+/// its findings by, and what two runs compare equal on.
+///
+/// ```
+/// use wouldblock::{Ending, Verdict};
+/// assert_eq!(Ending::Pass.to_string(), "pass");
+/// assert_eq!(Ending::Fail(1).to_string(), "fail (exit 1)");
+/// assert_eq!(Ending::Abort { kind: "panic", status: 101 }.to_string(), "panic (exit 101)");
+/// assert_eq!(Ending::Verdict(Verdict::BusyLoop).to_string(), "busy-loop");
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[non_exhaustive]
+pub enum Ending {
+    /// The guest exited 0.
+    Pass,
+    /// The guest exited with this status, not 0.
+    Fail(i32),
+    /// The guest aborted.
+    Abort {
+        /// `panic` or `abort`.
+        kind: &'static str,
+        /// The status native code would have exited with (101, 134).
+        status: i32,
+    },
+    /// The harness stopped it, or it trapped.
+    Verdict(Verdict),
+}
+
+impl fmt::Display for Ending {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Ending::Pass => f.write_str("pass"),
+            Ending::Fail(code) => write!(f, "fail (exit {code})"),
+            Ending::Abort { kind, status } => write!(f, "{kind} (exit {status})"),
+            Ending::Verdict(verdict) => write!(f, "{verdict}"),
+        }
+    }
+}
+
 impl Exit {
     /// The status the guest ended with by itself (an exit or an abort), if it did.
     pub fn guest_status(&self) -> Option<i32> {
@@ -57,6 +97,19 @@ impl Exit {
             Exit::Code(code) => Some(*code),
             Exit::Abort { status, .. } => Some(*status),
             Exit::Stopped(_) => None,
+        }
+    }
+
+    /// How it ended, without the words.
+    pub fn ending(&self) -> Ending {
+        match self {
+            Exit::Code(0) => Ending::Pass,
+            Exit::Code(code) => Ending::Fail(*code),
+            Exit::Abort { kind, status, .. } => Ending::Abort {
+                kind,
+                status: *status,
+            },
+            Exit::Stopped(stop) => Ending::Verdict(stop.verdict),
         }
     }
 }
@@ -69,6 +122,11 @@ impl Outcome {
             Exit::Abort { status, .. } => *status,
             Exit::Stopped(stop) => stop.verdict.exit_code(),
         }
+    }
+
+    /// How the run ended, without the words: `pass`, `fail (exit 1)`, `busy-loop`, ...
+    pub fn ending(&self) -> Ending {
+        self.exit.ending()
     }
 
     /// Whether the guest ended by itself with status 0.

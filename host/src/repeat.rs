@@ -5,24 +5,25 @@
 
 use crate::error::Error;
 use crate::harness::{Guest, Harness};
-use crate::outcome::{Exit, Outcome};
+use crate::outcome::Outcome;
+use crate::pool;
 use crate::settings::Output;
 use std::collections::BTreeMap;
 use std::collections::hash_map::DefaultHasher;
 use std::hash::{Hash, Hasher};
-use std::sync::Mutex;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::ops::ControlFlow;
 
 /// Status of a repeat whose runs did not all take the same path.
 pub const EXIT_NONDETERMINISTIC: i32 = 91;
 
 /// What N runs of one plan gave.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 #[non_exhaustive]
 pub struct Repeat {
     /// Runs made.
     pub runs: u64,
-    /// How many runs ended each way: `pass`, `fail (exit N)`, `panic`, or a verdict.
+    /// How many runs ended each way, keyed by the [`Ending`](crate::Ending)'s text
+    /// (`pass`, `fail (exit 1)`, `panic (exit 101)`, `busy-loop`, ...), in that text's order.
     pub endings: BTreeMap<String, u64>,
     /// The first run (1-based) that did not pass, and its outcome.
     pub first_failure: Option<(u64, Outcome)>,
@@ -43,15 +44,24 @@ impl Repeat {
             None => 0,
         }
     }
-}
 
-/// How a run ended, as the repeat summary counts it.
-pub(crate) fn ending(outcome: &Outcome) -> String {
-    match &outcome.exit {
-        Exit::Code(0) => "pass".into(),
-        Exit::Code(code) => format!("fail (exit {code})"),
-        Exit::Abort { kind, status, .. } => format!("{kind} (exit {status})"),
-        Exit::Stopped(stop) => stop.verdict.name().into(),
+    /// Counts run `index`'s ending; `difference` is where its trace left run 1's, if it did.
+    fn record(&mut self, index: u64, outcome: Outcome, difference: Option<String>) {
+        *self
+            .endings
+            .entry(outcome.ending().to_string())
+            .or_default() += 1;
+        if let Some(difference) = difference {
+            self.differing += 1;
+            if self.nondeterministic.len() < 10 {
+                self.nondeterministic.push((index, difference));
+            }
+        }
+        // Runs end out of order: the earliest failing one is kept, not the first to end.
+        let earlier = self.first_failure.as_ref().is_some_and(|(i, _)| *i < index);
+        if !outcome.passed() && !earlier {
+            self.first_failure = Some((index, outcome));
+        }
     }
 }
 
@@ -81,8 +91,8 @@ fn first_difference(first: &str, other: &str) -> String {
 
 impl Harness {
     /// Runs `guest args...` `runs` times on `jobs` threads, output captured; `progress`
-    /// is called after each run with the number done. Run 1 goes first, alone: its trace
-    /// is what every other run is compared with.
+    /// is called on the calling thread after each run with the number done. Run 1 goes
+    /// first, alone: its trace is what every other run is compared with.
     ///
     /// ```no_run
     /// # fn main() -> anyhow::Result<()> {
@@ -99,68 +109,51 @@ impl Harness {
         args: &[impl AsRef<str> + Sync],
         runs: u64,
         jobs: usize,
-        progress: impl Fn(u64) + Sync,
+        mut progress: impl FnMut(u64),
     ) -> Result<Repeat, Error> {
         let quiet = self.with_output(Output::Capture);
-        let state = Mutex::new(Repeat {
+        let mut repeat = Repeat {
             runs,
             endings: BTreeMap::new(),
             first_failure: None,
             nondeterministic: Vec::new(),
             differing: 0,
-        });
-        let record = |index: u64, outcome: Outcome, reference: &str| {
-            let lines = outcome.trace.normalized().to_json_lines();
-            let mut state = state.lock().unwrap_or_else(|e| e.into_inner());
-            *state.endings.entry(ending(&outcome)).or_default() += 1;
-            if index > 1 && digest(&lines) != digest(reference) {
-                state.differing += 1;
-                if state.nondeterministic.len() < 10 {
-                    let difference = first_difference(reference, &lines);
-                    state.nondeterministic.push((index, difference));
-                }
-            }
-            let earlier = state
-                .first_failure
-                .as_ref()
-                .is_some_and(|(i, _)| *i < index);
-            if !outcome.passed() && !earlier {
-                state.first_failure = Some((index, outcome));
-            }
         };
         if runs == 0 {
-            return Ok(state.into_inner().unwrap_or_else(|e| e.into_inner()));
+            return Ok(repeat);
         }
         let first = quiet.run(guest, args)?;
         let reference = first.trace.normalized().to_json_lines();
-        record(1, first, &reference);
+        let reference_digest = digest(&reference);
+        repeat.record(1, first, None);
         progress(1);
-        let next = AtomicU64::new(2);
-        let done = AtomicU64::new(1);
-        let error: Mutex<Option<Error>> = Mutex::new(None);
-        std::thread::scope(|scope| {
-            for _ in 0..jobs.max(1) {
-                scope.spawn(|| {
-                    loop {
-                        let index = next.fetch_add(1, Ordering::Relaxed);
-                        if index > runs || error.lock().map_or(true, |e| e.is_some()) {
-                            return;
-                        }
-                        match quiet.run(guest, args) {
-                            Ok(outcome) => record(index, outcome, &reference),
-                            Err(e) => {
-                                *error.lock().unwrap_or_else(|e| e.into_inner()) = Some(e);
-                                return;
-                            }
-                        }
-                        progress(done.fetch_add(1, Ordering::Relaxed) + 1);
-                    }
-                });
+        let rest = usize::try_from(runs - 1)
+            .map_err(|_| Error::Setup(format!("{runs} runs are more than this machine counts")))?;
+        // The traces are normalised and compared on the workers: the calling thread only
+        // counts.
+        let work = |_: usize| -> Result<(Outcome, Option<String>), Error> {
+            let outcome = quiet.run(guest, args)?;
+            let lines = outcome.trace.normalized().to_json_lines();
+            let difference =
+                (digest(&lines) != reference_digest).then(|| first_difference(&reference, &lines));
+            Ok((outcome, difference))
+        };
+        let (mut done, mut error) = (1, None);
+        pool::run(rest, jobs, work, |i, result| match result {
+            Ok((outcome, difference)) => {
+                repeat.record(i as u64 + 2, outcome, difference);
+                done += 1;
+                progress(done);
+                ControlFlow::Continue(())
+            }
+            Err(e) => {
+                error = Some(e);
+                ControlFlow::Break(())
             }
         });
-        if let Some(e) = error.into_inner().unwrap_or_else(|e| e.into_inner()) {
-            return Err(e);
+        match error {
+            Some(e) => Err(e),
+            None => Ok(repeat),
         }
-        Ok(state.into_inner().unwrap_or_else(|e| e.into_inner()))
     }
 }

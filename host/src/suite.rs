@@ -5,8 +5,9 @@
 use crate::error::Error;
 use crate::harness::{Guest, Harness};
 use crate::outcome::{Exit, Outcome};
+use crate::pool;
 use crate::settings::Output;
-use std::sync::Mutex;
+use std::fmt;
 use std::time::{Duration, Instant};
 
 /// One test of a libtest component.
@@ -73,13 +74,34 @@ pub struct TestResult {
     pub duration: Duration,
 }
 
+/// How one test went, in a word.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum TestStatus {
+    /// It ran, alone, and passed.
+    Pass,
+    /// It ran and did not pass (see [`TestResult::failure`]).
+    Fail,
+    /// It is ignored and was not asked for.
+    Skip,
+}
+
+impl fmt::Display for TestStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            TestStatus::Pass => "pass",
+            TestStatus::Fail => "fail",
+            TestStatus::Skip => "skip",
+        })
+    }
+}
+
 impl TestResult {
-    /// `pass`, `fail` or `skip`.
-    pub fn status(&self) -> &'static str {
+    /// Passed, failed or skipped.
+    pub fn status(&self) -> TestStatus {
         match &self.outcome {
-            None => "skip",
-            Some(outcome) if passed(outcome) => "pass",
-            Some(_) => "fail",
+            None => TestStatus::Skip,
+            Some(outcome) if passed(outcome) => TestStatus::Pass,
+            Some(_) => TestStatus::Fail,
         }
     }
 
@@ -144,7 +166,7 @@ pub fn list(
 }
 
 /// Runs every case in a fresh instance, `jobs` at a time, in list order; an ignored case
-/// runs only when the selection asks for it.
+/// runs only when the selection asks for it. The results are in list order.
 pub fn run(
     harness: &Harness,
     guest: &Guest,
@@ -152,35 +174,27 @@ pub fn run(
     selection: &Selection,
     jobs: usize,
 ) -> Result<Vec<TestResult>, Error> {
+    run_each(harness, guest, cases, selection, jobs, |_, _| {})
+}
+
+/// [`run`], handing each result to `on` (on the calling thread) as the test ends, with
+/// its index in `cases`: a runner prints each line at once and the summary in list order.
+pub fn run_each(
+    harness: &Harness,
+    guest: &Guest,
+    cases: &[TestCase],
+    selection: &Selection,
+    jobs: usize,
+    on: impl FnMut(usize, &TestResult),
+) -> Result<Vec<TestResult>, Error> {
     let quiet = harness.with_output(Output::Capture);
-    let next = Mutex::new(0usize);
-    let results: Mutex<Vec<Option<Result<TestResult, Error>>>> =
-        Mutex::new((0..cases.len()).map(|_| None).collect());
-    std::thread::scope(|scope| {
-        for _ in 0..jobs.max(1) {
-            scope.spawn(|| {
-                loop {
-                    let index = {
-                        let mut next = next.lock().unwrap_or_else(|e| e.into_inner());
-                        let index = *next;
-                        *next += 1;
-                        index
-                    };
-                    let Some(case) = cases.get(index) else {
-                        return;
-                    };
-                    let result = run_one(&quiet, guest, case, selection);
-                    results.lock().unwrap_or_else(|e| e.into_inner())[index] = Some(result);
-                }
-            });
-        }
-    });
-    results
-        .into_inner()
-        .unwrap_or_else(|e| e.into_inner())
-        .into_iter()
-        .map(|r| r.expect("every case ran"))
-        .collect()
+    let work = |index: usize| run_one(&quiet, guest, &cases[index], selection);
+    pool::try_collect(cases.len(), jobs, work, on)
+}
+
+/// Whether the selection runs this case (an ignored one only when asked for).
+fn runs(case: &TestCase, selection: &Selection) -> bool {
+    !case.ignored || selection.ignored_only || selection.include_ignored
 }
 
 fn run_one(
@@ -189,8 +203,7 @@ fn run_one(
     case: &TestCase,
     selection: &Selection,
 ) -> Result<TestResult, Error> {
-    let wanted = selection.ignored_only || selection.include_ignored;
-    if case.ignored && !wanted {
+    if !runs(case, selection) {
         return Ok(TestResult {
             case: case.clone(),
             outcome: None,
@@ -216,29 +229,4 @@ fn run_one(
         outcome: Some(outcome),
         duration: start.elapsed(),
     })
-}
-
-/// The results as a JUnit XML report, for CI systems.
-pub fn junit(suite: &str, results: &[TestResult]) -> String {
-    use quick_junit::{NonSuccessKind, Report, TestCase as Case, TestCaseStatus, TestSuite};
-    let mut cases = TestSuite::new(suite);
-    for result in results {
-        let status = match (result.status(), result.failure()) {
-            ("skip", _) => TestCaseStatus::skipped(),
-            ("fail", failure) => {
-                let mut status = TestCaseStatus::non_success(NonSuccessKind::Failure);
-                status.set_message(failure.unwrap_or_default());
-                let stderr = result.outcome.as_ref().map(Outcome::stderr_text);
-                status.set_description(stderr.unwrap_or_default());
-                status
-            }
-            _ => TestCaseStatus::success(),
-        };
-        let mut case = Case::new(result.case.name.clone(), status);
-        case.set_time(result.duration);
-        cases.add_test_case(case);
-    }
-    let mut report = Report::new("wouldblock");
-    report.add_test_suite(cases);
-    report.to_string().unwrap_or_default()
 }

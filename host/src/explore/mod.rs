@@ -15,11 +15,9 @@ use crate::error::Error;
 use crate::harness::{Guest, Harness};
 use crate::outcome::Outcome;
 use crate::plan::{Plan, Readiness};
-use crate::repeat::ending;
+use crate::pool;
 use crate::settings::Output;
 use std::collections::BTreeMap;
-use std::sync::Mutex;
-use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// How far and how wide to explore.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -176,7 +174,7 @@ impl Harness {
             if outcome.passed() {
                 continue;
             }
-            let key = format!("{}|{}", ending(&outcome), trial.kind());
+            let key = format!("{}|{}", outcome.ending(), trial.kind());
             match groups.get_mut(&key) {
                 Some(group) => group.3 += 1,
                 None => {
@@ -188,7 +186,7 @@ impl Harness {
         let mut shrunk: BTreeMap<String, Finding> = BTreeMap::new();
         for (index, trial, outcome, count) in groups.into_values() {
             let (trial, outcome) = shrink(&quiet, guest, args, trial, outcome)?;
-            let key = format!("{}|{}", ending(&outcome), trial.kind());
+            let key = format!("{}|{}", outcome.ending(), trial.kind());
             let finding = Finding::new(index, &trial, &outcome, count);
             match shrunk.get_mut(&key) {
                 Some(kept) if kept.index <= index => kept.duplicates += count,
@@ -279,31 +277,13 @@ fn run_all(
     jobs: usize,
     progress: &(impl Fn(u64, u64) + Sync),
 ) -> Result<Vec<Outcome>, Error> {
-    let done = std::sync::atomic::AtomicU64::new(0);
     let total = trials.len() as u64;
-    let results: Mutex<Vec<Option<Result<Outcome, Error>>>> =
-        Mutex::new((0..trials.len()).map(|_| None).collect());
-    let next = AtomicUsize::new(0);
-    std::thread::scope(|scope| {
-        for _ in 0..jobs.max(1) {
-            scope.spawn(|| {
-                loop {
-                    let i = next.fetch_add(1, Ordering::Relaxed);
-                    let Some((_, trial)) = trials.get(i) else {
-                        return;
-                    };
-                    let outcome = harness.with_plan(trial.plan()).run(guest, args);
-                    results.lock().unwrap_or_else(|e| e.into_inner())[i] = Some(outcome);
-                    progress(done.fetch_add(1, Ordering::Relaxed) + 1, total);
-                }
-            });
-        }
-    });
-    let results = results.into_inner().unwrap_or_else(|e| e.into_inner());
-    results
-        .into_iter()
-        .map(|r| r.unwrap_or_else(|| Err(Error::Setup("a trial did not run".into()))))
-        .collect()
+    let mut done = 0;
+    let work = |i: usize| harness.with_plan(trials[i].1.plan()).run(guest, args);
+    pool::try_collect(trials.len(), jobs, work, |_, _| {
+        done += 1;
+        progress(done, total);
+    })
 }
 
 /// The smallest form of a finding that still ends the same way: a pair that one of its
@@ -316,10 +296,10 @@ fn shrink(
     trial: &Trial,
     outcome: Outcome,
 ) -> Result<(Trial, Outcome), Error> {
-    let want = ending(&outcome);
+    let want = outcome.ending();
     let same = |candidate: &Trial| -> Result<Option<Outcome>, Error> {
         let outcome = harness.with_plan(candidate.plan()).run(guest, args)?;
-        Ok((ending(&outcome) == want).then_some(outcome))
+        Ok((outcome.ending() == want).then_some(outcome))
     };
     let (mut best, mut best_outcome) = (trial.clone(), outcome);
     if best.faults.len() > 1 {

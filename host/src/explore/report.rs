@@ -1,12 +1,11 @@
-//! What an exploration found: findings, robustness notes, the counts; as a table, as JSON
-//! (`--json`, which `--merge` reads back) and as one replayable plan file per finding.
+//! What an exploration found: findings, robustness notes, the counts; as JSON (`--json`,
+//! which `--merge` reads back) and as one replayable plan file per finding. The command's
+//! reporter prints the table.
 
 use super::Trial;
 use crate::outcome::{Exit, Outcome};
-use crate::repeat::ending;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
-use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 /// One distinct finding: the verdict, the earliest site that gives it, the plan that
@@ -14,7 +13,8 @@ use std::path::{Path, PathBuf};
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct Finding {
-    /// `busy-loop`, `loss`, `fail (exit 1)`, ...
+    /// How the run ended, as the [`Ending`](crate::Ending)'s text: `busy-loop`, `loss`,
+    /// `fail (exit 1)`, ... (text, so that `--merge` reads the same JSON).
     pub verdict: String,
     /// The exit status a replay gives.
     pub exit_code: i32,
@@ -40,7 +40,7 @@ impl Finding {
         let sites: Vec<String> = trial.faults.iter().map(|(s, _)| s.to_string()).collect();
         let faults: Vec<String> = trial.faults.iter().map(|(_, f)| f.to_string()).collect();
         Self {
-            verdict: ending(outcome),
+            verdict: outcome.ending().to_string(),
             exit_code: outcome.exit_code(),
             site: sites.join(" + "),
             fault: faults.join(" + "),
@@ -158,50 +158,8 @@ impl Report {
         merged
     }
 
-    /// The table: one line per finding, then the robustness notes, each with its replay
-    /// file and evidence.
-    pub fn table(&self, files: &[PathBuf]) -> String {
-        let mut out = String::new();
-        if let Some(failure) = &self.baseline_failure {
-            let _ = writeln!(
-                out,
-                "the fault-free run already fails; nothing explored:\n{failure}"
-            );
-            return out;
-        }
-        let _ = writeln!(
-            out,
-            "{:<7} {:<22} {:<30} {:<40} replay",
-            "", "verdict", "site", "fault"
-        );
-        let mut files = files.iter();
-        for (title, list) in [("finding", &self.findings), ("note", &self.notes)] {
-            for finding in list {
-                let file = files
-                    .next()
-                    .map_or(String::new(), |f| f.display().to_string());
-                let more = match finding.duplicates {
-                    0 => String::new(),
-                    n => format!(" (+{n} more sites)"),
-                };
-                let _ = writeln!(
-                    out,
-                    "{:<7} {:<22} {:<30} {:<40} {file}",
-                    title,
-                    finding.verdict,
-                    format!("{}{more}", finding.site),
-                    finding.fault,
-                );
-                for line in finding.evidence.lines().filter(|l| !l.trim().is_empty()) {
-                    let _ = writeln!(out, "        {}", line.trim_start());
-                }
-            }
-        }
-        out
-    }
-
-    /// Writes one plan file per finding and note into `dir`; returns their paths in the
-    /// table's order. `replay` is the command with `{file}` where the plan goes.
+    /// Writes one plan file per finding and note into `dir`; returns their paths in that
+    /// order (the findings, then the notes). `replay` is the command with `{file}` where the plan goes.
     pub fn write_plans(&self, dir: &Path, replay: &str) -> std::io::Result<Vec<PathBuf>> {
         std::fs::create_dir_all(dir)?;
         let mut paths = Vec::new();

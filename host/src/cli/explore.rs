@@ -1,12 +1,11 @@
 //! `wouldblock explore`: finds readiness bugs in a component with no plan given, writes a
 //! replayable plan per finding, and prints the table.
 
-use crate::options::HarnessArgs;
+use super::options::HarnessArgs;
+use super::reporter::{Event, Json, Reporter, Start, Summary};
 use anyhow::{Context, Result, bail};
-use indicatif::{ProgressBar, ProgressStyle};
-use std::io::IsTerminal;
 use std::path::PathBuf;
-use std::time::Instant;
+use std::sync::Mutex;
 use wouldblock::explore::{ExploreOptions, Report};
 
 #[derive(clap::Args)]
@@ -59,7 +58,11 @@ fn parse_shard(text: &str) -> Result<(u64, u64), String> {
 
 /// `wouldblock explore`: 0 when nothing was found, 1 when something was.
 pub fn explore(args: ExploreArgs) -> Result<i32> {
-    let start = Instant::now();
+    let mut reporter = Reporter::new();
+    if let Some(path) = &args.json {
+        reporter = reporter.json(Json::at_end(path));
+    }
+    reporter.report(Event::RunStarted(Start::Explore))?;
     let report = if args.merge.is_empty() {
         let Some(component) = &args.component else {
             bail!("give a component to explore, or --merge with shard reports");
@@ -76,24 +79,16 @@ pub fn explore(args: ExploreArgs) -> Result<i32> {
         if let Some((i, n)) = args.shard {
             options = options.shard(i, n);
         }
-        // A bar on a terminal only: an exploration takes seconds, CI logs stay short.
-        let bar = std::io::stderr().is_terminal().then(|| {
-            let bar = ProgressBar::new(0);
-            let style = ProgressStyle::with_template("{bar:40} {pos}/{len} runs, {per_sec}")
-                .unwrap_or_else(|_| ProgressStyle::default_bar());
-            bar.set_style(style);
-            bar
-        });
+        // The library asks for a `Sync` callback; it calls it from one thread at a time.
+        let shared = Mutex::new(reporter);
         let progress = |done: u64, total: u64| {
-            if let Some(bar) = &bar {
-                bar.set_length(total);
-                bar.set_position(done);
-            }
+            shared
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .progress(done, total);
         };
         let report = harness.explore_with_progress(&guest, &args.args, options, progress)?;
-        if let Some(bar) = bar {
-            bar.finish_and_clear();
-        }
+        reporter = shared.into_inner().unwrap_or_else(|e| e.into_inner());
         report
     } else {
         let mut reports = Vec::new();
@@ -109,29 +104,13 @@ pub fn explore(args: ExploreArgs) -> Result<i32> {
     let files = report
         .write_plans(&args.out, &replay_command())
         .with_context(|| format!("writing the findings to {}", args.out.display()))?;
-    if let Some(path) = &args.json {
-        let json = serde_json::to_string_pretty(&report).context("the report as JSON")?;
-        std::fs::write(path, json + "\n")
-            .with_context(|| format!("writing the report to {}", path.display()))?;
+    let findings = report.findings.iter().chain(&report.notes);
+    for (i, finding) in findings.enumerate() {
+        let file = files.get(i).map(PathBuf::as_path);
+        reporter.report(Event::Finding { finding, file })?;
     }
-    print!("{}", report.table(&files));
-    println!(
-        "wouldblock: {} site(s), {} run(s) of {} trial(s){}: {} finding(s), {} robustness note(s)",
-        report.sites,
-        report.runs,
-        report.trials,
-        match report.shard {
-            (_, 1) => String::new(),
-            (i, n) => format!(" (shard {i}/{n})"),
-        },
-        report.findings.len(),
-        report.notes.len()
-    );
-    // Time is the one thing two explorations differ in: it goes to stderr.
-    eprintln!(
-        "wouldblock: explored in {:.2} s",
-        start.elapsed().as_secs_f64()
-    );
+    reporter.report(Event::Summary(Summary::Explore(&report)))?;
+    reporter.report(Event::RunEnded)?;
     Ok(report.exit_code())
 }
 

@@ -1,12 +1,12 @@
 //! `wouldblock run`: one component under a fault plan, as a user or a cargo runner calls it.
 
-use crate::cmd_test;
-use crate::options::HarnessArgs;
+use super::options::HarnessArgs;
+use super::reporter::{Event, Json, Reporter, Start, Summary};
+use super::{repeat, test};
 use anyhow::{Context, Result};
 use std::fs::File;
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use wouldblock::{Exit, Outcome};
 
 #[derive(clap::Args)]
 pub struct RunArgs {
@@ -44,21 +44,24 @@ pub struct RunArgs {
 
 /// `wouldblock run`: returns the guest's exit status, or a verdict's.
 pub fn run(args: RunArgs) -> Result<i32> {
-    if args.per_test
-        || (!args.no_per_test && cmd_test::looks_like_libtest(&args.component, &args.args))
+    if args.per_test || (!args.no_per_test && test::looks_like_libtest(&args.component, &args.args))
     {
-        return cmd_test::per_test(&args.harness, &args.component, &args.args, None, None);
+        return test::per_test(&args.harness, &args.component, &args.args, None, None);
     }
     let harness = args.harness.builder()?.build()?;
     if let Some(runs) = args.repeat {
         let guest = harness.load(&args.component)?;
-        return crate::cmd_repeat::repeat(&harness, &guest, &args.args, runs, args.jobs);
+        return repeat::repeat(&harness, &guest, &args.args, runs, args.jobs);
     }
     // Output files are opened before the guest runs: a verdict is never lost to a path
     // that cannot be written.
     let guest = harness.load(&args.component)?;
     let trace = args.trace.as_deref().map(create).transpose()?;
-    let summary_json = args.summary_json.as_deref().map(create).transpose()?;
+    let mut reporter = Reporter::new();
+    if let Some(path) = &args.summary_json {
+        reporter = reporter.json(Json::create(path)?);
+    }
+    reporter.report(Event::RunStarted(Start::Run))?;
     let outcome = harness.run(&guest, &args.args)?;
     if let Some((mut file, path)) = trace {
         let header = args.harness.clock_header();
@@ -67,29 +70,9 @@ pub fn run(args: RunArgs) -> Result<i32> {
             .and_then(|()| file.flush())
             .with_context(|| format!("writing the trace to {}", path.display()))?;
     }
-    if let Some((mut file, path)) = summary_json {
-        writeln!(file, "{}", outcome.to_json())
-            .with_context(|| format!("writing the summary to {}", path.display()))?;
-    }
-    report(&outcome);
+    reporter.report(Event::Summary(Summary::Run(&outcome)))?;
+    reporter.report(Event::RunEnded)?;
     Ok(outcome.exit_code())
-}
-
-/// The verdict with its evidence, then the summary line, each on a line of its own.
-fn report(outcome: &Outcome) {
-    let mut text = String::new();
-    if outcome.stderr_mid_line {
-        text.push('\n');
-    }
-    if let Exit::Stopped(stop) = &outcome.exit {
-        text += &format!("wouldblock: {}: {}\n", stop.verdict, stop.reason);
-        if !stop.evidence.is_empty() {
-            let evidence = stop.evidence.trim_end();
-            text += &format!("  evidence (last socket calls):\n{evidence}\n");
-        }
-    }
-    text += &outcome.summary();
-    eprintln!("{text}");
 }
 
 /// Creates an output file, or says which path cannot be written.

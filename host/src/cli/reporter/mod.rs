@@ -1,0 +1,161 @@
+//! The one reporter, in nextest's shape: a command says what happens as typed [`Event`]s,
+//! and displayers turn them into what people and tools read: the terminal's (and CI log's)
+//! lines ([`terminal`]), a JUnit file ([`junit`]), a JSON file ([`json`]). No command
+//! formats a verdict or its evidence itself.
+
+mod json;
+mod junit;
+mod terminal;
+
+pub use json::Json;
+pub use junit::Junit;
+
+use anyhow::Result;
+use std::io::IsTerminal;
+use std::path::Path;
+use std::time::{Duration, Instant};
+use terminal::Terminal;
+use wouldblock::explore::{Finding, Report};
+use wouldblock::suite::TestResult;
+use wouldblock::{Outcome, Repeat};
+
+/// What a command began.
+#[derive(Debug, Clone, Copy)]
+pub enum Start<'a> {
+    /// One run of a component (`wouldblock run`).
+    Run,
+    /// The same plan `runs` times on `jobs` threads (`run --repeat`).
+    Repeat {
+        /// Runs in all.
+        runs: u64,
+        /// Threads.
+        jobs: usize,
+    },
+    /// A libtest component's tests, one instance each (`wouldblock test`).
+    Suite {
+        /// Tests listed.
+        tests: usize,
+        /// Tests run at once.
+        jobs: usize,
+        /// The component's name.
+        component: &'a str,
+    },
+    /// An exploration, or the merge of shard reports (`wouldblock explore`).
+    Explore,
+}
+
+/// The end of a command, with everything its summary needs.
+#[derive(Debug, Clone, Copy)]
+pub enum Summary<'a> {
+    /// How the one run ended.
+    Run(&'a Outcome),
+    /// What the runs gave.
+    Repeat(&'a Repeat),
+    /// Every test's result, in list order.
+    Suite(&'a [TestResult]),
+    /// The exploration's report.
+    Explore(&'a Report),
+}
+
+/// Something that happened, in the order it did.
+#[derive(Debug, Clone, Copy)]
+pub enum Event<'a> {
+    /// The command began: the reporter's clock starts.
+    RunStarted(Start<'a>),
+    /// Runs done of the total (a bar on a terminal).
+    Progress {
+        /// Runs done.
+        done: u64,
+        /// Runs in all.
+        total: u64,
+    },
+    /// A test ended: its line is printed at once.
+    TestEnded {
+        /// Its place in the list.
+        index: usize,
+        /// How it went.
+        result: &'a TestResult,
+    },
+    /// One finding or robustness note of an exploration, in the report's order.
+    Finding {
+        /// The finding.
+        finding: &'a Finding,
+        /// The plan file that replays it.
+        file: Option<&'a Path>,
+    },
+    /// The summary.
+    Summary(Summary<'a>),
+    /// The command is done.
+    RunEnded,
+}
+
+/// Turns events into one kind of output.
+trait Displayer: Send {
+    /// Shows `event`, `elapsed` after the run started.
+    fn display(&mut self, event: &Event<'_>, elapsed: Duration) -> Result<()>;
+}
+
+/// Hands each event to every displayer: the files first, so that a path that cannot be
+/// written stops the command before the terminal says it is done (the JUnit file is
+/// written last, at the run's end, as nextest does).
+pub struct Reporter {
+    json: Option<Json>,
+    terminal: Terminal,
+    junit: Option<Junit>,
+    started: Instant,
+}
+
+impl Reporter {
+    /// The terminal's lines on stdout and stderr; a progress bar only when stderr is a
+    /// terminal.
+    pub fn new() -> Self {
+        let terminal = Terminal::new(
+            Box::new(std::io::stdout()),
+            Box::new(std::io::stderr()),
+            std::io::stderr().is_terminal(),
+        );
+        Self {
+            json: None,
+            terminal,
+            junit: None,
+            started: Instant::now(),
+        }
+    }
+
+    /// Also writes JSON.
+    pub fn json(mut self, json: Json) -> Self {
+        self.json = Some(json);
+        self
+    }
+
+    /// Also writes a JUnit report.
+    pub fn junit(mut self, junit: Junit) -> Self {
+        self.junit = Some(junit);
+        self
+    }
+
+    /// Reports one event to every displayer, in order; the first that fails stops it.
+    pub fn report(&mut self, event: Event<'_>) -> Result<()> {
+        if let Event::RunStarted(_) = event {
+            self.started = Instant::now();
+        }
+        let elapsed = self.started.elapsed();
+        if let Some(json) = &mut self.json {
+            json.display(&event, elapsed)?;
+        }
+        self.terminal.display(&event, elapsed)?;
+        if let Some(junit) = &mut self.junit {
+            junit.display(&event, elapsed)?;
+        }
+        Ok(())
+    }
+
+    /// Reports progress: a bar or a log line that cannot be drawn is not worth stopping
+    /// the runs for.
+    pub fn progress(&mut self, done: u64, total: u64) {
+        let _ = self.report(Event::Progress { done, total });
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,100 @@
+//! `wouldblock test`: a libtest component's tests, one fresh instance each, under one plan,
+//! printed the way nextest prints them: each test's line as it ends, the summary in list
+//! order.
+
+use super::options::HarnessArgs;
+use super::reporter::{Event, Junit, Reporter, Start, Summary};
+use anyhow::Result;
+use std::path::{Path, PathBuf};
+use wouldblock::suite::{self, Selection, TestStatus};
+
+#[derive(clap::Args)]
+pub struct TestArgs {
+    #[command(flatten)]
+    harness: HarnessArgs,
+    /// Also write the results as a JUnit XML report to FILE, for CI systems.
+    #[arg(long, value_name = "FILE")]
+    junit: Option<PathBuf>,
+    /// Tests run at once, each in its own instance (default: the machine's cores).
+    #[arg(long, value_name = "J")]
+    jobs: Option<usize>,
+    /// The libtest component (`cargo test --target wasm32-wasip2 --no-run` builds it).
+    component: PathBuf,
+    /// libtest's own arguments: filters, `--exact`, `--skip NAME`, `--ignored`,
+    /// `--include-ignored`.
+    #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+    args: Vec<String>,
+}
+
+/// `wouldblock test`.
+pub fn test(args: TestArgs) -> Result<i32> {
+    per_test(
+        &args.harness,
+        &args.component,
+        &args.args,
+        args.junit.as_deref(),
+        args.jobs,
+    )
+}
+
+/// Whether a cargo runner was handed a test binary (`target/.../deps/NAME-HASH.wasm`) to
+/// run whole: then each test gets its own instance, unless libtest's own `--list` or
+/// `--exact` shows another runner (nextest) already runs one test at a time.
+pub fn looks_like_libtest(component: &Path, args: &[String]) -> bool {
+    let in_deps = component
+        .parent()
+        .and_then(Path::file_name)
+        .is_some_and(|dir| dir == "deps");
+    let hashed = component
+        .file_stem()
+        .and_then(|stem| stem.to_str())
+        .and_then(|stem| stem.rsplit_once('-'))
+        .is_some_and(|(_, hash)| hash.len() == 16 && hash.bytes().all(|b| b.is_ascii_hexdigit()));
+    let one_at_a_time = args.iter().any(|a| a == "--list" || a == "--exact");
+    in_deps && hashed && !one_at_a_time
+}
+
+/// Lists, runs and reports; exit 0 only if every selected test passed.
+pub fn per_test(
+    options: &HarnessArgs,
+    component: &Path,
+    args: &[String],
+    junit: Option<&Path>,
+    jobs: Option<usize>,
+) -> Result<i32> {
+    let harness = options.builder()?.build()?;
+    let guest = harness.load(component)?;
+    let mut reporter = Reporter::new();
+    if let Some(path) = junit {
+        reporter = reporter.junit(Junit::create(path)?);
+    }
+    let selection = Selection::from_args(args);
+    let cases = suite::list(&harness, &guest, &selection)?;
+    let jobs = jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    reporter.report(Event::RunStarted(Start::Suite {
+        tests: cases.len(),
+        jobs,
+        component: guest.name(),
+    }))?;
+    // The tests go on if a line cannot be printed; the first such error is the command's.
+    let mut failed_report = None;
+    let results = suite::run_each(
+        &harness,
+        &guest,
+        &cases,
+        &selection,
+        jobs,
+        |index, result| {
+            if let Err(e) = reporter.report(Event::TestEnded { index, result }) {
+                failed_report.get_or_insert(e);
+            }
+        },
+    )?;
+    if let Some(e) = failed_report {
+        return Err(e);
+    }
+    reporter.report(Event::Summary(Summary::Suite(&results)))?;
+    reporter.report(Event::RunEnded)?;
+    let failed = results.iter().any(|r| r.status() == TestStatus::Fail);
+    Ok(if failed { 1 } else { 0 })
+}

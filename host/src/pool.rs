@@ -1,0 +1,142 @@
+//! The one worker pool behind every parallel run (`repeat`, `explore`, test suites): N jobs
+//! on J threads, each result handed to the calling thread as it finishes, with its index,
+//! so a caller can stream results and still put them in order.
+
+use std::ops::ControlFlow;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::mpsc;
+
+/// Runs `work(i)` for every `i` in `0..count` on `jobs` threads (at least one), handing
+/// the jobs out in index order; `on(i, result)` sees each result on the calling thread as
+/// it arrives, so it needs neither `Send` nor a lock. `on` answering `Break` stops the
+/// pool: no job starts after it, and the running ones finish with their results dropped.
+pub(crate) fn run<R: Send>(
+    count: usize,
+    jobs: usize,
+    work: impl Fn(usize) -> R + Sync,
+    mut on: impl FnMut(usize, R) -> ControlFlow<()>,
+) {
+    let next = AtomicUsize::new(0);
+    let stop = AtomicBool::new(false);
+    let (sender, receiver) = mpsc::channel();
+    std::thread::scope(|scope| {
+        for _ in 0..jobs.clamp(1, count.max(1)) {
+            let sender = sender.clone();
+            let (next, stop, work) = (&next, &stop, &work);
+            scope.spawn(move || {
+                while !stop.load(Ordering::Relaxed) {
+                    let index = next.fetch_add(1, Ordering::Relaxed);
+                    // A send fails only once the caller stopped listening.
+                    if index >= count || sender.send((index, work(index))).is_err() {
+                        return;
+                    }
+                }
+            });
+        }
+        // The workers hold the only senders left: the loop ends when the last one does.
+        drop(sender);
+        for (index, result) in receiver {
+            if on(index, result).is_break() {
+                stop.store(true, Ordering::Relaxed);
+                break;
+            }
+        }
+    });
+}
+
+/// [`run`] for jobs that may fail: the results in index order, or the first error to
+/// arrive (no job starts after it). `on(i, result)` sees each success as it arrives.
+pub(crate) fn try_collect<R: Send, E: Send>(
+    count: usize,
+    jobs: usize,
+    work: impl Fn(usize) -> Result<R, E> + Sync,
+    mut on: impl FnMut(usize, &R),
+) -> Result<Vec<R>, E> {
+    let mut results: Vec<Option<R>> = (0..count).map(|_| None).collect();
+    let mut error = None;
+    run(count, jobs, work, |index, result| match result {
+        Ok(result) => {
+            on(index, &result);
+            results[index] = Some(result);
+            ControlFlow::Continue(())
+        }
+        Err(e) => {
+            error = Some(e);
+            ControlFlow::Break(())
+        }
+    });
+    if let Some(e) = error {
+        return Err(e);
+    }
+    // Without an error every job ran to the end.
+    Ok(results.into_iter().flatten().collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_job_runs_once_and_is_reported_on_the_calling_thread() {
+        let caller = std::thread::current().id();
+        let mut finished = Vec::new();
+        run(
+            50,
+            4,
+            |i| (i * 2, std::thread::current().id()),
+            |i, (doubled, worker)| {
+                assert_eq!(std::thread::current().id(), caller);
+                assert_eq!(doubled, i * 2);
+                assert_ne!(worker, caller);
+                finished.push(i);
+                ControlFlow::Continue(())
+            },
+        );
+        finished.sort_unstable();
+        assert_eq!(finished, (0..50).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn break_stops_handing_out_jobs() {
+        let ran = AtomicUsize::new(0);
+        // Jobs from 3 on wait until the caller has stopped the pool: what runs after the
+        // stop is only what was already running, whatever the timing.
+        let stopped = AtomicBool::new(false);
+        let mut seen = 0;
+        run(
+            1000,
+            2,
+            |i| {
+                while i >= 3 && !stopped.load(Ordering::Relaxed) {
+                    std::thread::yield_now();
+                }
+                ran.fetch_add(1, Ordering::Relaxed)
+            },
+            |_, _| {
+                seen += 1;
+                if seen == 3 {
+                    stopped.store(true, Ordering::Relaxed);
+                    return ControlFlow::Break(());
+                }
+                ControlFlow::Continue(())
+            },
+        );
+        assert_eq!(seen, 3);
+        // Jobs 0 to 2, and at most one more per worker.
+        assert!(ran.load(Ordering::Relaxed) <= 3 + 2);
+    }
+
+    #[test]
+    fn results_come_back_in_index_order_or_the_error_does() {
+        let mut streamed = 0;
+        let results = try_collect(20, 3, Ok::<usize, String>, |i, &r| {
+            assert_eq!(i, r);
+            streamed += 1;
+        });
+        assert_eq!(results, Ok((0..20).collect()));
+        assert_eq!(streamed, 20);
+        let failed = try_collect(20, 3, |i| if i == 7 { Err(i) } else { Ok(i) }, |_, _| {});
+        assert_eq!(failed, Err(7));
+        assert_eq!(try_collect(0, 3, Ok::<usize, ()>, |_, _| {}), Ok(vec![]));
+    }
+}
