@@ -10,6 +10,25 @@
 //! `wasi:sockets/udp` and `wasi:io/poll`: the plan counts calls, never time, so the same
 //! plan gives the same trace on every run.
 //!
+//! ## A map of the code
+//!
+//! In the order data flows through a run:
+//!
+//! | module | what it does |
+//! |---|---|
+//! | [`plan`] | plans as data: [`Op`]s, selectors, actions, readiness; the TOML and `--fault` parser; the presets |
+//! | `builder`, `settings` | [`Builder`] checks and makes the `Settings` a [`Harness`] runs by |
+//! | `harness`, `component` | compile a component once ([`Guest`]), run it in a fresh store per run |
+//! | `wasi` | the guest's WASI 0.2 world: wasmtime-wasi with one decorator file per interface, each with its table of operations (`wasi/<interface>.rs`, gathered in `wasi/ops.rs`) |
+//! | `state` | one run's state: `world` (the harness's peers, virtual clock, settling), `faults` (registry, rules, gates, permits, drops, busy-loop detector), `recorder` (trace and [`Stats`]) |
+//! | `peer`, `policy`, `limits`, `stdio` | the harness's own UDP and TCP peers; the address policy; memory and output bounds |
+//! | `verdict` | every [`Verdict`]: while the guest runs (busy loop, hang, spec violation, time limit) and at its end (loss, dropped, unusable after error) |
+//! | `outcome`, [`trace`] | what a run produced: [`Outcome`], [`Ending`], the typed [`Trace`] |
+//! | `pool`, `repeat`, [`suite`], [`explore`] | many runs: one worker pool for `--repeat`, test suites (one instance per test) and explore (sites, trials, shrinking, reports) |
+//!
+//! The `wouldblock` command (`main.rs`, `cli/`) reports through one reporter with typed
+//! events and a displayer each for the terminal, JUnit and JSON.
+//!
 //! ## Run a guest under a fault
 //!
 //! ```no_run
@@ -80,6 +99,7 @@
 //! ```
 
 #![deny(missing_docs)]
+#![deny(missing_debug_implementations)]
 
 mod builder;
 mod component;

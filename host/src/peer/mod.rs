@@ -121,6 +121,14 @@ pub struct Peer {
     gate: Option<mpsc::Sender<()>>,
 }
 
+impl std::fmt::Debug for Peer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Peer")
+            .field("addr", &self.addr)
+            .finish_non_exhaustive()
+    }
+}
+
 impl Peer {
     /// Binds 127.0.0.1 on an ephemeral port and starts counting, with a receive buffer of
     /// a few MiB.
