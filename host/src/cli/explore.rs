@@ -24,6 +24,11 @@ pub struct ExploreArgs {
     /// Which pairs the budget keeps (the same seed, the same pairs). Example: --seed 7
     #[arg(long, value_name = "S", default_value_t = 0)]
     seed: u64,
+    /// Also try what only a buggy host does (a pollable that never fires with no error
+    /// before it, readiness stuck with nothing pending), reported apart as "robust against
+    /// host bugs?", never as findings.
+    #[arg(long)]
+    host_bugs: bool,
     /// Run only the I-th of N disjoint slices (a CI matrix); merge the shards' --json
     /// reports with --merge. Example: --shard 2/4
     #[arg(long, value_name = "I/N", value_parser = parse_shard)]
@@ -72,7 +77,8 @@ pub fn explore(args: ExploreArgs) -> Result<i32> {
         let mut options = ExploreOptions::new()
             .depth(args.depth)
             .budget(args.budget)
-            .seed(args.seed);
+            .seed(args.seed)
+            .host_bugs(args.host_bugs);
         if let Some(jobs) = args.jobs {
             options = options.jobs(jobs);
         }
@@ -105,6 +111,7 @@ pub fn explore(args: ExploreArgs) -> Result<i32> {
         .write_plans(&args.out, &replay_command())
         .with_context(|| format!("writing the findings to {}", args.out.display()))?;
     let findings = report.findings.iter().chain(&report.notes);
+    let findings = findings.chain(&report.host_bugs);
     for (i, finding) in findings.enumerate() {
         let file = files.get(i).map(PathBuf::as_path);
         reporter.report(Event::Finding { finding, file })?;
@@ -133,6 +140,10 @@ fn replay_command() -> String {
         }
         if skip {
             skip = false;
+            continue;
+        }
+        // `--host-bugs` takes no value: dropped alone.
+        if !guest_args && word == "--host-bugs" {
             continue;
         }
         if !guest_args && OWN.contains(&word.as_str()) {

@@ -33,6 +33,9 @@ pub struct ExploreOptions {
     pub seed: u64,
     /// This run's slice: `(i, n)` runs the trials whose index is `i - 1` modulo `n`.
     pub shard: (u64, u64),
+    /// Also tries the faults of the `host-bug` tier (a pollable that never fires, readiness
+    /// stuck with no error pending), reported apart: never findings.
+    pub host_bugs: bool,
 }
 
 impl Default for ExploreOptions {
@@ -43,6 +46,7 @@ impl Default for ExploreOptions {
             budget: 2000,
             seed: 0,
             shard: (1, 1),
+            host_bugs: false,
         }
     }
 }
@@ -83,6 +87,18 @@ impl ExploreOptions {
         self
     }
 
+    /// Also tries the host-bug tier's faults, reported in their own section.
+    ///
+    /// ```
+    /// use wouldblock::explore::ExploreOptions;
+    /// assert!(ExploreOptions::new().host_bugs(true).host_bugs);
+    /// assert!(!ExploreOptions::new().host_bugs);
+    /// ```
+    pub fn host_bugs(mut self, enable: bool) -> Self {
+        self.host_bugs = enable;
+        self
+    }
+
     /// Runs only the `i`-th (1-based) of `n` disjoint slices.
     pub fn shard(mut self, i: u64, n: u64) -> Self {
         self.shard = (i, n);
@@ -108,6 +124,22 @@ impl Trial {
     /// Whether only faults no program survives are in it.
     fn is_robustness(&self) -> bool {
         self.faults.iter().any(|(_, fault)| fault.is_robustness())
+    }
+
+    /// The rows of the interface tables its faults came from.
+    fn sources(&self) -> Vec<Option<&'static Tried>> {
+        let source = |(site, fault): &(Site, Fault)| sites::source(site.op, fault);
+        self.faults.iter().map(source).collect()
+    }
+
+    /// `host-bug` if one of its faults is: what no correct host does.
+    fn tier(&self) -> Tier {
+        let host_bug = |s: &Option<&Tried>| s.is_some_and(|t| t.tier == Tier::HostBug);
+        if self.sources().iter().any(host_bug) {
+            Tier::HostBug
+        } else {
+            Tier::Real
+        }
     }
 
     /// What groups this trial's finding with others: the operations and faults, not the
@@ -204,8 +236,11 @@ impl Harness {
         }
         let mut findings: Vec<Finding> = shrunk.into_values().collect();
         findings.sort_by_key(|f| f.index);
-        let (notes, findings) = findings.into_iter().partition(|f| f.robustness);
+        let (notes, findings): (Vec<_>, Vec<_>) =
+            findings.into_iter().partition(|f| f.robustness);
+        let (host_bugs, findings) = findings.into_iter().partition(|f| f.tier == Tier::HostBug);
         Ok(Report {
+            host_bugs,
             sites: sites.len() as u64,
             runs: mine.len() as u64 + 1,
             trials: trials.len() as u64,
@@ -220,9 +255,13 @@ impl Harness {
 /// Every single fault at every site; at depth 2, pairs of them sampled by `seed` to fit
 /// the budget.
 fn trials(sites: &[Site], options: ExploreOptions) -> Vec<Trial> {
+    let tried = |tried: &&Tried| options.host_bugs || tried.tier == Tier::Real;
     let singles: Vec<(Site, Fault)> = sites
         .iter()
-        .flat_map(|site| sites::faults(site.op).into_iter().map(|f| (*site, f)))
+        .flat_map(|site| {
+            let menu = sites::menu(site.op).iter().filter(tried);
+            menu.map(|t| (*site, t.fault))
+        })
         .collect();
     let mut trials: Vec<Trial> = singles
         .iter()

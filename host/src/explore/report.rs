@@ -2,7 +2,7 @@
 //! which `--merge` reads back) and as one replayable plan file per finding. The command's
 //! reporter prints the table.
 
-use super::Trial;
+use super::{Tier, Trial, Tried};
 use crate::outcome::{Exit, Outcome};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -33,6 +33,25 @@ pub struct Finding {
     pub robustness: bool,
     /// The trial's position in the exploration, for a stable order across shards.
     pub index: usize,
+    /// `real` (a real host answers so) or `host-bug` (only a buggy host does).
+    #[serde(default = "real")]
+    pub tier: Tier,
+    /// Why it is a bug, in four parts: the real condition that makes a host answer so,
+    #[serde(default)]
+    pub trigger: String,
+    /// where that was seen,
+    #[serde(default)]
+    pub reference: String,
+    /// the WIT clause that allows the answer,
+    #[serde(default)]
+    pub wit: String,
+    /// and what a correct program does instead.
+    #[serde(default)]
+    pub correct: String,
+}
+
+fn real() -> Tier {
+    Tier::Real
 }
 
 impl Finding {
@@ -49,6 +68,31 @@ impl Finding {
             evidence: evidence(outcome),
             robustness: trial.is_robustness(),
             index,
+            tier: trial.tier(),
+            trigger: why(trial, |t| t.trigger),
+            reference: why(trial, |t| t.reference),
+            wit: why(trial, |t| t.wit),
+            correct: why(trial, |t| t.correct),
+        }
+    }
+
+    /// Why this is a bug, in one line: the trigger and its reference, the WIT clause, and
+    /// what a correct program does instead.
+    pub fn why(&self) -> String {
+        format!(
+            "{} ({}); WIT: {}; a correct program {}",
+            self.trigger, self.reference, self.wit, self.correct
+        )
+    }
+
+    /// `finding`, `note` (robustness) or `host-bug`: what the table and file names call it.
+    pub fn kind(&self) -> &'static str {
+        if self.robustness {
+            "note"
+        } else if self.tier == Tier::HostBug {
+            "host-bug"
+        } else {
+            "finding"
         }
     }
 
@@ -56,10 +100,21 @@ impl Finding {
     /// command, then the plan.
     pub fn plan_file(&self, replay: &str) -> String {
         format!(
-            "# wouldblock explore finding: {}\n# site: {}\n# fault: {}\n# replay: {replay}\n\n{}",
-            self.verdict, self.site, self.fault, self.plan
+            "# wouldblock explore {}: {}\n# site: {}\n# fault: {}\n# why: {}\n# replay: {replay}\n\n{}",
+            self.kind(),
+            self.verdict,
+            self.site,
+            self.fault,
+            self.why(),
+            self.plan
         )
     }
+}
+
+/// One part of a trial's "why", from the rows its faults came from (` + ` between two).
+fn why(trial: &Trial, part: impl Fn(&Tried) -> &'static str) -> String {
+    let parts: Vec<&str> = trial.sources().into_iter().flatten().map(part).collect();
+    parts.join(" + ")
 }
 
 /// The verdict's reason, or the guest's last line, then the last socket calls with their
@@ -95,6 +150,10 @@ pub struct Report {
     pub findings: Vec<Finding>,
     /// What no program survives, and how this one ends under it.
     pub notes: Vec<Finding>,
+    /// What the host-bug tier gave (`--host-bugs`): robustness against a host that breaks
+    /// the WIT's promises, never a finding.
+    #[serde(default)]
+    pub host_bugs: Vec<Finding>,
 }
 
 impl Report {
@@ -125,7 +184,8 @@ impl Report {
             merged.trials = merged.trials.max(report.trials);
             merged.runs += report.runs;
             merged.baseline_failure = merged.baseline_failure.or(report.baseline_failure);
-            for finding in report.findings.into_iter().chain(report.notes) {
+            let all = report.findings.into_iter().chain(report.notes);
+            for finding in all.chain(report.host_bugs) {
                 let op = finding.site.split(' ').next().unwrap_or("").to_string();
                 let key = (
                     finding.robustness,
@@ -154,7 +214,10 @@ impl Report {
         }
         let mut all: Vec<Finding> = groups.into_values().collect();
         all.sort_by_key(|f| f.index);
-        (merged.notes, merged.findings) = all.into_iter().partition(|f| f.robustness);
+        let findings: Vec<Finding>;
+        (merged.notes, findings) = all.into_iter().partition(|f| f.robustness);
+        (merged.host_bugs, merged.findings) =
+            findings.into_iter().partition(|f| f.tier == Tier::HostBug);
         merged
     }
 
@@ -163,12 +226,9 @@ impl Report {
     pub fn write_plans(&self, dir: &Path, replay: &str) -> std::io::Result<Vec<PathBuf>> {
         std::fs::create_dir_all(dir)?;
         let mut paths = Vec::new();
-        for (i, finding) in self.findings.iter().chain(&self.notes).enumerate() {
-            let kind = if finding.robustness {
-                "note"
-            } else {
-                "finding"
-            };
+        let all = self.findings.iter().chain(&self.notes);
+        for (i, finding) in all.chain(&self.host_bugs).enumerate() {
+            let kind = finding.kind();
             let slug: String = format!("{}-{}", finding.verdict, finding.site)
                 .chars()
                 .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })

@@ -44,6 +44,9 @@ pub struct Fault {
     pub sticky: bool,
     /// Every call from the site on, not one: a permanent condition.
     pub permanent: bool,
+    /// Every call from the site on until the guest has been woken by a timer this many
+    /// times: a condition that lasts until the guest backs off.
+    pub until_waits: Option<u64>,
 }
 
 impl Fault {
@@ -62,7 +65,8 @@ impl Fault {
             op: site.op,
             select: Select {
                 after: site.nth,
-                first: (!self.permanent).then_some(1),
+                first: (!self.permanent && self.until_waits.is_none()).then_some(1),
+                until_waits: self.until_waits,
                 ..Select::default()
             },
             scope: Scope::Stream,
@@ -87,12 +91,17 @@ impl fmt::Display for Fault {
         if self.permanent {
             f.write_str(", every call from here on")?;
         }
+        if let Some(w) = self.until_waits {
+            write!(f, ", every call until the guest backs off {w} time(s)")?;
+        }
         Ok(())
     }
 }
 
 /// Whether a real host gives a fault's answer.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
 #[serde(rename_all = "kebab-case")]
 pub enum Tier {
     /// Observed in a real host or OS (the table row says where).
@@ -115,6 +124,10 @@ pub struct Tried {
     pub trigger: &'static str,
     /// Where it was observed (an issue, a man page, a WIT clause).
     pub reference: &'static str,
+    /// The WIT clause that allows the answer.
+    pub wit: &'static str,
+    /// What a correct program does when it gets it.
+    pub correct: &'static str,
 }
 
 /// What explore tries at a site of `op`, with each fault's trigger, reference and tier.
@@ -127,6 +140,22 @@ pub struct Tried {
 /// ```
 pub fn menu(op: Op) -> &'static [Tried] {
     op.explored()
+}
+
+/// The row of `op`'s menu that `fault` came from (a shrunk readiness count still matches).
+pub(crate) fn source(op: Op, fault: &Fault) -> Option<&'static Tried> {
+    let same_kind = |a: Readiness, b: Readiness| match (a, b) {
+        (Readiness::NotReady(_), Readiness::NotReady(_)) => true,
+        (a, b) => a == b,
+    };
+    menu(op).iter().find(|tried| {
+        let row = &tried.fault;
+        row.action == fault.action
+            && same_kind(row.ready, fault.ready)
+            && row.sticky == fault.sticky
+            && row.permanent == fault.permanent
+            && row.until_waits == fault.until_waits
+    })
 }
 
 /// The faults tried at a site of `op`, from its interface's table: every answer the WIT

@@ -16,6 +16,9 @@ pub(crate) struct Hold {
     pub(crate) rule: String,
     pub(crate) op: Op,
     pub(crate) action: Action,
+    /// Armed by a call that moved data itself (a short read): that call's own progress
+    /// leaves the gate closed; the rest is not there until the guest waits.
+    pub(crate) short: bool,
 }
 
 impl Hold {
@@ -40,6 +43,8 @@ pub(crate) enum Gate {
     Never,
     /// Ready at once.
     Spurious,
+    /// Ready for one check, then open.
+    SpuriousOnce,
 }
 
 /// Gates and holds per resource serial.
@@ -47,6 +52,13 @@ pub(crate) enum Gate {
 pub(crate) struct Gates {
     gates: BTreeMap<u64, Gate>,
     holds: BTreeMap<u64, Hold>,
+}
+
+impl Gate {
+    /// Whether the gate says ready whatever the real pollable says.
+    pub(crate) fn is_spurious(self) -> bool {
+        matches!(self, Gate::Spurious | Gate::SpuriousOnce)
+    }
 }
 
 impl Gates {
@@ -58,6 +70,7 @@ impl Gates {
             Readiness::NotReady(k) => Some(Gate::Ticks(k)),
             Readiness::Never => Some(Gate::Never),
             Readiness::Spurious => Some(Gate::Spurious),
+            Readiness::SpuriousOnce => Some(Gate::SpuriousOnce),
         };
         self.open(serial);
         if let Some(gate) = gate {
@@ -86,6 +99,15 @@ impl Gates {
         self.holds.get(&serial)
     }
 
+    /// Data moved on `serial`: the gate opens, unless the move is the short read that
+    /// armed it (once).
+    pub(crate) fn moved(&mut self, serial: u64) {
+        match self.holds.get_mut(&serial) {
+            Some(hold) if hold.short => hold.short = false,
+            _ => self.open(serial),
+        }
+    }
+
     /// The gate on a resource, if any.
     pub(crate) fn get(&self, serial: u64) -> Option<Gate> {
         self.gates.get(&serial).copied()
@@ -93,11 +115,15 @@ impl Gates {
 
     /// Uses up `ticks` readiness checks; an exhausted gate hands over to the real pollable.
     pub(crate) fn tick(&mut self, serial: u64, ticks: u32) {
-        if let Some(Gate::Ticks(left)) = self.gates.get_mut(&serial) {
-            *left = left.saturating_sub(ticks);
-            if *left == 0 {
-                self.open(serial);
+        match self.gates.get_mut(&serial) {
+            Some(Gate::Ticks(left)) => {
+                *left = left.saturating_sub(ticks);
+                if *left == 0 {
+                    self.open(serial);
+                }
             }
+            Some(Gate::SpuriousOnce) if ticks > 0 => self.open(serial),
+            _ => {}
         }
     }
 }

@@ -102,7 +102,7 @@ impl Faults {
     /// spinning.
     pub(crate) fn progress(&mut self, rep: u32) {
         if let Some(serial) = self.registry.serial(rep) {
-            self.gates.open(serial);
+            self.gates.moved(serial);
         }
         self.detector.progress();
     }

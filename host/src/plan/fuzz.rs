@@ -56,6 +56,7 @@ fn rule() -> impl Strategy<Value = Rule> {
         (1..=u32::MAX).prop_map(Readiness::NotReady),
         Just(Readiness::Never),
         Just(Readiness::Spurious),
+        Just(Readiness::SpuriousOnce),
     ];
     let count = 0..=i64::MAX as u64;
     let select = (

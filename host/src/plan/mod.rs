@@ -226,6 +226,8 @@ pub enum Readiness {
     Never,
     /// Ready at once, even if the real pollable is not: a spurious wake-up.
     Spurious,
+    /// Ready at once for one check, then the real pollable decides: one spurious wake-up.
+    SpuriousOnce,
 }
 
 impl fmt::Display for Readiness {
@@ -235,6 +237,7 @@ impl fmt::Display for Readiness {
             Readiness::NotReady(k) => write!(f, "not-ready {k}"),
             Readiness::Never => f.write_str("never-ready"),
             Readiness::Spurious => f.write_str("spurious-ready"),
+            Readiness::SpuriousOnce => f.write_str("spurious-once"),
         }
     }
 }

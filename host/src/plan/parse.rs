@@ -365,6 +365,7 @@ fn parse_ready(value: &toml::Value) -> Result<Readiness, String> {
         toml::Value::String(word) => match word.as_str() {
             "never" => Ok(Readiness::Never),
             "spurious" => Ok(Readiness::Spurious),
+            "spurious-once" => Ok(Readiness::SpuriousOnce),
             "real" => Ok(Readiness::Real),
             digits if digits.bytes().all(|b| b.is_ascii_digit()) && !digits.is_empty() => {
                 Err(format!(
@@ -413,7 +414,7 @@ fn check_action(op: Op, action: Action) -> Result<Action, String> {
             "field `slice`: only `tcp.read` returns bytes, not `{op}`"
         )),
         Action::ShortPermit(_) if !op.takes_short_permit() => Err(format!(
-            "field `short-permit`: only `tcp.check-write` answers a permit, not `{op}`"
+            "field `short-permit`: only `tcp.check-write` and `udp.check-send` answer a permit, not `{op}`"
         )),
         Action::Reset | Action::Closed if !op.is_stream() => Err(stream_only("action")),
         other => Ok(other),

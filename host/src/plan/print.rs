@@ -51,6 +51,7 @@ fn table(rule: &Rule) -> Table {
         Readiness::NotReady(k) => Value::Integer(i64::from(k)),
         Readiness::Never => Value::String("never".into()),
         Readiness::Spurious => Value::String("spurious".into()),
+        Readiness::SpuriousOnce => Value::String("spurious-once".into()),
     };
     t.insert("ready".into(), ready);
     let select = &rule.select;

@@ -4,7 +4,7 @@
 //! TCP and stream decorators share one implementation.
 
 use crate::faults::Hold;
-use crate::plan::{Action, Op, error_code_name};
+use crate::plan::{Action, Op, Readiness, error_code_name};
 use crate::state::Run;
 use crate::trace::{Event, Text};
 use crate::verdict::Stop;
@@ -159,11 +159,20 @@ pub(crate) trait Decorate {
         if let Some(rep) = rep {
             let not_ready = matches!(injection.action, Action::OkZero)
                 || injection.action == Action::Error(ErrorCode::WouldBlock);
-            let hold = not_ready.then(|| Hold {
+            // A short read whose rest is not there yet: until the guest waits, the next
+            // reads are empty, as they are while a segment is still on its way.
+            let short = matches!(injection.action, Action::Slice(_))
+                && matches!(injection.ready, Readiness::NotReady(_) | Readiness::Never);
+            let hold = (not_ready || short).then(|| Hold {
                 index: injection.index,
                 rule: injection.rule.clone(),
                 op,
-                action: injection.action,
+                action: if short {
+                    Action::OkZero
+                } else {
+                    injection.action
+                },
+                short,
             });
             run.faults.arm(rep, injection.ready, hold);
         }

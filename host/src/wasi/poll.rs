@@ -55,7 +55,7 @@ impl HostPollable for IoView<'_> {
             Some(gate) => {
                 event.fault = Some(note(event.fault.take(), gate_note(gate)));
                 self.run.faults.tick(rep, 1);
-                gate == Gate::Spurious
+                gate.is_spurious()
             }
             None => self.table.ready(pollable).await?,
         };
@@ -127,10 +127,15 @@ impl IoView<'_> {
 
         // A spurious gate wakes the guest at once, whatever the real pollable says.
         let spurious: Vec<u32> = (0..reps.len() as u32)
-            .filter(|&i| gates[i as usize] == Some(Gate::Spurious))
+            .filter(|&i| gates[i as usize].is_some_and(Gate::is_spurious))
             .collect();
         if !spurious.is_empty() {
-            event.fault = Some(note(observed, gate_note(Gate::Spurious)));
+            let once = spurious.iter().all(|&i| gates[i as usize] == Some(Gate::SpuriousOnce));
+            let gate = if once { Gate::SpuriousOnce } else { Gate::Spurious };
+            event.fault = Some(note(observed, gate_note(gate)));
+            for &i in &spurious {
+                self.run.faults.tick(reps[i as usize], 1);
+            }
             event.result = ready_text(&owners, &spurious);
             self.run.record(event);
             self.run.no_progress()?;
@@ -283,6 +288,7 @@ fn gate_note(gate: Gate) -> String {
         Gate::Ticks(k) => format!("not-ready ({k} check(s) left)"),
         Gate::Never => "never-ready".into(),
         Gate::Spurious => "spurious-ready".into(),
+        Gate::SpuriousOnce => "spurious-ready once".into(),
     }
 }
 

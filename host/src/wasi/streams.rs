@@ -7,8 +7,7 @@
 
 use super::IoView;
 use super::decorate::{Answer, Decided, Decorate};
-use super::table::{Cut, KindRow, NOT_READY, OpRow, REAL, call, missed_wakeup, once, tried, wait};
-use crate::explore::Tier;
+use super::table::{Cut, KindRow, NOT_READY, OpRow, REAL, call, missed_wakeup, once, real, wait};
 use crate::faults::Class;
 use crate::plan::{Action, NotReady, Op};
 use crate::resources::{Kind, Unit};
@@ -50,24 +49,28 @@ pub(super) const OPS: &[OpRow] = &[
         stream: true,
         cut: Some(Cut::Slice),
         explore: &[
-            tried(
+            real(
                 once(Action::OkZero, NOT_READY),
-                Tier::Real,
                 "nothing has arrived yet: the peer's next segment is still on its way",
-                "the seed's echo server (an empty read taken for the end)",
+                "echo-valgrind (the seed's server took an empty read for the end)",
+                READ,
+                "takes the empty read for \"not yet\" and waits on the input pollable",
             ),
-            tried(
-                once(Action::Slice(1), REAL),
-                Tier::Real,
-                "data arriving in parts: a read returns what has arrived so far",
-                "the seed's echo server",
+            real(
+                once(Action::Slice(1), NOT_READY),
+                "data arriving in parts: a read returns what has arrived so far, and the \
+                 rest is not there until the guest waits",
+                "echo-valgrind",
+                READ,
+                "keeps reading after waiting on the input pollable; only `closed` is the end",
             ),
             missed_wakeup(Action::OkZero),
-            tried(
+            real(
                 once(Action::Reset, REAL),
-                Tier::Real,
-                "the peer reset the connection (ECONNRESET)",
-                "WIT: stream-error \"last-operation-failed\"",
+                "the peer reset the connection (ECONNRESET; a robustness note)",
+                "WIT: stream-error last-operation-failed",
+                "read: `last-operation-failed` ends the stream",
+                "reports the reset and ends the connection cleanly",
             ),
         ],
         ..call(Op::TcpRead, "tcp.read", Kind::TcpInput)
@@ -79,19 +82,19 @@ pub(super) const OPS: &[OpRow] = &[
         stream: true,
         cut: Some(Cut::ShortPermit),
         explore: &[
-            tried(
+            real(
                 once(Action::OkZero, NOT_READY),
-                Tier::Real,
                 "a full send buffer",
-                "WIT: check-write \"When this function returns 0 bytes, the `subscribe` \
-                 pollable will become ready\"",
+                "WIT: check-write",
+                CHECK_WRITE,
+                "waits on the output pollable, then checks again",
             ),
-            tried(
+            real(
                 once(Action::ShortPermit(1), REAL),
-                Tier::Real,
                 "a send buffer with little room left",
-                "WIT: check-write \"Returns the number of bytes permitted for the next call \
-                 to `write`\"",
+                "WIT: check-write",
+                CHECK_WRITE,
+                "writes at most the permit, then checks again for the rest",
             ),
             missed_wakeup(Action::OkZero),
         ],
@@ -106,12 +109,16 @@ pub(super) const OPS: &[OpRow] = &[
         ..call(Op::TcpFlush, "tcp.flush", Kind::TcpOutput)
     },
     wait(Op::TcpInputPollable, "tcp.input-pollable", Kind::TcpInput),
-    wait(
-        Op::TcpOutputPollable,
-        "tcp.output-pollable",
-        Kind::TcpOutput,
-    ),
+    wait(Op::TcpOutputPollable, "tcp.output-pollable", Kind::TcpOutput),
 ];
+
+/// WIT: `read`.
+const READ: &str = "read: \"When no bytes are available for reading, this function returns \
+                    an empty list\"; only `closed` is the end of the stream";
+/// WIT: `check-write`.
+const CHECK_WRITE: &str = "check-write: \"When this function returns 0 bytes, the `subscribe` \
+                           pollable will become ready when this function will report at least \
+                           1 byte, or an error.\"";
 
 const STREAMS: &str = "wasi:io/streams";
 

@@ -68,21 +68,51 @@ pub(crate) const fn once(action: Action, ready: Readiness) -> Fault {
         ready,
         sticky: false,
         permanent: false,
+        until_waits: None,
     }
 }
 
-/// A row of [`Tried`].
-pub(crate) const fn tried(
+/// The same fault reported twice (`sticky`).
+pub(crate) const fn twice(fault: Fault) -> Fault {
+    Fault {
+        sticky: true,
+        ..fault
+    }
+}
+
+/// The same fault on every call from the site on until the guest has backed off `waits`
+/// times on a timer.
+pub(crate) const fn until_backoff(fault: Fault, waits: u64) -> Fault {
+    Fault {
+        until_waits: Some(waits),
+        ..fault
+    }
+}
+
+/// The same fault on every call from the site on.
+pub(crate) const fn permanent(fault: Fault) -> Fault {
+    Fault {
+        permanent: true,
+        ..fault
+    }
+}
+
+/// A fault a real host gives: its trigger, where it was seen, the WIT clause that allows
+/// it, and what a correct program does.
+pub(crate) const fn real(
     fault: Fault,
-    tier: Tier,
     trigger: &'static str,
     reference: &'static str,
+    wit: &'static str,
+    correct: &'static str,
 ) -> Tried {
     Tried {
         fault,
-        tier,
+        tier: Tier::Real,
         trigger,
         reference,
+        wit,
+        correct,
     }
 }
 
@@ -90,37 +120,59 @@ pub(crate) const fn tried(
 /// known to do it (the WIT promises the pollable resolves), so it tests robustness
 /// against a host bug.
 pub(crate) const fn missed_wakeup(not_ready: Action) -> Tried {
-    tried(
-        once(not_ready, NEVER),
-        Tier::HostBug,
-        "a host that never signals readiness again after a not-ready answer",
-        "WIT: \"the `subscribe` pollable will become ready when this function will report \
-         at least ok(1)\"",
-    )
+    Tried {
+        fault: once(not_ready, NEVER),
+        tier: Tier::HostBug,
+        trigger: "a host that never signals readiness again after a not-ready answer, with \
+                  no error before it",
+        reference: "none known: the WIT promises the wake-up",
+        wit: "\"the `subscribe` pollable will become ready when this function will report at \
+              least ok(1), or an error\"",
+        correct: "a program may trust the pollable: this only shows whether it would survive \
+                  a host that breaks the promise (a clock beside the pollable)",
+    }
 }
 
-/// What explore tries at a wait on any socket pollable: a late wake-up, a spurious one,
-/// and one that never comes.
+/// `subscribe`'s promise for every socket pollable.
+const POLLABLE: &str = "wasi:io/poll: the pollable resolves when the resource is ready";
+
+/// What explore tries at a wait on any socket pollable: a late wake-up and one spurious
+/// wake-up (real), readiness stuck with no error pending and a wake-up that never comes
+/// (host bugs).
 pub(crate) const WAIT: &[Tried] = &[
-    tried(
+    real(
         once(Action::Pass, Readiness::NotReady(3)),
-        Tier::Real,
         "readiness that arrives late: the host's background I/O has not finished yet",
-        "wasmtime#12612",
+        "wasmtime#12612 (the host's background send still pending)",
+        POLLABLE,
+        "keeps waiting: a pollable that is not ready yet is not an error",
     ),
-    tried(
-        once(Action::Pass, Readiness::Spurious),
-        Tier::Real,
-        "a spurious wake-up: ready, but the next call still has nothing (a datagram \
-         dropped on a bad checksum after the wake-up)",
-        "select(2), BUGS: \"spurious readiness notifications\"",
+    real(
+        once(Action::Pass, Readiness::SpuriousOnce),
+        "one spurious wake-up: ready, but the next call still has nothing (Linux: a \
+         datagram dropped on a bad checksum after the wake-up)",
+        "select(2), BUGS: spurious readiness notifications",
+        POLLABLE,
+        "calls again, takes the empty answer for \"not yet\" and waits again",
     ),
-    tried(
-        once(Action::Pass, NEVER),
-        Tier::HostBug,
-        "a pollable that never fires though the resource is ready",
-        "WIT: \"the pollable will resolve once ... bytes available or closed\"",
-    ),
+    Tried {
+        fault: once(Action::Pass, Readiness::Spurious),
+        tier: Tier::HostBug,
+        trigger: "readiness stuck on with no error pending and nothing to read",
+        reference: "none known without a pending error (with one: bun#29473)",
+        wit: POLLABLE,
+        correct: "a program may trust a ready pollable; backing off on a clock after empty \
+                  answers survives a host that breaks that",
+    },
+    Tried {
+        fault: once(Action::Pass, NEVER),
+        tier: Tier::HostBug,
+        trigger: "a pollable that never fires though the resource is ready",
+        reference: "none known: the WIT promises the wake-up",
+        wit: POLLABLE,
+        correct: "a program may trust the pollable; a clock beside it survives a host that \
+                  breaks that",
+    },
 ];
 
 /// A row with no faults for explore, whose not-ready answer (if any) and flags are given.

@@ -5,8 +5,7 @@
 
 use super::SocketsView;
 use super::decorate::Decorate;
-use super::table::{KindRow, NOT_READY, OpRow, PENDING, call, missed_wakeup, once, tried, wait};
-use crate::explore::Tier;
+use super::table::{KindRow, NOT_READY, OpRow, PENDING, call, missed_wakeup, once, real, wait};
 use crate::plan::{NotReady, Op};
 use crate::resources::{Kind, Unit};
 use crate::trace::{Event, Text};
@@ -34,11 +33,12 @@ pub(super) const OPS: &[OpRow] = &[
         // WIT: "`would-block`: Connection is still pending"
         not_ready: Some(NotReady::WouldBlock),
         explore: &[
-            tried(
+            real(
                 once(PENDING, NOT_READY),
-                Tier::Real,
                 "a non-blocking connect still in progress (EINPROGRESS)",
-                "WIT: finish-connect \"`would-block`: Connection is still pending\"",
+                "WIT: finish-connect",
+                "finish-connect: \"`would-block`: Connection is still pending\"",
+                "waits on the socket's pollable, then calls finish-connect again",
             ),
             missed_wakeup(PENDING),
         ],
@@ -49,22 +49,19 @@ pub(super) const OPS: &[OpRow] = &[
         // WIT: "`would-block`: No pending connections at the moment."
         not_ready: Some(NotReady::WouldBlock),
         explore: &[
-            tried(
+            real(
                 once(PENDING, NOT_READY),
-                Tier::Real,
                 "no connection in the backlog yet (EAGAIN from accept)",
-                "WIT: accept \"`would-block`: No pending connections at the moment\"",
+                "WIT: accept",
+                "accept: \"`would-block`: No pending connections at the moment.\"",
+                "waits on the listener's pollable, then accepts again",
             ),
             missed_wakeup(PENDING),
         ],
         ..call(Op::TcpAccept, "tcp.accept", Kind::TcpSocket)
     },
     call(Op::TcpShutdown, "tcp.shutdown", Kind::TcpSocket),
-    wait(
-        Op::TcpSocketPollable,
-        "tcp.socket-pollable",
-        Kind::TcpSocket,
-    ),
+    wait(Op::TcpSocketPollable, "tcp.socket-pollable", Kind::TcpSocket),
 ];
 
 const TCP: &str = "wasi:sockets/tcp";

@@ -2,11 +2,13 @@
 //! unless the plan selects it, and every call is traced.
 
 use super::SocketsView;
-use super::decorate::Decorate;
-use super::table::{KindRow, NOT_READY, OOM, OpRow, REAL, call, missed_wakeup, once, tried, wait};
-use crate::explore::{Fault, Tier};
+use super::decorate::{Decided, Decorate};
+use super::table::{
+    Cut, KindRow, NOT_READY, NEVER, OOM, OpRow, REAL, call, missed_wakeup, once, permanent, real, twice,
+    until_backoff, wait,
+};
 use crate::faults::Refusal;
-use crate::plan::{Action, NotReady, Op};
+use crate::plan::{Action, NotReady, Op, Readiness};
 use crate::resources::{Kind, Unit};
 use crate::state::Run;
 use crate::trace::{Event, Text};
@@ -52,105 +54,130 @@ pub(super) const OPS: &[OpRow] = &[
     call(Op::UdpBind, "udp.bind", Kind::UdpSocket),
     call(Op::UdpStream, "udp.stream", Kind::UdpSocket),
     OpRow {
-        // WIT: "When this function returns ok(0), the `subscribe` pollable will become
-        // ready when this function will report at least ok(1), or an error."
         not_ready: Some(NotReady::Empty),
+        cut: Some(Cut::ShortPermit),
         explore: &[
-            tried(
+            real(
                 once(Action::OkZero, NOT_READY),
-                Tier::Real,
                 "a fresh socket not writable yet, or a full send buffer",
                 "wasmtime#12612",
+                CHECK_SEND,
+                "waits on the outgoing stream's pollable, then checks again",
+            ),
+            real(
+                once(Action::ShortPermit(1), REAL),
+                "room for fewer datagrams than the guest has",
+                "WIT: check-send returns the number of datagrams permitted",
+                CHECK_SEND,
+                "sends at most the permitted number, then checks again for the rest",
             ),
             missed_wakeup(Action::OkZero),
         ],
         ..call(Op::UdpCheckSend, "udp.check-send", Kind::UdpOutgoing)
     },
     OpRow {
-        // WIT: "If none of the datagrams were able to be sent, `ok(0)` is returned."
         not_ready: Some(NotReady::Empty),
         explore: &[
-            tried(
+            real(
                 once(Action::OkZero, NOT_READY),
-                Tier::Real,
                 "a fresh socket not writable on its first send",
                 "wasmtime#12612",
+                SEND,
+                "waits on the outgoing stream's pollable and sends the same datagrams again",
             ),
-            tried(
+            real(
                 once(OOM, REAL),
-                Tier::Real,
                 "ENOBUFS from sendmsg under load (wasmtime-wasi reports out-of-memory)",
                 "firezone#9798",
+                SEND_ERROR,
+                "keeps the socket and sends again after a back-off on a clock",
             ),
-            tried(
-                Fault {
-                    sticky: true,
-                    ..once(OOM, REAL)
-                },
-                Tier::Real,
+            real(
+                twice(once(OOM, REAL)),
                 "ENOBUFS twice in a row",
                 "firezone#9798",
+                SEND_ERROR,
+                "keeps the socket and sends again after a back-off on a clock",
+            ),
+            real(
+                once(OOM, NEVER),
+                "no wake-up after ENOBUFS: kqueue never signals writable again",
+                "firezone#10965",
+                SEND_ERROR,
+                "backs off on a clock, not on the pollable alone, after out-of-memory",
+            ),
+            real(
+                until_backoff(once(OOM, Readiness::Spurious), 3),
+                "the socket stays writable while ENOBUFS continues",
+                "libuv#5194",
+                SEND_ERROR,
+                "does not trust readiness after out-of-memory: backs off on a clock",
             ),
             missed_wakeup(Action::OkZero),
-            tried(
-                Fault {
-                    permanent: true,
-                    ..once(OOM, REAL)
-                },
-                Tier::Real,
-                "ENOBUFS that continues: the socket stays writable while sends keep failing",
+            real(
+                permanent(once(OOM, REAL)),
+                "ENOBUFS that never ends (a robustness note: no program sends then)",
                 "libuv#5194",
+                SEND_ERROR,
+                "reports the error and ends cleanly",
             ),
         ],
         ..call(Op::UdpSend, "udp.send", Kind::UdpOutgoing)
     },
     OpRow {
-        // WIT: "This function returns successfully with an empty list when ... no results
-        // are immediately available."
         not_ready: Some(NotReady::Empty),
         explore: &[
-            tried(
+            real(
                 once(Action::OkZero, NOT_READY),
-                Tier::Real,
                 "nothing has arrived yet",
-                "WIT: \"returns successfully with an empty list when ... no results are \
-                 immediately available\"",
+                "WIT: receive",
+                RECEIVE,
+                "takes the empty list for \"not yet\" and waits on the incoming pollable",
             ),
-            tried(
+            real(
                 once(REFUSED, REAL),
-                Tier::Real,
                 "an ICMP port-unreachable on a connected socket, reported once",
                 "bun#29473",
+                RECEIVE_ERROR,
+                "reports it, keeps the socket and receives (or resends) again",
             ),
-            tried(
-                Fault {
-                    sticky: true,
-                    ..once(REFUSED, REAL)
-                },
-                Tier::Real,
+            real(
+                twice(once(REFUSED, REAL)),
                 "the ICMP error reported twice, as Linux can through sk_err",
                 "bun#35923",
+                RECEIVE_ERROR,
+                "reports it, keeps the socket and receives (or resends) again",
+            ),
+            real(
+                once(REFUSED, Readiness::Spurious),
+                "readiness stuck while an error sits in the error queue (EPOLLERR asserted)",
+                "bun#29473",
+                RECEIVE_ERROR,
+                "after a wake-up that proves spurious, backs off on a clock",
             ),
             missed_wakeup(Action::OkZero),
         ],
         ..call(Op::UdpReceive, "udp.receive", Kind::UdpIncoming)
     },
-    wait(
-        Op::UdpSocketPollable,
-        "udp.socket-pollable",
-        Kind::UdpSocket,
-    ),
-    wait(
-        Op::UdpIncomingPollable,
-        "udp.incoming-pollable",
-        Kind::UdpIncoming,
-    ),
-    wait(
-        Op::UdpOutgoingPollable,
-        "udp.outgoing-pollable",
-        Kind::UdpOutgoing,
-    ),
+    wait(Op::UdpSocketPollable, "udp.socket-pollable", Kind::UdpSocket),
+    wait(Op::UdpIncomingPollable, "udp.incoming-pollable", Kind::UdpIncoming),
+    wait(Op::UdpOutgoingPollable, "udp.outgoing-pollable", Kind::UdpOutgoing),
 ];
+
+/// WIT: `check-send`.
+const CHECK_SEND: &str = "check-send: \"When this function returns ok(0), the `subscribe` \
+                          pollable will become ready when this function will report at least \
+                          ok(1), or an error.\"";
+/// WIT: `send`'s not-ready answer.
+const SEND: &str = "send: \"If none of the datagrams were able to be sent, `ok(0)` is returned.\"";
+/// WIT: `send`'s errors.
+const SEND_ERROR: &str = "send: errors are returned per call; the stream stays usable";
+/// WIT: `receive`'s not-ready answer.
+const RECEIVE: &str = "receive: \"returns successfully with an empty list when ... no results \
+                       are immediately available\"";
+/// WIT: `receive`'s errors.
+const RECEIVE_ERROR: &str = "receive: `connection-refused` on a connected socket after an \
+                             ICMP error; the stream stays usable";
 
 /// An ICMP port-unreachable, as `receive` reports it.
 const REFUSED: Action = Action::Error(ErrorCode::ConnectionRefused);
@@ -311,9 +338,11 @@ impl HostOutgoingDatagramStream for SocketsView<'_> {
         let rep = this.rep();
         self.run.recorder.stats.check_send_calls += 1;
         let mut event = self.event("check-send", Op::UdpCheckSend, rep);
-        let result = match self.injected(Op::UdpCheckSend, Some(rep), || 0, &mut event) {
-            Some(answer) => answer,
-            None => self.inner.check_send(this),
+        let result = match self.decided(Op::UdpCheckSend, Some(rep), || 0, &mut event) {
+            Decided::Answer(answer) => answer,
+            // WIT: "returns the number of datagrams permitted": fewer is always allowed.
+            Decided::Limit(n) => self.inner.check_send(this).map(|permit| permit.min(n)),
+            Decided::Real => self.inner.check_send(this),
         };
         self.run.faults.grant(rep, *result.as_ref().unwrap_or(&0));
         if event.fault.is_some()

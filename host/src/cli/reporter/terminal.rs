@@ -282,11 +282,7 @@ fn table_header() -> String {
 
 /// One finding or note, with its replay file and its evidence indented below it.
 fn table_row(finding: &Finding, file: Option<&Path>) -> String {
-    let title = if finding.robustness {
-        "note"
-    } else {
-        "finding"
-    };
+    let title = finding.kind();
     let file = file.map_or(String::new(), |f| f.display().to_string());
     let more = match finding.duplicates {
         0 => String::new(),
@@ -301,6 +297,9 @@ fn table_row(finding: &Finding, file: Option<&Path>) -> String {
     );
     for line in finding.evidence.lines().filter(|l| !l.trim().is_empty()) {
         let _ = writeln!(text, "        {}", line.trim_start());
+    }
+    if !finding.trigger.is_empty() {
+        let _ = writeln!(text, "        why: {}", finding.why());
     }
     text
 }
@@ -321,12 +320,16 @@ fn explore_summary(report: &Report, table: String) -> String {
     let _ = writeln!(
         text,
         "wouldblock: {} site(s), {} run(s) of {} trial(s){shard}: {} finding(s), {} robustness \
-         note(s)",
+         note(s){}",
         report.sites,
         report.runs,
         report.trials,
         report.findings.len(),
-        report.notes.len()
+        report.notes.len(),
+        match report.host_bugs.len() {
+            0 => String::new(),
+            n => format!(", {n} host-bug result(s) (robust against host bugs? not findings)"),
+        }
     );
     text
 }
