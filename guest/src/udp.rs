@@ -460,6 +460,20 @@ impl UdpSocket {
         Ok(())
     }
 
+    /// Waits on this socket's incoming pollable and `other`'s together
+    /// (`poll([this, other])`): no clock, no deadline. Returns whether this
+    /// socket's was among the ready ones.
+    ///
+    /// Only for probing how the harness decides a wait that real sockets
+    /// alone can end. The blocking calls never use it.
+    pub fn wait_incoming_with(&self, other: &UdpSocket) -> io::Result<bool> {
+        let ready = poll::poll(&[
+            &self.streams()?.incoming_ready,
+            &other.streams()?.incoming_ready,
+        ]);
+        Ok(ready.contains(&0))
+    }
+
     fn streams(&self) -> io::Result<&Streams> {
         self.streams.as_ref().ok_or_else(|| {
             io::Error::new(

@@ -68,6 +68,21 @@ impl Builder {
         self
     }
 
+    /// Sets the quiet window: how long a wait that only the real world can end (a missed
+    /// wake-up beside real sockets, no timer) is given before it is a `hang`, when the
+    /// guest talks to something the harness cannot see settle (50 ms by default; with
+    /// only the harness's own peers, the wait is decided once they have settled).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let builder = wouldblock::Builder::new().quiet_window(Duration::from_millis(200));
+    /// # drop(builder);
+    /// ```
+    pub fn quiet_window(mut self, window: Duration) -> Self {
+        self.settings.quiet_window = window;
+        self
+    }
+
     /// Sets how many socket calls in a row without progress make a busy loop.
     pub fn busy_threshold(mut self, calls: u64) -> Self {
         self.settings.busy_threshold = calls;

@@ -226,6 +226,7 @@ impl Harness {
                 .chain(echo.iter().map(TcpEcho::io))
                 .collect(),
             tcp_client,
+            quiet: settings.quiet_window,
             ..World::default()
         };
         let run = Run {

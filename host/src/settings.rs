@@ -21,6 +21,10 @@ pub const MAX_EXPECTED_DATAGRAMS: u64 = 1_000_000_000;
 pub(crate) const POOL_INSTANCES: u32 = 64;
 /// The smallest memory bound that can run a guest at all.
 pub const MIN_MEMORY: usize = 1 << 20;
+/// Default quiet window: how long a wait that only the real world can end (a missed
+/// wake-up beside real sockets, no timer) is given when the guest talks to something the
+/// harness cannot see settle. Loopback answers in microseconds.
+pub const DEFAULT_QUIET_WINDOW: Duration = Duration::from_millis(50);
 /// Default number of socket calls in a row without progress that makes a busy loop.
 pub const DEFAULT_BUSY_THRESHOLD: u64 = 1000;
 /// Fuel between yields to the async executor, so a guest that spins inside wasm still
@@ -59,6 +63,7 @@ pub(crate) struct Settings {
     pub(crate) net: NetPolicy,
     pub(crate) max_memory: usize,
     pub(crate) time_limit: Duration,
+    pub(crate) quiet_window: Duration,
     pub(crate) busy_threshold: u64,
     pub(crate) cache: bool,
     pub(crate) output: Output,
@@ -81,6 +86,7 @@ impl Default for Settings {
             net: NetPolicy::loopback(),
             max_memory: DEFAULT_MAX_MEMORY,
             time_limit: DEFAULT_TIME_LIMIT,
+            quiet_window: DEFAULT_QUIET_WINDOW,
             busy_threshold: DEFAULT_BUSY_THRESHOLD,
             cache: false,
             output: Output::default(),

@@ -1,4 +1,4 @@
-//! Probes what the harness gives a guest and how it holds against a hostile one: `env` prints its environment, `alloc MIB` tries to reserve memory and says whether it was refused, `alloc-abort MIB` allocates and aborts if refused, `exit CODE` exits with CODE, `partial-line` leaves stderr mid-line, `recurse` overflows its stack, `spin` loops forever without a socket call, `flood MIB` writes MIB of output, `sockets N` opens N UDP sockets, `send-to ADDR` sends one datagram with std from 127.0.0.1, `send-from-any ADDR` the same from a socket bound to 0.0.0.0:0, `std-tcp-echo ADDR` connects with std's `TcpStream` (an implicit bind to 0.0.0.0:0) and checks a 5-byte echo, `tcp-overwrite ADDR` writes one byte past its `check-write` permit, `read PATH` prints a file, `random-sockets` opens a random number (1 to 8) of sockets.
+//! Probes what the harness gives a guest and how it holds against a hostile one: `env` prints its environment, `alloc MIB` tries to reserve memory and says whether it was refused, `alloc-abort MIB` allocates and aborts if refused, `exit CODE` exits with CODE, `partial-line` leaves stderr mid-line, `recurse` overflows its stack, `spin` loops forever without a socket call, `flood MIB` writes MIB of output, `sockets N` opens N UDP sockets, `send-to ADDR` sends one datagram with std from 127.0.0.1, `send-from-any ADDR` the same from a socket bound to 0.0.0.0:0, `std-tcp-echo ADDR` connects with std's `TcpStream` (an implicit bind to 0.0.0.0:0) and checks a 5-byte echo, `tcp-overwrite ADDR` writes one byte past its `check-write` permit, `read PATH` prints a file, `random-sockets` opens a random number (1 to 8) of sockets, `block-two ADDR [self]` sends a datagram to ADDR from a connected socket and waits, with no clock, on its incoming pollable and a second socket's (which `self` sends one to as well).
 
 use std::io::Write;
 use std::net::{SocketAddr, UdpSocket};
@@ -6,7 +6,7 @@ use std::net::{SocketAddr, UdpSocket};
 use wouldblock_guest::program;
 
 const USAGE: &str = "usage: probe env | alloc MIB | alloc-abort MIB | exit CODE | partial-line \
-                     | recurse | spin | flood MIB | sockets N | send-to ADDR | send-from-any ADDR | std-tcp-echo ADDR | tcp-overwrite ADDR | read PATH | random-sockets";
+                     | recurse | spin | flood MIB | sockets N | send-to ADDR | send-from-any ADDR | std-tcp-echo ADDR | tcp-overwrite ADDR | read PATH | random-sockets | block-two ADDR [self]";
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -49,6 +49,13 @@ fn main() {
             // Random, so two runs take two paths: what the determinism check must catch.
             let n = wasi::random::random::get_random_u64() % 8 + 1;
             sockets(n);
+        }
+        Some("block-two") => {
+            let addr = args
+                .get(1)
+                .and_then(|a| a.parse().ok())
+                .unwrap_or_else(|| usage());
+            block_two(addr, args.get(2).is_some_and(|a| a == "self"));
         }
         Some("recurse") => println!("depth {}", recurse(0)),
         Some("spin") => spin(),
@@ -173,4 +180,30 @@ fn sockets(n: u64) {
 fn usage() -> ! {
     eprintln!("{USAGE}");
     program::exit(program::EXIT_USAGE)
+}
+
+/// One socket connected to `peer`, one bound alone; a datagram to the peer (and, with
+/// `to_self`, one to the second socket), then one wait on both incoming pollables.
+fn block_two(peer: SocketAddr, to_self: bool) {
+    use wouldblock_guest::udp::UdpSocket as WasiUdp;
+    let fail = |what: &str, err: std::io::Error| -> ! {
+        program::fail(format_args!("{what}: {}", program::describe(&err)))
+    };
+    let local = wouldblock_guest::udp::loopback_for(peer);
+    let mut first = WasiUdp::bind(local).unwrap_or_else(|e| fail("bind", e));
+    first.connect(peer).unwrap_or_else(|e| fail("connect", e));
+    let second = WasiUdp::bind(local).unwrap_or_else(|e| fail("bind", e));
+    first.send(b"0").unwrap_or_else(|e| fail("send", e));
+    if to_self {
+        let to = second
+            .local_addr()
+            .unwrap_or_else(|e| fail("local address", e));
+        second
+            .send_to(b"0", to)
+            .unwrap_or_else(|e| fail("send to itself", e));
+    }
+    let first_ready = first
+        .wait_incoming_with(&second)
+        .unwrap_or_else(|e| fail("poll", e));
+    println!("ready: {}", if first_ready { "first" } else { "second" });
 }

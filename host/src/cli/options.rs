@@ -28,6 +28,11 @@ pub struct HarnessArgs {
     /// number is seconds. Examples: --time-limit 20s, --time-limit 500ms, --time-limit 2
     #[arg(long, value_name = "DURATION", default_value = "60s", value_parser = duration)]
     time_limit: Duration,
+    /// How long a wait that only the real world can end (a missed wake-up beside real
+    /// sockets, no timer) gets before it is a hang, when the guest talks to something the
+    /// harness cannot see settle. Example: --quiet-window 200ms
+    #[arg(long, value_name = "DURATION", default_value = "50ms", value_parser = duration)]
+    quiet_window: Duration,
     /// Socket calls in a row without progress that make a busy loop.
     /// Example: --busy-threshold 10000
     #[arg(long, value_name = "CALLS", default_value_t = wouldblock::DEFAULT_BUSY_THRESHOLD)]
@@ -126,6 +131,7 @@ impl HarnessArgs {
             .net(net)
             .max_memory(max_memory)
             .time_limit(self.time_limit)
+            .quiet_window(self.quiet_window)
             .busy_threshold(self.busy_threshold)
             .cache(!self.no_cache)
             .output(Output::Inherit)

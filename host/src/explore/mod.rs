@@ -236,8 +236,7 @@ impl Harness {
         }
         let mut findings: Vec<Finding> = shrunk.into_values().collect();
         findings.sort_by_key(|f| f.index);
-        let (notes, findings): (Vec<_>, Vec<_>) =
-            findings.into_iter().partition(|f| f.robustness);
+        let (notes, findings): (Vec<_>, Vec<_>) = findings.into_iter().partition(|f| f.robustness);
         let (host_bugs, findings) = findings.into_iter().partition(|f| f.tier == Tier::HostBug);
         Ok(Report {
             host_bugs,

@@ -40,6 +40,33 @@ pub(crate) fn hang(recorder: &Recorder, wait: &str, on: &Text) -> Stop {
     stop(recorder, Verdict::Hang, reason)
 }
 
+/// The guest blocked in `wait` on the socket pollables `on`, which the plan never makes
+/// ready again, and on real pollables that nothing woke: the harness's own peers had
+/// settled and, for `window`, nothing the harness cannot see woke them either.
+pub(crate) fn hang_beside_real(
+    recorder: &Recorder,
+    wait: &str,
+    on: &Text,
+    window: Duration,
+) -> Stop {
+    let quiet = if window.is_zero() {
+        "the harness's own peers had settled and nothing else talks to the guest, so nothing \
+         could wake them"
+            .to_string()
+    } else {
+        format!(
+            "nothing woke them in a {window:?} quiet window (the guest talks to something the \
+             harness cannot see settle; widen it with --quiet-window)"
+        )
+    };
+    let reason = format!(
+        "the guest blocked in {wait} on {on}, which the plan never makes ready again (a missed \
+         wake-up), and on real pollables alone besides, with no timer: {quiet}. On a real host \
+         this guest would hang; wait on a clock pollable too, or retry with a backoff"
+    );
+    stop(recorder, Verdict::Hang, reason)
+}
+
 /// A `send` of `datagrams` on `on` beyond the last `check-send` permit.
 // WIT: "Implementations must trap if either `check-send` was not called or `datagrams`
 // contains more items than `check-send` permitted."

@@ -130,8 +130,14 @@ impl IoView<'_> {
             .filter(|&i| gates[i as usize].is_some_and(Gate::is_spurious))
             .collect();
         if !spurious.is_empty() {
-            let once = spurious.iter().all(|&i| gates[i as usize] == Some(Gate::SpuriousOnce));
-            let gate = if once { Gate::SpuriousOnce } else { Gate::Spurious };
+            let once = spurious
+                .iter()
+                .all(|&i| gates[i as usize] == Some(Gate::SpuriousOnce));
+            let gate = if once {
+                Gate::SpuriousOnce
+            } else {
+                Gate::Spurious
+            };
             event.fault = Some(note(observed, gate_note(gate)));
             for &i in &spurious {
                 self.run.faults.tick(reps[i as usize], 1);
@@ -173,6 +179,29 @@ impl IoView<'_> {
             event.result = "hang".into();
             self.run.record(event);
             let stop = during::hang(&self.run.recorder, op, &Text::Ready(labels));
+            return Err(stop.into());
+        }
+        // A missed wake-up beside real pollables and no timer: only the real world can end
+        // the wait. Decided now, not by the wall clock: once the harness's own peers have
+        // settled, nothing of theirs is coming; what the harness cannot see settle gets a
+        // bounded quiet window.
+        let missed = gates.contains(&Some(Gate::Never));
+        if missed && !self.has_timer(&reps, &open) {
+            self.run.world.settle_async(2).await;
+            let window = self
+                .run
+                .world
+                .quiet_window(&self.run.faults.registry, &reps, &open);
+            if let Some(ready) = self.poll_real(&reps, &open, Some(window)).await? {
+                event.result = ready_text(&owners, &ready);
+                self.run.record(event);
+                return Ok(ready);
+            }
+            event.fault = Some(note(observed, gate_note(Gate::Never)));
+            event.result = "hang".into();
+            self.run.record(event);
+            let on = Text::Ready(labels);
+            let stop = during::hang_beside_real(&self.run.recorder, op, &on, window);
             return Err(stop.into());
         }
         let ready = self.poll_open(&reps, &open).await?;
@@ -260,6 +289,16 @@ impl IoView<'_> {
                 .map(|i| which[i as usize] as u32)
                 .collect(),
         ))
+    }
+
+    /// Whether a timer is among the pollables at `which`: then time can end the wait.
+    fn has_timer(&self, reps: &[u32], which: &[usize]) -> bool {
+        let clock = self.run.world.clock.as_ref();
+        let registry = &self.run.faults.registry;
+        which.iter().any(|&i| {
+            registry.class(reps[i]) == Class::Clock
+                || clock.is_some_and(|c| c.deadline(reps[i]).is_some())
+        })
     }
 
     /// A wake-up by a clock is the guest backing off; by a stream or anything else it is

@@ -109,7 +109,11 @@ pub(super) const OPS: &[OpRow] = &[
         ..call(Op::TcpFlush, "tcp.flush", Kind::TcpOutput)
     },
     wait(Op::TcpInputPollable, "tcp.input-pollable", Kind::TcpInput),
-    wait(Op::TcpOutputPollable, "tcp.output-pollable", Kind::TcpOutput),
+    wait(
+        Op::TcpOutputPollable,
+        "tcp.output-pollable",
+        Kind::TcpOutput,
+    ),
 ];
 
 /// WIT: `read`.

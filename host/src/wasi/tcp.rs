@@ -61,7 +61,11 @@ pub(super) const OPS: &[OpRow] = &[
         ..call(Op::TcpAccept, "tcp.accept", Kind::TcpSocket)
     },
     call(Op::TcpShutdown, "tcp.shutdown", Kind::TcpSocket),
-    wait(Op::TcpSocketPollable, "tcp.socket-pollable", Kind::TcpSocket),
+    wait(
+        Op::TcpSocketPollable,
+        "tcp.socket-pollable",
+        Kind::TcpSocket,
+    ),
 ];
 
 const TCP: &str = "wasi:sockets/tcp";
@@ -154,7 +158,6 @@ impl HostTcpSocket for SocketsView<'_> {
         if let Some(addr) = local {
             // The harness's own client, if any, can connect now; anyone else connects in
             // real time.
-            self.run.world.external = true;
             self.run.world.listening(addr);
         }
         result

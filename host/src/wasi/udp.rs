@@ -4,8 +4,8 @@
 use super::SocketsView;
 use super::decorate::{Decided, Decorate};
 use super::table::{
-    Cut, KindRow, NOT_READY, NEVER, OOM, OpRow, REAL, call, missed_wakeup, once, permanent, real, twice,
-    until_backoff, wait,
+    Cut, KindRow, NEVER, NOT_READY, OOM, OpRow, REAL, call, missed_wakeup, once, permanent, real,
+    twice, until_backoff, wait,
 };
 use crate::faults::Refusal;
 use crate::plan::{Action, NotReady, Op, Readiness};
@@ -159,9 +159,21 @@ pub(super) const OPS: &[OpRow] = &[
         ],
         ..call(Op::UdpReceive, "udp.receive", Kind::UdpIncoming)
     },
-    wait(Op::UdpSocketPollable, "udp.socket-pollable", Kind::UdpSocket),
-    wait(Op::UdpIncomingPollable, "udp.incoming-pollable", Kind::UdpIncoming),
-    wait(Op::UdpOutgoingPollable, "udp.outgoing-pollable", Kind::UdpOutgoing),
+    wait(
+        Op::UdpSocketPollable,
+        "udp.socket-pollable",
+        Kind::UdpSocket,
+    ),
+    wait(
+        Op::UdpIncomingPollable,
+        "udp.incoming-pollable",
+        Kind::UdpIncoming,
+    ),
+    wait(
+        Op::UdpOutgoingPollable,
+        "udp.outgoing-pollable",
+        Kind::UdpOutgoing,
+    ),
 ];
 
 /// WIT: `check-send`.

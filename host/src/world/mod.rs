@@ -5,6 +5,8 @@
 
 pub(crate) mod clock;
 
+use crate::faults::Class;
+use crate::faults::registry::Registry;
 use crate::peer::{PeerIo, TcpClient};
 use clock::VirtualClock;
 use std::collections::BTreeSet;
@@ -52,6 +54,9 @@ pub(crate) struct World {
     /// The guest talks to something the harness does not own (an address that is not its
     /// peer, a TCP connection): a real world the harness cannot see settle.
     pub(crate) external: bool,
+    /// How long a wait that only the real world can end is given to end, when the guest
+    /// talks to something the harness cannot see settle.
+    pub(crate) quiet: Duration,
 }
 
 impl World {
@@ -87,6 +92,26 @@ impl World {
     /// Whether one of the harness's TCP peers has a connection open.
     pub(crate) fn tcp_peers_open(&self) -> bool {
         self.tcp_peers.iter().any(|p| p.open.load(Acquire) > 0)
+    }
+
+    /// How long the real pollables at `which` get to become ready before a wait that only
+    /// they can end is a hang: nothing once the harness's peers have settled, if they are
+    /// all the guest talks to; the quiet window if the guest also talks to the real world
+    /// or waits on a stream (stdin, a file) the harness does not own.
+    pub(crate) fn quiet_window(
+        &self,
+        registry: &Registry,
+        reps: &[u32],
+        which: &[usize],
+    ) -> Duration {
+        let stream = which
+            .iter()
+            .any(|&i| registry.class(reps[i]) == Class::Stream);
+        if self.external || stream {
+            self.quiet
+        } else {
+            Duration::ZERO
+        }
     }
 
     /// Whether the UDP peer has yet to handle something the guest sent it.

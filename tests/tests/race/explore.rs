@@ -100,7 +100,12 @@ fn finds_loss_a_busy_loop_and_a_hang_in_the_naive_burst_programs() -> Result<()>
     let wait = explore(&UDP_BURST_WAIT, ExploreOptions::new())?;
     let oom = "error(out-of-memory), then";
     assert_found(&wait, "hang", "udp.send", &format!("{oom} never-ready"))?;
-    assert_found(&wait, "busy-loop", "udp.send", &format!("{oom} spurious-ready"))?;
+    assert_found(
+        &wait,
+        "busy-loop",
+        "udp.send",
+        &format!("{oom} spurious-ready"),
+    )?;
     assert_replays(&UDP_BURST_WAIT, &wait)
 }
 
@@ -110,9 +115,16 @@ fn finds_loss_a_busy_loop_and_a_hang_in_the_naive_burst_programs() -> Result<()>
 fn findings_are_real_faults_with_their_reasons_and_host_bugs_stand_apart() -> Result<()> {
     for program in [&UDP_BURST_WAIT, &UDP_REQUEST_NAIVE, &UDP_BURST_DROP] {
         let report = explore(program, ExploreOptions::new())?;
-        ensure!(report.host_bugs.is_empty(), "{}: host bugs without the flag", program.name);
+        ensure!(
+            report.host_bugs.is_empty(),
+            "{}: host bugs without the flag",
+            program.name
+        );
         for finding in &report.findings {
-            ensure!(finding.tier == wouldblock::explore::Tier::Real, "{finding:?}");
+            ensure!(
+                finding.tier == wouldblock::explore::Tier::Real,
+                "{finding:?}"
+            );
             ensure!(!finding.trigger.is_empty() && !finding.reference.is_empty());
             ensure!(!finding.wit.is_empty() && !finding.correct.is_empty());
         }
@@ -123,8 +135,15 @@ fn findings_are_real_faults_with_their_reasons_and_host_bugs_stand_apart() -> Re
     let spins = |f: &wouldblock::explore::Finding| {
         f.verdict == "busy-loop" && f.site.starts_with("udp.incoming-pollable")
     };
-    ensure!(report.host_bugs.iter().any(spins), "{:#?}", report.host_bugs);
-    ensure!(!report.findings.iter().any(spins), "a host bug reported as a finding");
+    ensure!(
+        report.host_bugs.iter().any(spins),
+        "{:#?}",
+        report.host_bugs
+    );
+    ensure!(
+        !report.findings.iter().any(spins),
+        "a host bug reported as a finding"
+    );
     Ok(())
 }
 
@@ -200,7 +219,12 @@ fn finds_the_empty_read_taken_for_the_end_at_depth_one() -> Result<()> {
     let args = ["127.0.0.1:0"];
     let naive = tcp_driving(Plan::new(), &[1, 1024], 1);
     let report = naive.explore(&guest(&TCP_ECHO_SERVER_NAIVE), &args, ExploreOptions::new())?;
-    assert_found(&report, "loss", "tcp.read call 1", "slice 1, then not-ready 1")?;
+    assert_found(
+        &report,
+        "loss",
+        "tcp.read call 1",
+        "slice 1, then not-ready 1",
+    )?;
     assert_replays_with(&naive, &TCP_ECHO_SERVER_NAIVE, &args, &report)?;
     let correct = tcp_driving(Plan::new(), &[1, 1024], 1);
     let report = correct.explore(&guest(&TCP_ECHO_SERVER), &args, ExploreOptions::new())?;

@@ -273,3 +273,37 @@ fn assert_permission_denied(outcome: &wouldblock::Outcome) -> Result<()> {
     ensure!(stderr.contains("PermissionDenied"), "{stderr}");
     Ok(())
 }
+
+/// A missed wake-up beside a real socket, with no timer in the wait: only the real world
+/// could end it, and once the harness's own peer has settled nothing will. `hang` at once,
+/// on every run, not the wall-clock limit; and a datagram that is on its way to the other
+/// socket (the guest's own) still wakes it.
+#[test]
+fn a_missed_wake_up_beside_real_sockets_is_decided_without_the_wall_clock() -> Result<()> {
+    let plan = wouldblock_tests::plan("udp.incoming-pollable:connected=true,first=1,ready=never");
+    let harness = wouldblock_tests::builder()
+        .time_limit(std::time::Duration::from_secs(30))
+        .plan(plan)
+        .peer(wouldblock::PeerOptions::counting())
+        .build()?;
+    let guest = harness.compile(PROBE.name, PROBE.wasm)?;
+    wouldblock_tests::repeat(&harness, &guest, &["block-two", "{peer}"], |outcome| {
+        let (reason, _) = assert_verdict(outcome, Verdict::Hang)?;
+        ensure!(reason.contains("peers had settled"), "{reason}");
+        Ok(())
+    })?;
+    wouldblock_tests::repeat(
+        &harness,
+        &guest,
+        &["block-two", "{peer}", "self"],
+        |outcome| {
+            ensure!(outcome.passed(), "{}", outcome.summary());
+            ensure!(
+                outcome.stdout_text() == "ready: second\n",
+                "{}",
+                outcome.stdout_text()
+            );
+            Ok(())
+        },
+    )
+}
