@@ -6,7 +6,8 @@ use crate::error::Error;
 use crate::faults::Faults;
 use crate::outcome::{Exit, Outcome};
 use crate::peer::{
-    Peer, PeerOptions, TCP_ECHO_PLACEHOLDER, TcpClient, TcpClientOptions, TcpEcho, substitute,
+    Peer, PeerOptions, TCP_ECHO_PLACEHOLDER, TcpClient, TcpClientOptions, TcpEcho, names_peer,
+    substitute,
 };
 use crate::plan::Plan;
 use crate::recorder::Recorder;
@@ -153,8 +154,10 @@ impl Harness {
         args: &[impl AsRef<str>],
     ) -> Result<Outcome, Error> {
         let settings = &self.settings;
-        let peer = settings
-            .peer
+        // `{peer}` always has a harness-owned peer: a counting one unless asked otherwise.
+        let named = args.iter().any(|arg| names_peer(arg.as_ref()));
+        let peer_options = settings.peer.or(named.then(PeerOptions::counting));
+        let peer = peer_options
             .map(|options| Peer::with_capacity(options.echo, options.expect_datagrams.unwrap_or(0)))
             .transpose()
             .map_err(|e| Error::Setup(format!("cannot bind the UDP peer on 127.0.0.1: {e}")))?;
@@ -219,6 +222,7 @@ impl Harness {
                 addr: peer.addr(),
                 sent: 0,
                 handled: peer.handled(),
+                accepted: Default::default(),
             }),
             tcp_peers: tcp_client
                 .iter()
@@ -281,7 +285,7 @@ impl Harness {
         let exit = end::judge(
             exit,
             &run,
-            settings.peer,
+            peer_options,
             received.as_ref(),
             tcp.as_ref(),
             settings.no_drops,

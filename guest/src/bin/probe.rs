@@ -1,4 +1,4 @@
-//! Probes what the harness gives a guest and how it holds against a hostile one: `env` prints its environment, `alloc MIB` tries to reserve memory and says whether it was refused, `alloc-abort MIB` allocates and aborts if refused, `exit CODE` exits with CODE, `partial-line` leaves stderr mid-line, `recurse` overflows its stack, `spin` loops forever without a socket call, `flood MIB` writes MIB of output, `sockets N` opens N UDP sockets, `send-to ADDR` sends one datagram with std from 127.0.0.1, `send-from-any ADDR` the same from a socket bound to 0.0.0.0:0, `std-tcp-echo ADDR` connects with std's `TcpStream` (an implicit bind to 0.0.0.0:0) and checks a 5-byte echo, `tcp-overwrite ADDR` writes one byte past its `check-write` permit, `read PATH` prints a file, `random-sockets` opens a random number (1 to 8) of sockets, `block-two ADDR [self]` sends a datagram to ADDR from a connected socket and waits, with no clock, on its incoming pollable and a second socket's (which `self` sends one to as well).
+//! Probes what the harness gives a guest and how it holds against a hostile one: `env` prints its environment, `alloc MIB` tries to reserve memory and says whether it was refused, `alloc-abort MIB` allocates and aborts if refused, `exit CODE` exits with CODE, `partial-line` leaves stderr mid-line, `recurse` overflows its stack, `spin` loops forever without a socket call, `flood MIB` writes MIB of output, `sockets N` opens N UDP sockets, `send-to ADDR [TEXT]` sends one datagram ("0", or TEXT) with std from 127.0.0.1, `send-from-any ADDR` the same from a socket bound to 0.0.0.0:0, `std-tcp-echo ADDR` connects with std's `TcpStream` (an implicit bind to 0.0.0.0:0) and checks a 5-byte echo, `tcp-overwrite ADDR` writes one byte past its `check-write` permit, `read PATH` prints a file, `random-sockets` opens a random number (1 to 8) of sockets, `block-two ADDR [self]` sends a datagram to ADDR from a connected socket and waits, with no clock, on its incoming pollable and a second socket's (which `self` sends one to as well).
 
 use std::io::Write;
 use std::net::{SocketAddr, UdpSocket};
@@ -6,7 +6,7 @@ use std::net::{SocketAddr, UdpSocket};
 use wouldblock_guest::program;
 
 const USAGE: &str = "usage: probe env | alloc MIB | alloc-abort MIB | exit CODE | partial-line \
-                     | recurse | spin | flood MIB | sockets N | send-to ADDR | send-from-any ADDR | std-tcp-echo ADDR | tcp-overwrite ADDR | read PATH | random-sockets | block-two ADDR [self]";
+                     | recurse | spin | flood MIB | sockets N | send-to ADDR [TEXT] | send-from-any ADDR | std-tcp-echo ADDR | tcp-overwrite ADDR | read PATH | random-sockets | block-two ADDR [self]";
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -72,7 +72,9 @@ fn main() {
             } else {
                 "0.0.0.0:0"
             };
-            let sent = UdpSocket::bind(local).and_then(|s| s.send_to(b"0", addr));
+            // The payload: "0" (datagram 0 of the numbered form), or the text given.
+            let payload = args.get(2).map_or("0", String::as_str);
+            let sent = UdpSocket::bind(local).and_then(|s| s.send_to(payload.as_bytes(), addr));
             match sent {
                 Ok(_) => println!("sent to {addr}"),
                 Err(err) => {

@@ -8,6 +8,7 @@
 //! lost nor block for longer than a limit.
 
 mod received;
+pub(crate) use received::{digest, short_of};
 mod tcp;
 #[cfg(test)]
 mod tests;
@@ -53,6 +54,11 @@ pub const PEER_PLACEHOLDER: &str = "{peer}";
 pub const TCP_ECHO_PLACEHOLDER: &str = "{tcp-echo}";
 /// The placeholder's older spelling, still accepted.
 const PEER_PLACEHOLDER_ALIAS: &str = "{sink}";
+
+/// Whether a guest argument names the harness's peer (`{peer}` or `{sink}`).
+pub(crate) fn names_peer(arg: &str) -> bool {
+    arg.contains(PEER_PLACEHOLDER) || arg.contains(PEER_PLACEHOLDER_ALIAS)
+}
 
 /// Replaces the peer placeholders in a guest argument.
 pub(crate) fn substitute(arg: &str, peer: Option<&str>) -> String {
@@ -279,6 +285,9 @@ fn drain(
             Some(seq) => *got.counts.entry(seq).or_default() += 1,
             None => got.invalid += 1,
         }
+        *got.digests
+            .entry(received::digest(&buf[..len]))
+            .or_default() += 1;
         if echo {
             // A failed echo (WouldBlock, ENOBUFS, ...) is a datagram UDP may lose anyway:
             // the guest must cope, and the count stands.

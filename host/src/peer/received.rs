@@ -15,6 +15,33 @@ pub struct Received {
     /// full), read with `SO_MEMINFO`; `None` if the kernel could not say. Loss this explains
     /// is the harness's, not the guest's.
     pub kernel_drops: Option<u64>,
+    /// How many times each payload arrived, by [`digest`]: what the guest's accepted sends
+    /// are checked against, whatever their bytes.
+    pub digests: BTreeMap<u64, u32>,
+}
+
+/// A payload's digest: its length and a fixed-key hash of its bytes, the same on every run.
+pub(crate) fn digest(payload: &[u8]) -> u64 {
+    use std::hash::{Hash, Hasher};
+    #[allow(deprecated)]
+    let mut hasher = std::hash::SipHasher::new();
+    payload.hash(&mut hasher);
+    hasher.finish()
+}
+
+/// What the guest's `send` calls accepted for the harness's peer that did not arrive there
+/// as often: `(missing datagrams, distinct payloads short)`.
+pub(crate) fn short_of(sent: &BTreeMap<u64, u32>, received: &Received) -> (u64, u64) {
+    let mut missing = 0u64;
+    let mut payloads = 0u64;
+    for (payload, &n) in sent {
+        let got = received.digests.get(payload).copied().unwrap_or(0);
+        if got < n {
+            missing += u64::from(n - got);
+            payloads += 1;
+        }
+    }
+    (missing, payloads)
 }
 
 impl Received {

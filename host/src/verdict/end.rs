@@ -4,7 +4,7 @@
 use super::during::{EVIDENCE_LINES, stop};
 use super::{Stop, Verdict};
 use crate::outcome::Exit;
-use crate::peer::{PeerOptions, Received, TcpReport};
+use crate::peer::{PeerOptions, Received, TcpReport, short_of};
 use crate::state::Run;
 use wasmtime_wasi::I32Exit;
 
@@ -47,7 +47,51 @@ pub(crate) fn judge(
         return Exit::Stopped(stop);
     }
     let expected = peer.and_then(|p| p.expect_datagrams);
-    if let (0, Some(n), Some(received)) = (code, expected, received)
+    // Everything `send` accepted for the harness's peer must arrive there, as often as it
+    // was accepted, byte for byte, whatever the payload.
+    if let (0, Some(received), Some(watch)) = (code, received, &run.world.peer) {
+        let (missing, payloads) = short_of(&watch.accepted, received);
+        if missing > 0 {
+            let drops = received.kernel_drops.unwrap_or(0);
+            let what = format!(
+                "{missing} datagram(s) that send accepted for the harness's peer ({payloads} \
+                 distinct payload(s)) never arrived there"
+            );
+            return Exit::Stopped(if drops >= missing {
+                stop(
+                    &run.recorder,
+                    Verdict::PeerOverflow,
+                    format!(
+                        "the guest exited 0 and {what}: the kernel dropped {drops} on the way \
+                         to the harness's own peer (inconclusive, not the guest's loss)"
+                    ),
+                )
+            } else {
+                stop(
+                    &run.recorder,
+                    Verdict::Loss,
+                    format!("the guest exited 0, but {what}: data lost after the WIT boundary"),
+                )
+            });
+        }
+    }
+    // The numbered check, where the guest numbers its datagrams (the bundled guests send
+    // the decimal text of 0..N); a guest that does not is held to the count alone.
+    let numbered = received.is_some_and(|r| !r.counts.is_empty() || r.invalid == 0);
+    if let (0, Some(n), Some(received), false) = (code, expected, received, numbered)
+        && received.total() != n
+    {
+        return Exit::Stopped(stop(
+            &run.recorder,
+            Verdict::Loss,
+            format!(
+                "the guest exited 0, but {} of {n} datagrams arrived (its payloads are not \
+                 numbered, so only their count is judged): it lost data silently",
+                received.total()
+            ),
+        ));
+    }
+    if let (0, Some(n), Some(received), true) = (code, expected, received, numbered)
         && let Some(discrepancy) = received.discrepancy(n)
     {
         // Loss is the guest's only when the kernel provably did not drop what is missing

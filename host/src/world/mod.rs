@@ -9,7 +9,7 @@ use crate::faults::Class;
 use crate::faults::registry::Registry;
 use crate::peer::{PeerIo, TcpClient};
 use clock::VirtualClock;
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering::Acquire};
@@ -27,6 +27,9 @@ pub(crate) struct PeerWatch {
     pub(crate) addr: SocketAddr,
     pub(crate) sent: u64,
     pub(crate) handled: Arc<AtomicU64>,
+    /// What the guest's `send` calls accepted for the peer, by payload digest: every one
+    /// must arrive, as often as it was accepted (judged at the run's end).
+    pub(crate) accepted: BTreeMap<u64, u32>,
 }
 
 impl PeerWatch {
@@ -71,6 +74,18 @@ impl World {
         match (&mut self.peer, to) {
             (Some(peer), Some(to)) if to == peer.addr => peer.sent += datagrams,
             _ => self.external |= datagrams > 0,
+        }
+    }
+
+    /// The guest's `send` accepted datagrams with these destinations and payload digests:
+    /// those for the harness's peer are owed to it.
+    pub(crate) fn accepted(&mut self, datagrams: impl Iterator<Item = (Option<SocketAddr>, u64)>) {
+        if let Some(peer) = &mut self.peer {
+            for (to, payload) in datagrams {
+                if to == Some(peer.addr) {
+                    *peer.accepted.entry(payload).or_default() += 1;
+                }
+            }
         }
     }
 

@@ -2,7 +2,7 @@
 //! a memory bound that `memory.grow` answers with -1 (so `try_reserve` works), and a trap
 //! on refused memory that names `--max-memory`.
 
-use anyhow::{Result, ensure};
+use anyhow::{Context, Result, ensure};
 use wouldblock::{Builder, Harness, Verdict};
 use wouldblock_guests::PROBE;
 use wouldblock_tests::assert_verdict;
@@ -306,4 +306,46 @@ fn a_missed_wake_up_beside_real_sockets_is_decided_without_the_wall_clock() -> R
             Ok(())
         },
     )
+}
+
+/// `loss` fits any program: a guest whose payloads are not numbered is judged by what its
+/// sends delivered (each datagram `send` accepted for the peer arrived, and as many as
+/// expected), not by the bundled guests' numbering; and `{peer}` always has a peer.
+#[test]
+fn loss_is_judged_by_what_send_accepted_whatever_the_payload() -> Result<()> {
+    let with = |expect: Option<u64>| -> Result<wouldblock::Outcome> {
+        let peer = wouldblock::PeerOptions::counting();
+        let peer = expect.map_or(peer, |n| peer.expect_datagrams(n));
+        let harness = wouldblock_tests::builder().peer(peer).build()?;
+        probe(&harness, &["send-to", "{peer}", "hello"])
+    };
+    let harness = wouldblock_tests::builder().build()?;
+    let guest = harness.compile(PROBE.name, PROBE.wasm)?;
+    wouldblock_tests::repeat(
+        &harness,
+        &guest,
+        &["send-to", "{peer}", "hello"],
+        |outcome| {
+            ensure!(outcome.passed(), "{}", outcome.summary());
+            let received = outcome
+                .received
+                .as_ref()
+                .context("{peer} without a peer option")?;
+            ensure!(received.total() == 1, "{received:?}");
+            Ok(())
+        },
+    )?;
+    let one = with(Some(1))?;
+    ensure!(
+        one.passed(),
+        "an unnumbered datagram that arrived: {}",
+        one.summary()
+    );
+    let two = with(Some(2))?;
+    let (reason, _) = assert_verdict(&two, Verdict::Loss)?;
+    ensure!(
+        reason.contains("1 of 2 datagrams arrived") && reason.contains("not numbered"),
+        "{reason}"
+    );
+    Ok(())
 }

@@ -1,0 +1,224 @@
+//! `wasi:sockets/udp`'s datagram streams, decorated: `receive`, `check-send` and `send`
+//! go to wasmtime-wasi unless the plan selects them; what `send` refuses is remembered
+//! until it is offered again, and what it accepts for the harness's peer is owed to it.
+
+use crate::faults::Refusal;
+use crate::peer::digest;
+use crate::plan::Op;
+use crate::trace::Text;
+use crate::verdict::during;
+use crate::wasi::SocketsView;
+use crate::wasi::decorate::{Decided, Decorate};
+use std::net::SocketAddr;
+use wasmtime::component::Resource;
+use wasmtime_wasi::p2::bindings::sockets::network::ErrorCode;
+use wasmtime_wasi::p2::bindings::sockets::udp::{
+    self, HostIncomingDatagramStream, HostOutgoingDatagramStream, IncomingDatagramStream,
+    OutgoingDatagramStream,
+};
+use wasmtime_wasi::p2::{DynPollable, SocketError, SocketResult};
+impl HostIncomingDatagramStream for SocketsView<'_> {
+    fn receive(
+        &mut self,
+        this: Resource<IncomingDatagramStream>,
+        max_results: u64,
+    ) -> SocketResult<Vec<udp::IncomingDatagram>> {
+        let rep = this.rep();
+        self.run.recorder.stats.receive_calls += 1;
+        let mut event = self.event("receive", Op::UdpReceive, rep);
+        event.args = max_results.to_string().into();
+        // What the harness's peer was sent is answered first: whether a reply is there does
+        // not depend on how fast its thread ran.
+        self.run.settle_peers();
+        // WIT: "This function returns successfully with an empty list when ... no results
+        // are immediately available", so ok-zero is an empty list.
+        let result = match self.injected(Op::UdpReceive, Some(rep), Vec::new, &mut event) {
+            Some(answer) => answer,
+            None => self.inner.receive(this, max_results),
+        };
+        let received = result.as_ref().map_or(0, |d| d.len() as u64);
+        self.run.recorder.stats.datagrams_received += received;
+        self.finish(event, &result, |datagrams| {
+            format!("ok({} datagrams)", datagrams.len()).into()
+        });
+        self.account(rep, received > 0, &result)?;
+        result
+    }
+
+    fn subscribe(
+        &mut self,
+        this: Resource<IncomingDatagramStream>,
+    ) -> wasmtime::Result<Resource<DynPollable>> {
+        let target = this.rep();
+        let pollable = HostIncomingDatagramStream::subscribe(&mut self.inner, this)?;
+        self.run.faults.registry.subscribe(pollable.rep(), target);
+        Ok(pollable)
+    }
+
+    fn drop(&mut self, this: Resource<IncomingDatagramStream>) -> wasmtime::Result<()> {
+        self.run.forget(this.rep());
+        HostIncomingDatagramStream::drop(&mut self.inner, this)
+    }
+}
+
+impl HostOutgoingDatagramStream for SocketsView<'_> {
+    fn check_send(&mut self, this: Resource<OutgoingDatagramStream>) -> SocketResult<u64> {
+        let rep = this.rep();
+        self.run.recorder.stats.check_send_calls += 1;
+        let mut event = self.event("check-send", Op::UdpCheckSend, rep);
+        let result = match self.decided(Op::UdpCheckSend, Some(rep), || 0, &mut event) {
+            Decided::Answer(answer) => answer,
+            // WIT: "returns the number of datagrams permitted": fewer is always allowed.
+            Decided::Limit(n) => self.inner.check_send(this).map(|permit| permit.min(n)),
+            Decided::Real => self.inner.check_send(this),
+        };
+        self.run.faults.grant(rep, *result.as_ref().unwrap_or(&0));
+        if event.fault.is_some()
+            && matches!(result, Ok(0))
+            && let Some(serial) = self.run.faults.registry.serial(rep)
+        {
+            // A send is owed on this stream: a guest that never sends again dropped it.
+            let seq = self.run.recorder.trace.total() + 1;
+            self.run.faults.drops.check_refused(serial, seq);
+        }
+        self.finish(event, &result, |permit| Text::Ok(*permit));
+        if matches!(result, Ok(0)) {
+            self.run.no_progress().map_err(SocketError::trap)?;
+        }
+        result
+    }
+
+    fn send(
+        &mut self,
+        this: Resource<OutgoingDatagramStream>,
+        datagrams: Vec<udp::OutgoingDatagram>,
+    ) -> SocketResult<u64> {
+        let rep = this.rep();
+        let mut event = self.event("send", Op::UdpSend, rep);
+        event.args = summarize_datagrams(&datagrams);
+        // WIT: "If the input list is empty, the function returns `ok(0)`." (before any
+        // permit check, as wasmtime-wasi does).
+        if datagrams.is_empty() {
+            event.result = "ok(0)".into();
+            self.run.record(event);
+            return Ok(0);
+        }
+        self.run.recorder.stats.send_calls += 1;
+        // The permit is checked before anything is injected, so a guest that sends without
+        // `check-send` traps exactly as it would on the real host.
+        // WIT: "Implementations must trap if either `check-send` was not called or
+        // `datagrams` contains more items than `check-send` permitted."
+        if let Err(permit) = self.run.faults.spend(rep, datagrams.len() as u64) {
+            event.result = "trap".into();
+            self.run.record(event);
+            let on = self.run.faults.registry.label(rep);
+            let (recorder, n) = (&self.run.recorder, datagrams.len());
+            return Err(SocketError::trap(during::send_past_permit(
+                recorder, n, &on, permit,
+            )));
+        }
+        self.offered(rep, &datagrams);
+        let to = datagrams
+            .first()
+            .and_then(|d| d.remote_address)
+            .map(SocketAddr::from);
+        let remote = self.run.faults.registry.get(rep).and_then(|r| r.remote);
+        // What each datagram is and where it goes, kept only when the harness has a peer:
+        // the peer is owed every datagram `send` accepts for it.
+        let owed: Vec<(Option<SocketAddr>, u64)> = match self.run.world.peer {
+            Some(_) => datagrams
+                .iter()
+                .map(|d| (destination(d).or(remote), digest(&d.data)))
+                .collect(),
+            None => Vec::new(),
+        };
+        let result = match self.injected(Op::UdpSend, Some(rep), || 0, &mut event) {
+            Some(answer) => {
+                self.refused(rep, &datagrams, &answer);
+                answer
+            }
+            None => self.inner.send(this, datagrams),
+        };
+        let accepted = *result.as_ref().unwrap_or(&0);
+        self.run.recorder.stats.datagrams_accepted += accepted;
+        self.run.world.sent(to.or(remote), accepted);
+        // WIT: "returns the number of datagrams that were actually sent" (the first ones).
+        self.run
+            .world
+            .accepted(owed.into_iter().take(accepted as usize));
+        self.finish(event, &result, |sent| Text::Ok(*sent));
+        self.account(rep, accepted > 0, &result)?;
+        result
+    }
+
+    fn subscribe(
+        &mut self,
+        this: Resource<OutgoingDatagramStream>,
+    ) -> wasmtime::Result<Resource<DynPollable>> {
+        let target = this.rep();
+        let pollable = HostOutgoingDatagramStream::subscribe(&mut self.inner, this)?;
+        self.run.faults.registry.subscribe(pollable.rep(), target);
+        Ok(pollable)
+    }
+
+    async fn drop(&mut self, this: Resource<OutgoingDatagramStream>) -> wasmtime::Result<()> {
+        self.run.forget(this.rep());
+        HostOutgoingDatagramStream::drop(&mut self.inner, this).await
+    }
+}
+
+impl SocketsView<'_> {
+    /// The guest offers these datagrams (again): earlier refusals of them are settled.
+    fn offered(&mut self, rep: u32, datagrams: &[udp::OutgoingDatagram]) {
+        let drops = &mut self.run.faults.drops;
+        if let (true, Some(serial)) = (drops.pending(), self.run.faults.registry.serial(rep)) {
+            drops.offered(serial, datagrams.iter().map(key));
+        }
+    }
+
+    /// An injected answer to `send` refused the datagrams it did not count: remembered
+    /// until they are offered again.
+    fn refused(
+        &mut self,
+        rep: u32,
+        datagrams: &[udp::OutgoingDatagram],
+        answer: &SocketResult<u64>,
+    ) {
+        let Some(serial) = self.run.faults.registry.serial(rep) else {
+            return;
+        };
+        let (refusal, from) = match answer {
+            Ok(sent) => (Refusal::Readiness, *sent as usize),
+            Err(err) if matches!(err.downcast_ref(), Some(ErrorCode::WouldBlock)) => {
+                (Refusal::Readiness, 0)
+            }
+            Err(_) => (Refusal::Error, 0),
+        };
+        // The answer's own trace line is the next one.
+        let seq = self.run.recorder.trace.total() + 1;
+        let refused = datagrams.iter().skip(from).map(key);
+        self.run.faults.drops.refused(refusal, serial, seq, refused);
+    }
+}
+
+/// Where a datagram goes, if it names an address.
+fn destination(datagram: &udp::OutgoingDatagram) -> Option<SocketAddr> {
+    datagram.remote_address.map(SocketAddr::from)
+}
+
+/// A datagram as the drops ledger keys it.
+fn key(datagram: &udp::OutgoingDatagram) -> (Option<SocketAddr>, Vec<u8>) {
+    let to = datagram.remote_address.map(SocketAddr::from);
+    (to, datagram.data.clone())
+}
+
+fn summarize_datagrams(datagrams: &[udp::OutgoingDatagram]) -> Text {
+    Text::Datagrams {
+        count: datagrams.len() as u64,
+        bytes: datagrams.iter().map(|d| d.data.len() as u64).sum(),
+        to: datagrams
+            .first()
+            .and_then(|d| d.remote_address)
+            .map(SocketAddr::from),
+    }
+}
