@@ -474,6 +474,16 @@ impl UdpSocket {
         Ok(ready.contains(&0))
     }
 
+    /// Polls this socket's incoming pollable and `other` together once
+    /// (`poll([incoming, other])`); returns whether the incoming one was ready.
+    ///
+    /// Only for probing busy-poll loops (a zero-duration timer beside the
+    /// socket). The blocking calls never use it.
+    pub fn incoming_or(&self, other: &Pollable) -> io::Result<bool> {
+        let ready = poll::poll(&[&self.streams()?.incoming_ready, other]);
+        Ok(ready.contains(&0))
+    }
+
     fn streams(&self) -> io::Result<&Streams> {
         self.streams.as_ref().ok_or_else(|| {
             io::Error::new(

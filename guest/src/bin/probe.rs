@@ -1,4 +1,4 @@
-//! Probes what the harness gives a guest and how it holds against a hostile one: `env` prints its environment, `alloc MIB` tries to reserve memory and says whether it was refused, `alloc-abort MIB` allocates and aborts if refused, `exit CODE` exits with CODE, `partial-line` leaves stderr mid-line, `recurse` overflows its stack, `spin` loops forever without a socket call, `flood MIB` writes MIB of output, `sockets N` opens N UDP sockets, `send-to ADDR [TEXT]` sends one datagram ("0", or TEXT) with std from 127.0.0.1, `send-from-any ADDR` the same from a socket bound to 0.0.0.0:0, `std-tcp-echo ADDR` connects with std's `TcpStream` (an implicit bind to 0.0.0.0:0) and checks a 5-byte echo, `tcp-overwrite ADDR` writes one byte past its `check-write` permit, `read PATH` prints a file, `random-sockets` opens a random number (1 to 8) of sockets, `block-two ADDR [self]` sends a datagram to ADDR from a connected socket and waits, with no clock, on its incoming pollable and a second socket's (which `self` sends one to as well).
+//! Probes what the harness gives a guest and how it holds against a hostile one: `env` prints its environment, `alloc MIB` tries to reserve memory and says whether it was refused, `alloc-abort MIB` allocates and aborts if refused, `exit CODE` exits with CODE, `partial-line` leaves stderr mid-line, `recurse` overflows its stack, `spin` loops forever without a socket call, `flood MIB` writes MIB of output, `sockets N` opens N UDP sockets, `send-to ADDR [TEXT]` sends one datagram ("0", or TEXT) with std from 127.0.0.1, `send-from-any ADDR` the same from a socket bound to 0.0.0.0:0, `std-tcp-echo ADDR` connects with std's `TcpStream` (an implicit bind to 0.0.0.0:0) and checks a 5-byte echo, `tcp-overwrite ADDR` writes one byte past its `check-write` permit, `read PATH` prints a file, `random-sockets` opens a random number (1 to 8) of sockets, `busy-poll ADDR` sends a datagram to ADDR and polls a zero-duration timer beside its socket until the reply is there (at most 10,000 polls), `block-two ADDR [self]` sends a datagram to ADDR from a connected socket and waits, with no clock, on its incoming pollable and a second socket's (which `self` sends one to as well).
 
 use std::io::Write;
 use std::net::{SocketAddr, UdpSocket};
@@ -6,7 +6,7 @@ use std::net::{SocketAddr, UdpSocket};
 use wouldblock_guest::program;
 
 const USAGE: &str = "usage: probe env | alloc MIB | alloc-abort MIB | exit CODE | partial-line \
-                     | recurse | spin | flood MIB | sockets N | send-to ADDR [TEXT] | send-from-any ADDR | std-tcp-echo ADDR | tcp-overwrite ADDR | read PATH | random-sockets | block-two ADDR [self]";
+                     | recurse | spin | flood MIB | sockets N | send-to ADDR [TEXT] | send-from-any ADDR | std-tcp-echo ADDR | tcp-overwrite ADDR | read PATH | random-sockets | busy-poll ADDR | block-two ADDR [self]";
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -49,6 +49,13 @@ fn main() {
             // Random, so two runs take two paths: what the determinism check must catch.
             let n = wasi::random::random::get_random_u64() % 8 + 1;
             sockets(n);
+        }
+        Some("busy-poll") => {
+            let addr = args
+                .get(1)
+                .and_then(|a| a.parse().ok())
+                .unwrap_or_else(|| usage());
+            busy_poll(addr);
         }
         Some("block-two") => {
             let addr = args
@@ -208,4 +215,28 @@ fn block_two(peer: SocketAddr, to_self: bool) {
         .wait_incoming_with(&second)
         .unwrap_or_else(|e| fail("poll", e));
     println!("ready: {}", if first_ready { "first" } else { "second" });
+}
+
+/// wasmtime's regression case for zero-timeout polling (wasmtime#13040): a poll on a
+/// zero-duration timer and a socket, again and again, must see the socket become ready.
+fn busy_poll(peer: SocketAddr) {
+    use wouldblock_guest::udp::UdpSocket as WasiUdp;
+    let fail = |what: &str, err: std::io::Error| -> ! {
+        program::fail(format_args!("{what}: {}", program::describe(&err)))
+    };
+    let mut socket = WasiUdp::bind(wouldblock_guest::udp::loopback_for(peer))
+        .unwrap_or_else(|e| fail("bind", e));
+    socket.connect(peer).unwrap_or_else(|e| fail("connect", e));
+    socket.send(b"0").unwrap_or_else(|e| fail("send", e));
+    for polls in 1..=10_000u32 {
+        let timer = wasi::clocks::monotonic_clock::subscribe_duration(0);
+        if socket
+            .incoming_or(&timer)
+            .unwrap_or_else(|e| fail("poll", e))
+        {
+            println!("ready after {polls} poll(s)");
+            return;
+        }
+    }
+    program::fail("socket still not ready after 10000 polls")
 }

@@ -236,7 +236,17 @@ impl IoView<'_> {
             due.map(|(i, _)| *i as u32).collect()
         };
         if let ready @ [_, ..] = due(now).as_slice() {
-            return Ok(ready.to_vec());
+            // A due timer beside real pollables (a zero-timeout poll) must not starve them:
+            // the real world settles and they are looked at once, as a real host's
+            // poll would (wasmtime#13040).
+            let mut ready = ready.to_vec();
+            if !real.is_empty() {
+                self.run.world.settle_async(2).await;
+                let seen = self.poll_real(reps, &real, Some(Duration::ZERO)).await?;
+                ready.extend(seen.unwrap_or_default());
+                ready.sort_unstable();
+            }
+            return Ok(ready);
         }
         // Time passing means the event loop runs: even a wait on timers alone lets
         // background sends finish and the kernel's events reach tokio before the jump, and

@@ -349,3 +349,27 @@ fn loss_is_judged_by_what_send_accepted_whatever_the_payload() -> Result<()> {
     );
     Ok(())
 }
+
+/// wasmtime's zero-timeout busy-poll regression (wasmtime#13040) under virtual time: a
+/// poll on a zero-duration timer beside a socket sees the echo arrive, on every run.
+#[test]
+fn a_zero_timeout_poll_beside_a_socket_sees_it_become_ready() -> Result<()> {
+    let harness = wouldblock_tests::builder()
+        .peer(wouldblock::PeerOptions::echo())
+        .build()?;
+    let guest = harness.compile(PROBE.name, PROBE.wasm)?;
+    wouldblock_tests::repeat(&harness, &guest, &["busy-poll", "{peer}"], |outcome| {
+        ensure!(
+            outcome.passed(),
+            "{}\n{}",
+            outcome.stderr_text(),
+            outcome.summary()
+        );
+        ensure!(
+            outcome.stdout_text().starts_with("ready after "),
+            "{}",
+            outcome.stdout_text()
+        );
+        Ok(())
+    })
+}
