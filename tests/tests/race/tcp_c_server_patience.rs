@@ -34,9 +34,11 @@ fn closes_early_under_a_slow_peer_after_its_patience_runs_out() -> Result<()> {
     )
 }
 
+/// On a fast loopback a one-byte message arrives whole before the first recv(): the bug
+/// stays hidden, which is why it shipped.
 #[test]
-fn passes_on_a_fast_loopback() -> Result<()> {
-    let harness = tcp_driving(Plan::new(), &[1, 1024], 1);
+fn passes_on_a_fast_loopback_with_one_small_message() -> Result<()> {
+    let harness = tcp_driving(Plan::new(), &[1], 1);
     repeat(
         &harness,
         &guest(&TCP_C_SERVER_PATIENCE),
