@@ -34,7 +34,7 @@ grep -v '^#' programs | while read -r _name source flags; do
   # shellcheck disable=SC2086 # flags is a list of -D options
   "$clang" --target=wasm32-wasi --sysroot="$full" -D__wasilibc_use_wasip2 -std=c11 \
     $flags -M "$source"
-done | tr ' \\' '\n\n' | grep "^$full/" | sort -u >"$needed"
+done | tr ' ' '\n' | grep "^$full/" | sort -u >"$needed"
 
 rm -rf sysroot/include sysroot/licenses
 mkdir -p sysroot/licenses
