@@ -13,6 +13,10 @@ setup:
 build-guest:
     cd guest && cargo build --release --target wasm32-wasip2
 
+# Rebuild the C programs' components (guest/c; needs clang-14 and libclang-rt-14-dev-wasm32).
+build-c:
+    bash guest/c/build.sh
+
 # Run every test (the README's test command).
 test:
     cargo test --workspace

@@ -2,6 +2,8 @@
 //! components for wasm32-wasip2 with a nested cargo in its own target directory, generates
 //! one constant per program and the `foreach_*!` macros over them, and reruns when a file
 //! the nested cargo's dep-info names changes (wasmtime's crates/test-programs/artifacts).
+//! The C programs (guest/c/programs) are not compiled here: their components are committed
+//! beside their sources (guest/c/build.sh needs clang), and embedded as they are.
 
 use anyhow::{Context, Result, bail};
 use std::collections::{BTreeMap, BTreeSet};
@@ -22,6 +24,7 @@ fn main() -> Result<()> {
         "guest/Cargo.lock",
         "guest/src/bin",
         "wit",
+        "guest/c",
     ] {
         println!("cargo:rerun-if-changed={}", root.join(path).display());
     }
@@ -94,6 +97,27 @@ fn main() -> Result<()> {
         }
         modules.push(module);
     }
+    // The C programs, after the Rust ones: committed components, nothing to build.
+    let mut c_modules = Vec::new();
+    for program in c_programs(&root.join("guest/c"))? {
+        let constant = program.name.to_uppercase().replace('-', "_");
+        writeln!(
+            out,
+            "/// `{name}` (C): {summary}\npub const {constant}: BundledGuest = BundledGuest {{ \
+             name: {name:?}, summary: {summary:?}, path: {path:?}, \
+             wasm: include_bytes!({path:?}) }};",
+            name = program.name,
+            summary = program.summary,
+            path = program.wasm.display().to_string(),
+        )?;
+        names.push(constant);
+        let module = program.name.replace('-', "_");
+        if let Some(kind) = kind(&program.name)? {
+            kinds.entry(kind).or_default().push(module.clone());
+        }
+        c_modules.push(module.clone());
+        modules.push(module);
+    }
     // Every file the guests were built from, as the nested cargo saw them: an edit to any
     // of them rebuilds the guests, an edit anywhere else does not.
     for dep in &deps {
@@ -135,6 +159,12 @@ fn main() -> Result<()> {
     )?;
     foreach(
         &mut out,
+        "c",
+        "every C program (guest/c/programs; each is in a kind above too)",
+        &c_modules,
+    )?;
+    foreach(
+        &mut out,
         "suite",
         "every libtest component ([`GUEST_UNIT_TESTS`] is `guest_unit_tests`)",
         &["guest_unit_tests".into(), "guest_suite".into()],
@@ -163,6 +193,53 @@ fn kind(name: &str) -> Result<Option<&'static str>> {
              in guests/build.rs"
         )
     }
+}
+
+/// One line of guest/c/programs, with what the build needs of it.
+struct CProgram {
+    name: String,
+    summary: String,
+    wasm: PathBuf,
+}
+
+/// The C programs listed in `dir/programs` (`NAME SOURCE FLAGS...`, `#` comments), each
+/// with the `//! NAME: sentence` of its source as its summary and `dir/NAME.wasm`, the
+/// component guest/c/build.sh left there.
+fn c_programs(dir: &Path) -> Result<Vec<CProgram>> {
+    let list = dir.join("programs");
+    let text =
+        std::fs::read_to_string(&list).with_context(|| format!("reading {}", list.display()))?;
+    let mut programs = Vec::new();
+    for line in text
+        .lines()
+        .filter(|l| !l.trim().is_empty() && !l.starts_with('#'))
+    {
+        let mut fields = line.split_whitespace();
+        let (Some(name), Some(source)) = (fields.next(), fields.next()) else {
+            bail!("{}: `{line}` is not `NAME SOURCE FLAGS...`", list.display());
+        };
+        let source = dir.join(source);
+        let text = std::fs::read_to_string(&source)
+            .with_context(|| format!("reading {}", source.display()))?;
+        let prefix = format!("//! {name}: ");
+        let summary = text
+            .lines()
+            .find_map(|l| l.strip_prefix(&prefix))
+            .with_context(|| format!("{} has no `{prefix}...` line", source.display()))?;
+        let wasm = dir.join(format!("{name}.wasm"));
+        if !wasm.is_file() {
+            bail!(
+                "{} is missing: run guest/c/build.sh (needs clang-14)",
+                wasm.display()
+            );
+        }
+        programs.push(CProgram {
+            name: name.to_string(),
+            summary: summary.trim().to_string(),
+            wasm,
+        });
+    }
+    Ok(programs)
 }
 
 /// Writes `foreach_{kind}!`, which calls `$mac!(module)` once per module.

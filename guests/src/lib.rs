@@ -10,9 +10,17 @@
 //! - [`GUEST_UNIT_TESTS`] and [`GUEST_SUITE`], the paths of the libtest components;
 //! - `foreach_*!` macros, each calling `$mac!(module)` once per member of its kind
 //!   (`udp-send` is `udp_send`): [`foreach_guest!`] (every program), [`foreach_udp!`]
-//!   (`udp-*` and `std-udp-*`), [`foreach_tcp!`] (`tcp-*`) and [`foreach_suite!`]
+//!   (`udp-*` and `std-udp-*`), [`foreach_tcp!`] (`tcp-*`), [`foreach_c!`] (the C
+//!   programs, also in the kind their name gives) and [`foreach_suite!`]
 //!   (`guest_unit_tests`, `guest_suite`). A test crate expands them with a macro that names
 //!   a module per member, so a program without tests is a compile error there.
+//!
+//! The C programs (`guest/c/programs`: `tcp-c-server`, `udp-c-burst` and their naive
+//! variants) are built by `guest/c/build.sh` with clang, not here: their components are
+//! committed beside their sources with `guest/c/built-from.txt`, the hash of what they
+//! were built from, and embedded as they are, so building this crate needs only rustup.
+//! `tests/c_components.rs` fails when a C source, header or flag changed and the
+//! components were not built again.
 //!
 //! `probe` is in `foreach_guest!` only: it probes the harness itself (environment, memory,
 //! stack, output, socket limits) over both protocols, and is a scenario of neither. A new
@@ -20,7 +28,7 @@
 //!
 //! The build script reruns when a file that the nested cargo's dep-info (`.d` files) says
 //! the guests were built from changes, and on `guest/Cargo.toml`, `guest/Cargo.lock`,
-//! `guest/src/bin` and `wit/`; nothing else rebuilds the guests.
+//! `guest/src/bin`, `guest/c` and `wit/`; nothing else rebuilds the guests.
 //!
 //! This crate depends on nothing: `wouldblock`'s demo and its tests depend on it, the
 //! library does not.
@@ -92,6 +100,32 @@ mod tests {
             assert_eq!(kinds, expected, "{}", guest.name);
         }
         assert_eq!(udp.len() + tcp.len() + 1, ALL.len());
+    }
+
+    #[test]
+    fn the_c_programs_are_bundled_from_guest_c() {
+        let c = names!(foreach_c);
+        assert_eq!(
+            c,
+            [
+                "tcp_c_server",
+                "tcp_c_server_naive",
+                "tcp_c_server_patience",
+                "udp_c_burst",
+                "udp_c_burst_drop"
+            ]
+        );
+        let all = names!(foreach_guest);
+        for guest in ALL.iter().filter(|g| c.contains(&&*module(g))) {
+            assert!(all.contains(&&*module(guest)), "{}", guest.name);
+            let path = std::path::Path::new(guest.path);
+            assert!(
+                path.ends_with(format!("guest/c/{}.wasm", guest.name)),
+                "{}",
+                guest.path
+            );
+        }
+        assert_eq!(TCP_C_SERVER_NAIVE.name, "tcp-c-server-naive");
     }
 
     #[test]

@@ -4,8 +4,9 @@
 
 use wouldblock::{Harness, Outcome, PeerOptions, Plan, PlanError, TcpClientOptions, Verdict};
 use wouldblock_guests::{
-    BundledGuest, TCP_ECHO_CLIENT, TCP_ECHO_CLIENT_NAIVE, TCP_ECHO_SERVER, TCP_ECHO_SERVER_NAIVE,
-    UDP_BURST, UDP_BURST_DROP, UDP_BURST_SPIN, UDP_BURST_WAIT, UDP_REQUEST, UDP_REQUEST_NAIVE,
+    BundledGuest, TCP_C_SERVER, TCP_C_SERVER_NAIVE, TCP_C_SERVER_PATIENCE, TCP_ECHO_CLIENT,
+    TCP_ECHO_CLIENT_NAIVE, TCP_ECHO_SERVER, TCP_ECHO_SERVER_NAIVE, UDP_BURST, UDP_BURST_DROP,
+    UDP_BURST_SPIN, UDP_BURST_WAIT, UDP_C_BURST, UDP_C_BURST_DROP, UDP_REQUEST, UDP_REQUEST_NAIVE,
 };
 
 /// What one cell of the catalogue must give on every run.
@@ -55,6 +56,11 @@ pub struct Cell {
 /// The sizes the catalogue's TCP programs send: one tiny message and one of a KiB.
 const TCP_SIZES: &[usize] = &[1, 1024];
 
+/// Whether `name` is a TCP server (Rust `tcp-echo-server*`, C `tcp-c-server*`).
+fn tcp_server(name: &str) -> bool {
+    name.starts_with("tcp-echo-server") || name.starts_with("tcp-c-server")
+}
+
 impl Cell {
     /// The harness for this cell: `base` with the cell's plan and the peer its program
     /// needs. Burst programs send 16 datagrams to a counting peer (loss is judged);
@@ -65,7 +71,7 @@ impl Cell {
         let name = self.guest.name;
         Ok(if name.starts_with("udp-request") {
             harness.with_peer(PeerOptions::echo())
-        } else if name.starts_with("tcp-echo-server") {
+        } else if tcp_server(name) {
             harness.with_tcp_client(TcpClientOptions::new(TCP_SIZES.to_vec()))
         } else if name.starts_with("tcp-") {
             harness
@@ -77,7 +83,7 @@ impl Cell {
     /// The program's arguments.
     pub fn args(&self) -> &'static [&'static str] {
         let name = self.guest.name;
-        if name.starts_with("tcp-echo-server") {
+        if tcp_server(name) {
             &["127.0.0.1:0"]
         } else if name.starts_with("tcp-") {
             &["{tcp-echo}", "--sizes", "1,1024"]
@@ -100,7 +106,7 @@ const fn verdict(verdict: Verdict) -> Expect {
 }
 
 /// Every preset but first-send (which has a table of its own: every form and N) with the
-/// correct program and the naive ones.
+/// correct program and the naive ones, the C programs after the Rust ones.
 pub const CATALOGUE: &[Cell] = &[
     cell("enobufs-backpressure", &UDP_BURST, Expect::Pass),
     cell(
@@ -108,8 +114,15 @@ pub const CATALOGUE: &[Cell] = &[
         &UDP_BURST_DROP,
         verdict(Verdict::Loss),
     ),
+    cell("enobufs-backpressure", &UDP_C_BURST, Expect::Pass),
+    cell(
+        "enobufs-backpressure",
+        &UDP_C_BURST_DROP,
+        verdict(Verdict::Loss),
+    ),
     cell("enobufs-no-wakeup", &UDP_BURST, Expect::Pass),
     cell("enobufs-no-wakeup", &UDP_BURST_WAIT, verdict(Verdict::Hang)),
+    cell("enobufs-no-wakeup", &UDP_C_BURST, Expect::Pass),
     cell("enobufs-writable", &UDP_BURST, Expect::Pass),
     cell(
         "enobufs-writable",
@@ -121,6 +134,7 @@ pub const CATALOGUE: &[Cell] = &[
         &UDP_BURST_WAIT,
         verdict(Verdict::BusyLoop),
     ),
+    cell("enobufs-writable", &UDP_C_BURST, Expect::Pass),
     cell("icmp-refused", &UDP_REQUEST, Expect::Pass),
     cell("icmp-refused:sticky=true", &UDP_REQUEST, Expect::Pass),
     cell(
@@ -142,11 +156,20 @@ pub const CATALOGUE: &[Cell] = &[
     ),
     cell("tcp-slow-peer", &TCP_ECHO_CLIENT, Expect::Pass),
     cell("tcp-slow-peer", &TCP_ECHO_CLIENT_NAIVE, Expect::Fail),
+    cell("tcp-slow-peer", &TCP_C_SERVER, Expect::Pass),
+    cell("tcp-slow-peer", &TCP_C_SERVER_NAIVE, verdict(Verdict::Loss)),
+    cell(
+        "tcp-slow-peer",
+        &TCP_C_SERVER_PATIENCE,
+        verdict(Verdict::Loss),
+    ),
     cell("tcp-backpressure", &TCP_ECHO_SERVER, Expect::Pass),
     cell("tcp-backpressure", &TCP_ECHO_CLIENT, Expect::Pass),
+    cell("tcp-backpressure", &TCP_C_SERVER, Expect::Pass),
     cell("tcp-connect-pending", &TCP_ECHO_CLIENT, Expect::Pass),
     cell("tcp-reset", &TCP_ECHO_SERVER, Expect::Fail),
     cell("tcp-reset", &TCP_ECHO_CLIENT, Expect::Fail),
+    cell("tcp-reset", &TCP_C_SERVER, Expect::Fail),
 ];
 
 #[cfg(test)]
@@ -166,6 +189,25 @@ mod tests {
             .map(|cell| cell.spec.split(':').next().unwrap_or(cell.spec))
             .chain([FIRST_SEND])
             .collect()
+    }
+
+    #[test]
+    fn every_c_program_is_in_the_demo_catalogue() -> Result<()> {
+        let mut missing = Vec::new();
+        macro_rules! check {
+            ($module:ident) => {
+                let name = stringify!($module).replace('_', "-");
+                if !CATALOGUE.iter().any(|cell| cell.guest.name == name) {
+                    missing.push(name);
+                }
+            };
+        }
+        wouldblock_guests::foreach_c!(check);
+        ensure!(
+            missing.is_empty(),
+            "not in catalogue::CATALOGUE: {missing:?}"
+        );
+        Ok(())
     }
 
     #[test]

@@ -6,15 +6,19 @@ use anyhow::{Context, Result, ensure};
 use wouldblock::explore::{ExploreOptions, Report};
 use wouldblock::{Harness, Plan};
 use wouldblock_guests::{
-    BundledGuest, TCP_ECHO_SERVER, TCP_ECHO_SERVER_NAIVE, UDP_BURST, UDP_BURST_DROP,
-    UDP_BURST_SPIN, UDP_BURST_WAIT, UDP_REQUEST, UDP_REQUEST_NAIVE, UDP_SEND, UDP_SEND_NAIVE,
+    BundledGuest, TCP_C_SERVER, TCP_C_SERVER_NAIVE, TCP_C_SERVER_PATIENCE, TCP_ECHO_SERVER,
+    TCP_ECHO_SERVER_NAIVE, UDP_BURST, UDP_BURST_DROP, UDP_BURST_SPIN, UDP_BURST_WAIT, UDP_C_BURST,
+    UDP_C_BURST_DROP, UDP_REQUEST, UDP_REQUEST_NAIVE, UDP_SEND, UDP_SEND_NAIVE,
 };
 use wouldblock_tests::{counting, echoing, guest, repeat, tcp_driving};
 
-/// The harness a program needs: an echo peer for request programs, a counting one
-/// expecting every datagram for the others (one for `udp-send-naive`, which sends one).
+/// The harness a program needs: an echo peer for request programs, the harness's TCP
+/// client (1 B and 1 KiB) for the C servers, a counting one expecting every datagram for
+/// the others (one for `udp-send-naive`, which sends one).
 fn harness_for(program: &BundledGuest) -> Harness {
-    if program.name.starts_with("udp-request") {
+    if program.name.starts_with("tcp-c-server") {
+        tcp_driving(Plan::new(), &[1, 1024], 1)
+    } else if program.name.starts_with("udp-request") {
         echoing(Plan::new())
     } else if program.name == UDP_SEND_NAIVE.name {
         counting(Plan::new(), Some(1))
@@ -24,7 +28,9 @@ fn harness_for(program: &BundledGuest) -> Harness {
 }
 
 fn args_for(program: &BundledGuest) -> &'static [&'static str] {
-    if program.name == UDP_SEND_NAIVE.name {
+    if program.name.starts_with("tcp-c-server") {
+        &["127.0.0.1:0"]
+    } else if program.name == UDP_SEND_NAIVE.name {
         &["{peer}"]
     } else {
         &["{peer}", "--count", "16"]
@@ -169,6 +175,40 @@ fn finds_nothing_in_the_correct_programs() -> Result<()> {
             report.findings
         );
         // A permanent error is a note, not a bug, and says how the program ends under it.
+        ensure!(report.notes.iter().all(|n| n.robustness));
+    }
+    Ok(())
+}
+
+/// The seed's bug in C at depth 1: poll() says the connection is readable, the first
+/// recv() answers EWOULDBLOCK (an empty read), and the naive server and the patience
+/// counter alike take it for the end of the request (`loss`, nothing echoed). The
+/// correct C server, and the C sender that backs off, give nothing; the C sender that
+/// drops gives `loss` at the first out-of-memory.
+#[test]
+fn finds_the_c_programs_bugs_at_depth_one_and_nothing_in_the_correct_ones() -> Result<()> {
+    for program in [&TCP_C_SERVER_NAIVE, &TCP_C_SERVER_PATIENCE] {
+        let report = explore(program, ExploreOptions::new())?;
+        assert_found(
+            &report,
+            "loss",
+            "tcp.read call 1",
+            "ok-zero, then not-ready 1",
+        )
+        .map_err(|e| e.context(program.name))?;
+        assert_replays(program, &report)?;
+    }
+    let drop = explore(&UDP_C_BURST_DROP, ExploreOptions::new())?;
+    assert_found(&drop, "loss", "udp.send", "error(out-of-memory)")?;
+    assert_replays(&UDP_C_BURST_DROP, &drop)?;
+    for program in [&TCP_C_SERVER, &UDP_C_BURST] {
+        let report = explore(program, ExploreOptions::new())?;
+        ensure!(
+            report.findings.is_empty() && report.sites > 0,
+            "{}: {:#?}",
+            program.name,
+            report.findings
+        );
         ensure!(report.notes.iter().all(|n| n.robustness));
     }
     Ok(())

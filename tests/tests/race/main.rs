@@ -6,6 +6,9 @@ mod completeness;
 mod explore;
 mod probe;
 mod std_udp_send;
+mod tcp_c_server;
+mod tcp_c_server_naive;
+mod tcp_c_server_patience;
 mod tcp_echo_client;
 mod tcp_echo_client_naive;
 mod tcp_echo_server;
@@ -15,6 +18,8 @@ mod udp_burst_drop;
 mod udp_burst_spin;
 mod udp_burst_stdin;
 mod udp_burst_wait;
+mod udp_c_burst;
+mod udp_c_burst_drop;
 mod udp_request;
 mod udp_request_naive;
 mod udp_send;
@@ -32,3 +37,5 @@ macro_rules! assert_guest_has_tests {
     };
 }
 wouldblock_guests::foreach_guest!(assert_guest_has_tests);
+// The C programs are in foreach_guest! too; named here so that stays so.
+wouldblock_guests::foreach_c!(assert_guest_has_tests);
