@@ -30,6 +30,9 @@ pub(crate) struct PeerIo {
     pub(crate) received: AtomicU64,
     /// Connections on which the peer has read the guest's end of stream.
     pub(crate) ends: AtomicU64,
+    /// Bytes the peer has set out to write to the guest (counted before each write): more
+    /// than the guest has read means the peer may be blocked on the guest's full buffer.
+    pub(crate) offered: AtomicU64,
 }
 
 impl PeerIo {
@@ -129,6 +132,7 @@ fn echo(mut conn: TcpStream, peer: &Arc<PeerIo>) -> io::Result<()> {
             peer.ends.fetch_add(1, Ordering::AcqRel);
             return conn.shutdown(Shutdown::Write);
         }
+        peer.offered.fetch_add(n as u64, Ordering::AcqRel);
         conn.write_all(&buf[..n])?;
     }
 }
@@ -310,6 +314,7 @@ fn drive(n: usize, addr: SocketAddr, sizes: &[usize], io: &Arc<PeerIo>) -> Conne
                 let mut first = Some(connecting);
                 for frame in frames.iter() {
                     let _busy = first.take().unwrap_or_else(|| io.busy());
+                    io.offered.fetch_add(frame.len() as u64, Ordering::AcqRel);
                     writer.write_all(frame)?;
                     sent += frame.len() as u64;
                 }

@@ -377,6 +377,7 @@ impl IoView<'_> {
     ) -> StreamResult<()> {
         let moved = result.as_ref().map_or(0, |bytes| bytes.len() as u64);
         self.run.recorder.stats.tcp_bytes_read += moved;
+        self.run.world.tcp_read += moved;
         self.finish(event, result, |bytes| Text::OkBytes(bytes.len() as u64));
         self.account(rep, moved > 0, result)
     }
@@ -390,6 +391,7 @@ impl IoView<'_> {
     ) -> StreamResult<()> {
         let moved = if result.is_ok() { len } else { 0 };
         self.run.recorder.stats.tcp_bytes_written += moved;
+        self.run.world.tcp_written += moved;
         self.finish(event, result, |()| "ok".into());
         self.account(rep, moved > 0, result)
     }

@@ -54,6 +54,8 @@ pub(crate) struct World {
     pub(crate) tcp_ended: BTreeSet<u64>,
     /// Bytes the guest wrote to TCP connections: what the TCP peers have to read.
     pub(crate) tcp_written: u64,
+    /// Bytes the guest read from TCP connections.
+    pub(crate) tcp_read: u64,
     /// The guest talks to something the harness does not own (an address that is not its
     /// peer, a TCP connection): a real world the harness cannot see settle.
     pub(crate) external: bool,
@@ -127,6 +129,12 @@ impl World {
         } else {
             Duration::ZERO
         }
+    }
+
+    /// Whether the harness's TCP peers have set out to write bytes the guest has not read.
+    fn tcp_owed_to_guest(&self) -> bool {
+        let offered: u64 = self.tcp_peers.iter().map(|p| p.offered.load(Acquire)).sum();
+        offered > self.tcp_read
     }
 
     /// Whether the UDP peer has yet to handle something the guest sent it.
@@ -223,6 +231,9 @@ impl Settle {
             (self.last, self.since) = (now, Instant::now());
             return false;
         }
-        !world.udp_behind() && self.since.elapsed() > SETTLE_STALL
+        // A peer stalls only when it may be blocked on the guest: it has bytes out that
+        // the guest has not read (a full buffer). One that has not written yet is merely
+        // not scheduled yet (a loaded machine), and is waited for up to the limit.
+        !world.udp_behind() && world.tcp_owed_to_guest() && self.since.elapsed() > SETTLE_STALL
     }
 }
