@@ -3,6 +3,7 @@
 //! sockets on 127.0.0.1.
 
 mod completeness;
+mod corpus;
 mod explore;
 mod probe;
 mod std_udp_send;
@@ -13,6 +14,7 @@ mod tcp_echo_client;
 mod tcp_echo_client_naive;
 mod tcp_echo_server;
 mod tcp_echo_server_naive;
+mod tcp_echo_server_patience;
 mod udp_burst;
 mod udp_burst_drop;
 mod udp_burst_spin;
