@@ -1,4 +1,4 @@
-//! Probes what the harness gives a guest and how it holds against a hostile one: `env` prints its environment, `alloc MIB` tries to reserve memory and says whether it was refused, `alloc-abort MIB` allocates and aborts if refused, `exit CODE` exits with CODE, `partial-line` leaves stderr mid-line, `recurse` overflows its stack, `spin` loops forever without a socket call, `flood MIB` writes MIB of output, `sockets N` opens N UDP sockets, `send-to ADDR` sends one datagram with std from 127.0.0.1, `send-from-any ADDR` the same from a socket bound to 0.0.0.0:0, `std-tcp-echo ADDR` connects with std's `TcpStream` (an implicit bind to 0.0.0.0:0) and checks a 5-byte echo, `tcp-overwrite ADDR` writes one byte past its `check-write` permit, `read PATH` prints a file, `random-sockets` opens a random number (1 to 8) of sockets.
+//! Probes what the harness gives a guest and how it holds against a hostile one: `env` prints its environment, `alloc MIB` tries to reserve memory and says whether it was refused, `alloc-abort MIB` allocates and aborts if refused, `exit CODE` exits with CODE, `partial-line` leaves stderr mid-line, `recurse` overflows its stack, `spin` loops forever without a socket call, `flood MIB` writes MIB of output, `sockets N` opens N UDP sockets, `send-to ADDR` sends one datagram with std from 127.0.0.1, `send-from-any ADDR` the same from a socket bound to 0.0.0.0:0, `std-tcp-echo ADDR` connects with std's `TcpStream` (an implicit bind to 0.0.0.0:0) and checks a 5-byte echo, `tcp-overwrite ADDR` writes one byte past its `check-write` permit, `bind tcp|udp ADDR` binds a socket to ADDR and says what the host answered, `read PATH` prints a file, `random-sockets` opens a random number (1 to 8) of sockets.
 
 use std::io::Write;
 use std::net::{SocketAddr, UdpSocket};
@@ -6,7 +6,8 @@ use std::net::{SocketAddr, UdpSocket};
 use wouldblock_guest::program;
 
 const USAGE: &str = "usage: probe env | alloc MIB | alloc-abort MIB | exit CODE | partial-line \
-                     | recurse | spin | flood MIB | sockets N | send-to ADDR | send-from-any ADDR | std-tcp-echo ADDR | tcp-overwrite ADDR | read PATH | random-sockets";
+                     | recurse | spin | flood MIB | sockets N | send-to ADDR | send-from-any ADDR | std-tcp-echo ADDR | tcp-overwrite ADDR | bind tcp|udp ADDR | read PATH \
+                     | random-sockets";
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -84,6 +85,21 @@ fn main() {
                     "tcp echo with {addr}: {}",
                     program::describe(&err)
                 )),
+            }
+        }
+        Some("bind") => {
+            let addr: SocketAddr = args
+                .get(2)
+                .and_then(|a| a.parse().ok())
+                .unwrap_or_else(|| usage());
+            let bound = match args.get(1).map(String::as_str) {
+                Some("tcp") => wouldblock_guest::tcp::TcpListener::bind(addr).map(drop),
+                Some("udp") => wouldblock_guest::udp::UdpSocket::bind(addr).map(drop),
+                _ => usage(),
+            };
+            match bound {
+                Ok(()) => println!("bound {addr}"),
+                Err(err) => program::fail(format_args!("bind {addr}: {}", program::describe(&err))),
             }
         }
         Some("tcp-overwrite") => {
