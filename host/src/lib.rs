@@ -88,6 +88,7 @@ pub mod explore;
 mod faults;
 mod harness;
 mod limits;
+mod names;
 mod outcome;
 mod peer;
 pub mod plan;

@@ -73,6 +73,22 @@ impl NetPolicy {
         local || self.allows(addr.ip())
     }
 
+    /// Whether the guest may reach beyond this machine: then the names the harness does
+    /// not know (not `localhost`, not in the hosts file) go to the machine's resolver,
+    /// which may send a query; otherwise they are `name-unresolvable`.
+    ///
+    /// ```
+    /// use wouldblock::NetPolicy;
+    /// assert!(!NetPolicy::loopback().reaches_beyond_loopback());
+    /// assert!(!NetPolicy::none().allow("127.0.0.2/32".parse().unwrap()).reaches_beyond_loopback());
+    /// assert!(NetPolicy::loopback().allow("10.0.0.0/8".parse().unwrap()).reaches_beyond_loopback());
+    /// ```
+    pub fn reaches_beyond_loopback(&self) -> bool {
+        let loopback = Self::loopback().allowed;
+        let inside = |net: &IpNet| loopback.iter().any(|lo| lo.contains(net));
+        !self.allowed.iter().all(inside)
+    }
+
     /// The check wasmtime-wasi runs before every bind, listen, connect, accept and send.
     pub(crate) fn into_check(
         self,

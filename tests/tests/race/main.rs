@@ -10,6 +10,8 @@ mod tcp_echo_client;
 mod tcp_echo_client_naive;
 mod tcp_echo_server;
 mod tcp_echo_server_naive;
+mod tcp_lookup_client;
+mod tcp_lookup_client_naive;
 mod udp_burst;
 mod udp_burst_drop;
 mod udp_burst_spin;
