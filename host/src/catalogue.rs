@@ -4,8 +4,8 @@
 
 use wouldblock::{Harness, Outcome, PeerOptions, Plan, PlanError, TcpClientOptions, Verdict};
 use wouldblock_guests::{
-    BundledGuest, TCP_ECHO_CLIENT, TCP_ECHO_CLIENT_NAIVE, TCP_ECHO_SERVER, TCP_ECHO_SERVER_NAIVE,
-    TCP_LOOKUP_CLIENT, TCP_LOOKUP_CLIENT_NAIVE, UDP_BURST, UDP_BURST_DROP, UDP_BURST_SPIN,
+    BundledGuest, TCP_DNS_CLIENT, TCP_DNS_CLIENT_NAIVE, TCP_ECHO_CLIENT, TCP_ECHO_CLIENT_NAIVE,
+    TCP_ECHO_SERVER, TCP_ECHO_SERVER_NAIVE, UDP_BURST, UDP_BURST_DROP, UDP_BURST_SPIN,
     UDP_BURST_WAIT, UDP_REQUEST, UDP_REQUEST_NAIVE,
 };
 
@@ -81,7 +81,7 @@ impl Cell {
         let name = self.guest.name;
         if name.starts_with("tcp-echo-server") {
             &["127.0.0.1:0"]
-        } else if name.starts_with("tcp-lookup") {
+        } else if name.starts_with("tcp-dns") {
             &["{tcp-echo}", "--name", "localhost", "--sizes", "1,1024"]
         } else if name.starts_with("tcp-") {
             &["{tcp-echo}", "--sizes", "1,1024"]
@@ -151,8 +151,8 @@ pub const CATALOGUE: &[Cell] = &[
     cell("tcp-connect-pending", &TCP_ECHO_CLIENT, Expect::Pass),
     cell("tcp-reset", &TCP_ECHO_SERVER, Expect::Fail),
     cell("tcp-reset", &TCP_ECHO_CLIENT, Expect::Fail),
-    cell("dns-slow", &TCP_LOOKUP_CLIENT, Expect::Pass),
-    cell("dns-slow", &TCP_LOOKUP_CLIENT_NAIVE, Expect::Fail),
+    cell("dns-slow", &TCP_DNS_CLIENT, Expect::Pass),
+    cell("dns-slow", &TCP_DNS_CLIENT_NAIVE, Expect::Fail),
 ];
 
 #[cfg(test)]

@@ -11,7 +11,7 @@ use wouldblock_guest::program::{self, describe};
 use wouldblock_guest::tcp::TcpStream;
 
 const SPEC: EchoSpec = EchoSpec {
-    program: "tcp-lookup-client-naive",
+    program: "tcp-dns-client-naive",
     server: false,
 };
 
@@ -39,5 +39,5 @@ fn main() {
     let connected = echo::with_timeouts(connected, &options);
     echo::echo_all(&connected, &options.sizes);
     echo::finish(&connected);
-    echo::report_echoed("tcp-lookup-client-naive", &options.sizes);
+    echo::report_echoed("tcp-dns-client-naive", &options.sizes);
 }

@@ -1,32 +1,27 @@
-//! `tcp-lookup-client`: it finds the harness's echo server by the name `localhost`, which
+//! `tcp-dns-client`: it finds the harness's echo server by the name `localhost`, which
 //! the harness resolves itself (127.0.0.1, then ::1; no query leaves the machine), and gets
 //! every echo under a slow resolver, one temporary failure, an answer with ::1 first, and
 //! no fault.
 
 use anyhow::{Result, ensure};
 use wouldblock::Plan;
-use wouldblock_guests::TCP_LOOKUP_CLIENT;
+use wouldblock_guests::TCP_DNS_CLIENT;
 use wouldblock_tests::{guest, harness, plan, repeat};
 
 const ARGS: [&str; 5] = ["{tcp-echo}", "--name", "localhost", "--sizes", "1,1024"];
 
 /// 100 runs of the client under `plan`, each echoed in full; `check` sees each trace.
 fn echoed(plan: Plan, check: impl Fn(&wouldblock::Outcome) -> Result<()>) -> Result<()> {
-    repeat(
-        &harness(plan),
-        &guest(&TCP_LOOKUP_CLIENT),
-        &ARGS,
-        |outcome| {
-            ensure!(
-                outcome.passed(),
-                "{:?}\n{}",
-                outcome.exit,
-                outcome.stderr_text()
-            );
-            ensure!(outcome.stdout_text().contains("echoed byte-exactly"));
-            check(outcome)
-        },
-    )
+    repeat(&harness(plan), &guest(&TCP_DNS_CLIENT), &ARGS, |outcome| {
+        ensure!(
+            outcome.passed(),
+            "{:?}\n{}",
+            outcome.exit,
+            outcome.stderr_text()
+        );
+        ensure!(outcome.stdout_text().contains("echoed byte-exactly"));
+        check(outcome)
+    })
 }
 
 /// The results of the run's `resolve-next-address` calls, in order.

@@ -1,22 +1,17 @@
-//! `tcp-lookup-client-naive`: it asks for one address at once and trusts it, so a slow
+//! `tcp-dns-client-naive`: it asks for one address at once and trusts it, so a slow
 //! resolver fails it cleanly (exit 1 naming `would-block`), one temporary failure is
 //! `unusable-after-error`, and an answer with ::1 first has it connect where nobody
 //! listens; with no fault it passes.
 
 use anyhow::{Result, ensure};
 use wouldblock::{Exit, Plan, Verdict};
-use wouldblock_guests::TCP_LOOKUP_CLIENT_NAIVE;
+use wouldblock_guests::TCP_DNS_CLIENT_NAIVE;
 use wouldblock_tests::{assert_verdict, guest, harness, plan, repeat};
 
 const ARGS: [&str; 5] = ["{tcp-echo}", "--name", "localhost", "--sizes", "1,1024"];
 
 fn runs(plan: Plan, check: impl Fn(&wouldblock::Outcome) -> Result<()>) -> Result<()> {
-    repeat(
-        &harness(plan),
-        &guest(&TCP_LOOKUP_CLIENT_NAIVE),
-        &ARGS,
-        check,
-    )
+    repeat(&harness(plan), &guest(&TCP_DNS_CLIENT_NAIVE), &ARGS, check)
 }
 
 #[test]
@@ -66,7 +61,7 @@ fn connects_to_the_first_address_only() -> Result<()> {
 #[test]
 fn explore_finds_every_lookup_bug_and_none_in_the_correct_client() -> Result<()> {
     use wouldblock::explore::ExploreOptions;
-    use wouldblock_guests::TCP_LOOKUP_CLIENT;
+    use wouldblock_guests::TCP_DNS_CLIENT;
     let dns_findings = |program| -> Result<Vec<String>> {
         let report = harness(Plan::new()).explore(&guest(program), &ARGS, ExploreOptions::new())?;
         let at_dns = report
@@ -77,7 +72,7 @@ fn explore_finds_every_lookup_bug_and_none_in_the_correct_client() -> Result<()>
             .map(|f| format!("{} at {}: {}", f.verdict, f.site, f.fault))
             .collect())
     };
-    let naive = dns_findings(&TCP_LOOKUP_CLIENT_NAIVE)?;
+    let naive = dns_findings(&TCP_DNS_CLIENT_NAIVE)?;
     for expected in [
         "fail (exit 1) at dns.resolve call 1: ipv6-first",
         "unusable-after-error at dns.resolve call 1: error(temporary-resolver-failure)",
@@ -88,7 +83,7 @@ fn explore_finds_every_lookup_bug_and_none_in_the_correct_client() -> Result<()>
             "{expected}: {naive:#?}"
         );
     }
-    let correct = dns_findings(&TCP_LOOKUP_CLIENT)?;
+    let correct = dns_findings(&TCP_DNS_CLIENT)?;
     ensure!(correct.is_empty(), "{correct:#?}");
     Ok(())
 }

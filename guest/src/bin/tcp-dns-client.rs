@@ -4,7 +4,7 @@ use wouldblock_guest::echo::{self, EchoSpec};
 use wouldblock_guest::program;
 
 const SPEC: EchoSpec = EchoSpec {
-    program: "tcp-lookup-client",
+    program: "tcp-dns-client",
     server: false,
 };
 
@@ -17,5 +17,5 @@ fn main() {
     let stream = echo::connect(&options);
     echo::echo_all(&stream, &options.sizes);
     echo::finish(&stream);
-    echo::report_echoed("tcp-lookup-client", &options.sizes);
+    echo::report_echoed("tcp-dns-client", &options.sizes);
 }
