@@ -354,3 +354,38 @@ fn assert_permission_denied(outcome: &wouldblock::Outcome) -> Result<()> {
     ensure!(stderr.contains("PermissionDenied"), "{stderr}");
     Ok(())
 }
+
+/// The binds wasmtime's own socket test programs make, in our words: an ephemeral port on
+/// the address asked for, `address-in-use` while another socket holds the address, the
+/// port bound again once freed, `address-not-bindable` for an address not on this machine,
+/// `invalid-argument` for the wrong family or a multicast address; both protocols, IPv4 and
+/// (where the machine has it) IPv6. Each answer is the kernel's, through wasmtime-wasi.
+#[test]
+fn binds_answer_as_the_kernel_does() -> Result<()> {
+    let outcome = probe(&wouldblock_tests::builder().build()?, &["bind-checks"])?;
+    ensure!(
+        outcome.passed(),
+        "{}{}",
+        outcome.stdout_text(),
+        outcome.stderr_text()
+    );
+    ensure!(outcome.stdout_text().contains("bind checks passed"));
+    Ok(())
+}
+
+/// Name lookups as wasmtime's name-lookup test program checks them, but offline:
+/// `localhost` is 127.0.0.1 then ::1, an address (bracketed or not) is itself, a malformed
+/// name is `invalid-argument`, and a name nobody here knows is `name-unresolvable` without
+/// a query leaving the machine.
+#[test]
+fn lookups_answer_as_an_offline_resolver() -> Result<()> {
+    let outcome = probe(&wouldblock_tests::builder().build()?, &["lookup-checks"])?;
+    ensure!(
+        outcome.passed(),
+        "{}{}",
+        outcome.stdout_text(),
+        outcome.stderr_text()
+    );
+    ensure!(outcome.stdout_text().contains("lookup checks passed"));
+    Ok(())
+}
