@@ -112,7 +112,8 @@ impl Host for SocketsView<'_> {
     ) -> Result<Resource<ResolveAddressStream>, SocketError> {
         let mut event =
             Event::new(LOOKUP, "resolve-addresses", "-".into()).on(Some(Op::DnsResolve), None);
-        event.args = Text::Owned(name.clone());
+        // A name is at most 253 bytes; a longer one is cut in the trace, not stored whole.
+        event.args = Text::Owned(name.chars().take(256).collect());
         let decided = self.decided::<(), SocketError>(Op::DnsResolve, None, || (), &mut event);
         let ipv6_first = matches!(decided, Decided::Reorder);
         let result = self.start(network, name, decided, ipv6_first);
