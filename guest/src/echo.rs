@@ -11,6 +11,7 @@ use std::net::{Shutdown, SocketAddr};
 use std::time::Duration;
 
 use crate::args::UsageError;
+use crate::lookup;
 use crate::program::{self, describe};
 use crate::tcp::{TcpListener, TcpStream};
 
@@ -91,6 +92,9 @@ pub struct EchoOptions {
     pub sizes: Vec<usize>,
     /// `--timeout-ms MS` (default 10000).
     pub timeout: Duration,
+    /// `--name HOST`: a client connects to ADDR's port on HOST's addresses, looked up
+    /// ([`crate::lookup`]), instead of to ADDR.
+    pub name: Option<String>,
 }
 
 /// What one echo program accepts.
@@ -108,7 +112,7 @@ impl fmt::Display for EchoSpec {
         let rest = if self.server {
             "[--connections N]"
         } else {
-            "--sizes S[,S...]"
+            "--sizes S[,S...] [--name HOST]"
         };
         write!(f, "usage: {} ADDR {rest} [--timeout-ms MS]", self.program)
     }
@@ -122,6 +126,7 @@ impl EchoSpec {
     {
         let usage = |text: String| UsageError(text);
         let (mut addr, mut connections, mut sizes, mut timeout_ms) = (None, None, None, None);
+        let mut host = None;
         let mut args = args.into_iter();
         while let Some(arg) = args.next() {
             let (name, inline) = match arg.split_once('=') {
@@ -130,7 +135,7 @@ impl EchoSpec {
             };
             let known = match name {
                 "--connections" => self.server,
-                "--sizes" => !self.server,
+                "--sizes" | "--name" => !self.server,
                 "--timeout-ms" => true,
                 _ if arg.starts_with('-') => false,
                 _ if addr.is_some() => {
@@ -158,6 +163,7 @@ impl EchoSpec {
                 })
             };
             match name {
+                "--name" => host = Some(value),
                 "--connections" => connections = Some(number(&value)?),
                 "--timeout-ms" => timeout_ms = Some(number(&value)?),
                 _ => {
@@ -189,6 +195,7 @@ impl EchoSpec {
             connections,
             sizes: sizes.into_iter().map(|s| s as usize).collect(),
             timeout: Duration::from_millis(timeout_ms),
+            name: host,
         })
     }
 
@@ -227,13 +234,27 @@ pub fn listen(program: &str, options: &EchoOptions) -> TcpListener {
     listener
 }
 
-/// Connects to `options.addr` within `options.timeout` and applies it to
-/// every read and write; prints `error: connect ADDR: ...` and exits 1 on
-/// failure.
+/// Connects to `options.addr` (with `--name`, to its port on the first address of
+/// the name that answers) within `options.timeout`, and applies it to every read and
+/// write; prints `error: connect ADDR: ...` and exits 1 on failure.
 pub fn connect(options: &EchoOptions) -> TcpStream {
-    let stream = TcpStream::connect_timeout(options.addr, options.timeout).unwrap_or_else(|err| {
-        program::fail(format_args!("connect {}: {}", options.addr, describe(&err)))
-    });
+    let (connected, to) = match &options.name {
+        Some(name) => (
+            lookup::connect(name, options.addr.port(), options.timeout),
+            format!("{name} port {}", options.addr.port()),
+        ),
+        None => (
+            TcpStream::connect_timeout(options.addr, options.timeout),
+            options.addr.to_string(),
+        ),
+    };
+    let stream = connected
+        .unwrap_or_else(|err| program::fail(format_args!("connect {to}: {}", describe(&err))));
+    with_timeouts(stream, options)
+}
+
+/// `stream` with `options.timeout` on every read and write; exits 1 if it cannot be set.
+pub fn with_timeouts(stream: TcpStream, options: &EchoOptions) -> TcpStream {
     let timeouts = stream
         .set_read_timeout(Some(options.timeout))
         .and_then(|()| stream.set_write_timeout(Some(options.timeout)));
@@ -241,6 +262,44 @@ pub fn connect(options: &EchoOptions) -> TcpStream {
         program::fail(format_args!("set timeouts: {}", describe(&err)));
     }
     stream
+}
+
+/// Sends one framed message of each of `sizes` and checks its echo byte for byte,
+/// reading with blocking reads that take an empty read for "nothing yet" and only a
+/// closed stream for the end; exits 1 on the first failure.
+pub fn echo_all(stream: &TcpStream, sizes: &[usize]) {
+    let count = sizes.len();
+    for (index, &size) in sizes.iter().enumerate() {
+        let fail = |what: String| -> ! {
+            program::fail(format_args!(
+                "message {index} of {count} ({size} bytes): {what}"
+            ))
+        };
+        let frame = message_frame(index, size);
+        if let Err(err) = stream.write_all(&frame).and_then(|()| stream.flush()) {
+            fail(format!("write: {}", describe(&err)));
+        }
+        let mut echo = vec![0u8; frame.len()];
+        let mut filled = 0;
+        while filled < echo.len() {
+            match stream.read(&mut echo[filled..]) {
+                // Only a closed stream is the end; an empty read waited.
+                Ok(0) => fail(format!(
+                    "connection closed after {filled} of {} bytes",
+                    echo.len()
+                )),
+                Ok(len) => filled += len,
+                Err(err) => fail(format!(
+                    "read after {filled} of {} bytes: {}",
+                    echo.len(),
+                    describe(&err)
+                )),
+            }
+        }
+        if let Some(mismatch) = echo_mismatch(&frame, &echo) {
+            fail(mismatch);
+        }
+    }
 }
 
 /// Half-closes `stream` (a FIN after the last message) and waits for the
@@ -314,6 +373,12 @@ mod tests {
         assert!(parse(&CLIENT, &["127.0.0.1:1"]).is_err());
         assert!(parse(&CLIENT, &["127.0.0.1:1", "--connections", "2"]).is_err());
         assert!(parse(&SERVER, &["127.0.0.1:0", "--sizes", "1"]).is_err());
+        assert!(parse(&SERVER, &["127.0.0.1:0", "--name", "localhost"]).is_err());
+        let named = parse(
+            &CLIENT,
+            &["127.0.0.1:7", "--sizes", "1", "--name", "localhost"],
+        );
+        assert_eq!(named.unwrap().name.as_deref(), Some("localhost"));
         assert!(parse(&SERVER, &["127.0.0.1:0", "--timeout-ms", "0"]).is_err());
         assert!(parse(&CLIENT, &["x", "--sizes", "1"]).is_err());
         assert_eq!(

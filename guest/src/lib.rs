@@ -58,6 +58,13 @@
 //! # }
 //! ```
 //!
+//! # Name lookups
+//!
+//! [`lookup::resolve`] looks a name up over `wasi:sockets/ip-name-lookup`,
+//! waiting on the lookup's pollable while the resolver has no answer yet and
+//! asking again after a temporary failure; [`lookup::connect`] tries every
+//! address it gives in turn.
+//!
 //! # Errors
 //!
 //! Every WASI `error-code` becomes an [`std::io::Error`] through
@@ -89,6 +96,7 @@ pub mod args;
 pub mod echo;
 pub mod error;
 pub mod exit;
+pub mod lookup;
 pub mod program;
 pub mod tcp;
 pub mod udp;

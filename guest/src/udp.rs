@@ -622,7 +622,8 @@ pub(crate) fn family(addr: SocketAddr) -> IpAddressFamily {
     }
 }
 
-pub(crate) fn to_wasi(addr: SocketAddr) -> IpSocketAddress {
+/// A std socket address as WASI's.
+pub fn to_wasi(addr: SocketAddr) -> IpSocketAddress {
     match addr {
         SocketAddr::V4(addr) => {
             let [a, b, c, d] = addr.ip().octets();
@@ -643,7 +644,8 @@ pub(crate) fn to_wasi(addr: SocketAddr) -> IpSocketAddress {
     }
 }
 
-pub(crate) fn from_wasi(addr: IpSocketAddress) -> SocketAddr {
+/// A WASI socket address as std's.
+pub fn from_wasi(addr: IpSocketAddress) -> SocketAddr {
     match addr {
         IpSocketAddress::Ipv4(Ipv4SocketAddress {
             port,

@@ -2,6 +2,7 @@
 
 use crate::error::Error;
 use crate::harness::Harness;
+use crate::names::Names;
 use crate::peer::{PeerOptions, TcpClientOptions};
 use crate::plan::{Plan, PlanError};
 use crate::policy::NetPolicy;
@@ -9,6 +10,7 @@ use crate::settings::{
     Clock, MAX_EXPECTED_DATAGRAMS, MIN_MEMORY, Output, POOL_INSTANCES, Settings,
 };
 use crate::wasi;
+use std::sync::Arc;
 use std::time::Duration;
 use wasmtime::component::Linker;
 use wasmtime::{
@@ -179,8 +181,10 @@ impl Builder {
     /// Creates the engine and links WASI. Settings that cannot work (a memory bound of 0,
     /// a time limit of 0, a busy-loop threshold of 0) are refused here, before any guest
     /// runs.
-    pub fn build(self) -> Result<Harness, Error> {
+    pub fn build(mut self) -> Result<Harness, Error> {
         self.check()?;
+        let system = self.settings.net.reaches_beyond_loopback();
+        self.settings.names = Arc::new(Names::from_machine(system));
         let setup = |e: wasmtime::Error| Error::Setup(format!("{e:#}"));
         let mut config = Config::new();
         config.wasm_component_model(true);

@@ -4,9 +4,10 @@
 
 use wouldblock::{Harness, Outcome, PeerOptions, Plan, PlanError, TcpClientOptions, Verdict};
 use wouldblock_guests::{
-    BundledGuest, TCP_C_SERVER, TCP_C_SERVER_NAIVE, TCP_C_SERVER_PATIENCE, TCP_ECHO_CLIENT,
-    TCP_ECHO_CLIENT_NAIVE, TCP_ECHO_SERVER, TCP_ECHO_SERVER_NAIVE, UDP_BURST, UDP_BURST_DROP,
-    UDP_BURST_SPIN, UDP_BURST_WAIT, UDP_C_BURST, UDP_C_BURST_DROP, UDP_REQUEST, UDP_REQUEST_NAIVE,
+    BundledGuest, TCP_C_SERVER, TCP_C_SERVER_NAIVE, TCP_C_SERVER_PATIENCE, TCP_DNS_CLIENT,
+    TCP_DNS_CLIENT_NAIVE, TCP_ECHO_CLIENT, TCP_ECHO_CLIENT_NAIVE, TCP_ECHO_SERVER,
+    TCP_ECHO_SERVER_NAIVE, UDP_BURST, UDP_BURST_DROP, UDP_BURST_SPIN, UDP_BURST_WAIT, UDP_C_BURST,
+    UDP_C_BURST_DROP, UDP_REQUEST, UDP_REQUEST_NAIVE,
 };
 
 /// What one cell of the catalogue must give on every run.
@@ -65,7 +66,8 @@ impl Cell {
     /// The harness for this cell: `base` with the cell's plan and the peer its program
     /// needs. Burst programs send 16 datagrams to a counting peer (loss is judged);
     /// request programs talk to an echo peer; TCP clients to the echo server
-    /// (`{tcp-echo}`); TCP servers are driven by the harness's client.
+    /// (`{tcp-echo}`, by the name `localhost` for the lookup clients); TCP servers are
+    /// driven by the harness's client.
     pub fn harness(&self, base: &Harness) -> Result<Harness, PlanError> {
         let harness = base.with_plan(Plan::new().with_spec(self.spec)?);
         let name = self.guest.name;
@@ -85,6 +87,8 @@ impl Cell {
         let name = self.guest.name;
         if tcp_server(name) {
             &["127.0.0.1:0"]
+        } else if name.starts_with("tcp-dns") {
+            &["{tcp-echo}", "--name", "localhost", "--sizes", "1,1024"]
         } else if name.starts_with("tcp-") {
             &["{tcp-echo}", "--sizes", "1,1024"]
         } else {
@@ -170,6 +174,8 @@ pub const CATALOGUE: &[Cell] = &[
     cell("tcp-reset", &TCP_ECHO_SERVER, Expect::Fail),
     cell("tcp-reset", &TCP_ECHO_CLIENT, Expect::Fail),
     cell("tcp-reset", &TCP_C_SERVER, Expect::Fail),
+    cell("dns-slow", &TCP_DNS_CLIENT, Expect::Pass),
+    cell("dns-slow", &TCP_DNS_CLIENT_NAIVE, Expect::Fail),
 ];
 
 #[cfg(test)]

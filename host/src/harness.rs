@@ -183,6 +183,9 @@ impl Harness {
         ctx.args(&argv)
             .allow_udp(true)
             .allow_tcp(true)
+            // Every lookup is answered by the decorator, which asks wasmtime-wasi's
+            // resolver only for names the policy lets leave the machine.
+            .allow_ip_name_lookup(true)
             .socket_addr_check(settings.net.clone().into_check());
         if settings.inherit_env {
             ctx.inherit_env();
@@ -238,7 +241,12 @@ impl Harness {
             faults,
             recorder: Recorder::default(),
         };
-        let state = HostState::new(ctx.build(), run, settings.max_memory);
+        let state = HostState::new(
+            ctx.build(),
+            run,
+            settings.max_memory,
+            settings.names.clone(),
+        );
         let mut store = Store::new(&self.engine, state);
         store.limiter(|state| state.limits());
         let setup = |e: wasmtime::Error| Error::Setup(format!("{e:#}"));

@@ -108,6 +108,7 @@ pub mod explore;
 mod faults;
 mod harness;
 mod limits;
+mod names;
 mod outcome;
 mod peer;
 pub mod plan;

@@ -1,4 +1,5 @@
-//! Which addresses a guest may bind, send to and connect to.
+//! Which remote addresses a guest may connect to, send to and accept from (a local
+//! address, a bind, is the kernel's to answer).
 
 use ipnet::IpNet;
 use std::future::Future;
@@ -47,11 +48,12 @@ impl NetPolicy {
         self.allowed.iter().any(|net| net.contains(&ip))
     }
 
-    /// Whether the guest may use `addr` as `what`. A local address (a bind, a listen)
-    /// may also be the unspecified one: wasmtime-wasi checks `0.0.0.0:0` (or `[::]:0`)
-    /// before every implicit bind, so std's `TcpStream::connect` and the commonest UDP
-    /// idiom, `bind("0.0.0.0:0")`, need it. Every remote address (connect, send,
-    /// accept) stays within the policy.
+    /// Whether the guest may use `addr` as `what`. Every remote address (connect, send,
+    /// accept) must be within the policy. A local address (a bind, a listen) is not the
+    /// policy's business: binding sends nothing, so the kernel answers it as it would
+    /// natively (`address-not-bindable` for an address not on this machine,
+    /// `address-in-use`, ...), and wasmtime-wasi's implicit binds to `0.0.0.0:0` (or
+    /// `[::]:0`) before a connect or a first send go through.
     ///
     /// ```
     /// use wouldblock::NetPolicy;
@@ -59,6 +61,7 @@ impl NetPolicy {
     ///
     /// let policy = NetPolicy::loopback();
     /// assert!(policy.permits("0.0.0.0:0".parse().unwrap(), SocketAddrUse::UdpBind));
+    /// assert!(policy.permits("192.0.2.0:0".parse().unwrap(), SocketAddrUse::TcpBind));
     /// assert!(!policy.permits("0.0.0.0:9".parse().unwrap(), SocketAddrUse::UdpSend));
     /// assert!(!policy.permits("10.0.0.1:9".parse().unwrap(), SocketAddrUse::TcpConnect));
     /// ```
@@ -67,7 +70,23 @@ impl NetPolicy {
             what,
             SocketAddrUse::TcpBind | SocketAddrUse::TcpListen | SocketAddrUse::UdpBind
         );
-        self.allows(addr.ip()) || (local && addr.ip().is_unspecified())
+        local || self.allows(addr.ip())
+    }
+
+    /// Whether the guest may reach beyond this machine: then the names the harness does
+    /// not know (not `localhost`, not in the hosts file) go to the machine's resolver,
+    /// which may send a query; otherwise they are `name-unresolvable`.
+    ///
+    /// ```
+    /// use wouldblock::NetPolicy;
+    /// assert!(!NetPolicy::loopback().reaches_beyond_loopback());
+    /// assert!(!NetPolicy::none().allow("127.0.0.2/32".parse().unwrap()).reaches_beyond_loopback());
+    /// assert!(NetPolicy::loopback().allow("10.0.0.0/8".parse().unwrap()).reaches_beyond_loopback());
+    /// ```
+    pub fn reaches_beyond_loopback(&self) -> bool {
+        let loopback = Self::loopback().allowed;
+        let inside = |net: &IpNet| loopback.iter().any(|lo| lo.contains(net));
+        !self.allowed.iter().all(inside)
     }
 
     /// The check wasmtime-wasi runs before every bind, listen, connect, accept and send.

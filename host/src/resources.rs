@@ -26,6 +26,8 @@ pub enum Kind {
     TcpInput,
     /// A TCP connection's output stream.
     TcpOutput,
+    /// A `resolve-address-stream`: one name lookup.
+    Lookup,
 }
 
 /// What a permit counts.

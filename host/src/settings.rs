@@ -2,9 +2,11 @@
 //! makes them; a [`Harness`](crate::Harness) holds them.
 
 use crate::component::DEFAULT_MAX_COMPONENT_SIZE;
+use crate::names::Names;
 use crate::peer::{PeerOptions, TcpClientOptions};
 use crate::plan::Plan;
 use crate::policy::NetPolicy;
+use std::sync::Arc;
 use std::time::Duration;
 
 /// Default memory bound of a guest: 512 MiB of linear memory.
@@ -77,6 +79,8 @@ pub(crate) struct Settings {
     pub(crate) clock: Clock,
     pub(crate) peer: Option<PeerOptions>,
     pub(crate) tcp_client: Option<TcpClientOptions>,
+    /// How the guest's names resolve: read when the harness is built.
+    pub(crate) names: Arc<Names>,
 }
 
 impl Default for Settings {
@@ -100,6 +104,7 @@ impl Default for Settings {
             clock: Clock::default(),
             peer: None,
             tcp_client: None,
+            names: Arc::default(),
         }
     }
 }

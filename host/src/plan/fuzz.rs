@@ -79,6 +79,7 @@ fn rule() -> impl Strategy<Value = Rule> {
             Just(Action::Pass),
             Just(Action::Reset),
             Just(Action::Closed),
+            Just(Action::Ipv6First),
             (1..=i64::MAX as u64).prop_map(Action::Slice),
             (0..=i64::MAX as u64).prop_map(Action::ShortPermit),
             codes.prop_map(Action::Error)
@@ -102,6 +103,7 @@ fn rule() -> impl Strategy<Value = Rule> {
                     Action::Slice(_) if op != Op::TcpRead => Action::Pass,
                     Action::ShortPermit(_) if op != Op::TcpCheckWrite => Action::Pass,
                     Action::Reset | Action::Closed if !op.is_stream() => Action::Pass,
+                    Action::Ipv6First if op != Op::DnsResolve => Action::Pass,
                     other => other,
                 };
                 let scope = if global { Scope::Global } else { Scope::Stream };

@@ -86,12 +86,20 @@ pub enum Op {
     TcpInputPollable,
     /// Waits on a TCP connection's output-stream pollable.
     TcpOutputPollable,
+    /// `wasi:sockets/ip-name-lookup.resolve-addresses`: `ipv6-first` puts the IPv6
+    /// addresses of the answer first.
+    DnsResolve,
+    /// `resolve-address-stream.resolve-next-address`: `ok-zero` is a lookup still in
+    /// progress (`would-block`).
+    DnsResolveNextAddress,
+    /// Waits on a `resolve-address-stream`'s pollable.
+    DnsLookupPollable,
 }
 
 impl Op {
     /// Every operation, in a stable order. What each one is called and how it behaves is
     /// in its interface's table (`wasi/<interface>.rs`).
-    pub const ALL: [Op; 22] = [
+    pub const ALL: [Op; 25] = [
         Op::UdpCreateSocket,
         Op::UdpBind,
         Op::UdpStream,
@@ -114,6 +122,9 @@ impl Op {
         Op::TcpSocketPollable,
         Op::TcpInputPollable,
         Op::TcpOutputPollable,
+        Op::DnsResolve,
+        Op::DnsResolveNextAddress,
+        Op::DnsLookupPollable,
     ];
 }
 
@@ -182,7 +193,8 @@ pub enum Scope {
 #[non_exhaustive]
 pub enum Action {
     /// The not-ready answer: `check-send`/`send`/`check-write` answer `ok(0)`, `receive`
-    /// an empty list, `read` no bytes, `finish-connect`/`accept` `would-block`.
+    /// an empty list, `read` no bytes, `finish-connect`/`accept`/`resolve-next-address`
+    /// `would-block`.
     OkZero,
     /// The call answers `error(code)` (on a TCP stream: `last-operation-failed` with it).
     Error(ErrorCode),
@@ -197,6 +209,9 @@ pub enum Action {
     Reset,
     /// The stream answers `closed`: an early end of stream.
     Closed,
+    /// A name lookup answers its IPv6 addresses first, then the IPv4 ones (each in the
+    /// order the resolver gave them).
+    Ipv6First,
 }
 
 impl fmt::Display for Action {
@@ -209,6 +224,7 @@ impl fmt::Display for Action {
             Action::ShortPermit(n) => write!(f, "short-permit {n}"),
             Action::Reset => f.write_str("reset"),
             Action::Closed => f.write_str("closed"),
+            Action::Ipv6First => f.write_str("ipv6-first"),
         }
     }
 }

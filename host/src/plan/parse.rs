@@ -388,12 +388,13 @@ fn parse_action(text: &str) -> Result<Action, String> {
         "pass" => Ok(Action::Pass),
         "reset" => Ok(Action::Reset),
         "closed" => Ok(Action::Closed),
+        "ipv6-first" => Ok(Action::Ipv6First),
         code => error_code_from_name(code)
             .map(Action::Error)
             .ok_or_else(|| {
                 format!(
-                    "field `action`: `{code}` is not ok-zero, pass, reset, closed or a wasi \
-                     error-code ({})",
+                    "field `action`: `{code}` is not ok-zero, pass, reset, closed, ipv6-first or \
+                     a wasi error-code ({})",
                     error_code_names()
                 )
             }),
@@ -417,6 +418,9 @@ fn check_action(op: Op, action: Action) -> Result<Action, String> {
             "field `short-permit`: only `tcp.check-write` and `udp.check-send` answer a permit, not `{op}`"
         )),
         Action::Reset | Action::Closed if !op.is_stream() => Err(stream_only("action")),
+        Action::Ipv6First if !op.takes_reorder() => Err(format!(
+            "field `action`: ipv6-first: only `dns.resolve` answers addresses, not `{op}`"
+        )),
         other => Ok(other),
     }
 }

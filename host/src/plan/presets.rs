@@ -292,6 +292,29 @@ pub const PRESETS: &[Preset] = &[
             ])
         },
     },
+    Preset {
+        name: "dns-slow",
+        summary: "the first `n` resolve-next-address calls of each name lookup answer \
+                  would-block, the lookup's pollable ready after `k` checks: a slow resolver \
+                  (WIT: resolve-next-address would-block, EAI_INPROGRESS)",
+        references: &["wasi:sockets/ip-name-lookup resolve-next-address"],
+        keys: &[key(Field::First, "n", "1"), key(Field::Ready, "k", "3")],
+        expand: |spec, preset| {
+            let ready = spec.ready.unwrap_or(Readiness::NotReady(3));
+            let select = Select {
+                first: Some(spec.first.unwrap_or(1)),
+                ..Select::default()
+            };
+            let pending = Action::Error(ErrorCode::WouldBlock);
+            Ok(vec![preset.rule(
+                spec,
+                Op::DnsResolveNextAddress,
+                select,
+                pending,
+                ready,
+            )])
+        },
+    },
 ];
 
 /// Every second call: the empty answers between a slow peer's chunks.

@@ -33,6 +33,7 @@ fn table(rule: &Rule) -> Table {
         Action::Pass => "pass",
         Action::Reset => "reset",
         Action::Closed => "closed",
+        Action::Ipv6First => "ipv6-first",
         Action::Error(code) => error_code_name(code),
         Action::Slice(n) => {
             t.insert("slice".into(), count(n));

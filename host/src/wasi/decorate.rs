@@ -80,6 +80,8 @@ pub(crate) enum Decided<T, E> {
     Answer(Result<T, E>),
     /// The real call, with its result cut to this many bytes (`slice`, `short-permit`).
     Limit(u64),
+    /// The real call, its addresses IPv6 first (`ipv6-first`).
+    Reorder,
     /// The real call (possibly with the readiness changed by a `pass` rule).
     Real,
 }
@@ -121,12 +123,12 @@ pub(crate) trait Decorate {
     ) -> Option<Result<T, E>> {
         match self.decided(op, rep, zero, event) {
             Decided::Answer(answer) => Some(answer),
-            Decided::Limit(_) | Decided::Real => None,
+            Decided::Limit(_) | Decided::Reorder | Decided::Real => None,
         }
     }
 
     /// [`Decorate::injected`] for the calls a rule may also cut short (`slice`,
-    /// `short-permit`).
+    /// `short-permit`) or reorder (`ipv6-first`).
     fn decided<T, E: Answer>(
         &mut self,
         op: Op,
@@ -203,6 +205,7 @@ pub(crate) trait Decorate {
             Action::Reset => failed(run, E::reset()),
             Action::Closed => failed(run, E::closed()),
             Action::Slice(n) | Action::ShortPermit(n) => Decided::Limit(n),
+            Action::Ipv6First => Decided::Reorder,
             Action::Pass => Decided::Real,
         }
     }

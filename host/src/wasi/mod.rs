@@ -1,6 +1,6 @@
 //! The WASI 0.2 world the guest sees: all of wasmtime-wasi, with `wasi:sockets/udp`,
 //! `wasi:sockets/udp-create-socket`, `wasi:sockets/tcp`, `wasi:sockets/tcp-create-socket`,
-//! `wasi:io/poll`, `wasi:io/streams`,
+//! `wasi:sockets/ip-name-lookup`, `wasi:io/poll`, `wasi:io/streams`,
 //! `wasi:clocks/monotonic-clock` and `wasi:clocks/wall-clock` decorated in front of it.
 //!
 //! The decorators implement wasmtime-wasi's own generated `Host*` traits and delegate to
@@ -9,6 +9,7 @@
 //! they all do around a call is in [`decorate`].
 
 mod decorate;
+mod ip_name_lookup;
 mod monotonic_clock;
 mod network;
 mod ops;
@@ -22,7 +23,9 @@ mod udp_create_socket;
 mod wall_clock;
 
 use crate::limits::Limits;
+use crate::names::Names;
 use crate::state::Run;
+use std::sync::Arc;
 use wasmtime::component::{HasData, Linker, ResourceTable};
 use wasmtime_wasi::clocks::{WasiClocksCtxView, WasiClocksView};
 use wasmtime_wasi::p2::bindings::{LinkOptions, cli, clocks, filesystem, random, sockets};
@@ -34,6 +37,8 @@ pub(crate) struct HostState {
     wasi: Wasi,
     pub(crate) run: Run,
     pub(crate) limits: Limits,
+    /// How the guest's names resolve.
+    names: Arc<Names>,
 }
 
 /// wasmtime-wasi's own state, kept apart from the [`Run`] so both can be borrowed at once.
@@ -58,7 +63,7 @@ impl WasiView for HostState {
 }
 
 impl HostState {
-    pub(crate) fn new(ctx: WasiCtx, run: Run, max_memory: usize) -> Self {
+    pub(crate) fn new(ctx: WasiCtx, run: Run, max_memory: usize, names: Arc<Names>) -> Self {
         Self {
             wasi: Wasi {
                 ctx,
@@ -66,6 +71,7 @@ impl HostState {
             },
             run,
             limits: Limits::new(max_memory),
+            names,
         }
     }
 
@@ -82,6 +88,7 @@ impl HostState {
         SocketsView {
             inner: self.wasi.sockets(),
             run: &mut self.run,
+            names: &self.names,
         }
     }
 
@@ -100,10 +107,12 @@ impl HostState {
     }
 }
 
-/// What the socket decorators (UDP, TCP) see: wasmtime-wasi's sockets view plus the run's state.
+/// What the socket decorators (UDP, TCP, name lookup) see: wasmtime-wasi's sockets view
+/// plus the run's state and the harness's resolver.
 pub(crate) struct SocketsView<'a> {
     inner: WasiSocketsCtxView<'a>,
     run: &'a mut Run,
+    names: &'a Names,
 }
 
 struct Sockets;
@@ -162,6 +171,7 @@ pub(crate) fn add_to_linker(linker: &mut Linker<HostState>) -> wasmtime::Result<
     sockets::udp_create_socket::add_to_linker::<HostState, Sockets>(l, HostState::sockets_view)?;
     sockets::tcp::add_to_linker::<HostState, Sockets>(l, HostState::sockets_view)?;
     sockets::tcp_create_socket::add_to_linker::<HostState, Sockets>(l, HostState::sockets_view)?;
+    sockets::ip_name_lookup::add_to_linker::<HostState, Sockets>(l, HostState::sockets_view)?;
     // Straight from wasmtime-wasi.
     io::error::add_to_linker::<HostState, IoError>(l, |t| &mut t.wasi.table)?;
     filesystem::types::add_to_linker::<HostState, WasiFilesystem>(l, HostState::filesystem)?;
@@ -186,7 +196,6 @@ pub(crate) fn add_to_linker(linker: &mut Linker<HostState>) -> wasmtime::Result<
         &(&options).into(),
         HostState::sockets,
     )?;
-    sockets::ip_name_lookup::add_to_linker::<HostState, WasiSockets>(l, HostState::sockets)?;
     Ok(())
 }
 

@@ -5,7 +5,7 @@
 //! own.
 
 use super::table::{Cut, KindRow, OpRow};
-use super::{streams, tcp, tcp_create_socket, udp, udp_create_socket};
+use super::{ip_name_lookup, streams, tcp, tcp_create_socket, udp, udp_create_socket};
 use crate::explore::Tried;
 use crate::plan::{NotReady, Op};
 use crate::resources::{Kind, Unit};
@@ -18,10 +18,16 @@ const TABLES: &[&[OpRow]] = &[
     tcp_create_socket::OPS,
     tcp::OPS,
     streams::OPS,
+    ip_name_lookup::OPS,
 ];
 
 /// Every interface's resource kinds.
-const KINDS: &[&[KindRow]] = &[udp::KINDS, tcp::KINDS, streams::KINDS];
+const KINDS: &[&[KindRow]] = &[
+    udp::KINDS,
+    tcp::KINDS,
+    streams::KINDS,
+    ip_name_lookup::KINDS,
+];
 
 /// The rows by operation, so a call costs an index, not a search.
 static BY_OP: LazyLock<Vec<&'static OpRow>> = LazyLock::new(|| {
@@ -123,6 +129,11 @@ impl Op {
         row(self).cut == Some(Cut::ShortPermit)
     }
 
+    /// Whether a rule may reorder this operation's answer with `ipv6-first`.
+    pub(crate) fn takes_reorder(self) -> bool {
+        row(self).cut == Some(Cut::Reorder)
+    }
+
     /// The faults explore tries at each call of this operation, in order.
     pub(crate) fn explored(self) -> &'static [Tried] {
         row(self).explore
@@ -179,6 +190,7 @@ mod tests {
             Kind::TcpSocket,
             Kind::TcpInput,
             Kind::TcpOutput,
+            Kind::Lookup,
         ];
         for kind in kinds {
             let n = KINDS

@@ -151,7 +151,8 @@ impl HostInputStream for IoView<'_> {
             Decided::Answer(answer) => answer,
             // The rest stays in the kernel for the next read: nothing is lost.
             Decided::Limit(n) => self.table.read(stream, len.min(n)),
-            Decided::Real => self.table.read(stream, len),
+            // `ipv6-first` is refused by the parser here.
+            Decided::Reorder | Decided::Real => self.table.read(stream, len),
         };
         self.read_done(rep, event, &result)?;
         result
@@ -173,7 +174,9 @@ impl HostInputStream for IoView<'_> {
         let result = match decided {
             Decided::Answer(Err(err)) => Err(err),
             Decided::Limit(n) => self.table.blocking_read(stream, len.min(n)).await,
-            Decided::Answer(Ok(_)) | Decided::Real => self.table.blocking_read(stream, len).await,
+            Decided::Answer(Ok(_)) | Decided::Reorder | Decided::Real => {
+                self.table.blocking_read(stream, len).await
+            }
         };
         self.read_done(rep, event, &result)?;
         result
@@ -218,7 +221,7 @@ impl HostOutputStream for IoView<'_> {
         let result = match self.decided(Op::TcpCheckWrite, Some(rep), || 0, &mut event) {
             Decided::Answer(answer) => answer,
             Decided::Limit(n) => self.table.check_write(stream).map(|permit| permit.min(n)),
-            Decided::Real => self.table.check_write(stream),
+            Decided::Reorder | Decided::Real => self.table.check_write(stream),
         };
         self.run.faults.grant(rep, *result.as_ref().unwrap_or(&0));
         self.finish(event, &result, |permit| Text::Ok(*permit));

@@ -29,13 +29,15 @@ pub(crate) struct OpRow {
     pub(crate) explore: &'static [Tried],
 }
 
-/// A cut of the real answer that a rule may ask for.
+/// A cut (or reordering) of the real answer that a rule may ask for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Cut {
     /// `slice = N`: a read returns at most N of the bytes there are.
     Slice,
     /// `short-permit = N`: a check permits at most N of the real permit.
     ShortPermit,
+    /// `ipv6-first`: a lookup's addresses come IPv6 first.
+    Reorder,
 }
 
 /// One resource kind an interface hands out.
@@ -58,7 +60,7 @@ pub(crate) const REAL: Readiness = Readiness::Real;
 pub(crate) const NEVER: Readiness = Readiness::Never;
 /// wasmtime-wasi's ENOBUFS.
 pub(crate) const OOM: Action = Action::Error(ErrorCode::OutOfMemory);
-/// A connect or accept still pending.
+/// A connect, accept or name lookup still pending.
 pub(crate) const PENDING: Action = Action::Error(ErrorCode::WouldBlock);
 
 /// A fault that happens once at the site.

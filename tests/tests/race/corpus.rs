@@ -73,6 +73,18 @@ const CORPUS: &[Row] = &[
         "C: poll(POLLOUT) on EWOULDBLOCK, a back-off on ENOBUFS",
     ),
     row(
+        &g::TCP_DNS_CLIENT,
+        true,
+        "",
+        "waits out a slow resolver, asks again after a failure, tries every address",
+    ),
+    row(
+        &g::TCP_DNS_CLIENT_NAIVE,
+        false,
+        "fail (exit 1)×2,unusable-after-error×1",
+        "a slow resolver, one temporary failure or ::1 first is fatal",
+    ),
+    row(
         &g::UDP_SEND_NAIVE,
         false,
         "fail (exit 1)×2,unusable-after-error×4",
@@ -170,6 +182,9 @@ fn setup(program: &BundledGuest) -> (Harness, &'static [&'static str]) {
     let plan = wouldblock::Plan::new();
     if name.starts_with("tcp-") && name.contains("server") {
         (tcp_driving(plan, &[1, 1024], 1), &["127.0.0.1:0"])
+    } else if name.starts_with("tcp-dns") {
+        let args = &["{tcp-echo}", "--name", "localhost", "--sizes", "1,1024"];
+        (harness(plan), args)
     } else if name.starts_with("tcp-") {
         (harness(plan), &["{tcp-echo}", "--sizes", "1,1024"])
     } else if name.starts_with("udp-request") {

@@ -10,6 +10,8 @@ mod std_udp_send;
 mod tcp_c_server;
 mod tcp_c_server_naive;
 mod tcp_c_server_patience;
+mod tcp_dns_client;
+mod tcp_dns_client_naive;
 mod tcp_echo_client;
 mod tcp_echo_client_naive;
 mod tcp_echo_server;

@@ -141,8 +141,8 @@ fn sockets_past_the_bound_get_new_socket_limit() -> Result<()> {
     Ok(())
 }
 
-/// `bind("0.0.0.0:0")`, the commonest idiom, is let through: only local addresses may be
-/// unspecified, every remote one stays loopback-only.
+/// `bind("0.0.0.0:0")`, the commonest idiom, is let through: a local address is the
+/// kernel's to answer, every remote one stays loopback-only.
 #[test]
 fn a_socket_bound_to_the_unspecified_address_reaches_a_loopback_peer() -> Result<()> {
     let harness = wouldblock_tests::counting(wouldblock::Plan::new(), Some(1));
@@ -248,6 +248,87 @@ fn an_accepted_connection_from_a_disallowed_address_is_refused() -> Result<()> {
         !report.complete() && report.connections.len() == 1,
         "{report:?}"
     );
+    Ok(())
+}
+
+/// A bind sends nothing, so the policy leaves local addresses to the kernel: an address
+/// that is not on this machine (192.0.2.0, TEST-NET-1) gets `address-not-bindable` and a
+/// port another socket holds gets `address-in-use`, as natively, not `access-denied`.
+#[test]
+fn a_bind_gets_the_kernels_answer_not_the_policys() -> Result<()> {
+    let harness = wouldblock_tests::builder().build()?;
+    let tcp_holder = std::net::TcpListener::bind("127.0.0.1:0")?;
+    let udp_holder = std::net::UdpSocket::bind("127.0.0.1:0")?;
+    let cases = [
+        ("tcp", "192.0.2.0:0".to_string(), "address-not-bindable"),
+        ("udp", "192.0.2.0:0".to_string(), "address-not-bindable"),
+        (
+            "tcp",
+            tcp_holder.local_addr()?.to_string(),
+            "address-in-use",
+        ),
+        (
+            "udp",
+            udp_holder.local_addr()?.to_string(),
+            "address-in-use",
+        ),
+    ];
+    for (protocol, addr, code) in cases {
+        let outcome = probe(&harness, &["bind", protocol, &addr])?;
+        let stderr = outcome.stderr_text();
+        ensure!(
+            outcome.exit == wouldblock::Exit::Code(1),
+            "{protocol} {addr}: {:?}\n{stderr}",
+            outcome.exit
+        );
+        ensure!(
+            stderr.contains(&format!("wasi error-code {code}")),
+            "{protocol} {addr}: {stderr}"
+        );
+    }
+    let outcome = probe(&harness, &["bind", "tcp", "0.0.0.0:0"])?;
+    ensure!(outcome.passed(), "{}", outcome.stderr_text());
+    Ok(())
+}
+
+/// The policy governs who may connect, wherever the guest listens: a listener bound to
+/// the unspecified address (every local address) accepts the harness's client from
+/// 127.0.0.1 under the default policy, and never sees it under a policy that allows only
+/// 127.0.0.2.
+#[test]
+fn a_listener_on_the_unspecified_address_still_refuses_a_connection_from_outside_the_policy()
+-> Result<()> {
+    use wouldblock_guests::TCP_ECHO_SERVER;
+    let client = wouldblock::TcpClientOptions::new(vec![1]);
+    let open = wouldblock_tests::builder()
+        .tcp_client(client.clone())
+        .build()?;
+    let guest = open.compile(TCP_ECHO_SERVER.name, TCP_ECHO_SERVER.wasm)?;
+    let outcome = open.run(&guest, &["0.0.0.0:0"])?;
+    ensure!(outcome.passed(), "{}", outcome.stderr_text());
+    let only = wouldblock::NetPolicy::none().allow("127.0.0.2/32".parse()?);
+    let closed = wouldblock_tests::builder()
+        .net(only)
+        .tcp_client(client)
+        .build()?;
+    let guest = closed.compile(TCP_ECHO_SERVER.name, TCP_ECHO_SERVER.wasm)?;
+    let outcome = closed.run(&guest, &["0.0.0.0:0", "--timeout-ms", "2000"])?;
+    ensure!(
+        outcome.exit == wouldblock::Exit::Code(1),
+        "{:?}\n{}",
+        outcome.exit,
+        outcome.stderr_text()
+    );
+    ensure!(
+        outcome.stderr_text().contains("no progress"),
+        "{}",
+        outcome.stderr_text()
+    );
+    let report = outcome
+        .tcp
+        .as_ref()
+        .ok_or_else(|| anyhow::anyhow!("no client report"))?;
+    ensure!(!report.complete(), "{report:?}");
     Ok(())
 }
 
@@ -372,4 +453,39 @@ fn a_zero_timeout_poll_beside_a_socket_sees_it_become_ready() -> Result<()> {
         );
         Ok(())
     })
+}
+
+/// The binds wasmtime's own socket test programs make, in our words: an ephemeral port on
+/// the address asked for, `address-in-use` while another socket holds the address, the
+/// port bound again once freed, `address-not-bindable` for an address not on this machine,
+/// `invalid-argument` for the wrong family or a multicast address; both protocols, IPv4 and
+/// (where the machine has it) IPv6. Each answer is the kernel's, through wasmtime-wasi.
+#[test]
+fn binds_answer_as_the_kernel_does() -> Result<()> {
+    let outcome = probe(&wouldblock_tests::builder().build()?, &["bind-checks"])?;
+    ensure!(
+        outcome.passed(),
+        "{}{}",
+        outcome.stdout_text(),
+        outcome.stderr_text()
+    );
+    ensure!(outcome.stdout_text().contains("bind checks passed"));
+    Ok(())
+}
+
+/// Name lookups as wasmtime's name-lookup test program checks them, but offline:
+/// `localhost` is 127.0.0.1 then ::1, an address (bracketed or not) is itself, a malformed
+/// name is `invalid-argument`, and a name nobody here knows is `name-unresolvable` without
+/// a query leaving the machine.
+#[test]
+fn lookups_answer_as_an_offline_resolver() -> Result<()> {
+    let outcome = probe(&wouldblock_tests::builder().build()?, &["lookup-checks"])?;
+    ensure!(
+        outcome.passed(),
+        "{}{}",
+        outcome.stdout_text(),
+        outcome.stderr_text()
+    );
+    ensure!(outcome.stdout_text().contains("lookup checks passed"));
+    Ok(())
 }

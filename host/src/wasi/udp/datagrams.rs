@@ -70,7 +70,7 @@ impl HostOutgoingDatagramStream for SocketsView<'_> {
             Decided::Answer(answer) => answer,
             // WIT: "returns the number of datagrams permitted": fewer is always allowed.
             Decided::Limit(n) => self.inner.check_send(this).map(|permit| permit.min(n)),
-            Decided::Real => self.inner.check_send(this),
+            Decided::Reorder | Decided::Real => self.inner.check_send(this),
         };
         self.run.faults.grant(rep, *result.as_ref().unwrap_or(&0));
         if event.fault.is_some()
