@@ -7,10 +7,11 @@ use crate::peer::{PeerOptions, TcpClientOptions};
 use crate::plan::{Plan, PlanError};
 use crate::policy::NetPolicy;
 use crate::settings::{
-    Clock, MAX_EXPECTED_DATAGRAMS, MIN_MEMORY, Output, POOL_INSTANCES, Settings,
+    Clock, MAX_EXPECTED_DATAGRAMS, MAX_PARALLELISM, MIN_MEMORY, Output, Settings,
 };
 use crate::wasi;
 use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
 use std::time::Duration;
 use wasmtime::component::Linker;
 use wasmtime::{
@@ -178,6 +179,23 @@ impl Builder {
         self
     }
 
+    /// Sizes the harness for `runs` runs at once (64 by default, at most
+    /// [`MAX_PARALLELISM`](crate::MAX_PARALLELISM)): every instance comes from a pool of
+    /// this size, and [`Harness::repeat`], [`Harness::explore`] and the suites never use
+    /// more workers than it holds, so the harness's own limit never ends a guest's run.
+    pub fn parallelism(mut self, runs: usize) -> Self {
+        self.settings.parallelism = runs;
+        self
+    }
+
+    /// A flag that, once set (by a signal handler, say), stops parallel runs early: no
+    /// run starts after it, and [`Harness::repeat`], [`Harness::explore`] and the suites
+    /// return what finished, marked incomplete.
+    pub fn interrupt(mut self, flag: Arc<AtomicBool>) -> Self {
+        self.settings.interrupt = Some(flag);
+        self
+    }
+
     /// Creates the engine and links WASI. Settings that cannot work (a memory bound of 0,
     /// a time limit of 0, a busy-loop threshold of 0) are refused here, before any guest
     /// runs.
@@ -192,11 +210,13 @@ impl Builder {
         // Instances come from a pool: a fresh instance per run (thousands a second, on
         // every core) would otherwise mmap and munmap its memory each time, and those
         // calls take the process's one address-space lock in turn.
+        // Sized from the runs at once (checked below), so a worker always finds a slot.
+        let instances = self.settings.parallelism as u32;
         let mut pool = PoolingAllocationConfig::new();
-        pool.total_component_instances(POOL_INSTANCES)
-            .total_core_instances(POOL_INSTANCES * 8)
-            .total_memories(POOL_INSTANCES)
-            .total_tables(POOL_INSTANCES * 8)
+        pool.total_component_instances(instances)
+            .total_core_instances(instances * 8)
+            .total_memories(instances)
+            .total_tables(instances * 8)
             .max_memory_size(self.settings.max_memory);
         config.allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
         if self.settings.cache {
@@ -238,6 +258,15 @@ impl Builder {
                 ),
             });
         }
+        if !(1..=MAX_PARALLELISM).contains(&self.settings.parallelism) {
+            return Err(Error::Invalid {
+                setting: "jobs",
+                message: format!(
+                    "{} runs at once: must be from 1 to {MAX_PARALLELISM}",
+                    self.settings.parallelism
+                ),
+            });
+        }
         if self.settings.busy_threshold == 0 {
             return invalid(
                 "busy-threshold",
@@ -245,5 +274,46 @@ impl Builder {
             );
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::Error;
+
+    #[test]
+    fn runs_past_the_pool_are_the_harness_error_never_the_guest_verdict() {
+        for runs in [0, MAX_PARALLELISM + 1] {
+            let refused = Builder::new().parallelism(runs).build();
+            assert!(matches!(
+                refused,
+                Err(Error::Invalid {
+                    setting: "jobs",
+                    ..
+                })
+            ));
+        }
+        let harness = Builder::new()
+            .parallelism(1)
+            .time_limit(Duration::from_secs(2))
+            .build()
+            .unwrap();
+        let guest = harness
+            .compile("probe", wouldblock_guests::PROBE.wasm)
+            .unwrap();
+        std::thread::scope(|scope| {
+            // One run holds the one slot (it spins until the time limit)...
+            let spinning = scope.spawn(|| harness.run(&guest, &["spin"]));
+            std::thread::sleep(Duration::from_millis(500));
+            // ...so a second one at once finds none: the harness says so.
+            let second = harness.run(&guest, &["exit", "0"]);
+            assert!(
+                matches!(second, Err(Error::PoolFull { limit: 1 })),
+                "{second:?}"
+            );
+            let first = spinning.join().unwrap().unwrap();
+            assert_eq!(first.ending().to_string(), "time-limit");
+        });
     }
 }

@@ -84,6 +84,16 @@ pub enum Error {
         /// Why.
         message: String,
     },
+    /// More runs at once than the harness was built for: the harness's own limit, never
+    /// the guest's verdict.
+    #[error(
+        "the harness's instance pool is full ({limit} runs at once): more runs were started \
+         than it was built for (Builder::parallelism, --jobs)"
+    )]
+    PoolFull {
+        /// Runs at once the pool holds.
+        limit: usize,
+    },
     /// The engine or runtime could not be set up.
     #[error("cannot set up the harness: {0}")]
     Setup(String),

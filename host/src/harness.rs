@@ -13,22 +13,24 @@ use crate::plan::Plan;
 use crate::recorder::Recorder;
 use crate::settings::{CAPTURE_LIMIT, Clock, FUEL_YIELD_INTERVAL, Output, Settings};
 use crate::state::Run;
-use crate::stdio::{TAIL, TrackedStderr};
+use crate::stdio::{Captured, TrackedStderr};
 use crate::verdict::{during, end};
 use crate::wasi::HostState;
 use crate::world::clock::VirtualClock;
 use crate::world::{PeerWatch, World};
+use sha2::{Digest, Sha256};
 use std::path::Path;
+use std::sync::atomic::AtomicBool;
 use wasmtime::component::{Component, Linker};
-use wasmtime::{Engine, Store};
+use wasmtime::{Engine, PoolConcurrencyLimitError, Store};
 use wasmtime_wasi::p2::bindings::CommandPre;
-use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
 use wasmtime_wasi::{FsPerms, WasiCtxBuilder};
 
 /// A compiled guest component, ready to run many times.
 #[derive(Clone)]
 pub struct Guest {
     name: String,
+    sha256: String,
     pre: CommandPre<HostState>,
 }
 
@@ -52,6 +54,12 @@ impl Guest {
     /// The name it runs under (its `argv[0]`).
     pub fn name(&self) -> &str {
         &self.name
+    }
+
+    /// The SHA-256 of the component's bytes, in hex: what names it across machines
+    /// (explore's shard reports carry it).
+    pub fn sha256(&self) -> &str {
+        &self.sha256
     }
 }
 
@@ -130,7 +138,27 @@ impl Harness {
             .instantiate_pre(&component)
             .map_err(instantiate)?;
         let pre = CommandPre::new(pre).map_err(instantiate)?;
-        Ok(Guest { name, pre })
+        let sha256 = Sha256::digest(bytes)
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        Ok(Guest { name, sha256, pre })
+    }
+
+    /// The workers a parallel run of `jobs` may use: at least one, and no more than the
+    /// instances the harness was built for.
+    pub(crate) fn workers(&self, jobs: usize) -> usize {
+        jobs.clamp(1, self.settings.parallelism)
+    }
+
+    /// What it runs by.
+    pub(crate) fn settings(&self) -> &Settings {
+        &self.settings
+    }
+
+    /// The flag that stops parallel runs early, if one was given.
+    pub(crate) fn interrupt(&self) -> Option<&AtomicBool> {
+        self.settings.interrupt.as_deref()
     }
 
     /// Runs a guest to the end with `args` (after `argv[0]`), on a fresh single-threaded
@@ -205,10 +233,7 @@ impl Harness {
                 None
             }
             Output::Capture => {
-                let (out, err) = (
-                    MemoryOutputPipe::new(CAPTURE_LIMIT),
-                    MemoryOutputPipe::new(CAPTURE_LIMIT),
-                );
+                let (out, err) = (Captured::new(CAPTURE_LIMIT), Captured::new(CAPTURE_LIMIT));
                 ctx.stdout(out.clone()).stderr(err.clone());
                 Some((out, err))
             }
@@ -260,14 +285,17 @@ impl Harness {
             command.wasi_cli_run().call_run(&mut store).await
         };
         let exit = match tokio::time::timeout(settings.time_limit, run).await {
+            // No slot in the pool: our limit, not the guest's doing.
+            Ok(Err(error)) if error.downcast_ref::<PoolConcurrencyLimitError>().is_some() => {
+                return Err(Error::PoolFull {
+                    limit: settings.parallelism,
+                });
+            }
             Ok(Ok(Ok(()))) => Exit::Code(0),
             Ok(Ok(Err(()))) => Exit::Code(1),
             Ok(Err(error)) => {
                 let tail = match &captured {
-                    Some((_, err)) => {
-                        let all = err.contents();
-                        all[all.len().saturating_sub(TAIL)..].to_vec()
-                    }
+                    Some((_, err)) => err.tail(),
                     None => tracked.tail(),
                 };
                 end::classify(&error, store.data().limits.note(), &tail)
@@ -299,7 +327,7 @@ impl Harness {
             settings.no_drops,
         );
         let (stdout, stderr) = captured.map_or_else(Default::default, |(out, err)| {
-            (out.contents().to_vec(), err.contents().to_vec())
+            (out.contents(), err.contents())
         });
         Ok(Outcome {
             exit,

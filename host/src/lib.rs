@@ -141,8 +141,8 @@ pub use recorder::Stats;
 pub use repeat::{EXIT_NONDETERMINISTIC, Repeat};
 pub use resources::{Kind, ResourceId};
 pub use settings::{
-    Clock, DEFAULT_BUSY_THRESHOLD, DEFAULT_MAX_MEMORY, DEFAULT_MAX_SOCKETS, DEFAULT_QUIET_WINDOW,
-    DEFAULT_TIME_LIMIT, MIN_MEMORY, Output,
+    Clock, DEFAULT_BUSY_THRESHOLD, DEFAULT_MAX_MEMORY, DEFAULT_MAX_SOCKETS, DEFAULT_PARALLELISM,
+    DEFAULT_QUIET_WINDOW, DEFAULT_TIME_LIMIT, MAX_PARALLELISM, MIN_MEMORY, Output,
 };
 pub use trace::{Event, Text, Trace};
 pub use verdict::{EXIT_USAGE, Stop, Verdict};

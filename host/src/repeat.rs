@@ -32,6 +32,11 @@ pub struct Repeat {
     pub nondeterministic: Vec<(u64, String)>,
     /// How many runs differed from run 1 in all.
     pub differing: u64,
+    /// Run 1's outcome when it passed (a failing run 1 is [`Repeat::first_failure`]): what
+    /// `--trace` and `--summary-json` write when every run passed.
+    pub first: Option<Outcome>,
+    /// Stopped early by the harness's interrupt flag: `runs` counts the runs that ended.
+    pub incomplete: bool,
 }
 
 impl Repeat {
@@ -42,6 +47,14 @@ impl Repeat {
             Some((_, outcome)) => outcome.exit_code(),
             None if self.differing > 0 => EXIT_NONDETERMINISTIC,
             None => 0,
+        }
+    }
+
+    /// The run `--trace` and `--summary-json` describe: the first failing one, else run 1.
+    pub fn described(&self) -> Option<(u64, &Outcome)> {
+        match &self.first_failure {
+            Some((index, outcome)) => Some((*index, outcome)),
+            None => self.first.as_ref().map(|outcome| (1, outcome)),
         }
     }
 
@@ -92,7 +105,9 @@ fn first_difference(first: &str, other: &str) -> String {
 impl Harness {
     /// Runs `guest args...` `runs` times on `jobs` threads, output captured; `progress`
     /// is called on the calling thread after each run with the number done. Run 1 goes
-    /// first, alone: its trace is what every other run is compared with.
+    /// first, alone: its trace is what every other run is compared with. At most as many
+    /// threads as the harness was built for ([`Builder::parallelism`](crate::Builder::parallelism))
+    /// run at once; the interrupt flag, once set, ends it early (`incomplete`).
     ///
     /// ```no_run
     /// # fn main() -> anyhow::Result<()> {
@@ -114,10 +129,7 @@ impl Harness {
         let quiet = self.with_output(Output::Capture);
         let mut repeat = Repeat {
             runs,
-            endings: BTreeMap::new(),
-            first_failure: None,
-            nondeterministic: Vec::new(),
-            differing: 0,
+            ..Repeat::default()
         };
         if runs == 0 {
             return Ok(repeat);
@@ -125,6 +137,9 @@ impl Harness {
         let first = quiet.run(guest, args)?;
         let reference = first.trace.normalized().to_json_lines();
         let reference_digest = digest(&reference);
+        if first.passed() {
+            repeat.first = Some(first.clone());
+        }
         repeat.record(1, first, None);
         progress(1);
         let rest = usize::try_from(runs - 1)
@@ -139,18 +154,29 @@ impl Harness {
             Ok((outcome, difference))
         };
         let (mut done, mut error) = (1, None);
-        pool::run(rest, jobs, work, |i, result| match result {
-            Ok((outcome, difference)) => {
-                repeat.record(i as u64 + 2, outcome, difference);
-                done += 1;
-                progress(done);
-                ControlFlow::Continue(())
-            }
-            Err(e) => {
-                error = Some(e);
-                ControlFlow::Break(())
-            }
-        });
+        let jobs = self.workers(jobs);
+        let interrupted = pool::run(
+            self.interrupt(),
+            rest,
+            jobs,
+            work,
+            |i, result| match result {
+                Ok((outcome, difference)) => {
+                    repeat.record(i as u64 + 2, outcome, difference);
+                    done += 1;
+                    progress(done);
+                    ControlFlow::Continue(())
+                }
+                Err(e) => {
+                    error = Some(e);
+                    ControlFlow::Break(())
+                }
+            },
+        );
+        if interrupted {
+            repeat.incomplete = true;
+            repeat.runs = done;
+        }
         match error {
             Some(e) => Err(e),
             None => Ok(repeat),

@@ -7,6 +7,7 @@ use crate::peer::{PeerOptions, TcpClientOptions};
 use crate::plan::Plan;
 use crate::policy::NetPolicy;
 use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
 use std::time::Duration;
 
 /// Default memory bound of a guest: 512 MiB of linear memory.
@@ -19,8 +20,13 @@ pub const DEFAULT_TIME_LIMIT: Duration = Duration::from_secs(60);
 pub const DEFAULT_MAX_SOCKETS: u64 = 1024;
 /// The most datagrams a run may be expected to deliver (`--expect-datagrams`).
 pub const MAX_EXPECTED_DATAGRAMS: u64 = 1_000_000_000;
-/// Instances alive at once in one harness (runs on every thread, tests in parallel).
-pub(crate) const POOL_INSTANCES: u32 = 64;
+/// Instances alive at once in one harness unless [`Builder::parallelism`](crate::Builder::parallelism)
+/// says otherwise: runs on every thread, tests in parallel.
+pub const DEFAULT_PARALLELISM: usize = 64;
+/// The most runs at once a harness may be built for (`--jobs`): each one is a thread and
+/// an instance slot with its own reserved address space, and a 2-core machine gains
+/// nothing past a few per core.
+pub const MAX_PARALLELISM: usize = 256;
 /// The smallest memory bound that can run a guest at all.
 pub const MIN_MEMORY: usize = 1 << 20;
 /// Default quiet window: how long a wait that only the real world can end (a missed
@@ -81,6 +87,10 @@ pub(crate) struct Settings {
     pub(crate) tcp_client: Option<TcpClientOptions>,
     /// How the guest's names resolve: read when the harness is built.
     pub(crate) names: Arc<Names>,
+    /// Instances alive at once: the pool's size, and the most workers a parallel run uses.
+    pub(crate) parallelism: usize,
+    /// Set from outside (a signal handler) to stop parallel runs early.
+    pub(crate) interrupt: Option<Arc<AtomicBool>>,
 }
 
 impl Default for Settings {
@@ -105,6 +115,34 @@ impl Default for Settings {
             peer: None,
             tcp_client: None,
             names: Arc::default(),
+            parallelism: DEFAULT_PARALLELISM,
+            interrupt: None,
         }
+    }
+}
+
+impl Settings {
+    /// What decides a run's verdict besides the plan and the guest, as text: two
+    /// explorations merge only when it is the same. Environment values stay out (CI
+    /// secrets); their names are in.
+    pub(crate) fn fingerprint(&self) -> String {
+        let env: Vec<&str> = self.env.iter().map(|(name, _)| name.as_str()).collect();
+        format!(
+            "net {:?}; max-memory {}; time-limit {:?}; busy-threshold {}; no-drops {}; \
+             max-sockets {}; clock {:?}; peer {:?}; tcp-client {:?}; env {env:?}; \
+             inherit-env {}; inherit-stdin {}; preopens {:?}",
+            self.net,
+            self.max_memory,
+            self.time_limit,
+            self.busy_threshold,
+            self.no_drops,
+            self.max_sockets,
+            self.clock,
+            self.peer,
+            self.tcp_client,
+            self.inherit_env,
+            self.inherit_stdin,
+            self.preopens,
+        )
     }
 }

@@ -28,32 +28,47 @@ pub struct Selection {
     pub ignored_only: bool,
     /// `--include-ignored`: the ignored tests too.
     pub include_ignored: bool,
+    /// `--list`: list the tests, run none (libtest lists them itself).
+    pub list: bool,
 }
 
 impl Selection {
-    /// Reads libtest's arguments: filters, `--exact`, `--skip`, `--ignored`,
-    /// `--include-ignored`; flags about output and threads are dropped, each test having
-    /// an instance of its own.
+    /// Reads libtest's arguments: filters, `--exact`, `--skip NAME` (or `--skip=NAME`),
+    /// `--ignored`, `--include-ignored`, `--list`; flags about output and threads are
+    /// dropped, each test having an instance of its own.
     ///
     /// ```
-    /// let s = wouldblock::suite::Selection::from_args(&["udp", "--include-ignored", "--test-threads=1"]);
-    /// assert_eq!(s.filters, ["udp"]);
+    /// let s = wouldblock::suite::Selection::from_args(&["udp", "--include-ignored", "--test-threads=1", "--skip=slow"]);
+    /// assert_eq!(s.filters, ["udp", "--skip", "slow"]);
     /// assert!(s.include_ignored);
     /// ```
     pub fn from_args(args: &[impl AsRef<str>]) -> Self {
         let mut selection = Selection::default();
         let mut args = args.iter().map(AsRef::as_ref);
         while let Some(arg) = args.next() {
-            match arg {
+            // `--flag=value` is `--flag value`, as libtest's getopts reads it.
+            let (flag, inline) = match arg.split_once('=') {
+                Some((flag, value)) if flag.starts_with("--") => (flag, Some(value)),
+                _ => (arg, None),
+            };
+            let mut value = || {
+                inline
+                    .map(str::to_string)
+                    .or_else(|| args.next().map(str::to_string))
+            };
+            match flag {
                 "--ignored" => selection.ignored_only = true,
                 "--include-ignored" => selection.include_ignored = true,
-                "--exact" => selection.filters.push(arg.into()),
+                "--list" => selection.list = true,
+                "--exact" => selection.filters.push(flag.into()),
                 "--skip" => {
-                    selection.filters.push(arg.into());
-                    selection.filters.extend(args.next().map(str::to_string));
+                    let name = value();
+                    selection.filters.push(flag.into());
+                    selection.filters.extend(name);
                 }
-                "--test-threads" | "--format" | "--color" | "-Z" | "--logfile" => {
-                    args.next();
+                "--test-threads" | "--format" | "--color" | "-Z" | "--logfile"
+                | "--shuffle-seed" => {
+                    value();
                 }
                 flag if flag.starts_with('-') => {}
                 filter => selection.filters.push(filter.into()),
@@ -165,8 +180,10 @@ pub fn list(
         .collect())
 }
 
-/// Runs every case in a fresh instance, `jobs` at a time, in list order; an ignored case
-/// runs only when the selection asks for it. The results are in list order.
+/// Runs every case in a fresh instance, `jobs` at a time (at most the harness's
+/// parallelism), in list order; an ignored case runs only when the selection asks for it.
+/// The results are in list order; once the harness's interrupt flag is set, only the
+/// tests that ended before it.
 pub fn run(
     harness: &Harness,
     guest: &Guest,
@@ -189,7 +206,8 @@ pub fn run_each(
 ) -> Result<Vec<TestResult>, Error> {
     let quiet = harness.with_output(Output::Capture);
     let work = |index: usize| run_one(&quiet, guest, &cases[index], selection);
-    pool::try_collect(cases.len(), jobs, work, on)
+    let jobs = harness.workers(jobs);
+    pool::try_collect(harness.interrupt(), cases.len(), jobs, work, on)
 }
 
 /// Whether the selection runs this case (an ignored one only when asked for).

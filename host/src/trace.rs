@@ -306,36 +306,75 @@ impl Trace {
         out.write_all(self.to_json_lines().as_bytes())
     }
 
+    /// The ports the trace names, each with its alias number, in order of first
+    /// appearance: `port1` is the first port named, `port2` the next new one.
+    pub fn port_aliases(&self) -> BTreeMap<u16, usize> {
+        let mut aliases: BTreeMap<u16, usize> = BTreeMap::new();
+        for e in self.events.iter().chain(&self.tail) {
+            for port in [e.args.port(), e.result.port()].into_iter().flatten() {
+                let next = aliases.len() + 1;
+                aliases.entry(port).or_insert(next);
+            }
+        }
+        aliases
+    }
+
     /// The same trace with every port replaced by `port1`, `port2`, ... in order of first
     /// appearance, so two runs with different ephemeral ports compare equal.
     pub fn normalized(&self) -> Trace {
-        let mut aliases: BTreeMap<u16, usize> = BTreeMap::new();
-        let events = self
-            .events
-            .iter()
-            .map(|e| {
-                let mut e = e.clone();
-                let mut alias = |text: &mut Text| {
-                    if let Some(port) = text.port() {
-                        let next = aliases.len() + 1;
-                        let alias = *aliases.entry(port).or_insert(next);
-                        let named = text
-                            .to_string()
-                            .replace(&format!(":{port}"), &format!(":port{alias}"));
-                        *text = Text::Owned(named);
-                    }
-                };
-                alias(&mut e.args);
-                alias(&mut e.result);
-                e
-            })
-            .collect();
+        let aliases = self.port_aliases();
+        let alias = |e: &Event| {
+            let mut e = e.clone();
+            for text in [&mut e.args, &mut e.result] {
+                if let Some(port) = text.port() {
+                    let named = text
+                        .to_string()
+                        .replace(&format!(":{port}"), &format!(":port{}", aliases[&port]));
+                    *text = Text::Owned(named);
+                }
+            }
+            e
+        };
         Trace {
-            events,
-            tail: self.tail.clone(),
+            events: self.events.iter().map(alias).collect(),
+            tail: self.tail.iter().map(alias).collect(),
             total: self.total,
         }
     }
+
+    /// `text` (a verdict's reason, a guest's line) with the port of every socket address
+    /// in it named as [`Trace::normalized`] names it; a port the trace never named gets
+    /// the next alias. Two runs then print the same words.
+    pub fn normalize_ports(&self, text: &str) -> String {
+        normalize_ports(text, &mut self.port_aliases())
+    }
+}
+
+/// Replaces the port of every `IP:PORT` or `[IPv6]:PORT` in `text` with `port{alias}`.
+fn normalize_ports(text: &str, aliases: &mut BTreeMap<u16, usize>) -> String {
+    let is_addr_char = |c: char| c.is_ascii_hexdigit() || matches!(c, '.' | ':' | '[' | ']');
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(start) = rest.find(is_addr_char) {
+        out.push_str(&rest[..start]);
+        let run = &rest[start..];
+        let mut end = run.find(|c: char| !is_addr_char(c)).unwrap_or(run.len());
+        // A sentence's full stop or colon after an address is not part of it.
+        end = run[..end].trim_end_matches(['.', ':']).len().max(1);
+        let word = &run[..end];
+        match word.parse::<std::net::SocketAddr>() {
+            Ok(addr) if addr.port() != 0 => {
+                let next = aliases.len() + 1;
+                let alias = *aliases.entry(addr.port()).or_insert(next);
+                let host = &word[..word.rfind(':').unwrap_or(word.len())];
+                out.push_str(&format!("{host}:port{alias}"));
+            }
+            _ => out.push_str(word),
+        }
+        rest = &run[end..];
+    }
+    out.push_str(rest);
+    out
 }
 
 /// Renders events as a short indented block for verdict evidence.
@@ -358,6 +397,21 @@ pub fn render(events: &[Event]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn ports_in_text_are_named_as_in_the_trace() {
+        let mut trace = Trace::default();
+        for port in [40001, 40002] {
+            let mut e = Event::new("wasi:sockets/udp", "send", "outgoing#1".into());
+            e.args = Text::Addr(SocketAddr::from(([127, 0, 0, 1], port)));
+            trace.push(e);
+        }
+        let text = "\"7\" (1 bytes) to 127.0.0.1:40002 (refused at #5); [::1]:41000, 0.0.0.0:0, 12:30; at 127.0.0.1:40001.";
+        assert_eq!(
+            trace.normalize_ports(text),
+            "\"7\" (1 bytes) to 127.0.0.1:port2 (refused at #5); [::1]:port3, 0.0.0.0:0, 12:30; at 127.0.0.1:port1."
+        );
+    }
 
     #[test]
     fn normalisation_aliases_ports_in_order_of_appearance() {

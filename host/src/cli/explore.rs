@@ -1,20 +1,22 @@
 //! `wouldblock explore`: finds readiness bugs in a component with no plan given, writes a
 //! replayable plan per finding, and prints the table.
 
-use super::options::HarnessArgs;
+use super::options::{self, HarnessArgs};
+use super::output::OutDir;
 use super::reporter::{Event, Json, Reporter, Start, Summary};
+use super::signal;
 use anyhow::{Context, Result, bail};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Mutex;
-use wouldblock::explore::{ExploreOptions, Report};
+use wouldblock::explore::{ExploreOptions, REPORT_FORMAT, Report, shell_words};
 
 #[derive(clap::Args)]
 pub struct ExploreArgs {
     #[command(flatten)]
     harness: HarnessArgs,
-    /// Threads (default: the machine's cores). Example: --jobs 2
-    #[arg(long, value_name = "J")]
-    jobs: Option<usize>,
+    /// Threads (default: the machine's cores; at most 256). Example: --jobs 2
+    #[arg(long, value_name = "J", value_parser = clap::value_parser!(u64).range(1..))]
+    jobs: Option<u64>,
     /// 1: one fault a run; 2: pairs of faults too (within --budget).
     #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u8).range(1..=2))]
     depth: u8,
@@ -33,9 +35,14 @@ pub struct ExploreArgs {
     /// reports with --merge. Example: --shard 2/4
     #[arg(long, value_name = "I/N", value_parser = parse_shard)]
     shard: Option<(u64, u64)>,
-    /// Where each finding's plan file goes.
+    /// Where each finding's plan file goes. The folder is this exploration's: plan files
+    /// of an earlier run of it are replaced, another exploration's are refused (--force),
+    /// and two explorations cannot write into it at once.
     #[arg(long, value_name = "DIR", default_value = "wouldblock-findings")]
     out: PathBuf,
+    /// Replace the plan files of another exploration in --out.
+    #[arg(long)]
+    force: bool,
     /// Also write the report as JSON (what --merge reads).
     #[arg(long, value_name = "FILE")]
     json: Option<PathBuf>,
@@ -61,75 +68,133 @@ fn parse_shard(text: &str) -> Result<(u64, u64), String> {
     }
 }
 
-/// `wouldblock explore`: 0 when nothing was found, 1 when something was.
+/// `wouldblock explore`: 0 when nothing was found, 1 when something was; 130 or 143 when
+/// SIGINT or SIGTERM stopped it (what ended is reported, marked incomplete).
 pub fn explore(args: ExploreArgs) -> Result<i32> {
+    if !args.merge.is_empty() {
+        let shards = args
+            .merge
+            .iter()
+            .map(|path| read_shard(path))
+            .collect::<Result<Vec<Report>>>()?;
+        let report = Report::merge(shards).context("cannot merge the shard reports")?;
+        // Written plans replay the exploration, not the merge.
+        let replay = report.exploration.replay.clone();
+        return finish(&args, report, &replay);
+    }
+    let Some(component) = &args.component else {
+        bail!("give a component to explore, or --merge with shard reports");
+    };
+    let jobs = options::jobs(args.jobs);
+    // Every run reads an empty stdin: a verdict must not depend on the harness's own.
+    let harness = args
+        .harness
+        .builder()?
+        .inherit_stdin(false)
+        .parallelism(jobs)
+        .interrupt(signal::install())
+        .build()?;
+    let guest = harness.load(component)?;
+    // Every output path is checked before the first run.
+    let explored =
+        shell_words(std::iter::once(guest.name()).chain(args.args.iter().map(String::as_str)));
+    let out = OutDir::claim(&args.out, &explored, args.force)?;
     let mut reporter = Reporter::new();
     if let Some(path) = &args.json {
-        reporter = reporter.json(Json::at_end(path));
+        reporter = reporter.json(Json::create(path, "--json")?);
     }
     reporter.report(Event::RunStarted(Start::Explore))?;
-    let report = if args.merge.is_empty() {
-        let Some(component) = &args.component else {
-            bail!("give a component to explore, or --merge with shard reports");
-        };
-        let harness = args.harness.builder()?.build()?;
-        let guest = harness.load(component)?;
-        let mut options = ExploreOptions::new()
-            .depth(args.depth)
-            .budget(args.budget)
-            .seed(args.seed)
-            .host_bugs(args.host_bugs);
-        if let Some(jobs) = args.jobs {
-            options = options.jobs(jobs);
-        }
-        if let Some((i, n)) = args.shard {
-            options = options.shard(i, n);
-        }
-        // The library asks for a `Sync` callback; it calls it from one thread at a time.
-        let shared = Mutex::new(reporter);
-        let progress = |done: u64, total: u64| {
-            shared
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .progress(done, total);
-        };
-        let report = harness.explore_with_progress(&guest, &args.args, options, progress)?;
-        reporter = shared.into_inner().unwrap_or_else(|e| e.into_inner());
-        report
-    } else {
-        let mut reports = Vec::new();
-        for path in &args.merge {
-            let text = std::fs::read_to_string(path)
-                .with_context(|| format!("cannot read {}", path.display()))?;
-            let report: Report = serde_json::from_str(&text)
-                .with_context(|| format!("{} is not an explore --json report", path.display()))?;
-            reports.push(report);
-        }
-        Report::merge(reports)
+    let mut options = ExploreOptions::new()
+        .depth(args.depth)
+        .budget(args.budget)
+        .seed(args.seed)
+        .host_bugs(args.host_bugs)
+        .jobs(jobs);
+    if let Some((i, n)) = args.shard {
+        options = options.shard(i, n);
+    }
+    // The library asks for a `Sync` callback; it calls it from one thread at a time.
+    let shared = Mutex::new((reporter, 0));
+    let progress = |done: u64, total: u64| {
+        let mut shared = shared.lock().unwrap_or_else(|e| e.into_inner());
+        shared.1 = total;
+        shared.0.progress(done, total);
     };
+    let mut report = harness.explore_with_progress(&guest, &args.args, options, progress)?;
+    let (mut reporter, total) = shared.into_inner().unwrap_or_else(|e| e.into_inner());
+    let replay = replay_command();
+    report.exploration.replay = replay.clone();
+    if let Some((_, signal)) = signal::interrupted() {
+        let done = report.runs.saturating_sub(1);
+        reporter.report(Event::Interrupted {
+            signal,
+            done,
+            total,
+        })?;
+    }
+    report_all(reporter, &report, out.path(), &replay)
+}
+
+/// A shard report, its format version checked before anything else is read from it.
+fn read_shard(path: &Path) -> Result<Report> {
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let value: serde_json::Value = serde_json::from_str(&text)
+        .with_context(|| format!("{} is not an explore --json report", path.display()))?;
+    match value.get("format").and_then(serde_json::Value::as_u64) {
+        Some(v) if v == u64::from(REPORT_FORMAT) => {}
+        Some(v) => bail!(
+            "{}: report format version {v}; this wouldblock reads version {REPORT_FORMAT}",
+            path.display()
+        ),
+        None => bail!(
+            "{}: a report with no format version (an older wouldblock's, or not an explore \
+             --json report): explore the shard again",
+            path.display()
+        ),
+    }
+    serde_json::from_value(value)
+        .with_context(|| format!("{} is not an explore --json report", path.display()))
+}
+
+/// `--merge`: the output paths checked, then the merged report written and printed.
+fn finish(args: &ExploreArgs, report: Report, replay: &str) -> Result<i32> {
+    let out = OutDir::claim(&args.out, &report.explored(), args.force)?;
+    let mut reporter = Reporter::new();
+    if let Some(path) = &args.json {
+        reporter = reporter.json(Json::create(path, "--json")?);
+    }
+    reporter.report(Event::RunStarted(Start::Explore))?;
+    report_all(reporter, &report, out.path(), replay)
+}
+
+/// The plan files, the table, the JSON; the status.
+fn report_all(mut reporter: Reporter, report: &Report, out: &Path, replay: &str) -> Result<i32> {
     let files = report
-        .write_plans(&args.out, &replay_command())
-        .with_context(|| format!("writing the findings to {}", args.out.display()))?;
+        .write_plans(out, replay)
+        .with_context(|| format!("writing the findings to {}", out.display()))?;
     let findings = report.findings.iter().chain(&report.notes);
     let findings = findings.chain(&report.host_bugs);
     for (i, finding) in findings.enumerate() {
         let file = files.get(i).map(PathBuf::as_path);
         reporter.report(Event::Finding { finding, file })?;
     }
-    reporter.report(Event::Summary(Summary::Explore(&report)))?;
+    reporter.report(Event::Summary(Summary::Explore(report)))?;
     reporter.report(Event::RunEnded)?;
-    Ok(report.exit_code())
+    Ok(signal::interrupted().map_or(report.exit_code(), |(status, _)| status))
 }
 
-/// This command as `wouldblock run --plan {file} ...`: the same harness options, component
-/// and arguments, without the exploration's own options.
+/// This command as `wouldblock run --plan {file} ...`, every word shell-quoted: the same
+/// harness options, component and arguments, without the exploration's own options.
 fn replay_command() -> String {
     const OWN: &[&str] = &[
         "--jobs", "--depth", "--budget", "--seed", "--shard", "--out", "--json",
     ];
+    const OWN_SWITCHES: &[&str] = &["--force"];
     let mut words = std::env::args();
     let program = words.next().unwrap_or_else(|| "wouldblock".into());
-    let mut out = vec![program, "run".into(), "--plan".into(), "{file}".into()];
+    let out = vec![program, "run".into(), "--plan".into()];
+    let mut rest = Vec::new();
     let mut skip = false;
     let mut after_explore = false;
     let mut guest_args = false;
@@ -150,11 +215,15 @@ fn replay_command() -> String {
             skip = true;
             continue;
         }
-        if !guest_args && OWN.iter().any(|own| word.starts_with(&format!("{own}="))) {
+        if !guest_args
+            && (OWN_SWITCHES.contains(&word.as_str())
+                || OWN.iter().any(|own| word.starts_with(&format!("{own}="))))
+        {
             continue;
         }
         guest_args |= word == "--";
-        out.push(word);
+        rest.push(word);
     }
-    out.join(" ")
+    // `{file}` stays a bare word: the plan's path goes there, quoted.
+    format!("{} {{file}} {}", shell_words(&out), shell_words(&rest))
 }

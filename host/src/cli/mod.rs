@@ -5,10 +5,12 @@
 mod demo;
 mod explore;
 mod options;
+mod output;
 mod presets;
 mod repeat;
 mod reporter;
 mod run;
+mod signal;
 mod test;
 
 use clap::{Parser, Subcommand};

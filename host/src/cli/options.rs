@@ -4,7 +4,9 @@
 use anyhow::{Context, Result, bail};
 use std::path::PathBuf;
 use std::time::Duration;
-use wouldblock::{Builder, Clock, NetPolicy, Output, PeerOptions, Plan, TcpClientOptions};
+use wouldblock::{
+    Builder, Clock, MAX_PARALLELISM, NetPolicy, Output, PeerOptions, Plan, TcpClientOptions,
+};
 
 #[derive(clap::Args)]
 pub struct HarnessArgs {
@@ -183,6 +185,26 @@ impl HarnessArgs {
             });
         }
         Ok(builder)
+    }
+}
+
+/// The threads of `--jobs` (clap refuses 0): the machine's cores by default, and never more
+/// than a harness holds at once ([`MAX_PARALLELISM`]), said in a note when asked for more.
+/// The pool uses no more than there is work for.
+pub fn jobs(requested: Option<u64>) -> usize {
+    let cores = || std::thread::available_parallelism().map_or(1, |n| n.get());
+    let Some(requested) = requested else {
+        return cores().min(MAX_PARALLELISM);
+    };
+    match usize::try_from(requested) {
+        Ok(jobs) if jobs <= MAX_PARALLELISM => jobs,
+        _ => {
+            eprintln!(
+                "wouldblock: note: --jobs {requested} is more than the {MAX_PARALLELISM} runs at \
+                 once a harness holds; running {MAX_PARALLELISM}"
+            );
+            MAX_PARALLELISM
+        }
     }
 }
 

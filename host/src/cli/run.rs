@@ -1,12 +1,12 @@
 //! `wouldblock run`: one component under a fault plan, as a user or a cargo runner calls it.
 
-use super::options::HarnessArgs;
+use super::options::{self, HarnessArgs};
+use super::output::OutFile;
 use super::reporter::{Event, Json, Reporter, Start, Summary};
-use super::{repeat, test};
-use anyhow::{Context, Result};
-use std::fs::File;
-use std::io::Write;
-use std::path::{Path, PathBuf};
+use super::{repeat, signal, test};
+use anyhow::{Result, bail};
+use std::path::PathBuf;
+use wouldblock::Outcome;
 
 #[derive(clap::Args)]
 pub struct RunArgs {
@@ -20,13 +20,15 @@ pub struct RunArgs {
     #[arg(long, value_name = "FILE")]
     summary_json: Option<PathBuf>,
     /// Run the same plan N times in this one process (one compiled component, runs on
-    /// --jobs threads), check that every run took the same path as run 1, and print the
-    /// endings. Example: --repeat 10000
-    #[arg(long, value_name = "N")]
+    /// --jobs threads, each with an empty stdin), check that every run took the same path
+    /// as run 1, and print the endings; --trace and --summary-json then describe the first
+    /// failing run (run 1 when every run passed). Example: --repeat 10000
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
     repeat: Option<u64>,
-    /// Threads for --repeat (default: the machine's cores). Example: --jobs 2
-    #[arg(long, value_name = "J", requires = "repeat")]
-    jobs: Option<usize>,
+    /// Threads for --repeat (default: the machine's cores; at most the runs, and 256).
+    /// Example: --jobs 2
+    #[arg(long, value_name = "J", requires = "repeat", value_parser = clap::value_parser!(u64).range(1..))]
+    jobs: Option<u64>,
     /// Run a libtest component one test per fresh instance, as `wouldblock test` does
     /// (the default when the component is a cargo test binary, `deps/NAME-HASH.wasm`,
     /// and the arguments are not libtest's own `--list` or `--exact`).
@@ -44,39 +46,67 @@ pub struct RunArgs {
 
 /// `wouldblock run`: returns the guest's exit status, or a verdict's.
 pub fn run(args: RunArgs) -> Result<i32> {
-    if args.per_test || (!args.no_per_test && test::looks_like_libtest(&args.component, &args.args))
-    {
+    let libtest = args.per_test
+        || (!args.no_per_test && test::looks_like_libtest(&args.component, &args.args));
+    // Output files are checked and reserved before the guest runs: a verdict is never lost
+    // to a path that cannot be written, and a failed run leaves an earlier file as it was.
+    let mut trace = args
+        .trace
+        .as_deref()
+        .map(|path| OutFile::reserve(path, "--trace"))
+        .transpose()?;
+    let mut reporter = Reporter::new();
+    if let Some(path) = &args.summary_json {
+        reporter = reporter.json(Json::create(path, "--summary-json")?);
+    }
+    if let Some(runs) = args.repeat {
+        if args.per_test {
+            bail!(
+                "--repeat runs the component whole, N times, and --per-test runs each test \
+                 once: give one of them"
+            );
+        }
+        if libtest {
+            eprintln!(
+                "wouldblock: note: --repeat runs the test binary whole, {runs} times \
+                 (`wouldblock test` runs each test in its own instance)"
+            );
+        }
+        let jobs = options::jobs(args.jobs);
+        let harness = repeat::harness(&args.harness, jobs)?;
+        let guest = harness.load(&args.component)?;
+        let repeat = repeat::repeat(&harness, &guest, &args.args, runs, jobs, reporter)?;
+        if let (Some(file), Some((_, outcome))) = (&mut trace, repeat.described()) {
+            write_trace(file, &args.harness, outcome)?;
+        }
+        return Ok(signal::interrupted().map_or(repeat.exit_code(), |(status, _)| status));
+    }
+    if libtest {
+        if args.trace.is_some() || args.summary_json.is_some() {
+            bail!(
+                "--trace and --summary-json describe one run, and a test binary runs one \
+                 instance per test: give --no-per-test to run it whole, or use \
+                 `wouldblock test --junit FILE`"
+            );
+        }
         return test::per_test(&args.harness, &args.component, &args.args, None, None);
     }
     let harness = args.harness.builder()?.build()?;
-    if let Some(runs) = args.repeat {
-        let guest = harness.load(&args.component)?;
-        return repeat::repeat(&harness, &guest, &args.args, runs, args.jobs);
-    }
-    // Output files are opened before the guest runs: a verdict is never lost to a path
-    // that cannot be written.
     let guest = harness.load(&args.component)?;
-    let trace = args.trace.as_deref().map(create).transpose()?;
-    let mut reporter = Reporter::new();
-    if let Some(path) = &args.summary_json {
-        reporter = reporter.json(Json::create(path)?);
-    }
     reporter.report(Event::RunStarted(Start::Run))?;
     let outcome = harness.run(&guest, &args.args)?;
-    if let Some((mut file, path)) = trace {
-        let header = args.harness.clock_header();
-        writeln!(file, "{header}")
-            .and_then(|()| outcome.trace.write_json_lines(&mut file))
-            .and_then(|()| file.flush())
-            .with_context(|| format!("writing the trace to {}", path.display()))?;
+    if let Some(file) = &mut trace {
+        write_trace(file, &args.harness, &outcome)?;
     }
     reporter.report(Event::Summary(Summary::Run(&outcome)))?;
     reporter.report(Event::RunEnded)?;
     Ok(outcome.exit_code())
 }
 
-/// Creates an output file, or says which path cannot be written.
-fn create(path: &Path) -> Result<(File, PathBuf)> {
-    let file = File::create(path).with_context(|| format!("cannot create {}", path.display()))?;
-    Ok((file, path.to_path_buf()))
+/// The trace file: the clock's line, then the run's calls.
+fn write_trace(file: &mut OutFile, options: &HarnessArgs, outcome: &Outcome) -> Result<()> {
+    let mut text = options.clock_header().into_bytes();
+    text.push(b'\n');
+    outcome.trace.write_json_lines(&mut text)?;
+    file.commit(&text)
 }

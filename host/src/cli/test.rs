@@ -2,8 +2,9 @@
 //! printed the way nextest prints them: each test's line as it ends, the summary in list
 //! order.
 
-use super::options::HarnessArgs;
+use super::options::{self, HarnessArgs};
 use super::reporter::{Event, Junit, Reporter, Start, Summary};
+use super::signal;
 use anyhow::Result;
 use std::path::{Path, PathBuf};
 use wouldblock::suite::{self, Selection, TestStatus};
@@ -15,9 +16,10 @@ pub struct TestArgs {
     /// Also write the results as a JUnit XML report to FILE, for CI systems.
     #[arg(long, value_name = "FILE")]
     junit: Option<PathBuf>,
-    /// Tests run at once, each in its own instance (default: the machine's cores).
-    #[arg(long, value_name = "J")]
-    jobs: Option<usize>,
+    /// Tests run at once, each in its own instance (default: the machine's cores; at most
+    /// the tests, and 256).
+    #[arg(long, value_name = "J", value_parser = clap::value_parser!(u64).range(1..))]
+    jobs: Option<u64>,
     /// The libtest component (`cargo test --target wasm32-wasip2 --no-run` builds it).
     component: PathBuf,
     /// libtest's own arguments: filters, `--exact`, `--skip NAME`, `--ignored`,
@@ -54,23 +56,37 @@ pub fn looks_like_libtest(component: &Path, args: &[String]) -> bool {
     in_deps && hashed && !one_at_a_time
 }
 
-/// Lists, runs and reports; exit 0 only if every selected test passed.
+/// Lists, runs and reports; exit 0 only if every selected test passed. Every test reads
+/// an empty stdin. `--list` is libtest's own: the component lists its tests itself.
+/// SIGINT or SIGTERM stops the tests, and those that ended are reported (130 or 143).
 pub fn per_test(
     options: &HarnessArgs,
     component: &Path,
     args: &[String],
     junit: Option<&Path>,
-    jobs: Option<usize>,
+    jobs: Option<u64>,
 ) -> Result<i32> {
-    let harness = options.builder()?.build()?;
+    let selection = Selection::from_args(args);
+    if selection.list {
+        let harness = options.builder()?.build()?;
+        let guest = harness.load(component)?;
+        return Ok(harness.run(&guest, args)?.exit_code());
+    }
+    let jobs = options::jobs(jobs);
+    let harness = options
+        .builder()?
+        .inherit_stdin(false)
+        .parallelism(jobs)
+        .interrupt(signal::install())
+        .build()?;
     let guest = harness.load(component)?;
+    // The report's path is checked and reserved before the listing runs the component.
     let mut reporter = Reporter::new();
     if let Some(path) = junit {
         reporter = reporter.junit(Junit::create(path)?);
     }
-    let selection = Selection::from_args(args);
     let cases = suite::list(&harness, &guest, &selection)?;
-    let jobs = jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    let jobs = jobs.min(cases.len().max(1));
     reporter.report(Event::RunStarted(Start::Suite {
         tests: cases.len(),
         jobs,
@@ -93,8 +109,19 @@ pub fn per_test(
     if let Some(e) = failed_report {
         return Err(e);
     }
+    let interrupted = signal::interrupted();
+    if let Some((_, signal)) = interrupted {
+        reporter.report(Event::Interrupted {
+            signal,
+            done: results.len() as u64,
+            total: cases.len() as u64,
+        })?;
+    }
     reporter.report(Event::Summary(Summary::Suite(&results)))?;
     reporter.report(Event::RunEnded)?;
+    if let Some((status, _)) = interrupted {
+        return Ok(status);
+    }
     let failed = results.iter().any(|r| r.status() == TestStatus::Fail);
     Ok(if failed { 1 } else { 0 })
 }

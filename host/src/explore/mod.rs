@@ -5,10 +5,14 @@
 //! finding, shrunk to its earliest site and smallest readiness count, and written as an
 //! ordinary one-rule plan that `wouldblock run --plan` replays.
 
+mod files;
+mod merge;
 mod report;
 mod sites;
 
-pub use report::{Finding, Report};
+pub use files::{plan_files_in, shell_quote, shell_words, write_atomically};
+pub use merge::MergeError;
+pub use report::{Exploration, Finding, REPORT_FORMAT, Report};
 pub use sites::{Fault, Site, Tier, Tried, faults, menu};
 
 use crate::error::Error;
@@ -18,6 +22,7 @@ use crate::plan::{Plan, Readiness};
 use crate::pool;
 use crate::settings::Output;
 use std::collections::BTreeMap;
+use std::ops::ControlFlow;
 
 /// How far and how wide to explore.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -188,9 +193,25 @@ impl Harness {
         progress: impl Fn(u64, u64) + Sync,
     ) -> Result<Report, Error> {
         let quiet = self.with_output(Output::Capture);
+        let exploration = Exploration {
+            component: guest.name().to_string(),
+            sha256: guest.sha256().to_string(),
+            args: args.iter().map(|a| a.as_ref().to_string()).collect(),
+            depth: options.depth,
+            budget: options.budget,
+            seed: options.seed,
+            host_bugs: options.host_bugs,
+            plan: self.settings().plan.to_toml(),
+            settings: self.settings().fingerprint(),
+            replay: String::new(),
+        };
         let baseline = quiet.with_plan(Plan::new()).run(guest, args)?;
         if !baseline.passed() {
-            return Ok(Report::failed_baseline(&baseline));
+            return Ok(Report::failed_baseline(
+                &baseline,
+                options.shard,
+                exploration,
+            ));
         }
         let sites = sites::sites(&baseline.trace);
         let trials = trials(&sites, options);
@@ -200,24 +221,17 @@ impl Harness {
             .enumerate()
             .filter(|(i, _)| of <= 1 || (*i as u64) % of == shard.saturating_sub(1))
             .collect();
-        let outcomes = run_all(&quiet, guest, args, &mine, options.jobs, &progress)?;
-        let mut groups: BTreeMap<String, (usize, &Trial, Outcome, u64)> = BTreeMap::new();
-        for ((index, trial), outcome) in mine.iter().zip(outcomes) {
-            if outcome.passed() {
-                continue;
-            }
-            let key = format!("{}|{}", outcome.ending(), trial.kind());
-            match groups.get_mut(&key) {
-                Some(group) => group.3 += 1,
-                None => {
-                    groups.insert(key, (*index, trial, outcome, 1));
-                }
-            }
-        }
+        let ran = run_all(&quiet, guest, args, &mine, options.jobs, &progress)?;
+        let incomplete = ran.done < mine.len() as u64;
         // Shrunk, two kinds may become one (a pair that one of its faults gives alone).
         let mut shrunk: BTreeMap<String, Finding> = BTreeMap::new();
-        for (index, trial, outcome, count) in groups.into_values() {
-            let (trial, outcome) = shrink(&quiet, guest, args, trial, outcome)?;
+        for (index, trial, outcome, count) in ran.groups.into_values() {
+            // Interrupted, the findings stay as found: the user asked to stop.
+            let (trial, outcome) = if incomplete {
+                (trial.clone(), outcome)
+            } else {
+                shrink(&quiet, guest, args, trial, outcome)?
+            };
             let key = format!("{}|{}", outcome.ending(), trial.kind());
             let finding = Finding::new(index, &trial, &outcome, count);
             match shrunk.get_mut(&key) {
@@ -240,8 +254,11 @@ impl Harness {
         let (host_bugs, findings) = findings.into_iter().partition(|f| f.tier == Tier::HostBug);
         Ok(Report {
             host_bugs,
+            format: REPORT_FORMAT,
+            exploration,
+            incomplete,
             sites: sites.len() as u64,
-            runs: mine.len() as u64 + 1,
+            runs: ran.done + 1,
             trials: trials.len() as u64,
             shard: options.shard,
             baseline_failure: None,
@@ -306,22 +323,75 @@ fn sample<T>(items: Vec<T>, room: usize, seed: u64) -> Vec<T> {
     kept.into_iter().filter_map(|i| items[i].take()).collect()
 }
 
-/// Runs every trial on `jobs` threads; outcomes in trial order.
-fn run_all(
+/// The runs that did not pass, grouped by ending and kind: per group the earliest trial
+/// (its index, the trial, its outcome) and how many gave it.
+type Groups<'t> = BTreeMap<String, (usize, &'t Trial, Outcome, u64)>;
+
+/// What [`run_all`] kept: the groups, and how many trials ended.
+struct Ran<'t> {
+    groups: Groups<'t>,
+    done: u64,
+}
+
+/// Runs every trial on `jobs` threads (at most the harness's parallelism), grouping each
+/// outcome as it arrives: one outcome is kept per group, so memory grows with what is
+/// found, not with the trials run. Outcomes arrive in any order; the earliest trial of a
+/// group is kept whatever the order, so the report does not depend on the threads. Once
+/// the interrupt flag is set, only the trials that ended are in it.
+fn run_all<'t>(
     harness: &Harness,
     guest: &Guest,
     args: &[impl AsRef<str> + Sync],
-    trials: &[(usize, &Trial)],
+    trials: &[(usize, &'t Trial)],
     jobs: usize,
     progress: &(impl Fn(u64, u64) + Sync),
-) -> Result<Vec<Outcome>, Error> {
+) -> Result<Ran<'t>, Error> {
     let total = trials.len() as u64;
-    let mut done = 0;
+    let mut ran = Ran {
+        groups: BTreeMap::new(),
+        done: 0,
+    };
+    let mut error = None;
     let work = |i: usize| harness.with_plan(trials[i].1.plan()).run(guest, args);
-    pool::try_collect(trials.len(), jobs, work, |_, _| {
-        done += 1;
-        progress(done, total);
-    })
+    let jobs = harness.workers(jobs);
+    pool::run(
+        harness.interrupt(),
+        trials.len(),
+        jobs,
+        work,
+        |i, outcome| {
+            let outcome = match outcome {
+                Ok(outcome) => outcome,
+                Err(e) => {
+                    error = Some(e);
+                    return ControlFlow::Break(());
+                }
+            };
+            ran.done += 1;
+            progress(ran.done, total);
+            if outcome.passed() {
+                return ControlFlow::Continue(());
+            }
+            let (index, trial) = trials[i];
+            let key = format!("{}|{}", outcome.ending(), trial.kind());
+            match ran.groups.get_mut(&key) {
+                Some(group) => {
+                    group.3 += 1;
+                    if index < group.0 {
+                        (group.0, group.1, group.2) = (index, trial, outcome);
+                    }
+                }
+                None => {
+                    ran.groups.insert(key, (index, trial, outcome, 1));
+                }
+            }
+            ControlFlow::Continue(())
+        },
+    );
+    match error {
+        Some(e) => Err(e),
+        None => Ok(ran),
+    }
 }
 
 /// The smallest form of a finding that still ends the same way: a pair that one of its

@@ -5,8 +5,6 @@
 use super::{Tier, Trial, Tried};
 use crate::outcome::{Exit, Outcome};
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
 
 /// One distinct finding: the verdict, the earliest site that gives it, the plan that
 /// replays it, and how many other sites gave the same.
@@ -117,8 +115,9 @@ fn why(trial: &Trial, part: impl Fn(&Tried) -> &'static str) -> String {
     parts.join(" + ")
 }
 
-/// The verdict's reason, or the guest's last line, then the last socket calls with their
-/// ports normalised: the same finding reads the same in every exploration.
+/// The verdict's reason, or the guest's last line, then the last socket calls, every port
+/// in them normalised (the reason names the peer's address too): the same finding reads
+/// the same in every exploration.
 fn evidence(outcome: &Outcome) -> String {
     let why = match &outcome.exit {
         Exit::Stopped(stop) => stop.reason.clone(),
@@ -129,13 +128,52 @@ fn evidence(outcome: &Outcome) -> String {
         }
     };
     let calls = crate::trace::render(&outcome.trace.normalized().tail(4));
-    format!("{why}\n{calls}")
+    outcome.trace.normalize_ports(&format!("{why}\n{calls}"))
+}
+
+/// The version of the report's JSON (`--json`): `--merge` reads this one only.
+pub const REPORT_FORMAT: u32 = 1;
+
+/// What decides an exploration's trials and verdicts: shards merge only when all of it but
+/// the component's path and the replay command is the same.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct Exploration {
+    /// The component as it was given (its path).
+    pub component: String,
+    /// The SHA-256 of the component's bytes, in hex.
+    pub sha256: String,
+    /// The guest's arguments.
+    pub args: Vec<String>,
+    /// 1: one fault a run; 2: pairs too.
+    pub depth: u8,
+    /// The most runs at depth 2.
+    pub budget: u64,
+    /// Which pairs the budget keeps.
+    pub seed: u64,
+    /// Whether the host-bug tier was tried.
+    #[serde(default)]
+    pub host_bugs: bool,
+    /// The harness's own plan, as TOML.
+    pub plan: String,
+    /// The harness settings that decide verdicts (bounds, clock, peers; no environment
+    /// values), as text.
+    pub settings: String,
+    /// The command that replays a plan file, `{file}` where the plan's path goes (set by
+    /// the command line; empty from the library).
+    pub replay: String,
 }
 
 /// An exploration's report. Two explorations with the same options give the same one.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct Report {
+    /// [`REPORT_FORMAT`] when written.
+    pub format: u32,
+    /// What was explored, and how.
+    pub exploration: Exploration,
+    /// Stopped early (an interrupt): only the trials that ended are in it.
+    pub incomplete: bool,
     /// Fault sites the fault-free run showed.
     pub sites: u64,
     /// Runs made, the fault-free one included.
@@ -157,10 +195,16 @@ pub struct Report {
 }
 
 impl Report {
-    pub(super) fn failed_baseline(outcome: &Outcome) -> Self {
+    pub(super) fn failed_baseline(
+        outcome: &Outcome,
+        shard: (u64, u64),
+        exploration: Exploration,
+    ) -> Self {
         Self {
+            format: REPORT_FORMAT,
+            exploration,
             runs: 1,
-            shard: (1, 1),
+            shard,
             baseline_failure: Some(format!("{}\n{}", outcome.summary(), evidence(outcome))),
             ..Self::default()
         }
@@ -169,75 +213,5 @@ impl Report {
     /// 0 when nothing was found, 1 when something was (or the fault-free run failed).
     pub fn exit_code(&self) -> i32 {
         i32::from(!self.findings.is_empty() || self.baseline_failure.is_some())
-    }
-
-    /// Shard reports as one: runs added, findings regrouped (the earliest of each kind
-    /// stands for the others).
-    pub fn merge(reports: Vec<Report>) -> Report {
-        let mut merged = Report {
-            shard: (1, 1),
-            ..Report::default()
-        };
-        let mut groups: BTreeMap<(bool, String, String, String), Finding> = BTreeMap::new();
-        for report in reports {
-            merged.sites = merged.sites.max(report.sites);
-            merged.trials = merged.trials.max(report.trials);
-            merged.runs += report.runs;
-            merged.baseline_failure = merged.baseline_failure.or(report.baseline_failure);
-            let all = report.findings.into_iter().chain(report.notes);
-            for finding in all.chain(report.host_bugs) {
-                let op = finding.site.split(' ').next().unwrap_or("").to_string();
-                let key = (
-                    finding.robustness,
-                    finding.verdict.clone(),
-                    op,
-                    finding.fault.clone(),
-                );
-                match groups.get_mut(&key) {
-                    Some(kept) => {
-                        let extra = finding.duplicates + 1;
-                        if finding.index < kept.index {
-                            let duplicates = kept.duplicates + extra;
-                            *kept = Finding {
-                                duplicates,
-                                ..finding
-                            };
-                        } else {
-                            kept.duplicates += extra;
-                        }
-                    }
-                    None => {
-                        groups.insert(key, finding);
-                    }
-                }
-            }
-        }
-        let mut all: Vec<Finding> = groups.into_values().collect();
-        all.sort_by_key(|f| f.index);
-        let findings: Vec<Finding>;
-        (merged.notes, findings) = all.into_iter().partition(|f| f.robustness);
-        (merged.host_bugs, merged.findings) =
-            findings.into_iter().partition(|f| f.tier == Tier::HostBug);
-        merged
-    }
-
-    /// Writes one plan file per finding and note into `dir`; returns their paths in that
-    /// order (the findings, then the notes). `replay` is the command with `{file}` where the plan goes.
-    pub fn write_plans(&self, dir: &Path, replay: &str) -> std::io::Result<Vec<PathBuf>> {
-        std::fs::create_dir_all(dir)?;
-        let mut paths = Vec::new();
-        let all = self.findings.iter().chain(&self.notes);
-        for (i, finding) in all.chain(&self.host_bugs).enumerate() {
-            let kind = finding.kind();
-            let slug: String = format!("{}-{}", finding.verdict, finding.site)
-                .chars()
-                .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
-                .collect();
-            let path = dir.join(format!("{kind}-{:02}-{slug}.toml", i + 1));
-            let command = replay.replace("{file}", &path.display().to_string());
-            std::fs::write(&path, finding.plan_file(&command))?;
-            paths.push(path);
-        }
-        Ok(paths)
     }
 }

@@ -242,7 +242,7 @@ fn the_same_options_give_the_same_report_and_shards_merge_into_it() -> Result<()
     let shards: Vec<Report> = (1..=3)
         .map(|i| explore(&UDP_BURST_SPIN, ExploreOptions::new().shard(i, 3)))
         .collect::<Result<_>>()?;
-    let merged = Report::merge(shards);
+    let merged = Report::merge(shards)?;
     ensure!(
         merged.findings == whole.findings,
         "merged shards differ from the whole"

@@ -1,61 +1,54 @@
-//! JSON for tools: `run --summary-json` (the outcome) and `explore --json` (the report,
-//! which `--merge` reads back).
+//! JSON for tools: `run --summary-json` (the outcome; with `--repeat`, the first failing
+//! run's, or run 1's when every run passed, with the counts of the runs) and `explore
+//! --json` (the report, which `--merge` reads back). Each file is reserved before the
+//! work and written whole once its summary is there.
 
+use super::super::output::OutFile;
 use super::{Displayer, Event, Summary};
 use anyhow::{Context, Result};
-use std::fs::File;
-use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Duration;
 
 /// Writes the summary's JSON to a file.
 pub struct Json {
-    path: PathBuf,
-    /// Opened before the run, or `None` to be written whole at the end.
-    file: Option<File>,
+    file: OutFile,
 }
 
 impl Json {
-    /// Creates the file now: a run's verdict is never lost to a path that cannot be
-    /// written.
-    pub fn create(path: &Path) -> Result<Self> {
-        let file =
-            File::create(path).with_context(|| format!("cannot create {}", path.display()))?;
+    /// Checks and reserves the file now: a verdict or a report is never lost to a path
+    /// that cannot be written. It is written when the summary is there (`explore --merge`
+    /// may be reading a shard report at this very path until then).
+    pub fn create(path: &Path, flag: &str) -> Result<Self> {
         Ok(Self {
-            path: path.to_path_buf(),
-            file: Some(file),
+            file: OutFile::reserve(path, flag)?,
         })
-    }
-
-    /// Writes the file only when the summary is there: `explore --merge` may be reading
-    /// the shard report at this very path.
-    pub fn at_end(path: &Path) -> Self {
-        Self {
-            path: path.to_path_buf(),
-            file: None,
-        }
-    }
-
-    fn write(&mut self, text: &str, what: &str) -> Result<()> {
-        match &mut self.file {
-            Some(file) => file.write_all(text.as_bytes()),
-            None => std::fs::write(&self.path, text),
-        }
-        .with_context(|| format!("writing the {what} to {}", self.path.display()))
     }
 }
 
 impl Displayer for Json {
     fn display(&mut self, event: &Event<'_>, _: Duration) -> Result<()> {
-        match event {
-            Event::Summary(Summary::Run(outcome)) => {
-                self.write(&format!("{}\n", outcome.to_json()), "summary")
+        let text = match event {
+            Event::Summary(Summary::Run(outcome)) => format!("{}\n", outcome.to_json()),
+            Event::Summary(Summary::Repeat(repeat)) => {
+                let mut json = match repeat.described() {
+                    Some((index, outcome)) => {
+                        let mut json = outcome.to_json();
+                        json["run"] = index.into();
+                        json
+                    }
+                    None => serde_json::json!({}),
+                };
+                json["runs"] = repeat.runs.into();
+                json["endings"] = serde_json::to_value(&repeat.endings)?;
+                json["differing"] = repeat.differing.into();
+                json["incomplete"] = repeat.incomplete.into();
+                format!("{json}\n")
             }
             Event::Summary(Summary::Explore(report)) => {
-                let json = serde_json::to_string_pretty(report).context("the report as JSON")?;
-                self.write(&(json + "\n"), "report")
+                serde_json::to_string_pretty(report).context("the report as JSON")? + "\n"
             }
-            _ => Ok(()),
-        }
+            _ => return Ok(()),
+        };
+        self.file.commit(text.as_bytes())
     }
 }

@@ -1,33 +1,33 @@
-//! A JUnit XML report of a test suite, for CI systems (nextest's own writer, quick-junit).
+//! A JUnit XML report of a test suite, for CI systems (nextest's own writer, quick-junit):
+//! reserved before any test runs, written whole when the run ends, so a failed or
+//! interrupted run never leaves an empty report over an earlier one.
 
+use super::super::output::OutFile;
 use super::{Displayer, Event, Start};
-use anyhow::{Context, Result};
-use quick_junit::{NonSuccessKind, Report, TestCase, TestCaseStatus, TestSuite};
-use std::fs::File;
-use std::io::Write;
-use std::path::{Path, PathBuf};
+use anyhow::Result;
+use quick_junit::{NonSuccessKind, Property, Report, TestCase, TestCaseStatus, TestSuite};
+use std::path::Path;
 use std::time::Duration;
 use wouldblock::Outcome;
 use wouldblock::suite::{TestResult, TestStatus};
 
 /// Collects each test as it ends, and writes them in list order when the run ends.
 pub struct Junit {
-    file: File,
-    path: PathBuf,
+    file: OutFile,
     suite: String,
     cases: Vec<(usize, TestCase)>,
+    /// Why the run stopped early, if it did.
+    incomplete: Option<String>,
 }
 
 impl Junit {
-    /// Creates the file now, before any test runs.
+    /// Checks and reserves the file now, before any test runs.
     pub fn create(path: &Path) -> Result<Self> {
-        let file =
-            File::create(path).with_context(|| format!("cannot create {}", path.display()))?;
         Ok(Self {
-            file,
-            path: path.to_path_buf(),
+            file: OutFile::reserve(path, "--junit")?,
             suite: String::new(),
             cases: Vec::new(),
+            incomplete: None,
         })
     }
 }
@@ -58,16 +58,27 @@ impl Displayer for Junit {
                 self.suite = component.to_string();
             }
             Event::TestEnded { index, result } => self.cases.push((*index, case(result))),
+            Event::Interrupted {
+                signal,
+                done,
+                total,
+            } => {
+                self.incomplete = Some(format!(
+                    "interrupted by {signal}: {done} of {total} tests ended"
+                ));
+            }
             Event::RunEnded => {
                 // Tests end in any order; the report lists them as the suite does.
                 self.cases.sort_by_key(|(index, _)| *index);
                 let mut suite = TestSuite::new(self.suite.as_str());
                 suite.add_test_cases(self.cases.drain(..).map(|(_, case)| case));
+                if let Some(why) = &self.incomplete {
+                    suite.add_property(Property::new("incomplete", why.as_str()));
+                }
                 let mut report = Report::new("wouldblock");
                 report.add_test_suite(suite);
                 self.file
-                    .write_all(report.to_string().unwrap_or_default().as_bytes())
-                    .with_context(|| format!("writing {}", self.path.display()))?;
+                    .commit(report.to_string().unwrap_or_default().as_bytes())?;
             }
             _ => {}
         }

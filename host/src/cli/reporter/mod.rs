@@ -83,6 +83,15 @@ pub enum Event<'a> {
         /// The plan file that replays it.
         file: Option<&'a Path>,
     },
+    /// A signal stopped the runs: what ended is reported, marked incomplete.
+    Interrupted {
+        /// `SIGINT` or `SIGTERM`.
+        signal: &'static str,
+        /// Runs, tests or trials that ended.
+        done: u64,
+        /// How many there were to run.
+        total: u64,
+    },
     /// The summary.
     Summary(Summary<'a>),
     /// The command is done.

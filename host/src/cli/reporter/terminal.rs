@@ -153,6 +153,23 @@ impl Displayer for Terminal {
                 }
                 self.table += &table_row(finding, file);
             }
+            Event::Interrupted {
+                signal,
+                done,
+                total,
+            } => {
+                self.clear_bar();
+                let what = match self.kind {
+                    Some(Kind::Suite) => "tests",
+                    Some(Kind::Explore) => "trials",
+                    _ => "runs",
+                };
+                writeln!(
+                    self.err,
+                    "wouldblock: interrupted by {signal}: {done} of {total} {what} ended; \
+                     what ended is reported, marked incomplete"
+                )?;
+            }
             Event::Summary(summary) => self.summary(&summary, elapsed)?,
             Event::RunEnded => {
                 // Time is the one thing two explorations differ in: it goes to stderr.
@@ -331,6 +348,10 @@ fn explore_summary(report: &Report, table: String) -> String {
             n => format!(", {n} host-bug result(s) (robust against host bugs? not findings)"),
         }
     );
+    if report.incomplete {
+        text += "incomplete: interrupted, so only the trials that ended are in it, as found \
+                 (not shrunk)\n";
+    }
     text
 }
 

@@ -100,7 +100,7 @@ fn junit_lists_the_tests_in_list_order_whatever_order_they_ended_in() {
 #[test]
 fn json_writes_the_summary_and_a_report_only_once_it_is_there() {
     let path = scratch("summary.json");
-    let mut json = Json::create(&path).unwrap();
+    let mut json = Json::create(&path, "--summary-json").unwrap();
     let run = outcome(stopped(Verdict::BusyLoop, ""), "");
     json.display(&Event::Summary(Summary::Run(&run)), Duration::ZERO)
         .unwrap();
@@ -110,7 +110,7 @@ fn json_writes_the_summary_and_a_report_only_once_it_is_there() {
 
     // `--merge a.json --json a.json` reads the shard before the report replaces it.
     let path = scratch("report.json");
-    let mut json = Json::at_end(&path);
+    let mut json = Json::create(&path, "--json").unwrap();
     json.display(&Event::RunStarted(Start::Explore), Duration::ZERO)
         .unwrap();
     assert!(!path.exists());
@@ -120,5 +120,34 @@ fn json_writes_the_summary_and_a_report_only_once_it_is_there() {
         .unwrap();
     let text = std::fs::read_to_string(&path).unwrap();
     assert_eq!(text, serde_json::to_string_pretty(&report).unwrap() + "\n");
+    std::fs::remove_file(&path).unwrap();
+}
+
+#[test]
+fn an_interrupted_suite_is_written_with_what_ended_marked_incomplete() {
+    let path = scratch("interrupted.xml");
+    std::fs::write(&path, "<earlier/>").unwrap();
+    let results = [result("a_first", Some(passed()), 1)];
+    let mut junit = Junit::create(&path).unwrap();
+    let event = Event::TestEnded {
+        index: 0,
+        result: &results[0],
+    };
+    junit.display(&event, Duration::ZERO).unwrap();
+    // Nothing is written over the earlier report until the run ends.
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), "<earlier/>");
+    let interrupted = Event::Interrupted {
+        signal: "SIGINT",
+        done: 1,
+        total: 4,
+    };
+    junit.display(&interrupted, Duration::ZERO).unwrap();
+    junit.display(&Event::RunEnded, Duration::ZERO).unwrap();
+    let xml = std::fs::read_to_string(&path).unwrap();
+    assert!(xml.contains("a_first"), "{xml}");
+    assert!(
+        xml.contains(r#"name="incomplete" value="interrupted by SIGINT: 1 of 4 tests ended""#),
+        "{xml}"
+    );
     std::fs::remove_file(&path).unwrap();
 }

@@ -1,0 +1,257 @@
+//! `--merge`: shard reports as the one report the whole exploration gives, only when they
+//! are the shards of one exploration: every shard once, one component, one set of options,
+//! one format, none interrupted.
+
+use super::Tier;
+use super::report::{Finding, REPORT_FORMAT, Report};
+use std::collections::BTreeMap;
+
+/// Why shard reports do not merge.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum MergeError {
+    /// Nothing to merge.
+    #[error("no shard reports to merge")]
+    Empty,
+    /// A report of another format version (or of none: an older wouldblock's).
+    #[error(
+        "a report has format version {found}; this wouldblock reads version {REPORT_FORMAT} \
+         (explore the shards again with this wouldblock)"
+    )]
+    Format {
+        /// The version found (0: none).
+        found: u32,
+    },
+    /// The reports split the exploration differently.
+    #[error("the shards come from different splits: shard {a} and shard {b}")]
+    Split {
+        /// One shard, `i/n`.
+        a: String,
+        /// Another, `i/n`.
+        b: String,
+    },
+    /// A shard given twice.
+    #[error("shard {shard} is given twice")]
+    Duplicate {
+        /// The shard, `i/n`.
+        shard: String,
+    },
+    /// Shards not given.
+    #[error("shard(s) {missing} of {of} are missing: a merge needs every shard once")]
+    Missing {
+        /// The missing shards' numbers, e.g. `2, 3`.
+        missing: String,
+        /// How many shards there are.
+        of: u64,
+    },
+    /// Two shards of different explorations (component, arguments or options).
+    #[error("shard {a} and shard {b} explored differently: {what}")]
+    Mixed {
+        /// One shard, `i/n`.
+        a: String,
+        /// Another, `i/n`.
+        b: String,
+        /// What differs, both values.
+        what: String,
+    },
+    /// A shard stopped early.
+    #[error("shard {shard} was interrupted (incomplete): explore it again")]
+    Incomplete {
+        /// The shard, `i/n`.
+        shard: String,
+    },
+}
+
+fn name((i, n): (u64, u64)) -> String {
+    format!("{i}/{n}")
+}
+
+/// What two shards of one exploration must share, by name, for the error to say which.
+fn differences(a: &Report, b: &Report) -> Option<String> {
+    let (x, y) = (&a.exploration, &b.exploration);
+    let checks = [
+        ("component (sha256)", x.sha256.clone(), y.sha256.clone()),
+        (
+            "guest arguments",
+            format!("{:?}", x.args),
+            format!("{:?}", y.args),
+        ),
+        ("--depth", x.depth.to_string(), y.depth.to_string()),
+        ("--budget", x.budget.to_string(), y.budget.to_string()),
+        ("--seed", x.seed.to_string(), y.seed.to_string()),
+        (
+            "--host-bugs",
+            x.host_bugs.to_string(),
+            y.host_bugs.to_string(),
+        ),
+        ("plan", x.plan.clone(), y.plan.clone()),
+        ("harness options", x.settings.clone(), y.settings.clone()),
+        (
+            "fault-free run (sites, trials)",
+            format!("{} sites, {} trials", a.sites, a.trials),
+            format!("{} sites, {} trials", b.sites, b.trials),
+        ),
+    ];
+    checks
+        .into_iter()
+        .find(|(_, p, q)| p != q)
+        .map(|(what, p, q)| format!("{what}: {p} vs {q}"))
+}
+
+impl Report {
+    /// Shard reports as one: every shard of one exploration exactly once (any order);
+    /// runs added with the fault-free run counted once, findings regrouped (the earliest
+    /// of each kind stands for the others).
+    pub fn merge(reports: Vec<Report>) -> Result<Report, MergeError> {
+        let first = reports.first().ok_or(MergeError::Empty)?.clone();
+        let of = first.shard.1;
+        let mut seen: BTreeMap<u64, ()> = BTreeMap::new();
+        for report in &reports {
+            if report.format != REPORT_FORMAT {
+                return Err(MergeError::Format {
+                    found: report.format,
+                });
+            }
+            if report.shard.1 != of {
+                return Err(MergeError::Split {
+                    a: name(first.shard),
+                    b: name(report.shard),
+                });
+            }
+            if seen.insert(report.shard.0, ()).is_some() {
+                return Err(MergeError::Duplicate {
+                    shard: name(report.shard),
+                });
+            }
+            if let Some(what) = differences(&first, report) {
+                return Err(MergeError::Mixed {
+                    a: name(first.shard),
+                    b: name(report.shard),
+                    what,
+                });
+            }
+            if report.incomplete {
+                return Err(MergeError::Incomplete {
+                    shard: name(report.shard),
+                });
+            }
+        }
+        let missing: Vec<String> = (1..=of)
+            .filter(|i| !seen.contains_key(i))
+            .map(|i| i.to_string())
+            .collect();
+        if !missing.is_empty() {
+            return Err(MergeError::Missing {
+                missing: missing.join(", "),
+                of,
+            });
+        }
+        let mut merged = Report {
+            format: REPORT_FORMAT,
+            exploration: first.exploration.clone(),
+            sites: first.sites,
+            trials: first.trials,
+            shard: (1, 1),
+            // Every shard made the one fault-free run; the whole exploration makes it once.
+            runs: 1,
+            ..Report::default()
+        };
+        let mut groups: BTreeMap<(bool, String, String, String), Finding> = BTreeMap::new();
+        for report in reports {
+            merged.runs += report.runs.saturating_sub(1);
+            merged.baseline_failure = merged.baseline_failure.or(report.baseline_failure);
+            let all = report.findings.into_iter().chain(report.notes);
+            for finding in all.chain(report.host_bugs) {
+                let op = finding.site.split(' ').next().unwrap_or("").to_string();
+                let key = (
+                    finding.robustness,
+                    finding.verdict.clone(),
+                    op,
+                    finding.fault.clone(),
+                );
+                match groups.get_mut(&key) {
+                    Some(kept) => {
+                        let extra = finding.duplicates + 1;
+                        if finding.index < kept.index {
+                            let duplicates = kept.duplicates + extra;
+                            *kept = Finding {
+                                duplicates,
+                                ..finding
+                            };
+                        } else {
+                            kept.duplicates += extra;
+                        }
+                    }
+                    None => {
+                        groups.insert(key, finding);
+                    }
+                }
+            }
+        }
+        let mut all: Vec<Finding> = groups.into_values().collect();
+        all.sort_by_key(|f| f.index);
+        let findings: Vec<Finding>;
+        (merged.notes, findings) = all.into_iter().partition(|f| f.robustness);
+        (merged.host_bugs, merged.findings) =
+            findings.into_iter().partition(|f| f.tier == Tier::HostBug);
+        Ok(merged)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn shard(i: u64, n: u64) -> Report {
+        let mut report = Report {
+            format: REPORT_FORMAT,
+            shard: (i, n),
+            sites: 4,
+            trials: 9,
+            runs: 4,
+            ..Report::default()
+        };
+        report.exploration.sha256 = "aa".into();
+        report.exploration.depth = 2;
+        report
+    }
+
+    fn merge(shards: Vec<Report>) -> Result<Report, String> {
+        Report::merge(shards).map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn every_shard_once_merges_with_the_fault_free_run_counted_once() {
+        let merged = merge(vec![shard(2, 3), shard(1, 3), shard(3, 3)]).unwrap();
+        // Three shards of three trials each, and one fault-free run.
+        assert_eq!((merged.runs, merged.shard, merged.trials), (10, (1, 1), 9));
+        assert_eq!(merge(vec![shard(1, 1)]).unwrap().runs, 4);
+    }
+
+    #[test]
+    fn duplicates_missing_and_mixed_shards_are_refused_by_name() {
+        let err = merge(vec![shard(1, 3), shard(1, 3), shard(1, 3)]).unwrap_err();
+        assert_eq!(err, "shard 1/3 is given twice");
+        let err = merge(vec![shard(1, 3), shard(3, 3)]).unwrap_err();
+        assert!(err.contains("shard(s) 2 of 3 are missing"), "{err}");
+        let err = merge(vec![shard(1, 2), shard(2, 3)]).unwrap_err();
+        assert!(err.contains("different splits"), "{err}");
+        let mut other = shard(2, 2);
+        other.exploration.sha256 = "bb".into();
+        let err = merge(vec![shard(1, 2), other]).unwrap_err();
+        assert!(err.contains("component (sha256): aa vs bb"), "{err}");
+        let mut other = shard(2, 2);
+        other.exploration.seed = 7;
+        let err = merge(vec![shard(1, 2), other]).unwrap_err();
+        assert!(err.contains("--seed: 0 vs 7"), "{err}");
+        let mut old = shard(2, 2);
+        old.format = 0;
+        let err = merge(vec![shard(1, 2), old]).unwrap_err();
+        assert!(err.contains("format version 0"), "{err}");
+        let mut cut = shard(2, 2);
+        cut.incomplete = true;
+        let err = merge(vec![shard(1, 2), cut]).unwrap_err();
+        assert!(err.contains("shard 2/2 was interrupted"), "{err}");
+        assert_eq!(merge(vec![]).unwrap_err(), "no shard reports to merge");
+    }
+}

@@ -1,0 +1,270 @@
+//! Our limits are never the guest's verdict: the instance pool, the capture bound,
+//! `--jobs`, `--repeat`, memory, the harness's own stdin, libtest's flags.
+
+use super::*;
+
+/// Item 1: more jobs than the instance pool held made runs fail as the guest's `trap`.
+#[test]
+fn our_instance_limit_is_never_a_guest_verdict() -> Result<()> {
+    let out = wouldblock(&[
+        "run",
+        "--repeat",
+        "5000",
+        "--jobs",
+        "100",
+        UDP_SEND.path,
+        "--",
+        "127.0.0.1:9",
+    ])?;
+    let err = text(&out.stderr);
+    ensure!(out.status.success(), "{}", both(&out));
+    ensure!(
+        err.contains("    5000  pass") && !err.contains("trap"),
+        "{err}"
+    );
+    ensure!(err.contains("deterministic: every run"), "{err}");
+    let dir = scratch("pool")?;
+    let out = wouldblock(&e(vec![
+        "explore",
+        "--depth",
+        "2",
+        "--jobs",
+        "200",
+        "--out",
+        path(&dir),
+    ]))?;
+    ensure!(out.status.code() == Some(1), "{}", both(&out));
+    ensure!(!text(&out.stdout).contains("trap"), "{}", both(&out));
+    Ok(())
+}
+
+/// Item 4: output past the capture bound made explore's fault-free run and `--repeat`'s
+/// runs fail ("stdout refused a write"), though the bound is documented as a cut.
+#[test]
+fn output_past_the_capture_bound_is_cut_not_fatal() -> Result<()> {
+    let dir = scratch("flood")?;
+    let out = wouldblock(&[
+        "explore",
+        "--out",
+        path(&dir),
+        PROBE.path,
+        "--",
+        "flood",
+        "2",
+    ])?;
+    let stdout = text(&out.stdout);
+    ensure!(out.status.success(), "{}", both(&out));
+    ensure!(!stdout.contains("already fails"), "{stdout}");
+    let out = wouldblock(&["run", "--repeat", "3", PROBE.path, "flood", "2"])?;
+    ensure!(out.status.success(), "{}", both(&out));
+    ensure!(
+        text(&out.stderr).contains("       3  pass"),
+        "{}",
+        both(&out)
+    );
+    Ok(())
+}
+
+/// Item 5: `--repeat` ignored `--summary-json` and `--trace`, ran a test binary once per
+/// test, and took `--repeat 0` for a deterministic pass.
+#[test]
+fn repeat_refuses_zero_and_writes_what_it_is_asked_to() -> Result<()> {
+    refused(
+        &wouldblock(&["run", "--repeat", "0", UDP_SEND.path, "127.0.0.1:9"])?,
+        &["--repeat"],
+    )?;
+    let dir = scratch("repeat")?;
+    let (summary, trace) = (dir.join("s.json"), dir.join("t.jsonl"));
+    let out = wouldblock(&[
+        "run",
+        "--repeat",
+        "20",
+        "--summary-json",
+        path(&summary),
+        "--trace",
+        path(&trace),
+        "--fault",
+        "first-send",
+        UDP_SEND_NAIVE.path,
+        "--",
+        "127.0.0.1:9",
+    ])?;
+    ensure!(out.status.code() == Some(1), "{}", both(&out));
+    let value = read_json(&summary)?;
+    ensure!(value["run"] == 1 && value["runs"] == 20, "{value}");
+    ensure!(
+        value["exit_status"] == 1 && value["incomplete"] == false,
+        "{value}"
+    );
+    let lines = std::fs::read_to_string(&trace)?;
+    ensure!(
+        lines.lines().count() > 2 && lines.contains("\"op\":\"send\""),
+        "{lines}"
+    );
+    let out = wouldblock(&["run", "--repeat", "3", "--", GUEST_UNIT_TESTS])?;
+    let err = text(&out.stderr);
+    ensure!(out.status.success(), "{}", both(&out));
+    ensure!(
+        err.contains("3 runs in") && err.contains("       3  pass"),
+        "{err}"
+    );
+    Ok(())
+}
+
+/// Item 6: `--jobs` was unbounded (2^64 - 1 ran for minutes) and 0 was accepted.
+#[test]
+fn jobs_are_bounded_and_zero_is_refused() -> Result<()> {
+    let dir = scratch("jobs")?;
+    for args in [
+        vec![
+            "run",
+            "--repeat",
+            "5",
+            "--jobs",
+            "0",
+            UDP_SEND.path,
+            "127.0.0.1:9",
+        ],
+        vec!["test", "--jobs", "0", GUEST_SUITE],
+        e(vec!["explore", "--jobs", "0", "--out", path(&dir)]),
+    ] {
+        refused(&wouldblock(&args)?, &["--jobs", "0"])?;
+    }
+    let out = quickly(&[
+        "run",
+        "--repeat",
+        "40",
+        "--jobs",
+        "18446744073709551615",
+        UDP_SEND.path,
+        "127.0.0.1:9",
+    ])?;
+    let err = text(&out.stderr);
+    ensure!(out.status.success(), "{}", both(&out));
+    ensure!(
+        err.contains("note: --jobs 18446744073709551615 is more than"),
+        "{err}"
+    );
+    ensure!(
+        err.contains("40 runs in") && err.contains("on 39 threads"),
+        "{err}"
+    );
+    let out = quickly(&e(vec![
+        "explore",
+        "--jobs",
+        "1000000",
+        "--out",
+        path(&dir),
+    ]))?;
+    ensure!(out.status.code() == Some(1), "{}", both(&out));
+    Ok(())
+}
+
+/// The largest resident set of any child this test process has waited for, in KiB.
+fn children_max_rss_kib() -> Result<i64> {
+    let usage = nix::sys::resource::getrusage(nix::sys::resource::UsageWho::RUSAGE_CHILDREN)?;
+    Ok(usage.max_rss())
+}
+
+/// Item 7: explore kept every trial's outcome: about 37 KB a trial with nothing found.
+#[test]
+fn explore_memory_is_bounded_by_what_it_keeps() -> Result<()> {
+    let dir = scratch("memory")?;
+    let out = wouldblock(&[
+        "explore",
+        "--depth",
+        "2",
+        "--budget",
+        "8000",
+        "--out",
+        path(&dir),
+        "--expect-datagrams",
+        "64",
+        UDP_BURST.path,
+        "--",
+        "{peer}",
+        "--count",
+        "64",
+    ])?;
+    ensure!(out.status.success(), "{}", both(&out));
+    ensure!(text(&out.stdout).contains("8001 run(s)"), "{}", both(&out));
+    // Every child of this process is bounded alike: the largest one is under 100 MiB
+    // (8,000 outcomes kept would be about 300 MB).
+    let rss = children_max_rss_kib()?;
+    ensure!(rss < 100 * 1024, "a child reached {rss} KiB");
+    Ok(())
+}
+
+/// Item 8: a guest reading stdin got the harness's own: `busy-loop` with stdin at
+/// /dev/null, `time-limit` (after the whole limit) with stdin an open pipe.
+#[test]
+fn explore_verdicts_do_not_depend_on_the_harness_stdin() -> Result<()> {
+    let dir = scratch("stdin")?;
+    let run = |stdin: Stdio| -> Result<Output> {
+        let start = Instant::now();
+        let mut child = command(&[
+            "explore",
+            "--time-limit",
+            "8s",
+            "--out",
+            path(&dir),
+            "--expect-datagrams",
+            "4",
+            UDP_BURST_STDIN.path,
+            "--",
+            "{peer}",
+            "--count",
+            "4",
+        ])
+        .stdin(stdin)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()?;
+        // An open pipe the test never writes to nor closes, until the command is done.
+        let held = child.stdin.take();
+        let out = child.wait_with_output()?;
+        drop(held);
+        ensure!(
+            // Under the time limit: no trial met it.
+            start.elapsed() < Duration::from_secs(6),
+            "took {:?}",
+            start.elapsed()
+        );
+        Ok(out)
+    };
+    let null = run(Stdio::null())?;
+    let pipe = run(Stdio::piped())?;
+    ensure!(text(&null.stdout).contains("busy-loop"), "{}", both(&null));
+    ensure!(
+        null.stdout == pipe.stdout,
+        "{}\n---\n{}",
+        both(&null),
+        both(&pipe)
+    );
+    Ok(())
+}
+
+/// Item 11: `test BIN --list` ran the whole suite, and `--skip=NAME` was dropped.
+#[test]
+fn test_hands_libtest_its_flags() -> Result<()> {
+    let out = wouldblock(&["test", GUEST_SUITE, "--list"])?;
+    let stdout = text(&out.stdout);
+    ensure!(out.status.success(), "{}", both(&out));
+    ensure!(stdout.contains("panics_on_purpose: test"), "{stdout}");
+    ensure!(
+        !stdout.contains("PASS") && !stdout.contains("Starting"),
+        "{stdout}"
+    );
+    for skip in [
+        vec!["--skip=panics_on_purpose"],
+        vec!["--skip", "panics_on_purpose"],
+    ] {
+        let mut args = vec!["test", GUEST_SUITE];
+        args.extend(skip);
+        let out = wouldblock(&args)?;
+        let stdout = text(&out.stdout);
+        ensure!(stdout.contains("adds"), "{stdout}");
+        ensure!(!stdout.contains("panics_on_purpose"), "{stdout}");
+    }
+    Ok(())
+}

@@ -1,0 +1,120 @@
+//! Hostile and careless input, round 2 (issue 19): each test is one of the cases a
+//! careless or hostile user tried on `explore`, `test`, `--merge` and `--repeat`. The
+//! harness never blames a guest for its own limits (`limits.rs`), and never loses or
+//! garbles a report (`reports.rs`).
+
+use anyhow::{Context, Result, ensure};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+use wouldblock_guests::{
+    GUEST_SUITE, GUEST_UNIT_TESTS, PROBE, UDP_BURST, UDP_BURST_DROP, UDP_BURST_SPIN,
+    UDP_BURST_STDIN, UDP_SEND, UDP_SEND_NAIVE,
+};
+
+const BIN: &str = env!("CARGO_BIN_EXE_wouldblock");
+
+fn command(args: &[&str]) -> Command {
+    let mut command = Command::new(BIN);
+    command.args(args).env(
+        "XDG_CACHE_HOME",
+        Path::new(env!("CARGO_TARGET_TMPDIR")).join("cache"),
+    );
+    command
+}
+
+fn wouldblock(args: &[&str]) -> Result<Output> {
+    command(args).output().context("running wouldblock")
+}
+
+/// A fresh, empty directory under the target dir for this test's files.
+fn scratch(name: &str) -> Result<PathBuf> {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join("hostile")
+        .join(name);
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir)?;
+    Ok(dir)
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+fn both(out: &Output) -> String {
+    format!(
+        "{:?}\n{}\n{}",
+        out.status,
+        text(&out.stdout),
+        text(&out.stderr)
+    )
+}
+
+fn path(p: &Path) -> &str {
+    p.to_str().expect("utf-8 paths")
+}
+
+/// Exit 2, naming the problem.
+fn refused(out: &Output, needles: &[&str]) -> Result<()> {
+    ensure!(
+        out.status.code() == Some(2),
+        "expected exit 2: {}",
+        both(out)
+    );
+    let err = text(&out.stderr);
+    for needle in needles {
+        ensure!(
+            err.contains(needle),
+            "stderr does not say {needle:?}: {err}"
+        );
+    }
+    ensure!(!err.contains("panicked"), "{err}");
+    Ok(())
+}
+
+/// `E` of the issue: `--expect-datagrams 16 udp-burst-drop.wasm -- {peer} --count 16`.
+fn e(mut before: Vec<&str>) -> Vec<&str> {
+    before.extend([
+        "--expect-datagrams",
+        "16",
+        UDP_BURST_DROP.path,
+        "--",
+        "{peer}",
+        "--count",
+        "16",
+    ]);
+    before
+}
+
+fn read_json(path: &Path) -> Result<serde_json::Value> {
+    Ok(serde_json::from_str(&std::fs::read_to_string(path)?)?)
+}
+
+/// A guest whose fault-free run takes `secs` seconds: a command that checks its output
+/// paths first answers long before.
+fn slow(secs: &str) -> Vec<&str> {
+    vec!["--time-limit", secs, PROBE.path, "spin"]
+}
+
+fn quickly(args: &[&str]) -> Result<Output> {
+    let start = Instant::now();
+    let out = wouldblock(args)?;
+    ensure!(
+        start.elapsed() < Duration::from_secs(10),
+        "took {:?}: the guest ran first: {}",
+        start.elapsed(),
+        both(&out)
+    );
+    Ok(out)
+}
+
+fn names(dir: &Path) -> Result<Vec<String>> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)?
+        .map(|e| e.map(|e| e.file_name().to_string_lossy().into_owned()))
+        .collect::<std::io::Result<_>>()?;
+    names.sort();
+    Ok(names)
+}
+
+mod limits;
+mod reports;
