@@ -2,11 +2,12 @@
 //! replayable plan per finding, and prints the table.
 
 use super::options::HarnessArgs;
-use super::reporter::{Event, Json, Reporter, Start, Summary};
+use super::reporter::{Event, Html, Invocation, Json, Reporter, Start, Summary};
 use anyhow::{Context, Result, bail};
 use std::path::PathBuf;
 use std::sync::Mutex;
-use wouldblock::explore::{ExploreOptions, Report};
+use wouldblock::explore::{ExploreOptions, Finding, Report};
+use wouldblock::{Guest, Harness, Outcome, Output, Plan};
 
 #[derive(clap::Args)]
 pub struct ExploreArgs {
@@ -34,6 +35,11 @@ pub struct ExploreArgs {
     /// Also write the report as JSON (what --merge reads).
     #[arg(long, value_name = "FILE")]
     json: Option<PathBuf>,
+    /// Also write a self-contained HTML report to FILE: the findings table, and each
+    /// finding's timeline (its plan replayed once more) with its replay command.
+    /// Example: --html explore.html
+    #[arg(long, value_name = "FILE")]
+    html: Option<PathBuf>,
     /// Merge shard reports (their --json files) instead of exploring.
     #[arg(long, value_name = "JSON", num_args = 1.., conflicts_with = "component")]
     merge: Vec<PathBuf>,
@@ -62,7 +68,13 @@ pub fn explore(args: ExploreArgs) -> Result<i32> {
     if let Some(path) = &args.json {
         reporter = reporter.json(Json::at_end(path));
     }
+    if let Some(path) = &args.html {
+        let invocation = Invocation::new(args.component.as_deref(), None, args.harness.clock());
+        reporter = reporter.html(Html::create(path, invocation.replaying(replay_command()))?);
+    }
     reporter.report(Event::RunStarted(Start::Explore))?;
+    // The harness and the component, kept for the HTML report's replays.
+    let mut loaded = None;
     let report = if args.merge.is_empty() {
         let Some(component) = &args.component else {
             bail!("give a component to explore, or --merge with shard reports");
@@ -89,6 +101,7 @@ pub fn explore(args: ExploreArgs) -> Result<i32> {
         };
         let report = harness.explore_with_progress(&guest, &args.args, options, progress)?;
         reporter = shared.into_inner().unwrap_or_else(|e| e.into_inner());
+        loaded = Some((harness, guest));
         report
     } else {
         let mut reports = Vec::new();
@@ -104,10 +117,22 @@ pub fn explore(args: ExploreArgs) -> Result<i32> {
     let files = report
         .write_plans(&args.out, &replay_command())
         .with_context(|| format!("writing the findings to {}", args.out.display()))?;
-    let findings = report.findings.iter().chain(&report.notes);
-    for (i, finding) in findings.enumerate() {
+    let findings: Vec<&Finding> = report.findings.iter().chain(&report.notes).collect();
+    let outcomes = match (&args.html, &loaded) {
+        (Some(_), Some((harness, guest))) => {
+            let jobs = args.jobs.unwrap_or_else(|| ExploreOptions::new().jobs);
+            replay(harness, guest, &args.args, &findings, jobs)?
+        }
+        _ => Vec::new(),
+    };
+    for (i, finding) in findings.into_iter().enumerate() {
         let file = files.get(i).map(PathBuf::as_path);
-        reporter.report(Event::Finding { finding, file })?;
+        let outcome = outcomes.get(i);
+        reporter.report(Event::Finding {
+            finding,
+            file,
+            outcome,
+        })?;
     }
     reporter.report(Event::Summary(Summary::Explore(&report)))?;
     reporter.report(Event::RunEnded)?;
@@ -118,7 +143,7 @@ pub fn explore(args: ExploreArgs) -> Result<i32> {
 /// and arguments, without the exploration's own options.
 fn replay_command() -> String {
     const OWN: &[&str] = &[
-        "--jobs", "--depth", "--budget", "--seed", "--shard", "--out", "--json",
+        "--jobs", "--depth", "--budget", "--seed", "--shard", "--out", "--json", "--html",
     ];
     let mut words = std::env::args();
     let program = words.next().unwrap_or_else(|| "wouldblock".into());
@@ -146,4 +171,38 @@ fn replay_command() -> String {
         out.push(word);
     }
     out.join(" ")
+}
+
+/// Each finding's plan run once more, for its timeline in the HTML report: the plan
+/// replays it (every run of a plan takes the same path), and an exploration without
+/// `--html` need not keep every finding's trace. On `jobs` threads, in the findings' order.
+fn replay(
+    harness: &Harness,
+    guest: &Guest,
+    args: &[String],
+    findings: &[&Finding],
+    jobs: usize,
+) -> Result<Vec<Outcome>> {
+    let quiet = harness.with_output(Output::Capture);
+    let one = |finding: &Finding| -> Result<Outcome> {
+        let plan = Plan::from_toml(&finding.plan, "a finding's plan")?;
+        Ok(quiet.with_plan(plan).run(guest, args)?)
+    };
+    let per_thread = findings.len().div_ceil(jobs.max(1)).max(1);
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = findings
+            .chunks(per_thread)
+            .map(|chunk| scope.spawn(move || chunk.iter().map(|f| one(f)).collect::<Vec<_>>()))
+            .collect();
+        let mut outcomes = Vec::with_capacity(findings.len());
+        for handle in handles {
+            let chunk = handle
+                .join()
+                .map_err(|_| anyhow::anyhow!("a replay thread panicked"))?;
+            for outcome in chunk {
+                outcomes.push(outcome?);
+            }
+        }
+        Ok(outcomes)
+    })
 }

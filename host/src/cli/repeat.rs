@@ -1,7 +1,7 @@
 //! `wouldblock run --repeat N`: a race test's many runs in one process, with a progress
 //! bar on a terminal, a line per 10% in CI, and the determinism check at the end.
 
-use super::reporter::{Event, Reporter, Start, Summary};
+use super::reporter::{Event, Html, Reporter, Start, Summary};
 use anyhow::Result;
 use wouldblock::{Guest, Harness};
 
@@ -12,9 +12,13 @@ pub fn repeat(
     args: &[String],
     runs: u64,
     jobs: Option<usize>,
+    html: Option<Html>,
 ) -> Result<i32> {
     let jobs = jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
     let mut reporter = Reporter::new();
+    if let Some(html) = html {
+        reporter = reporter.html(html);
+    }
     reporter.report(Event::RunStarted(Start::Repeat { runs, jobs }))?;
     let repeat = harness.repeat(guest, args, runs, jobs, |done| {
         reporter.progress(done, runs);

@@ -1,7 +1,7 @@
 //! `wouldblock run`: one component under a fault plan, as a user or a cargo runner calls it.
 
 use super::options::HarnessArgs;
-use super::reporter::{Event, Json, Reporter, Start, Summary};
+use super::reporter::{Event, Html, Invocation, Json, Reporter, Start, Summary};
 use super::{repeat, test};
 use anyhow::{Context, Result};
 use std::fs::File;
@@ -19,6 +19,11 @@ pub struct RunArgs {
     /// status, counters), for CI to read instead of parsing stderr.
     #[arg(long, value_name = "FILE")]
     summary_json: Option<PathBuf>,
+    /// Also write a self-contained HTML report to FILE, also when the run fails: the
+    /// component, plan and outcome, the run's timeline (with --repeat, the first failing
+    /// run's) and the command that replays it. Example: --html report.html
+    #[arg(long, value_name = "FILE")]
+    html: Option<PathBuf>,
     /// Run the same plan N times in this one process (one compiled component, runs on
     /// --jobs threads), check that every run took the same path as run 1, and print the
     /// endings. Example: --repeat 10000
@@ -46,12 +51,19 @@ pub struct RunArgs {
 pub fn run(args: RunArgs) -> Result<i32> {
     if args.per_test || (!args.no_per_test && test::looks_like_libtest(&args.component, &args.args))
     {
-        return test::per_test(&args.harness, &args.component, &args.args, None, None);
+        let html = args.html.as_deref();
+        return test::per_test(&args.harness, &args.component, &args.args, None, None, html);
     }
     let harness = args.harness.builder()?.build()?;
+    let html = |path: &Path| -> Result<Html> {
+        let plan = Some(args.harness.plan()?);
+        let invocation = Invocation::new(Some(&args.component), plan, args.harness.clock());
+        Html::create(path, invocation.replaying_one_run())
+    };
     if let Some(runs) = args.repeat {
         let guest = harness.load(&args.component)?;
-        return repeat::repeat(&harness, &guest, &args.args, runs, args.jobs);
+        let html = args.html.as_deref().map(html).transpose()?;
+        return repeat::repeat(&harness, &guest, &args.args, runs, args.jobs, html);
     }
     // Output files are opened before the guest runs: a verdict is never lost to a path
     // that cannot be written.
@@ -60,6 +72,9 @@ pub fn run(args: RunArgs) -> Result<i32> {
     let mut reporter = Reporter::new();
     if let Some(path) = &args.summary_json {
         reporter = reporter.json(Json::create(path)?);
+    }
+    if let Some(path) = &args.html {
+        reporter = reporter.html(html(path)?);
     }
     reporter.report(Event::RunStarted(Start::Run))?;
     let outcome = harness.run(&guest, &args.args)?;

@@ -3,7 +3,7 @@
 //! order.
 
 use super::options::HarnessArgs;
-use super::reporter::{Event, Junit, Reporter, Start, Summary};
+use super::reporter::{Event, Html, Invocation, Junit, Reporter, Start, Summary};
 use anyhow::Result;
 use std::path::{Path, PathBuf};
 use wouldblock::suite::{self, Selection, TestStatus};
@@ -15,6 +15,10 @@ pub struct TestArgs {
     /// Also write the results as a JUnit XML report to FILE, for CI systems.
     #[arg(long, value_name = "FILE")]
     junit: Option<PathBuf>,
+    /// Also write a self-contained HTML report to FILE: one row per test (pass, fail,
+    /// skip), each test's timeline and replay command on demand. Example: --html tests.html
+    #[arg(long, value_name = "FILE")]
+    html: Option<PathBuf>,
     /// Tests run at once, each in its own instance (default: the machine's cores).
     #[arg(long, value_name = "J")]
     jobs: Option<usize>,
@@ -34,6 +38,7 @@ pub fn test(args: TestArgs) -> Result<i32> {
         &args.args,
         args.junit.as_deref(),
         args.jobs,
+        args.html.as_deref(),
     )
 }
 
@@ -61,12 +66,17 @@ pub fn per_test(
     args: &[String],
     junit: Option<&Path>,
     jobs: Option<usize>,
+    html: Option<&Path>,
 ) -> Result<i32> {
     let harness = options.builder()?.build()?;
     let guest = harness.load(component)?;
     let mut reporter = Reporter::new();
     if let Some(path) = junit {
         reporter = reporter.junit(Junit::create(path)?);
+    }
+    if let Some(path) = html {
+        let invocation = Invocation::new(Some(component), Some(options.plan()?), options.clock());
+        reporter = reporter.html(Html::create(path, invocation.replaying_tests())?);
     }
     let selection = Selection::from_args(args);
     let cases = suite::list(&harness, &guest, &selection)?;
