@@ -238,7 +238,7 @@ pub fn draw(source: &Source<'_>, evidence: &BTreeSet<u64>, budget: usize, id: &s
         .count() as u32;
     let jump_w = if moves * JUMP_W > 300 { 4 } else { JUMP_W };
     let step = (1100u32.saturating_sub(moves * jump_w) / n).clamp(6, 36);
-    let mut x = 12;
+    let mut x = 8 + step / 2;
     let mut gaps = Vec::new();
     let mut gap_xs = Vec::new();
     let mut jumps: Vec<(u32, u64, u64)> = Vec::new();
@@ -319,14 +319,17 @@ pub fn draw(source: &Source<'_>, evidence: &BTreeSet<u64>, budget: usize, id: &s
             r#"<text class="tt" x="{last_label}" y="12">{first}</text>"#
         );
     }
+    // Every jump is a dashed line through the lanes (one path: a run that waits on a
+    // timer a hundred times has a hundred), labelled with its step and the new time
+    // where there is room.
+    if !jumps.is_empty() {
+        let mut d = String::new();
+        for &(jx, _, _) in &jumps {
+            let _ = write!(d, "M{jx} {}V{bottom}", TOP - 6);
+        }
+        let _ = write!(svg, r#"<path class="tj" d="{d}"/>"#);
+    }
     for &(jx, t, delta) in &jumps {
-        let _ = write!(
-            svg,
-            r#"<line class="tj" x1="{jx}" y1="{}" x2="{jx}" y2="{bottom}"><title>+{} (t = {})</title></line>"#,
-            TOP - 6,
-            nanos(delta),
-            nanos(t)
-        );
         if jx >= last_label + 70 {
             let _ = write!(
                 svg,
@@ -362,7 +365,7 @@ pub fn draw(source: &Source<'_>, evidence: &BTreeSet<u64>, budget: usize, id: &s
             let _ = write!(
                 svg,
                 r#"<rect class="evb" x="{}" y="{}" width="{step}" height="{}"/><text class="evt" x="{ex}" y="{}">▼</text>"#,
-                ex - step / 2,
+                ex.saturating_sub(step / 2),
                 TOP - 4,
                 bottom - TOP + 4,
                 TOP - 5

@@ -13,6 +13,16 @@ use wouldblock::{Ending, Exit, Outcome, Plan, Readiness, Rule};
 pub const BUDGET: usize = 400;
 /// Events drawn for a test that passed: it is there for comparison, not for study.
 pub const PASSED_BUDGET: usize = 120;
+
+/// Events drawn for the `n`-th finding (from 1): the first ones in full, the later ones
+/// through narrower windows, so that an exploration with many findings stays a page.
+pub fn finding_budget(n: usize) -> usize {
+    match n {
+        0..=3 => 240,
+        4..=10 => 120,
+        _ => 50,
+    }
+}
 /// Lines of a guest's stderr shown.
 const STDERR_LINES: usize = 20;
 
@@ -33,11 +43,8 @@ pub struct TimelineView {
 }
 
 impl TimelineView {
-    /// Draws `outcome`'s trace with `evidence` marked; `rules` are the plan's rule names.
-    pub fn new(id: String, outcome: &Outcome, evidence: &BTreeSet<u64>, rules: &[String]) -> Self {
-        Self::with_budget(id, outcome, evidence, rules, BUDGET)
-    }
-
+    /// Draws `outcome`'s trace with `evidence` marked, at most `budget` events; `rules`
+    /// are the plan's rule names.
     pub fn with_budget(
         id: String,
         outcome: &Outcome,
@@ -293,8 +300,9 @@ impl FindingView {
                         finding.verdict
                     )
                 };
-                let tl =
-                    TimelineView::new(format!("{id}-tl"), outcome, &evidence, &rule_names(&plan));
+                let (budget, rules) = (finding_budget(n), rule_names(&plan));
+                let id = format!("{id}-tl");
+                let tl = TimelineView::with_budget(id, outcome, &evidence, &rules, budget);
                 (Some(tl), remark)
             }
             None => (
