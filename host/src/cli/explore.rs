@@ -3,12 +3,13 @@
 
 use super::options::{self, HarnessArgs};
 use super::output::OutDir;
-use super::reporter::{Event, Json, Reporter, Start, Summary};
+use super::reporter::{Event, Html, Invocation, Json, Reporter, Start, Summary};
 use super::signal;
 use anyhow::{Context, Result, bail};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
-use wouldblock::explore::{ExploreOptions, REPORT_FORMAT, Report, shell_words};
+use wouldblock::explore::{ExploreOptions, Finding, REPORT_FORMAT, Report, shell_words};
+use wouldblock::{Guest, Harness, Outcome, Output, Plan};
 
 #[derive(clap::Args)]
 pub struct ExploreArgs {
@@ -46,6 +47,11 @@ pub struct ExploreArgs {
     /// Also write the report as JSON (what --merge reads).
     #[arg(long, value_name = "FILE")]
     json: Option<PathBuf>,
+    /// Also write a self-contained HTML report to FILE: the findings table, and each
+    /// finding's timeline (its plan replayed once more) with its replay command.
+    /// Example: --html explore.html
+    #[arg(long, value_name = "FILE")]
+    html: Option<PathBuf>,
     /// Merge shard reports (their --json files) instead of exploring.
     #[arg(long, value_name = "JSON", num_args = 1.., conflicts_with = "component")]
     merge: Vec<PathBuf>,
@@ -99,10 +105,7 @@ pub fn explore(args: ExploreArgs) -> Result<i32> {
     let explored =
         shell_words(std::iter::once(guest.name()).chain(args.args.iter().map(String::as_str)));
     let out = OutDir::claim(&args.out, &explored, args.force)?;
-    let mut reporter = Reporter::new();
-    if let Some(path) = &args.json {
-        reporter = reporter.json(Json::create(path, "--json")?);
-    }
+    let mut reporter = reporter_for(&args)?;
     reporter.report(Event::RunStarted(Start::Explore))?;
     let mut options = ExploreOptions::new()
         .depth(args.depth)
@@ -132,7 +135,24 @@ pub fn explore(args: ExploreArgs) -> Result<i32> {
             total,
         })?;
     }
-    report_all(reporter, &report, out.path(), &replay)
+    let replays = args
+        .html
+        .is_some()
+        .then_some((&harness, &guest, &args.args[..], jobs));
+    report_all(reporter, &report, out.path(), &replay, replays)
+}
+
+/// The reporter with the files asked for (checked before the first run).
+fn reporter_for(args: &ExploreArgs) -> Result<Reporter> {
+    let mut reporter = Reporter::new();
+    if let Some(path) = &args.json {
+        reporter = reporter.json(Json::create(path, "--json")?);
+    }
+    if let Some(path) = &args.html {
+        let invocation = Invocation::new(args.component.as_deref(), None, args.harness.clock());
+        reporter = reporter.html(Html::create(path, invocation.replaying(replay_command()))?);
+    }
+    Ok(reporter)
 }
 
 /// A shard report, its format version checked before anything else is read from it.
@@ -160,24 +180,43 @@ fn read_shard(path: &Path) -> Result<Report> {
 /// `--merge`: the output paths checked, then the merged report written and printed.
 fn finish(args: &ExploreArgs, report: Report, replay: &str) -> Result<i32> {
     let out = OutDir::claim(&args.out, &report.explored(), args.force)?;
-    let mut reporter = Reporter::new();
-    if let Some(path) = &args.json {
-        reporter = reporter.json(Json::create(path, "--json")?);
-    }
+    let mut reporter = reporter_for(args)?;
     reporter.report(Event::RunStarted(Start::Explore))?;
-    report_all(reporter, &report, out.path(), replay)
+    // A merged report has no traces: its findings have no timeline.
+    report_all(reporter, &report, out.path(), replay, None)
 }
 
+/// What `--html` replays each finding's plan with: the harness, the guest, its
+/// arguments and the threads.
+type Replays<'a> = (&'a Harness, &'a Guest, &'a [String], usize);
+
 /// The plan files, the table, the JSON; the status.
-fn report_all(mut reporter: Reporter, report: &Report, out: &Path, replay: &str) -> Result<i32> {
+fn report_all(
+    mut reporter: Reporter,
+    report: &Report,
+    out: &Path,
+    replay: &str,
+    replays: Option<Replays<'_>>,
+) -> Result<i32> {
     let files = report
         .write_plans(out, replay)
         .with_context(|| format!("writing the findings to {}", out.display()))?;
     let findings = report.findings.iter().chain(&report.notes);
-    let findings = findings.chain(&report.host_bugs);
-    for (i, finding) in findings.enumerate() {
+    let findings: Vec<&Finding> = findings.chain(&report.host_bugs).collect();
+    let outcomes = match replays {
+        Some((harness, guest, args, jobs)) => {
+            replay_findings(harness, guest, args, &findings, jobs)?
+        }
+        None => Vec::new(),
+    };
+    for (i, finding) in findings.into_iter().enumerate() {
         let file = files.get(i).map(PathBuf::as_path);
-        reporter.report(Event::Finding { finding, file })?;
+        let outcome = outcomes.get(i);
+        reporter.report(Event::Finding {
+            finding,
+            file,
+            outcome,
+        })?;
     }
     reporter.report(Event::Summary(Summary::Explore(report)))?;
     reporter.report(Event::RunEnded)?;
@@ -188,9 +227,9 @@ fn report_all(mut reporter: Reporter, report: &Report, out: &Path, replay: &str)
 /// harness options, component and arguments, without the exploration's own options.
 fn replay_command() -> String {
     const OWN: &[&str] = &[
-        "--jobs", "--depth", "--budget", "--seed", "--shard", "--out", "--json",
+        "--jobs", "--depth", "--budget", "--seed", "--shard", "--out", "--json", "--html",
     ];
-    const OWN_SWITCHES: &[&str] = &["--force"];
+    const OWN_SWITCHES: &[&str] = &["--force", "--host-bugs"];
     let mut words = std::env::args();
     let program = words.next().unwrap_or_else(|| "wouldblock".into());
     let out = vec![program, "run".into(), "--plan".into()];
@@ -205,10 +244,6 @@ fn replay_command() -> String {
         }
         if skip {
             skip = false;
-            continue;
-        }
-        // `--host-bugs` takes no value: dropped alone.
-        if !guest_args && word == "--host-bugs" {
             continue;
         }
         if !guest_args && OWN.contains(&word.as_str()) {
@@ -226,4 +261,38 @@ fn replay_command() -> String {
     }
     // `{file}` stays a bare word: the plan's path goes there, quoted.
     format!("{} {{file}} {}", shell_words(&out), shell_words(&rest))
+}
+
+/// Each finding's plan run once more, for its timeline in the HTML report: the plan
+/// replays it (every run of a plan takes the same path), and an exploration without
+/// `--html` need not keep every finding's trace. On `jobs` threads, in the findings' order.
+fn replay_findings(
+    harness: &Harness,
+    guest: &Guest,
+    args: &[String],
+    findings: &[&Finding],
+    jobs: usize,
+) -> Result<Vec<Outcome>> {
+    let quiet = harness.with_output(Output::Capture);
+    let one = |finding: &Finding| -> Result<Outcome> {
+        let plan = Plan::from_toml(&finding.plan, "a finding's plan")?;
+        Ok(quiet.with_plan(plan).run(guest, args)?)
+    };
+    let per_thread = findings.len().div_ceil(jobs.max(1)).max(1);
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = findings
+            .chunks(per_thread)
+            .map(|chunk| scope.spawn(move || chunk.iter().map(|f| one(f)).collect::<Vec<_>>()))
+            .collect();
+        let mut outcomes = Vec::with_capacity(findings.len());
+        for handle in handles {
+            let chunk = handle
+                .join()
+                .map_err(|_| anyhow::anyhow!("a replay thread panicked"))?;
+            for outcome in chunk {
+                outcomes.push(outcome?);
+            }
+        }
+        Ok(outcomes)
+    })
 }

@@ -113,8 +113,8 @@ impl HarnessArgs {
         )
     }
 
-    /// The builder these options describe, guest output inherited.
-    pub fn builder(&self) -> Result<Builder> {
+    /// The plan: `--plan`'s file, then each `--fault`.
+    pub fn plan(&self) -> Result<Plan> {
         let mut plan = match &self.plan {
             Some(path) => Plan::from_file(path)?,
             None => Plan::new(),
@@ -122,6 +122,17 @@ impl HarnessArgs {
         for spec in &self.faults {
             plan = plan.with_spec(spec)?;
         }
+        Ok(plan)
+    }
+
+    /// `virtual` or `real`.
+    pub fn clock(&self) -> &str {
+        &self.clock
+    }
+
+    /// The builder these options describe, guest output inherited.
+    pub fn builder(&self) -> Result<Builder> {
+        let plan = self.plan()?;
         let net = self
             .allow_net
             .iter()

@@ -2,7 +2,7 @@
 
 use super::options::{self, HarnessArgs};
 use super::output::OutFile;
-use super::reporter::{Event, Json, Reporter, Start, Summary};
+use super::reporter::{Event, Html, Invocation, Json, Reporter, Start, Summary};
 use super::{repeat, signal, test};
 use anyhow::{Result, bail};
 use std::path::PathBuf;
@@ -19,6 +19,11 @@ pub struct RunArgs {
     /// status, counters), for CI to read instead of parsing stderr.
     #[arg(long, value_name = "FILE")]
     summary_json: Option<PathBuf>,
+    /// Also write a self-contained HTML report to FILE, also when the run fails: the
+    /// component, plan and outcome, the run's timeline (with --repeat, the first failing
+    /// run's) and the command that replays it. Example: --html report.html
+    #[arg(long, value_name = "FILE")]
+    html: Option<PathBuf>,
     /// Run the same plan N times in this one process (one compiled component, runs on
     /// --jobs threads, each with an empty stdin), check that every run took the same path
     /// as run 1, and print the endings; --trace and --summary-json then describe the first
@@ -59,6 +64,15 @@ pub fn run(args: RunArgs) -> Result<i32> {
     if let Some(path) = &args.summary_json {
         reporter = reporter.json(Json::create(path, "--summary-json")?);
     }
+    if let Some(path) = args
+        .html
+        .as_deref()
+        .filter(|_| !libtest || args.repeat.is_some())
+    {
+        let plan = Some(args.harness.plan()?);
+        let invocation = Invocation::new(Some(&args.component), plan, args.harness.clock());
+        reporter = reporter.html(Html::create(path, invocation.replaying_one_run())?);
+    }
     if let Some(runs) = args.repeat {
         if args.per_test {
             bail!(
@@ -89,7 +103,8 @@ pub fn run(args: RunArgs) -> Result<i32> {
                  `wouldblock test --junit FILE`"
             );
         }
-        return test::per_test(&args.harness, &args.component, &args.args, None, None);
+        let html = args.html.as_deref();
+        return test::per_test(&args.harness, &args.component, &args.args, None, None, html);
     }
     let harness = args.harness.builder()?.build()?;
     let guest = harness.load(&args.component)?;

@@ -3,7 +3,7 @@
 //! order.
 
 use super::options::{self, HarnessArgs};
-use super::reporter::{Event, Junit, Reporter, Start, Summary};
+use super::reporter::{Event, Html, Invocation, Junit, Reporter, Start, Summary};
 use super::signal;
 use anyhow::Result;
 use std::path::{Path, PathBuf};
@@ -16,6 +16,10 @@ pub struct TestArgs {
     /// Also write the results as a JUnit XML report to FILE, for CI systems.
     #[arg(long, value_name = "FILE")]
     junit: Option<PathBuf>,
+    /// Also write a self-contained HTML report to FILE: one row per test (pass, fail,
+    /// skip), each test's timeline and replay command on demand. Example: --html tests.html
+    #[arg(long, value_name = "FILE")]
+    html: Option<PathBuf>,
     /// Tests run at once, each in its own instance (default: the machine's cores; at most
     /// the tests, and 256).
     #[arg(long, value_name = "J", value_parser = clap::value_parser!(u64).range(1..))]
@@ -36,6 +40,7 @@ pub fn test(args: TestArgs) -> Result<i32> {
         &args.args,
         args.junit.as_deref(),
         args.jobs,
+        args.html.as_deref(),
     )
 }
 
@@ -65,6 +70,7 @@ pub fn per_test(
     args: &[String],
     junit: Option<&Path>,
     jobs: Option<u64>,
+    html: Option<&Path>,
 ) -> Result<i32> {
     let selection = Selection::from_args(args);
     if selection.list {
@@ -84,6 +90,10 @@ pub fn per_test(
     let mut reporter = Reporter::new();
     if let Some(path) = junit {
         reporter = reporter.junit(Junit::create(path)?);
+    }
+    if let Some(path) = html {
+        let invocation = Invocation::new(Some(component), Some(options.plan()?), options.clock());
+        reporter = reporter.html(Html::create(path, invocation.replaying_tests())?);
     }
     let cases = suite::list(&harness, &guest, &selection)?;
     let jobs = jobs.min(cases.len().max(1));

@@ -1,12 +1,14 @@
 //! The one reporter, in nextest's shape: a command says what happens as typed [`Event`]s,
 //! and displayers turn them into what people and tools read: the terminal's (and CI log's)
-//! lines ([`terminal`]), a JUnit file ([`junit`]), a JSON file ([`json`]). No command
-//! formats a verdict or its evidence itself.
+//! lines ([`terminal`]), a JUnit file ([`junit`]), a JSON file ([`json`]), an HTML page
+//! ([`html`]). No command formats a verdict or its evidence itself.
 
+mod html;
 mod json;
 mod junit;
 mod terminal;
 
+pub use html::{Html, Invocation};
 pub use json::Json;
 pub use junit::Junit;
 
@@ -82,6 +84,9 @@ pub enum Event<'a> {
         finding: &'a Finding,
         /// The plan file that replays it.
         file: Option<&'a Path>,
+        /// The run its plan gives, replayed for its timeline (only with `--html`, and
+        /// not for a merge of shard reports, which has no component).
+        outcome: Option<&'a Outcome>,
     },
     /// A signal stopped the runs: what ended is reported, marked incomplete.
     Interrupted {
@@ -109,6 +114,7 @@ trait Displayer: Send {
 /// written last, at the run's end, as nextest does).
 pub struct Reporter {
     json: Option<Json>,
+    html: Option<Html>,
     terminal: Terminal,
     junit: Option<Junit>,
     started: Instant,
@@ -125,6 +131,7 @@ impl Reporter {
         );
         Self {
             json: None,
+            html: None,
             terminal,
             junit: None,
             started: Instant::now(),
@@ -134,6 +141,12 @@ impl Reporter {
     /// Also writes JSON.
     pub fn json(mut self, json: Json) -> Self {
         self.json = Some(json);
+        self
+    }
+
+    /// Also writes an HTML report.
+    pub fn html(mut self, html: Html) -> Self {
+        self.html = Some(html);
         self
     }
 
@@ -151,6 +164,9 @@ impl Reporter {
         let elapsed = self.started.elapsed();
         if let Some(json) = &mut self.json {
             json.display(&event, elapsed)?;
+        }
+        if let Some(html) = &mut self.html {
+            html.display(&event, elapsed)?;
         }
         self.terminal.display(&event, elapsed)?;
         if let Some(junit) = &mut self.junit {

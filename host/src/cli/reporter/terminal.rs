@@ -147,7 +147,7 @@ impl Displayer for Terminal {
             }
             Event::Progress { done, total } => self.progress(done, total, elapsed)?,
             Event::TestEnded { result, .. } => writeln!(self.out, "{}", test_line(result))?,
-            Event::Finding { finding, file } => {
+            Event::Finding { finding, file, .. } => {
                 if self.table.is_empty() {
                     self.table = table_header();
                 }

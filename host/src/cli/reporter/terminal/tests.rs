@@ -199,6 +199,7 @@ fn explore_prints_the_table_whole_then_the_counts_and_the_time_on_stderr() {
         events.push(Event::Finding {
             finding,
             file: Some(file),
+            outcome: None,
         });
     }
     events.extend([Event::Summary(Summary::Explore(&report)), Event::RunEnded]);
