@@ -303,6 +303,33 @@ fn wait_at_most(child: &mut std::process::Child, limit: Duration) -> Result<Outp
     })
 }
 
+/// Waits until `child` has used `cpu` of processor time (all its threads, from
+/// `/proc/PID/stat`), so what it has done by then does not depend on the machine's load;
+/// at most a minute of wall time.
+fn wait_for_cpu(child: &std::process::Child, cpu: Duration) -> Result<()> {
+    // Linux's clock ticks: USER_HZ is 100 on every architecture it runs on.
+    let ticks = cpu.as_millis() as u64 / 10;
+    let start = Instant::now();
+    loop {
+        let stat = std::fs::read_to_string(format!("/proc/{}/stat", child.id()))?;
+        // The fields after the command name (which may hold spaces) in parentheses.
+        let rest = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
+        let fields: Vec<&str> = rest.split_whitespace().collect();
+        let used: u64 = [11, 12]
+            .iter()
+            .filter_map(|&i| fields.get(i)?.parse::<u64>().ok())
+            .sum();
+        if used >= ticks {
+            return Ok(());
+        }
+        ensure!(
+            start.elapsed() < Duration::from_secs(60),
+            "the child used {used} of {ticks} ticks in a minute"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
 fn signal(child: &std::process::Child, name: &str) -> Result<()> {
     let status = Command::new("kill")
         .args([&format!("-{name}"), &child.id().to_string()])
@@ -344,7 +371,9 @@ fn failed_and_interrupted_runs_keep_what_they_have() -> Result<()> {
     .stdout(Stdio::piped())
     .stderr(Stdio::piped())
     .spawn()?;
-    std::thread::sleep(Duration::from_secs(3));
+    // Interrupted once it has worked, not after a wall-clock guess: a loaded machine may
+    // not even have finished the fault-free run in a few seconds.
+    wait_for_cpu(&explore, Duration::from_secs(1))?;
     signal(&explore, "INT")?;
     let out = wait_at_most(&mut explore, Duration::from_secs(20))?;
     ensure!(out.status.code() == Some(130), "{}", both(&out));
@@ -378,7 +407,7 @@ fn failed_and_interrupted_runs_keep_what_they_have() -> Result<()> {
     .stdout(Stdio::piped())
     .stderr(Stdio::piped())
     .spawn()?;
-    std::thread::sleep(Duration::from_secs(2));
+    wait_for_cpu(&repeat, Duration::from_secs(1))?;
     signal(&repeat, "TERM")?;
     let out = wait_at_most(&mut repeat, Duration::from_secs(20))?;
     ensure!(out.status.code() == Some(143), "{}", both(&out));
