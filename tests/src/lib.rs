@@ -210,3 +210,27 @@ pub fn assert_deterministic(
 pub fn builder() -> Builder {
     Builder::new().cache(true)
 }
+
+/// 100 runs of the TCP server `program` under `spec` (none: no fault), driven by the
+/// harness's client on `connections` connections sending one message of each of `sizes`;
+/// each run must echo every byte (framing included) back.
+pub fn assert_server_echoes(
+    program: &BundledGuest,
+    spec: Option<&str>,
+    sizes: &[usize],
+    connections: usize,
+) -> Result<()> {
+    let plan = spec.map_or_else(Plan::new, plan);
+    let harness = tcp_driving(plan, sizes, connections);
+    let n = connections.to_string();
+    let args = ["127.0.0.1:0", "--connections", &n];
+    let frames: u64 = sizes.iter().map(|s| *s as u64 + 4).sum();
+    repeat(&harness, &guest(program), &args, |outcome| {
+        let checked = assert_echoed(outcome)?;
+        ensure!(
+            checked == frames * connections as u64,
+            "{checked} bytes checked"
+        );
+        Ok(())
+    })
+}

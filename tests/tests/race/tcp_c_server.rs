@@ -3,28 +3,17 @@
 //! preset, as the Rust `tcp-echo-server` does.
 
 use anyhow::{Result, ensure};
-use wouldblock::Plan;
 use wouldblock_guests::TCP_C_SERVER;
-use wouldblock_tests::{assert_deterministic, assert_echoed, guest, plan, repeat, tcp_driving};
+use wouldblock_tests::{
+    assert_deterministic, assert_server_echoes, guest, plan, repeat, tcp_driving,
+};
 
 const SMALL: &[usize] = &[1, 1024];
 const LARGE: &[usize] = &[65536, 1 << 20];
 
 /// 100 runs of the server under `spec` with `connections` clients sending `sizes`.
 fn echoes(spec: Option<&str>, sizes: &[usize], connections: usize) -> Result<()> {
-    let plan = spec.map_or_else(Plan::new, plan);
-    let harness = tcp_driving(plan, sizes, connections);
-    let n = connections.to_string();
-    let args = ["127.0.0.1:0", "--connections", &n];
-    let frames: u64 = sizes.iter().map(|s| *s as u64 + 4).sum();
-    repeat(&harness, &guest(&TCP_C_SERVER), &args, |outcome| {
-        let checked = assert_echoed(outcome)?;
-        ensure!(
-            checked == frames * connections as u64,
-            "{checked} bytes checked"
-        );
-        Ok(())
-    })
+    assert_server_echoes(&TCP_C_SERVER, spec, sizes, connections)
 }
 
 #[test]

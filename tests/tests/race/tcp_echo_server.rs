@@ -1,11 +1,10 @@
 //! `tcp-echo-server`: readiness-driven, framed, closing only on `closed`, it echoes every
 //! byte to the harness's client under every TCP preset, on one and on four connections.
 
-use anyhow::{Result, ensure};
-use wouldblock::Plan;
+use anyhow::Result;
 use wouldblock_guests::TCP_ECHO_SERVER;
 use wouldblock_tests::{
-    assert_deterministic, assert_echoed, assert_reset_reported_once, guest, plan, repeat,
+    assert_deterministic, assert_reset_reported_once, assert_server_echoes, guest, plan, repeat,
     tcp_driving,
 };
 
@@ -14,19 +13,7 @@ const LARGE: &[usize] = &[65536, 1 << 20];
 
 /// 100 runs of the server under `spec` with `connections` clients sending `sizes`.
 fn echoes(spec: Option<&str>, sizes: &[usize], connections: usize) -> Result<()> {
-    let plan = spec.map_or_else(Plan::new, plan);
-    let harness = tcp_driving(plan, sizes, connections);
-    let n = connections.to_string();
-    let args = ["127.0.0.1:0", "--connections", &n];
-    let frames: u64 = sizes.iter().map(|s| *s as u64 + 4).sum();
-    repeat(&harness, &guest(&TCP_ECHO_SERVER), &args, |outcome| {
-        let checked = assert_echoed(outcome)?;
-        ensure!(
-            checked == frames * connections as u64,
-            "{checked} bytes checked"
-        );
-        Ok(())
-    })
+    assert_server_echoes(&TCP_ECHO_SERVER, spec, sizes, connections)
 }
 
 /// One connection is `takes_the_same_path_on_every_run`, which also checks every echo.
