@@ -52,6 +52,14 @@ impl std::fmt::Debug for Harness {
 
 impl Guest {
     /// The name it runs under (its `argv[0]`).
+    ///
+    /// ```no_run
+    /// # fn main() -> Result<(), wouldblock::Error> {
+    /// let harness = wouldblock::Builder::new().build()?;
+    /// let guest = harness.compile("udp-send", wouldblock_guests::UDP_SEND.wasm)?;
+    /// assert_eq!(guest.name(), "udp-send");
+    /// # Ok(()) }
+    /// ```
     pub fn name(&self) -> &str {
         &self.name
     }
@@ -81,6 +89,17 @@ impl Harness {
     }
 
     /// The same harness (same engine, so guests compiled once run on both) with another plan.
+    ///
+    /// ```no_run
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use wouldblock::{Builder, Plan};
+    /// let harness = Builder::new().build()?;
+    /// let guest = harness.compile("udp-send", wouldblock_guests::UDP_SEND.wasm)?;
+    /// let faulty = harness.with_plan(Plan::new().with_spec("first-send")?);
+    /// let outcome = faulty.run(&guest, &["127.0.0.1:9"])?;
+    /// assert!(outcome.passed(), "{}", outcome.summary());
+    /// # Ok(()) }
+    /// ```
     pub fn with_plan(&self, plan: Plan) -> Harness {
         Harness {
             engine: self.engine.clone(),
@@ -114,7 +133,14 @@ impl Harness {
         harness
     }
 
-    /// Reads and compiles a component file.
+    /// Reads and compiles a component file; a missing file, one that is not a component, or
+    /// one over the size bound is an [`Error`] naming it.
+    ///
+    /// ```
+    /// let harness = wouldblock::Builder::new().build().unwrap();
+    /// let error = harness.load(std::path::Path::new("no-such.wasm")).unwrap_err();
+    /// assert!(error.to_string().contains("no-such.wasm"), "{error}");
+    /// ```
     pub fn load(&self, path: &Path) -> Result<Guest, Error> {
         let bytes = component::read(path, self.settings.max_component_size)?;
         self.compile(&path.display().to_string(), &bytes)

@@ -92,6 +92,11 @@ impl fmt::Display for Ending {
 
 impl Exit {
     /// The status the guest ended with by itself (an exit or an abort), if it did.
+    ///
+    /// ```
+    /// use wouldblock::Exit;
+    /// assert_eq!(Exit::Code(3).guest_status(), Some(3));
+    /// ```
     pub fn guest_status(&self) -> Option<i32> {
         match self {
             Exit::Code(code) => Some(*code),
@@ -129,7 +134,18 @@ impl Outcome {
         self.exit.ending()
     }
 
-    /// Whether the guest ended by itself with status 0.
+    /// Whether the guest ended by itself with status 0 (no verdict stood in its place).
+    ///
+    /// ```no_run
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let harness = wouldblock::Builder::new().build()?;
+    /// let guest = harness.compile("udp-send-naive", wouldblock_guests::UDP_SEND_NAIVE.wasm)?;
+    /// let outcome = harness.with_plan(wouldblock::Plan::new().with_spec("first-send")?)
+    ///     .run(&guest, &["127.0.0.1:9"])?;
+    /// assert!(!outcome.passed() && outcome.verdict().is_none(), "it fails by itself");
+    /// assert_eq!(outcome.exit_code(), 1);
+    /// # Ok(()) }
+    /// ```
     pub fn passed(&self) -> bool {
         self.exit == Exit::Code(0)
     }

@@ -15,6 +15,14 @@ pub struct NetPolicy {
 
 impl NetPolicy {
     /// `127.0.0.0/8` and `::1/128`: the guest reaches this machine only.
+    ///
+    /// ```
+    /// use wouldblock::NetPolicy;
+    /// let policy = NetPolicy::loopback();
+    /// assert!(policy.allows("127.0.0.1".parse().unwrap()));
+    /// assert!(policy.allows("::1".parse().unwrap()));
+    /// assert!(!policy.allows("10.0.0.1".parse().unwrap()));
+    /// ```
     pub fn loopback() -> Self {
         Self {
             allowed: vec![
@@ -38,12 +46,22 @@ impl NetPolicy {
     }
 
     /// Also allows `net` (e.g. `0.0.0.0/0` for everything).
+    ///
+    /// ```
+    /// use wouldblock::NetPolicy;
+    /// let policy = NetPolicy::loopback().allow("10.0.0.0/8".parse().unwrap());
+    /// assert!(policy.allows("10.1.2.3".parse().unwrap()));
+    /// ```
     pub fn allow(mut self, net: IpNet) -> Self {
         self.allowed.push(net);
         self
     }
 
     /// Whether the guest may use `ip`.
+    ///
+    /// ```
+    /// assert!(!wouldblock::NetPolicy::none().allows("127.0.0.1".parse().unwrap()));
+    /// ```
     pub fn allows(&self, ip: IpAddr) -> bool {
         self.allowed.iter().any(|net| net.contains(&ip))
     }

@@ -164,6 +164,11 @@ impl TcpClientOptions {
     }
 
     /// Opens this many connections at once.
+    ///
+    /// ```
+    /// let options = wouldblock::TcpClientOptions::new(vec![1]).connections(2);
+    /// assert_eq!(options.connections, 2);
+    /// ```
     pub fn connections(mut self, n: usize) -> Self {
         self.connections = n;
         self

@@ -80,6 +80,10 @@ impl Verdict {
     }
 
     /// A short name, e.g. `busy-loop`.
+    ///
+    /// ```
+    /// assert_eq!(wouldblock::Verdict::UnusableAfterError.name(), "unusable-after-error");
+    /// ```
     pub fn name(self) -> &'static str {
         match self {
             Verdict::SpecViolation => "spec-violation",
