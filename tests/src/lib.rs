@@ -234,3 +234,20 @@ pub fn assert_server_echoes(
         Ok(())
     })
 }
+
+/// 100 runs of the TCP server `program` with no fault, the harness's client sending one
+/// message of each of `sizes`: every byte echoed. A naive server passes here, on a fast
+/// loopback, which is why its bug shipped.
+pub fn assert_passes_on_a_fast_loopback(program: &BundledGuest, sizes: &[usize]) -> Result<()> {
+    let harness = tcp_driving(Plan::new(), sizes, 1);
+    repeat(&harness, &guest(program), &["127.0.0.1:0"], |outcome| {
+        assert_echoed(outcome).map(drop)
+    })
+}
+
+/// The TCP server `program` under `tcp-slow-peer` (1 B + 1 KiB) takes the same path on
+/// every run and ends in `ending`.
+pub fn assert_same_path_under_a_slow_peer(program: &BundledGuest, ending: &str) -> Result<()> {
+    let harness = tcp_driving(plan("tcp-slow-peer"), &[1, 1024], 1);
+    assert_deterministic(&harness, &guest(program), &["127.0.0.1:0"], ending)
+}

@@ -3,10 +3,11 @@
 //! closes on every run; on a fast loopback it passes, which is why it shipped.
 
 use anyhow::{Result, ensure};
-use wouldblock::{Plan, Verdict};
+use wouldblock::Verdict;
 use wouldblock_guests::TCP_C_SERVER_NAIVE;
 use wouldblock_tests::{
-    assert_deterministic, assert_echoed, assert_verdict, guest, plan, repeat, tcp_driving,
+    assert_passes_on_a_fast_loopback, assert_same_path_under_a_slow_peer, assert_verdict, guest,
+    plan, repeat, tcp_driving,
 };
 
 #[test]
@@ -34,18 +35,10 @@ fn closes_early_under_a_slow_peer() -> Result<()> {
 /// stays hidden, which is why it shipped.
 #[test]
 fn passes_on_a_fast_loopback_with_one_small_message() -> Result<()> {
-    let harness = tcp_driving(Plan::new(), &[1], 1);
-    repeat(
-        &harness,
-        &guest(&TCP_C_SERVER_NAIVE),
-        &["127.0.0.1:0"],
-        |outcome| assert_echoed(outcome).map(drop),
-    )
+    assert_passes_on_a_fast_loopback(&TCP_C_SERVER_NAIVE, &[1])
 }
 
 #[test]
 fn takes_the_same_path_on_every_run() -> Result<()> {
-    let harness = tcp_driving(plan("tcp-slow-peer"), &[1, 1024], 1);
-    let guest = guest(&TCP_C_SERVER_NAIVE);
-    assert_deterministic(&harness, &guest, &["127.0.0.1:0"], "loss")
+    assert_same_path_under_a_slow_peer(&TCP_C_SERVER_NAIVE, "loss")
 }

@@ -4,10 +4,11 @@
 //! one byte on every run, as the naive one does.
 
 use anyhow::{Result, ensure};
-use wouldblock::{Plan, Verdict};
+use wouldblock::Verdict;
 use wouldblock_guests::TCP_C_SERVER_PATIENCE;
 use wouldblock_tests::{
-    assert_deterministic, assert_echoed, assert_verdict, guest, plan, repeat, tcp_driving,
+    assert_passes_on_a_fast_loopback, assert_same_path_under_a_slow_peer, assert_verdict, guest,
+    plan, repeat, tcp_driving,
 };
 
 #[test]
@@ -38,18 +39,10 @@ fn closes_early_under_a_slow_peer_after_its_patience_runs_out() -> Result<()> {
 /// stays hidden, which is why it shipped.
 #[test]
 fn passes_on_a_fast_loopback_with_one_small_message() -> Result<()> {
-    let harness = tcp_driving(Plan::new(), &[1], 1);
-    repeat(
-        &harness,
-        &guest(&TCP_C_SERVER_PATIENCE),
-        &["127.0.0.1:0"],
-        |outcome| assert_echoed(outcome).map(drop),
-    )
+    assert_passes_on_a_fast_loopback(&TCP_C_SERVER_PATIENCE, &[1])
 }
 
 #[test]
 fn takes_the_same_path_on_every_run() -> Result<()> {
-    let harness = tcp_driving(plan("tcp-slow-peer"), &[1, 1024], 1);
-    let guest = guest(&TCP_C_SERVER_PATIENCE);
-    assert_deterministic(&harness, &guest, &["127.0.0.1:0"], "loss")
+    assert_same_path_under_a_slow_peer(&TCP_C_SERVER_PATIENCE, "loss")
 }
