@@ -133,7 +133,7 @@ impl TestResult {
 }
 
 /// A test passed when its instance exited 0 having run exactly that one test.
-fn passed(outcome: &Outcome) -> bool {
+pub(crate) fn passed(outcome: &Outcome) -> bool {
     outcome.passed() && outcome.stdout_text().contains("test result: ok. 1 passed")
 }
 
@@ -211,8 +211,25 @@ pub fn run_each(
 }
 
 /// Whether the selection runs this case (an ignored one only when asked for).
-fn runs(case: &TestCase, selection: &Selection) -> bool {
+pub(crate) fn runs(case: &TestCase, selection: &Selection) -> bool {
     !case.ignored || selection.ignored_only || selection.include_ignored
+}
+
+/// The arguments that run `case` alone in an instance of its own.
+pub(crate) fn test_args(case: &TestCase) -> Vec<String> {
+    // `--nocapture`: a panic aborts the instance at once, so libtest's captured output
+    // would die with it; on stderr the panic message reaches the harness.
+    let mut args = vec![
+        case.name.as_str(),
+        "--exact",
+        "--test-threads",
+        "1",
+        "--nocapture",
+    ];
+    if case.ignored {
+        args.push("--include-ignored");
+    }
+    args.into_iter().map(String::from).collect()
 }
 
 fn run_one(
@@ -228,18 +245,7 @@ fn run_one(
             duration: Duration::ZERO,
         });
     }
-    // `--nocapture`: a panic aborts the instance at once, so libtest's captured output
-    // would die with it; on stderr the panic message reaches the harness.
-    let mut args = vec![
-        case.name.as_str(),
-        "--exact",
-        "--test-threads",
-        "1",
-        "--nocapture",
-    ];
-    if case.ignored {
-        args.push("--include-ignored");
-    }
+    let args = test_args(case);
     let start = Instant::now();
     let outcome = harness.run(guest, &args)?;
     Ok(TestResult {

@@ -1,15 +1,94 @@
 //! `wouldblock explore`: finds readiness bugs in a component with no plan given, writes a
 //! replayable plan per finding, and prints the table.
 
+use super::explore_suite::{self, SuiteRun};
 use super::options::{self, HarnessArgs};
 use super::output::OutDir;
 use super::reporter::{Event, Html, Invocation, Json, Reporter, Start, Summary};
 use super::signal;
+use super::test;
 use anyhow::{Context, Result, bail};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
-use wouldblock::explore::{ExploreOptions, Finding, REPORT_FORMAT, Report, shell_words};
+use wouldblock::explore::{
+    ExploreOptions, Finding, REPORT_FORMAT, Report, SUITE_REPORT_FORMAT, SuiteReport, shell_words,
+};
 use wouldblock::{Guest, Harness, Outcome, Output, Plan};
+
+/// What decides an exploration, for one program or a whole suite (`explore`, and `test
+/// --explore`).
+#[derive(clap::Args)]
+pub struct Knobs {
+    /// 1: one fault a run; 2: pairs of faults too (within --budget).
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u8).range(1..=2))]
+    pub depth: u8,
+    /// At depth 2, the most runs in all. Example: --budget 2000
+    #[arg(long, value_name = "RUNS", default_value_t = 2000)]
+    pub budget: u64,
+    /// Which pairs the budget keeps (the same seed, the same pairs). Example: --seed 7
+    #[arg(long, value_name = "S", default_value_t = 0)]
+    pub seed: u64,
+    /// Also try what only a buggy host does (a pollable that never fires with no error
+    /// before it, readiness stuck with nothing pending), reported apart as "robust against
+    /// host bugs?", never as findings.
+    #[arg(long)]
+    pub host_bugs: bool,
+    /// Run only the I-th of N disjoint slices (a CI matrix); merge the shards' --json
+    /// reports with --merge. Example: --shard 2/4
+    #[arg(long, value_name = "I/N", value_parser = parse_shard)]
+    pub shard: Option<(u64, u64)>,
+    /// Start no trial after this long (the fault-free runs always run); what did not run
+    /// is reported as not explored. It never decides a verdict. Example: --budget-time 5m
+    #[arg(long, value_name = "DURATION", value_parser = super::options::duration)]
+    pub budget_time: Option<std::time::Duration>,
+    /// Where each finding's plan file goes. The folder is this exploration's: plan files
+    /// of an earlier run of it are replaced, another exploration's are refused (--force),
+    /// and two explorations cannot write into it at once.
+    #[arg(long, value_name = "DIR", default_value = "wouldblock-findings")]
+    pub out: PathBuf,
+    /// Replace the plan files of another exploration in --out.
+    #[arg(long)]
+    pub force: bool,
+    /// Also write the report as JSON (what --merge reads).
+    #[arg(long, value_name = "FILE")]
+    pub json: Option<PathBuf>,
+}
+
+impl Knobs {
+    /// The library's options for these, on `jobs` threads.
+    pub fn options(&self, jobs: usize) -> ExploreOptions {
+        let mut options = ExploreOptions::new()
+            .depth(self.depth)
+            .budget(self.budget)
+            .seed(self.seed)
+            .host_bugs(self.host_bugs)
+            .jobs(jobs);
+        if let Some((i, n)) = self.shard {
+            options = options.shard(i, n);
+        }
+        if let Some(limit) = self.budget_time {
+            options = options.budget_time(limit);
+        }
+        options
+    }
+
+    /// The first of these options given with a value other than its default (for `test`,
+    /// where they need `--explore`).
+    pub fn first_given(&self) -> Option<&'static str> {
+        let given = [
+            ("--depth", self.depth != 1),
+            ("--budget", self.budget != 2000),
+            ("--seed", self.seed != 0),
+            ("--host-bugs", self.host_bugs),
+            ("--shard", self.shard.is_some()),
+            ("--budget-time", self.budget_time.is_some()),
+            ("--out", self.out != Path::new("wouldblock-findings")),
+            ("--force", self.force),
+            ("--json", self.json.is_some()),
+        ];
+        given.into_iter().find(|(_, g)| *g).map(|(flag, _)| flag)
+    }
+}
 
 #[derive(clap::Args)]
 pub struct ExploreArgs {
@@ -18,40 +97,22 @@ pub struct ExploreArgs {
     /// Threads (default: the machine's cores; at most 256). Example: --jobs 2
     #[arg(long, value_name = "J", value_parser = clap::value_parser!(u64).range(1..))]
     jobs: Option<u64>,
-    /// 1: one fault a run; 2: pairs of faults too (within --budget).
-    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u8).range(1..=2))]
-    depth: u8,
-    /// At depth 2, the most runs in all. Example: --budget 2000
-    #[arg(long, value_name = "RUNS", default_value_t = 2000)]
-    budget: u64,
-    /// Which pairs the budget keeps (the same seed, the same pairs). Example: --seed 7
-    #[arg(long, value_name = "S", default_value_t = 0)]
-    seed: u64,
-    /// Also try what only a buggy host does (a pollable that never fires with no error
-    /// before it, readiness stuck with nothing pending), reported apart as "robust against
-    /// host bugs?", never as findings.
-    #[arg(long)]
-    host_bugs: bool,
-    /// Run only the I-th of N disjoint slices (a CI matrix); merge the shards' --json
-    /// reports with --merge. Example: --shard 2/4
-    #[arg(long, value_name = "I/N", value_parser = parse_shard)]
-    shard: Option<(u64, u64)>,
-    /// Where each finding's plan file goes. The folder is this exploration's: plan files
-    /// of an earlier run of it are replaced, another exploration's are refused (--force),
-    /// and two explorations cannot write into it at once.
-    #[arg(long, value_name = "DIR", default_value = "wouldblock-findings")]
-    out: PathBuf,
-    /// Replace the plan files of another exploration in --out.
-    #[arg(long)]
-    force: bool,
-    /// Also write the report as JSON (what --merge reads).
-    #[arg(long, value_name = "FILE")]
-    json: Option<PathBuf>,
+    #[command(flatten)]
+    knobs: Knobs,
     /// Also write a self-contained HTML report to FILE: the findings table, and each
     /// finding's timeline (its plan replayed once more) with its replay command.
     /// Example: --html explore.html
     #[arg(long, value_name = "FILE")]
     html: Option<PathBuf>,
+    /// For a test suite (a cargo test binary, or --suite): also write a JUnit XML report,
+    /// one testcase per test; a finding is a failure naming its verdict, fault and replay.
+    #[arg(long, value_name = "FILE")]
+    junit: Option<PathBuf>,
+    /// The component is a libtest suite: explore each test on its own (automatic for a
+    /// cargo test binary, `target/.../deps/NAME-HASH.wasm`); the arguments are libtest's
+    /// filters.
+    #[arg(long)]
+    suite: bool,
     /// Merge shard reports (their --json files) instead of exploring.
     #[arg(long, value_name = "JSON", num_args = 1.., conflicts_with = "component")]
     merge: Vec<PathBuf>,
@@ -63,7 +124,7 @@ pub struct ExploreArgs {
     args: Vec<String>,
 }
 
-fn parse_shard(text: &str) -> Result<(u64, u64), String> {
+pub fn parse_shard(text: &str) -> Result<(u64, u64), String> {
     let parse = || -> Option<(u64, u64)> {
         let (i, n) = text.split_once('/')?;
         Some((i.parse().ok()?, n.parse().ok()?))
@@ -78,11 +139,26 @@ fn parse_shard(text: &str) -> Result<(u64, u64), String> {
 /// SIGINT or SIGTERM stopped it (what ended is reported, marked incomplete).
 pub fn explore(args: ExploreArgs) -> Result<i32> {
     if !args.merge.is_empty() {
-        let shards = args
-            .merge
-            .iter()
-            .map(|path| read_shard(path))
-            .collect::<Result<Vec<Report>>>()?;
+        let mut programs = Vec::new();
+        let mut suites = Vec::new();
+        for path in &args.merge {
+            match read_shard(path)? {
+                Shard::Program(report) => programs.push((path, *report)),
+                Shard::Suite(report) => suites.push((path, *report)),
+            }
+        }
+        if let (Some((program, _)), Some((suite, _))) = (programs.first(), suites.first()) {
+            bail!(
+                "cannot merge {} (one program's exploration) with {} (a test suite's)",
+                program.display(),
+                suite.display()
+            );
+        }
+        if !suites.is_empty() {
+            let suites = suites.into_iter().map(|(_, report)| report).collect();
+            return explore_suite::merge(&args.knobs, args.junit.as_deref(), suites);
+        }
+        let shards = programs.into_iter().map(|(_, report)| report).collect();
         let report = Report::merge(shards).context("cannot merge the shard reports")?;
         // Written plans replay the exploration, not the merge.
         let replay = report.exploration.replay.clone();
@@ -91,6 +167,25 @@ pub fn explore(args: ExploreArgs) -> Result<i32> {
     let Some(component) = &args.component else {
         bail!("give a component to explore, or --merge with shard reports");
     };
+    if args.suite || test::looks_like_libtest(component, &args.args) {
+        if args.html.is_some() {
+            bail!(
+                "--html is for one program's exploration; a test suite's report is --json \
+                 and --junit"
+            );
+        }
+        return explore_suite::explore_suite(SuiteRun {
+            harness: &args.harness,
+            knobs: &args.knobs,
+            jobs: args.jobs,
+            junit: args.junit.as_deref(),
+            component,
+            args: &args.args,
+        });
+    }
+    if args.junit.is_some() {
+        bail!("--junit needs a test suite: a cargo test binary, or --suite");
+    }
     let jobs = options::jobs(args.jobs);
     // Every run reads an empty stdin: a verdict must not depend on the harness's own.
     let harness = args
@@ -104,18 +199,10 @@ pub fn explore(args: ExploreArgs) -> Result<i32> {
     // Every output path is checked before the first run.
     let explored =
         shell_words(std::iter::once(guest.name()).chain(args.args.iter().map(String::as_str)));
-    let out = OutDir::claim(&args.out, &explored, args.force)?;
+    let out = OutDir::claim(&args.knobs.out, &explored, args.knobs.force)?;
     let mut reporter = reporter_for(&args)?;
     reporter.report(Event::RunStarted(Start::Explore))?;
-    let mut options = ExploreOptions::new()
-        .depth(args.depth)
-        .budget(args.budget)
-        .seed(args.seed)
-        .host_bugs(args.host_bugs)
-        .jobs(jobs);
-    if let Some((i, n)) = args.shard {
-        options = options.shard(i, n);
-    }
+    let options = args.knobs.options(jobs);
     // The library asks for a `Sync` callback; it calls it from one thread at a time.
     let shared = Mutex::new((reporter, 0));
     let progress = |done: u64, total: u64| {
@@ -145,7 +232,7 @@ pub fn explore(args: ExploreArgs) -> Result<i32> {
 /// The reporter with the files asked for (checked before the first run).
 fn reporter_for(args: &ExploreArgs) -> Result<Reporter> {
     let mut reporter = Reporter::new();
-    if let Some(path) = &args.json {
+    if let Some(path) = &args.knobs.json {
         reporter = reporter.json(Json::create(path, "--json")?);
     }
     if let Some(path) = &args.html {
@@ -155,12 +242,34 @@ fn reporter_for(args: &ExploreArgs) -> Result<Reporter> {
     Ok(reporter)
 }
 
+/// A shard report: one program's exploration, or a test suite's.
+enum Shard {
+    Program(Box<Report>),
+    Suite(Box<SuiteReport>),
+}
+
 /// A shard report, its format version checked before anything else is read from it.
-fn read_shard(path: &Path) -> Result<Report> {
+fn read_shard(path: &Path) -> Result<Shard> {
     let text =
         std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
     let value: serde_json::Value = serde_json::from_str(&text)
         .with_context(|| format!("{} is not an explore --json report", path.display()))?;
+    let not_a_report = || format!("{} is not an explore --json report", path.display());
+    if let Some(version) = value
+        .get("suite_format")
+        .and_then(serde_json::Value::as_u64)
+    {
+        if version != u64::from(SUITE_REPORT_FORMAT) {
+            bail!(
+                "{}: suite report format version {version}; this wouldblock reads version \
+                 {SUITE_REPORT_FORMAT}",
+                path.display()
+            );
+        }
+        return Ok(Shard::Suite(
+            serde_json::from_value(value).with_context(not_a_report)?,
+        ));
+    }
     match value.get("format").and_then(serde_json::Value::as_u64) {
         Some(v) if v == u64::from(REPORT_FORMAT) => {}
         Some(v) => bail!(
@@ -173,13 +282,14 @@ fn read_shard(path: &Path) -> Result<Report> {
             path.display()
         ),
     }
-    serde_json::from_value(value)
-        .with_context(|| format!("{} is not an explore --json report", path.display()))
+    Ok(Shard::Program(
+        serde_json::from_value(value).with_context(not_a_report)?,
+    ))
 }
 
 /// `--merge`: the output paths checked, then the merged report written and printed.
 fn finish(args: &ExploreArgs, report: Report, replay: &str) -> Result<i32> {
-    let out = OutDir::claim(&args.out, &report.explored(), args.force)?;
+    let out = OutDir::claim(&args.knobs.out, &report.explored(), args.knobs.force)?;
     let mut reporter = reporter_for(args)?;
     reporter.report(Event::RunStarted(Start::Explore))?;
     // A merged report has no traces: its findings have no timeline.
@@ -227,7 +337,16 @@ fn report_all(
 /// harness options, component and arguments, without the exploration's own options.
 fn replay_command() -> String {
     const OWN: &[&str] = &[
-        "--jobs", "--depth", "--budget", "--seed", "--shard", "--out", "--json", "--html",
+        "--jobs",
+        "--depth",
+        "--budget",
+        "--seed",
+        "--shard",
+        "--out",
+        "--json",
+        "--html",
+        "--budget-time",
+        "--junit",
     ];
     const OWN_SWITCHES: &[&str] = &["--force", "--host-bugs"];
     let mut words = std::env::args();

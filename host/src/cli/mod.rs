@@ -4,6 +4,7 @@
 
 mod demo;
 mod explore;
+mod explore_suite;
 mod options;
 mod output;
 mod presets;

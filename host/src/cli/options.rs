@@ -231,7 +231,7 @@ fn env_var(spec: &str) -> Result<(String, String)> {
 }
 
 /// A duration: a bare number of seconds, or a number with a unit (`500ms`, `20s`, `2m`).
-fn duration(text: &str) -> Result<Duration, String> {
+pub fn duration(text: &str) -> Result<Duration, String> {
     if let Ok(secs) = text.parse::<u64>() {
         return Ok(Duration::from_secs(secs));
     }

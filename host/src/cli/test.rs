@@ -2,10 +2,12 @@
 //! printed the way nextest prints them: each test's line as it ends, the summary in list
 //! order.
 
+use super::explore::Knobs;
+use super::explore_suite::{self, SuiteRun};
 use super::options::{self, HarnessArgs};
 use super::reporter::{Event, Html, Invocation, Junit, Reporter, Start, Summary};
 use super::signal;
-use anyhow::Result;
+use anyhow::{Result, bail};
 use std::path::{Path, PathBuf};
 use wouldblock::suite::{self, Selection, TestStatus};
 
@@ -24,6 +26,13 @@ pub struct TestArgs {
     /// the tests, and 256).
     #[arg(long, value_name = "J", value_parser = clap::value_parser!(u64).range(1..))]
     jobs: Option<u64>,
+    /// Explore every test instead of running it under one plan: each test gets two
+    /// fault-free runs (failing and flaky tests are reported, not explored), then every
+    /// fault at every site it showed, as `explore` does for one program.
+    #[arg(long)]
+    explore: bool,
+    #[command(flatten)]
+    knobs: Knobs,
     /// The libtest component (`cargo test --target wasm32-wasip2 --no-run` builds it).
     component: PathBuf,
     /// libtest's own arguments: filters, `--exact`, `--skip NAME`, `--ignored`,
@@ -34,6 +43,22 @@ pub struct TestArgs {
 
 /// `wouldblock test`.
 pub fn test(args: TestArgs) -> Result<i32> {
+    if args.explore {
+        if args.html.is_some() {
+            bail!("--html is not for --explore: a suite's exploration writes --json and --junit");
+        }
+        return explore_suite::explore_suite(SuiteRun {
+            harness: &args.harness,
+            knobs: &args.knobs,
+            jobs: args.jobs,
+            junit: args.junit.as_deref(),
+            component: &args.component,
+            args: &args.args,
+        });
+    }
+    if let Some(flag) = args.knobs.first_given() {
+        bail!("{flag} is an exploration's option: add --explore");
+    }
     per_test(
         &args.harness,
         &args.component,

@@ -3,7 +3,7 @@
 //! then renamed), so an interrupted or failed write never leaves an empty or half-written
 //! plan (an empty plan replays as a pass).
 
-use super::Report;
+use super::{Finding, Report, SuiteReport};
 use std::borrow::Cow;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -110,33 +110,70 @@ impl Report {
     /// paths in the report's order (the findings, then the notes). `replay` is the
     /// command with `{file}` where the plan's path goes (shell-quoted in).
     pub fn write_plans(&self, dir: &Path, replay: &str) -> std::io::Result<Vec<PathBuf>> {
-        std::fs::create_dir_all(dir)?;
-        let earlier = plan_files_in(dir)?;
-        let mut paths = Vec::new();
         let all = self.findings.iter().chain(&self.notes);
-        for (i, finding) in all.chain(&self.host_bugs).enumerate() {
-            let kind = finding.kind();
-            let slug: String = format!("{}-{}", finding.verdict, finding.site)
-                .chars()
-                .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
-                .collect();
-            let path = dir.join(format!("{kind}-{:02}-{slug}.toml", i + 1));
-            let command = replay.replace("{file}", &shell_quote(&path.display().to_string()));
-            let text = finding.plan_file(&command).replacen(
-                "\n\n",
-                &format!("\n{EXPLORED}{}\n\n", self.explored()),
-                1,
-            );
-            write_atomically(&path, text.as_bytes())?;
-            paths.push(path);
-        }
-        for (old, _) in earlier {
-            if !paths.contains(&old) {
-                std::fs::remove_file(&old)?;
-            }
-        }
-        Ok(paths)
+        let plans = all.chain(&self.host_bugs).map(|f| (f, None));
+        write_plan_files(dir, &self.explored(), replay, plans)
     }
+}
+
+impl SuiteReport {
+    /// The component and its libtest filters, shell-quoted (as [`Report::explored`]).
+    pub fn explored(&self) -> String {
+        let exploration = &self.exploration;
+        shell_words(std::iter::once(&exploration.component).chain(&exploration.args))
+    }
+
+    /// [`Report::write_plans`] for every test's findings, in list order; each file names its
+    /// test (`# test:`), and `replay` has `{test}` where the test's name goes.
+    pub fn write_plans(&self, dir: &Path, replay: &str) -> std::io::Result<Vec<PathBuf>> {
+        let plans = self
+            .tests
+            .iter()
+            .flat_map(|test| test.all_findings().map(|f| (f, Some(test.name.as_str()))));
+        write_plan_files(dir, &self.explored(), replay, plans)
+    }
+}
+
+/// Writes each finding's plan file (its test's name in the file's name and comments, when
+/// it has one), then removes the plan files of an earlier exploration in `dir`.
+fn write_plan_files<'a>(
+    dir: &Path,
+    explored: &str,
+    replay: &str,
+    plans: impl Iterator<Item = (&'a Finding, Option<&'a str>)>,
+) -> std::io::Result<Vec<PathBuf>> {
+    std::fs::create_dir_all(dir)?;
+    let earlier = plan_files_in(dir)?;
+    let mut paths = Vec::new();
+    for (i, (finding, test)) in plans.enumerate() {
+        let kind = finding.kind();
+        let named = match test {
+            Some(test) => format!("{test}-{}-{}", finding.verdict, finding.site),
+            None => format!("{}-{}", finding.verdict, finding.site),
+        };
+        let slug: String = named
+            .chars()
+            .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+            .collect();
+        let path = dir.join(format!("{kind}-{:02}-{slug}.toml", i + 1));
+        let mut command = replay.replace("{file}", &shell_quote(&path.display().to_string()));
+        let mut header = format!("\n{EXPLORED}{explored}\n");
+        if let Some(test) = test {
+            command = command.replace("{test}", &shell_quote(test));
+            header = format!("\n# test: {test}{header}");
+        }
+        let text = finding
+            .plan_file(&command)
+            .replacen("\n\n", &format!("{header}\n"), 1);
+        write_atomically(&path, text.as_bytes())?;
+        paths.push(path);
+    }
+    for (old, _) in earlier {
+        if !paths.contains(&old) {
+            std::fs::remove_file(&old)?;
+        }
+    }
+    Ok(paths)
 }
 
 #[cfg(test)]

@@ -8,20 +8,26 @@
 mod files;
 mod merge;
 mod report;
+mod settle;
 mod sites;
+mod suite;
+mod suite_report;
 
 pub use files::{plan_files_in, shell_quote, shell_words, write_atomically};
 pub use merge::MergeError;
 pub use report::{Exploration, Finding, REPORT_FORMAT, Report};
 pub use sites::{Fault, Site, Tier, Tried, faults, menu};
+pub use suite::SuiteEvent;
+pub use suite_report::{
+    Cause, EXIT_FLAKY, SUITE_REPORT_FORMAT, SuiteReport, TestReport, TestVerdict, panic_location,
+};
 
 use crate::error::Error;
 use crate::harness::{Guest, Harness};
-use crate::outcome::Outcome;
-use crate::plan::{Plan, Readiness};
+use crate::plan::Plan;
 use crate::pool;
 use crate::settings::Output;
-use std::collections::BTreeMap;
+use settle::{Found, Groups, group, settle};
 use std::ops::ControlFlow;
 
 /// How far and how wide to explore.
@@ -41,6 +47,9 @@ pub struct ExploreOptions {
     /// Also tries the faults of the `host-bug` tier (a pollable that never fires, readiness
     /// stuck with no error pending), reported apart: never findings.
     pub host_bugs: bool,
+    /// A time budget: no trial starts once it is spent, and what did not run is reported
+    /// as not explored. It decides only how much is explored, never a verdict.
+    pub budget_time: Option<std::time::Duration>,
 }
 
 impl Default for ExploreOptions {
@@ -52,6 +61,7 @@ impl Default for ExploreOptions {
             seed: 0,
             shard: (1, 1),
             host_bugs: false,
+            budget_time: None,
         }
     }
 }
@@ -101,6 +111,19 @@ impl ExploreOptions {
     /// ```
     pub fn host_bugs(mut self, enable: bool) -> Self {
         self.host_bugs = enable;
+        self
+    }
+
+    /// Starts no trial after `limit` (the fault-free runs always run).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use wouldblock::explore::ExploreOptions;
+    /// let options = ExploreOptions::new().budget_time(Duration::from_secs(30));
+    /// assert_eq!(options.budget_time, Some(Duration::from_secs(30)));
+    /// ```
+    pub fn budget_time(mut self, limit: std::time::Duration) -> Self {
+        self.budget_time = Some(limit);
         self
     }
 
@@ -223,35 +246,12 @@ impl Harness {
             .collect();
         let ran = run_all(&quiet, guest, args, &mine, options.jobs, &progress)?;
         let incomplete = ran.done < mine.len() as u64;
-        // Shrunk, two kinds may become one (a pair that one of its faults gives alone).
-        let mut shrunk: BTreeMap<String, Finding> = BTreeMap::new();
-        for (index, trial, outcome, count) in ran.groups.into_values() {
-            // Interrupted, the findings stay as found: the user asked to stop.
-            let (trial, outcome) = if incomplete {
-                (trial.clone(), outcome)
-            } else {
-                shrink(&quiet, guest, args, trial, outcome)?
-            };
-            let key = format!("{}|{}", outcome.ending(), trial.kind());
-            let finding = Finding::new(index, &trial, &outcome, count);
-            match shrunk.get_mut(&key) {
-                Some(kept) if kept.index <= index => kept.duplicates += count,
-                Some(kept) => {
-                    let duplicates = kept.duplicates + 1;
-                    *kept = Finding {
-                        duplicates: duplicates + finding.duplicates,
-                        ..finding
-                    };
-                }
-                None => {
-                    shrunk.insert(key, finding);
-                }
-            }
-        }
-        let mut findings: Vec<Finding> = shrunk.into_values().collect();
-        findings.sort_by_key(|f| f.index);
-        let (notes, findings): (Vec<_>, Vec<_>) = findings.into_iter().partition(|f| f.robustness);
-        let (host_bugs, findings) = findings.into_iter().partition(|f| f.tier == Tier::HostBug);
+        let found = settle(&quiet, guest, args, ran.groups, incomplete)?;
+        let Found {
+            findings,
+            notes,
+            host_bugs,
+        } = found;
         Ok(Report {
             host_bugs,
             format: REPORT_FORMAT,
@@ -323,10 +323,6 @@ fn sample<T>(items: Vec<T>, room: usize, seed: u64) -> Vec<T> {
     kept.into_iter().filter_map(|i| items[i].take()).collect()
 }
 
-/// The runs that did not pass, grouped by ending and kind: per group the earliest trial
-/// (its index, the trial, its outcome) and how many gave it.
-type Groups<'t> = BTreeMap<String, (usize, &'t Trial, Outcome, u64)>;
-
 /// What [`run_all`] kept: the groups, and how many trials ended.
 struct Ran<'t> {
     groups: Groups<'t>,
@@ -348,7 +344,7 @@ fn run_all<'t>(
 ) -> Result<Ran<'t>, Error> {
     let total = trials.len() as u64;
     let mut ran = Ran {
-        groups: BTreeMap::new(),
+        groups: Groups::new(),
         done: 0,
     };
     let mut error = None;
@@ -373,18 +369,7 @@ fn run_all<'t>(
                 return ControlFlow::Continue(());
             }
             let (index, trial) = trials[i];
-            let key = format!("{}|{}", outcome.ending(), trial.kind());
-            match ran.groups.get_mut(&key) {
-                Some(group) => {
-                    group.3 += 1;
-                    if index < group.0 {
-                        (group.0, group.1, group.2) = (index, trial, outcome);
-                    }
-                }
-                None => {
-                    ran.groups.insert(key, (index, trial, outcome, 1));
-                }
-            }
+            group(&mut ran.groups, index, trial, outcome);
             ControlFlow::Continue(())
         },
     );
@@ -392,45 +377,4 @@ fn run_all<'t>(
         Some(e) => Err(e),
         None => Ok(ran),
     }
-}
-
-/// The smallest form of a finding that still ends the same way: a pair that one of its
-/// faults gives alone becomes that fault; a readiness count drops to the least that
-/// still does it.
-fn shrink(
-    harness: &Harness,
-    guest: &Guest,
-    args: &[impl AsRef<str> + Sync],
-    trial: &Trial,
-    outcome: Outcome,
-) -> Result<(Trial, Outcome), Error> {
-    let want = outcome.ending();
-    let same = |candidate: &Trial| -> Result<Option<Outcome>, Error> {
-        let outcome = harness.with_plan(candidate.plan()).run(guest, args)?;
-        Ok((outcome.ending() == want).then_some(outcome))
-    };
-    let (mut best, mut best_outcome) = (trial.clone(), outcome);
-    if best.faults.len() > 1 {
-        for one in trial.faults.clone() {
-            let single = Trial { faults: vec![one] };
-            if let Some(outcome) = same(&single)? {
-                (best, best_outcome) = (single, outcome);
-                break;
-            }
-        }
-    }
-    for i in 0..best.faults.len() {
-        let Readiness::NotReady(k) = best.faults[i].1.ready else {
-            continue;
-        };
-        for smaller in 1..k {
-            let mut candidate = best.clone();
-            candidate.faults[i].1.ready = Readiness::NotReady(smaller);
-            if let Some(outcome) = same(&candidate)? {
-                (best, best_outcome) = (candidate, outcome);
-                break;
-            }
-        }
-    }
-    Ok((best, best_outcome))
 }

@@ -46,6 +46,10 @@ pub struct Finding {
     /// and what a correct program does instead.
     #[serde(default)]
     pub correct: String,
+    /// Where the guest panicked, when it did (`src/lib.rs:12:5`): what tells two tests'
+    /// findings of one root cause from two causes.
+    #[serde(default)]
+    pub location: Option<String>,
 }
 
 fn real() -> Tier {
@@ -71,6 +75,7 @@ impl Finding {
             reference: why(trial, |t| t.reference),
             wit: why(trial, |t| t.wit),
             correct: why(trial, |t| t.correct),
+            location: super::suite_report::panic_location(&outcome.stderr_text()),
         }
     }
 
@@ -118,7 +123,7 @@ fn why(trial: &Trial, part: impl Fn(&Tried) -> &'static str) -> String {
 /// The verdict's reason, or the guest's last line, then the last socket calls, every port
 /// in them normalised (the reason names the peer's address too): the same finding reads
 /// the same in every exploration.
-fn evidence(outcome: &Outcome) -> String {
+pub(super) fn evidence(outcome: &Outcome) -> String {
     let why = match &outcome.exit {
         Exit::Stopped(stop) => stop.reason.clone(),
         _ => {

@@ -47,6 +47,9 @@ impl Displayer for Json {
             Event::Summary(Summary::Explore(report)) => {
                 serde_json::to_string_pretty(report).context("the report as JSON")? + "\n"
             }
+            Event::Summary(Summary::ExploreSuite { report, .. }) => {
+                serde_json::to_string_pretty(report).context("the report as JSON")? + "\n"
+            }
             _ => return Ok(()),
         };
         self.file.commit(text.as_bytes())

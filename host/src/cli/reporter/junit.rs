@@ -3,12 +3,15 @@
 //! interrupted run never leaves an empty report over an earlier one.
 
 use super::super::output::OutFile;
-use super::{Displayer, Event, Start};
+use super::{Displayer, Event, Start, Summary};
 use anyhow::Result;
-use quick_junit::{NonSuccessKind, Property, Report, TestCase, TestCaseStatus, TestSuite};
-use std::path::Path;
+use quick_junit::{
+    NonSuccessKind, Property, Report, TestCase, TestCaseStatus, TestRerun, TestSuite,
+};
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 use wouldblock::Outcome;
+use wouldblock::explore::{TestReport, TestVerdict, shell_quote};
 use wouldblock::suite::{TestResult, TestStatus};
 
 /// Collects each test as it ends, and writes them in list order when the run ends.
@@ -51,11 +54,90 @@ fn case(result: &TestResult) -> TestCase {
     case
 }
 
+/// One explored test: a finding is a failure that names its verdict, site, fault and the
+/// command that replays it; a flaky test passes with a `flakyFailure` saying where its
+/// fault-free runs parted; a test cut short is skipped with why.
+fn explored_case(test: &TestReport, files: &[&PathBuf], replay: &str) -> TestCase {
+    let detail = test.detail.clone().unwrap_or_default();
+    let status = match test.status {
+        TestVerdict::Clean => TestCaseStatus::success(),
+        TestVerdict::Findings => {
+            let findings = &test.report.findings;
+            let first = &findings[0];
+            let file = files
+                .first()
+                .map_or(String::new(), |f| f.display().to_string());
+            let command = replay
+                .replace("{file}", &shell_quote(&file))
+                .replace("{test}", &shell_quote(&test.name));
+            let mut status = TestCaseStatus::non_success(NonSuccessKind::Failure);
+            status.set_message(format!(
+                "{} finding(s); first: {} at {} under {}; replay: {command}",
+                findings.len(),
+                first.verdict,
+                first.site,
+                first.fault
+            ));
+            let described: Vec<String> = findings
+                .iter()
+                .map(|f| {
+                    format!(
+                        "{} at {} ({})\n{}\nwhy: {}",
+                        f.verdict,
+                        f.site,
+                        f.fault,
+                        f.evidence,
+                        f.why()
+                    )
+                })
+                .collect();
+            status.set_description(described.join("\n\n"));
+            status
+        }
+        TestVerdict::Failed => {
+            let mut status = TestCaseStatus::non_success(NonSuccessKind::Failure);
+            status.set_message("fails with no fault (not explored)");
+            status.set_description(detail);
+            status
+        }
+        TestVerdict::Flaky => {
+            let mut status = TestCaseStatus::success();
+            let mut rerun = TestRerun::new(NonSuccessKind::Failure);
+            rerun.set_message(format!("flaky, not explored: {detail}"));
+            status.add_rerun(rerun);
+            status
+        }
+        TestVerdict::Skipped => TestCaseStatus::skipped(),
+        TestVerdict::Incomplete => {
+            let mut status = TestCaseStatus::skipped();
+            status.set_message(format!(
+                "cut short, {} trial(s) not run {detail}",
+                test.unexplored
+            ));
+            status
+        }
+    };
+    TestCase::new(test.name.clone(), status)
+}
+
 impl Displayer for Junit {
     fn display(&mut self, event: &Event<'_>, _: Duration) -> Result<()> {
         match event {
-            Event::RunStarted(Start::Suite { component, .. }) => {
+            Event::RunStarted(
+                Start::Suite { component, .. } | Start::ExploreSuite { component, .. },
+            ) => {
                 self.suite = component.to_string();
+            }
+            Event::Summary(Summary::ExploreSuite { report, files }) => {
+                let mut files = files.iter();
+                for (index, test) in report.tests.iter().enumerate() {
+                    let mine: Vec<&PathBuf> =
+                        files.by_ref().take(test.all_findings().count()).collect();
+                    self.cases.push((
+                        index,
+                        explored_case(test, &mine, &report.exploration.replay),
+                    ));
+                }
             }
             Event::TestEnded { index, result } => self.cases.push((*index, case(result))),
             Event::Interrupted {

@@ -3,6 +3,7 @@
 //! lines ([`terminal`]), a JUnit file ([`junit`]), a JSON file ([`json`]), an HTML page
 //! ([`html`]). No command formats a verdict or its evidence itself.
 
+mod explore_suite;
 mod html;
 mod json;
 mod junit;
@@ -14,10 +15,10 @@ pub use junit::Junit;
 
 use anyhow::Result;
 use std::io::IsTerminal;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 use terminal::Terminal;
-use wouldblock::explore::{Finding, Report};
+use wouldblock::explore::{Finding, Report, SuiteReport, TestReport};
 use wouldblock::suite::TestResult;
 use wouldblock::{Outcome, Repeat};
 
@@ -44,6 +45,18 @@ pub enum Start<'a> {
     },
     /// An exploration, or the merge of shard reports (`wouldblock explore`).
     Explore,
+    /// A libtest suite explored a test at a time (`test --explore`, `explore` of a test
+    /// binary), or the merge of its shard reports.
+    ExploreSuite {
+        /// Tests listed.
+        tests: usize,
+        /// Threads.
+        jobs: usize,
+        /// The component's name.
+        component: &'a str,
+        /// 1 or 2.
+        depth: u8,
+    },
 }
 
 /// The end of a command, with everything its summary needs.
@@ -57,6 +70,14 @@ pub enum Summary<'a> {
     Suite(&'a [TestResult]),
     /// The exploration's report.
     Explore(&'a Report),
+    /// The suite exploration's report, and the plan files of its findings (in list
+    /// order, each test's findings, notes and host-bug results).
+    ExploreSuite {
+        /// The report.
+        report: &'a SuiteReport,
+        /// The plan files.
+        files: &'a [PathBuf],
+    },
 }
 
 /// Something that happened, in the order it did.
@@ -77,6 +98,11 @@ pub enum Event<'a> {
         index: usize,
         /// How it went.
         result: &'a TestResult,
+    },
+    /// A test of an explored suite is done: its line is printed at once.
+    TestExplored {
+        /// What it gave.
+        test: &'a TestReport,
     },
     /// One finding or robustness note of an exploration, in the report's order.
     Finding {

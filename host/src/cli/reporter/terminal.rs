@@ -24,6 +24,7 @@ enum Kind {
     Repeat { runs: u64, jobs: usize },
     Suite,
     Explore,
+    ExploreSuite,
 }
 
 /// The terminal's displayer. It remembers what the run is (from
@@ -58,7 +59,7 @@ impl Terminal {
     fn progress(&mut self, done: u64, total: u64, elapsed: Duration) -> Result<()> {
         let template = match self.kind {
             Some(Kind::Repeat { .. }) => "{bar:40} {pos}/{len} runs, {per_sec}, {eta}",
-            Some(Kind::Explore) => "{bar:40} {pos}/{len} runs, {per_sec}",
+            Some(Kind::Explore | Kind::ExploreSuite) => "{bar:40} {pos}/{len} runs, {per_sec}",
             _ => return Ok(()),
         };
         if self.is_terminal {
@@ -112,6 +113,10 @@ impl Terminal {
                 let text = explore_summary(report, std::mem::take(&mut self.table));
                 self.out.write_all(text.as_bytes())?;
             }
+            Summary::ExploreSuite { report, files } => {
+                let text = super::explore_suite::summary(report, files, elapsed);
+                self.out.write_all(text.as_bytes())?;
+            }
         }
         Ok(())
     }
@@ -143,10 +148,28 @@ impl Displayer for Terminal {
                         Kind::Suite
                     }
                     Start::Explore => Kind::Explore,
+                    Start::ExploreSuite {
+                        tests,
+                        jobs,
+                        component,
+                        depth,
+                    } => {
+                        writeln!(
+                            self.out,
+                            "    Exploring {tests} tests at depth {depth} across {jobs} jobs \
+                             ({component})"
+                        )?;
+                        Kind::ExploreSuite
+                    }
                 });
             }
             Event::Progress { done, total } => self.progress(done, total, elapsed)?,
             Event::TestEnded { result, .. } => writeln!(self.out, "{}", test_line(result))?,
+            Event::TestExplored { test, .. } => {
+                // The bar is drawn again with the next progress.
+                self.clear_bar();
+                writeln!(self.out, "{}", super::explore_suite::test_line(test))?;
+            }
             Event::Finding { finding, file, .. } => {
                 if self.table.is_empty() {
                     self.table = table_header();
@@ -161,7 +184,7 @@ impl Displayer for Terminal {
                 self.clear_bar();
                 let what = match self.kind {
                     Some(Kind::Suite) => "tests",
-                    Some(Kind::Explore) => "trials",
+                    Some(Kind::Explore | Kind::ExploreSuite) => "trials",
                     _ => "runs",
                 };
                 writeln!(
@@ -173,7 +196,7 @@ impl Displayer for Terminal {
             Event::Summary(summary) => self.summary(&summary, elapsed)?,
             Event::RunEnded => {
                 // Time is the one thing two explorations differ in: it goes to stderr.
-                if self.kind == Some(Kind::Explore) {
+                if matches!(self.kind, Some(Kind::Explore | Kind::ExploreSuite)) {
                     let secs = elapsed.as_secs_f64();
                     writeln!(self.err, "wouldblock: explored in {secs:.2} s")?;
                 }
@@ -298,7 +321,7 @@ fn table_header() -> String {
 }
 
 /// One finding or note, with its replay file and its evidence indented below it.
-fn table_row(finding: &Finding, file: Option<&Path>) -> String {
+pub(super) fn table_row(finding: &Finding, file: Option<&Path>) -> String {
     let title = finding.kind();
     let file = file.map_or(String::new(), |f| f.display().to_string());
     let more = match finding.duplicates {

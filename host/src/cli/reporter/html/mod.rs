@@ -241,6 +241,8 @@ impl Html {
                 (Body::Run(view), line)
             }
             Summary::Repeat(repeat) => repeat_body(repeat, &rules, replay),
+            // A suite's exploration has no page (the command refuses --html for it).
+            Summary::ExploreSuite { .. } => return,
             Summary::Suite(results) => {
                 let rows: Vec<TestRow> = results
                     .iter()
@@ -424,7 +426,7 @@ impl Displayer for Html {
                     Start::Run => "run",
                     Start::Repeat { .. } => "run --repeat",
                     Start::Suite { .. } => "test",
-                    Start::Explore => "explore",
+                    Start::Explore | Start::ExploreSuite { .. } => "explore",
                 };
             }
             Event::Finding {
@@ -444,7 +446,7 @@ impl Displayer for Html {
             Event::Summary(summary) => self.summary(summary),
             Event::RunEnded => self.write()?,
             Event::Interrupted { .. } => self.interrupted = true,
-            Event::Progress { .. } | Event::TestEnded { .. } => {}
+            Event::Progress { .. } | Event::TestEnded { .. } | Event::TestExplored { .. } => {}
         }
         Ok(())
     }

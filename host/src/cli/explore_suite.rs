@@ -1,0 +1,182 @@
+//! `wouldblock test --explore`, and `wouldblock explore` given a libtest suite: every test
+//! explored on its own, each test's line as it ends, then the findings with their plan
+//! files, the root causes across tests, `--json` and `--junit`; `explore --merge` of such
+//! shards.
+
+use super::explore::Knobs;
+use super::options::{self, HarnessArgs};
+use super::output::OutDir;
+use super::reporter::{Event, Json, Junit, Reporter, Start, Summary};
+use super::signal;
+use anyhow::Result;
+use std::path::Path;
+use wouldblock::explore::{SuiteEvent, SuiteReport, shell_words};
+use wouldblock::suite::{self, Selection};
+
+/// What a suite exploration was asked for.
+pub struct SuiteRun<'a> {
+    /// The harness's options.
+    pub harness: &'a HarnessArgs,
+    /// The exploration's.
+    pub knobs: &'a Knobs,
+    /// `--jobs`.
+    pub jobs: Option<u64>,
+    /// `--junit`.
+    pub junit: Option<&'a Path>,
+    /// The libtest component.
+    pub component: &'a Path,
+    /// libtest's filters.
+    pub args: &'a [String],
+}
+
+/// Explores every selected test; 0 when all are clean, 1 with a finding or a test that
+/// fails without a fault, 92 when the only trouble is a flaky test; 130 or 143 when a
+/// signal stopped it (what ended is reported).
+pub fn explore_suite(run: SuiteRun<'_>) -> Result<i32> {
+    let selection = Selection::from_args(run.args);
+    if selection.list {
+        let harness = run.harness.builder()?.build()?;
+        let guest = harness.load(run.component)?;
+        return Ok(harness.run(&guest, run.args)?.exit_code());
+    }
+    let jobs = options::jobs(run.jobs);
+    // Every run reads an empty stdin: a verdict must not depend on the harness's own.
+    let harness = run
+        .harness
+        .builder()?
+        .inherit_stdin(false)
+        .parallelism(jobs)
+        .interrupt(signal::install())
+        .build()?;
+    let guest = harness.load(run.component)?;
+    // Every output path is checked before the first run.
+    let explored = shell_words(
+        std::iter::once(guest.name()).chain(selection.filters.iter().map(String::as_str)),
+    );
+    let out = OutDir::claim(&run.knobs.out, &explored, run.knobs.force)?;
+    let mut reporter = reporter_for(run.knobs, run.junit)?;
+    let cases = suite::list(&harness, &guest, &selection)?;
+    reporter.report(Event::RunStarted(Start::ExploreSuite {
+        tests: cases.len(),
+        jobs: jobs.min(cases.len().max(1)),
+        component: guest.name(),
+        depth: run.knobs.depth,
+    }))?;
+    // The exploration goes on if a line cannot be printed; the first such error is the
+    // command's.
+    let mut failed_report = None;
+    let options = run.knobs.options(jobs);
+    let mut report = harness.explore_suite(&guest, &cases, &selection, options, |event| {
+        let shown = match event {
+            SuiteEvent::Progress { done, total } => {
+                reporter.progress(done, total);
+                Ok(())
+            }
+            SuiteEvent::TestDone { test, .. } => reporter.report(Event::TestExplored { test }),
+            _ => Ok(()),
+        };
+        if let Err(e) = shown {
+            failed_report.get_or_insert(e);
+        }
+    })?;
+    if let Some(e) = failed_report {
+        return Err(e);
+    }
+    report.exploration.replay = replay_command(run.component);
+    if let Some((_, signal)) = signal::interrupted() {
+        let ended = report.tests.iter().filter(|t| t.unexplored == 0).count();
+        reporter.report(Event::Interrupted {
+            signal,
+            done: ended as u64,
+            total: report.tests.len() as u64,
+        })?;
+    }
+    finish(reporter, &report, out.path())
+}
+
+/// `explore --merge` of a suite's shard reports.
+pub fn merge(knobs: &Knobs, junit: Option<&Path>, shards: Vec<SuiteReport>) -> Result<i32> {
+    let report = SuiteReport::merge(shards)
+        .map_err(|e| anyhow::anyhow!("cannot merge the shard reports: {e}"))?;
+    let out = OutDir::claim(&knobs.out, &report.explored(), knobs.force)?;
+    let mut reporter = reporter_for(knobs, junit)?;
+    reporter.report(Event::RunStarted(Start::ExploreSuite {
+        tests: report.tests.len(),
+        jobs: 1,
+        component: &report.exploration.component,
+        depth: report.exploration.depth,
+    }))?;
+    for test in &report.tests {
+        reporter.report(Event::TestExplored { test })?;
+    }
+    finish(reporter, &report, out.path())
+}
+
+fn reporter_for(knobs: &Knobs, junit: Option<&Path>) -> Result<Reporter> {
+    let mut reporter = Reporter::new();
+    if let Some(path) = &knobs.json {
+        reporter = reporter.json(Json::create(path, "--json")?);
+    }
+    if let Some(path) = junit {
+        reporter = reporter.junit(Junit::create(path)?);
+    }
+    Ok(reporter)
+}
+
+/// The plan files, the summary, the JSON and JUnit files; the status.
+fn finish(mut reporter: Reporter, report: &SuiteReport, out: &Path) -> Result<i32> {
+    let files = report
+        .write_plans(out, &report.exploration.replay)
+        .map_err(|e| anyhow::anyhow!("writing the findings to {}: {e}", out.display()))?;
+    reporter.report(Event::Summary(Summary::ExploreSuite {
+        report,
+        files: &files,
+    }))?;
+    reporter.report(Event::RunEnded)?;
+    Ok(signal::interrupted().map_or(report.exit_code(), |(status, _)| status))
+}
+
+/// `wouldblock test --plan {file} [harness options] COMPONENT -- --exact {test}`: this
+/// command's harness options (every word before the component but the exploration's own
+/// options), every word shell-quoted; `{file}` and `{test}` stay bare words.
+fn replay_command(component: &Path) -> String {
+    /// The exploration's own options that take a value, and its switches.
+    const OWN: &[&str] = &[
+        "--jobs",
+        "--depth",
+        "--budget",
+        "--seed",
+        "--shard",
+        "--out",
+        "--json",
+        "--html",
+        "--junit",
+        "--budget-time",
+    ];
+    const OWN_SWITCHES: &[&str] = &["--force", "--host-bugs", "--explore", "--suite", "--"];
+    let component = component.display().to_string();
+    let mut words = std::env::args();
+    let program = words.next().unwrap_or_else(|| "wouldblock".into());
+    let mut kept = Vec::new();
+    let mut skip = false;
+    // The words after the subcommand and before the component.
+    for word in words.skip_while(|w| w != "explore" && w != "test").skip(1) {
+        if word == component {
+            break;
+        }
+        if std::mem::take(&mut skip) {
+            continue;
+        }
+        if OWN.contains(&word.as_str()) {
+            skip = true;
+            continue;
+        }
+        let own_inline = OWN.iter().any(|own| word.starts_with(&format!("{own}=")));
+        if !(own_inline || OWN_SWITCHES.contains(&word.as_str())) {
+            kept.push(word);
+        }
+    }
+    let head = shell_words([program.as_str(), "test", "--plan"]);
+    let harness = shell_words(kept.iter().chain(std::iter::once(&component)));
+    format!("{head} {{file}} {harness} -- --exact {{test}}")
+}

@@ -1,0 +1,130 @@
+//! What people read of a suite explored a test at a time: a nextest-shaped line per test as
+//! it ends (`PASS`, `FINDING n`, `FAIL`, `FLAKY`, `SKIP`, `CUT`), then the summary: the
+//! counts, each test's findings with their replay files, and the root causes shared across
+//! tests.
+
+use super::terminal::table_row;
+use std::fmt::Write as _;
+use std::path::PathBuf;
+use std::time::Duration;
+use wouldblock::explore::{SuiteReport, TestReport, TestVerdict};
+
+/// The first line of `text`, at most 100 characters.
+fn first_line(text: &str) -> String {
+    text.lines()
+        .next()
+        .unwrap_or_default()
+        .chars()
+        .take(100)
+        .collect()
+}
+
+/// One test's line, as it ends.
+pub fn test_line(test: &TestReport) -> String {
+    let name = &test.name;
+    let report = &test.report;
+    let trials = format!("{:>4} trials", report.runs.saturating_sub(1));
+    let detail = test.detail.as_deref().map(first_line).unwrap_or_default();
+    match test.status {
+        TestVerdict::Clean => format!("{:>12} [{trials}] {name}", "PASS"),
+        TestVerdict::Findings => {
+            let n = report.findings.len();
+            let first = &report.findings[0];
+            format!(
+                "{:>12} [{trials}] {name}: {} at {} ({})",
+                format!("FINDING {n}"),
+                first.verdict,
+                first.site,
+                first.fault
+            )
+        }
+        TestVerdict::Failed => format!("{:>12} {:13} {name}: {detail}", "FAIL", ""),
+        TestVerdict::Flaky => format!("{:>12} {:13} {name}: {detail}", "FLAKY", ""),
+        TestVerdict::Skipped => format!("{:>12} {:13} {name} (ignored)", "SKIP", ""),
+        TestVerdict::Incomplete => {
+            let why = match test.detail.as_deref() {
+                Some(detail) => first_line(detail),
+                None => format!("{} trial(s) not run", test.unexplored),
+            };
+            format!("{:>12} [{trials}] {name}: {why}", "CUT")
+        }
+    }
+}
+
+/// The counts, then each test's findings (with their plan files) and each failing or
+/// flaky test's evidence, then the root causes.
+pub fn summary(report: &SuiteReport, files: &[PathBuf], elapsed: Duration) -> String {
+    let count = |status| report.count(status);
+    let trials: u64 = report
+        .tests
+        .iter()
+        .map(|t| t.report.runs.saturating_sub(1))
+        .sum();
+    let explored = count(TestVerdict::Clean) + count(TestVerdict::Findings);
+    let shard = match report.shard {
+        (_, 1) => String::new(),
+        (i, n) => format!(" (shard {i}/{n})"),
+    };
+    let mut text = format!(
+        "------------\n     Summary [{:>8.3}s] {} tests, {explored} explored at depth {}{shard}: \
+         {} clean, {} with findings, {} failing without a fault, {} flaky, {} skipped, {} cut \
+         short; {trials} trials\n",
+        elapsed.as_secs_f64(),
+        report.tests.len(),
+        report.exploration.depth,
+        count(TestVerdict::Clean),
+        count(TestVerdict::Findings),
+        count(TestVerdict::Failed),
+        count(TestVerdict::Flaky),
+        count(TestVerdict::Skipped),
+        count(TestVerdict::Incomplete),
+    );
+    let mut files = files.iter();
+    for test in &report.tests {
+        let rows: Vec<String> = test
+            .all_findings()
+            .map(|finding| table_row(finding, files.next().map(PathBuf::as_path)))
+            .collect();
+        match test.status {
+            TestVerdict::Failed | TestVerdict::Flaky => {
+                let word = test.status.word();
+                let _ = writeln!(text, "\n--- {word} {} ---", test.name);
+                let _ = writeln!(text, "{}", test.detail.as_deref().unwrap_or_default());
+            }
+            _ if !rows.is_empty() => {
+                let _ = writeln!(text, "\n--- {} {} ---", test.status.word(), test.name);
+                text.extend(rows);
+            }
+            _ => {}
+        }
+    }
+    if !report.causes.is_empty() {
+        text += "\nroot causes across the suite (same operation, fault and verdict, and panic \
+                 location):\n";
+        for cause in &report.causes {
+            let at = cause
+                .location
+                .as_deref()
+                .map_or(String::new(), |l| format!(" at {l}"));
+            let tests = cause.tests.len();
+            let names: Vec<&str> = cause.tests.iter().take(3).map(String::as_str).collect();
+            let more = if tests > 3 { ", ..." } else { "" };
+            let _ = writeln!(
+                text,
+                "  {tests:>4} test(s)  {}: {} -> {}{at}  ({}{more})",
+                cause.op,
+                cause.fault,
+                cause.verdict,
+                names.join(", ")
+            );
+        }
+    }
+    if report.interrupted {
+        text += "incomplete: interrupted; the tests that had not ended are CUT, as found (not \
+                 shrunk)\n";
+    }
+    if report.out_of_time {
+        text += "incomplete: --budget-time ran out; the CUT tests' trials left were not run\n";
+    }
+    text
+}

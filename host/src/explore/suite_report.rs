@@ -1,0 +1,303 @@
+//! What exploring a whole test suite found: one [`TestReport`] per test (its status, and for
+//! an explored test the same [`Report`] a single exploration gives), the root causes shared
+//! across tests, and the merge of a CI matrix's shard reports into the report the whole run
+//! gives.
+
+use super::merge::MergeError;
+use super::report::{Exploration, Finding, REPORT_FORMAT, Report};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// How one test of an explored suite went, in a word.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum TestVerdict {
+    /// Explored, and no fault made it fail.
+    Clean,
+    /// Explored, and some fault made it fail: see its findings.
+    Findings,
+    /// It fails with no fault at all: reported with its evidence, not explored.
+    Failed,
+    /// Its two fault-free runs took different paths: not explored, since no finding
+    /// could rest on a path that moves.
+    Flaky,
+    /// Ignored, and not asked for.
+    Skipped,
+    /// Not every trial ran (the time budget ran out, or a signal came): what ran is kept.
+    Incomplete,
+}
+
+impl TestVerdict {
+    /// The word the streaming line starts with: `PASS`, `FINDING`, `FAIL`, `FLAKY`, `SKIP`,
+    /// `CUT`.
+    ///
+    /// ```
+    /// use wouldblock::explore::TestVerdict;
+    /// assert_eq!(TestVerdict::Flaky.word(), "FLAKY");
+    /// assert_eq!(TestVerdict::Clean.word(), "PASS");
+    /// ```
+    pub fn word(self) -> &'static str {
+        match self {
+            TestVerdict::Clean => "PASS",
+            TestVerdict::Findings => "FINDING",
+            TestVerdict::Failed => "FAIL",
+            TestVerdict::Flaky => "FLAKY",
+            TestVerdict::Skipped => "SKIP",
+            TestVerdict::Incomplete => "CUT",
+        }
+    }
+}
+
+/// One test of an explored suite.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct TestReport {
+    /// Its full libtest name.
+    pub name: String,
+    /// How it went.
+    pub status: TestVerdict,
+    /// For `failed`: how the fault-free run ended and its evidence; for `flaky`: where
+    /// the two fault-free runs parted.
+    pub detail: Option<String>,
+    /// Its exploration (sites, trials, findings, notes), as `explore` reports one program.
+    pub report: Report,
+    /// Trials of this shard that did not run (time budget, or a signal).
+    pub unexplored: u64,
+}
+
+impl TestReport {
+    /// A test with nothing explored: skipped, failing or flaky.
+    pub(crate) fn unexplored(name: &str, status: TestVerdict, detail: Option<String>) -> Self {
+        Self {
+            name: name.to_string(),
+            status,
+            detail,
+            report: Report::default(),
+            unexplored: 0,
+        }
+    }
+
+    /// The findings, then the robustness notes, then the host-bug tier's results.
+    pub fn all_findings(&self) -> impl Iterator<Item = &Finding> {
+        let report = &self.report;
+        report
+            .findings
+            .iter()
+            .chain(&report.notes)
+            .chain(&report.host_bugs)
+    }
+}
+
+/// One root cause shared by tests: the same operation, fault and verdict, at the same
+/// guest call site when the panic names one.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct Cause {
+    /// The operation(s) faulted, e.g. `udp.send`.
+    pub op: String,
+    /// The fault, e.g. `ok-zero, then not-ready 1`.
+    pub fault: String,
+    /// How the runs ended, e.g. `busy-loop` or `fail (exit 101)`.
+    pub verdict: String,
+    /// Where the guest panicked (`src/lib.rs:12:5`), when it did.
+    pub location: Option<String>,
+    /// The tests that show it, in list order.
+    pub tests: Vec<String>,
+}
+
+/// The version of a suite report's JSON; `--merge` reads this one only.
+pub const SUITE_REPORT_FORMAT: u32 = 1;
+
+/// An explored suite's report. The same options give the same report, whatever the
+/// threads or the shards it was run in.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct SuiteReport {
+    /// [`SUITE_REPORT_FORMAT`] when written.
+    pub suite_format: u32,
+    /// What was explored, and how (its `args` are the libtest filters).
+    pub exploration: Exploration,
+    /// This shard, `(i, n)`.
+    pub shard: (u64, u64),
+    /// A signal stopped it: the tests that had not ended are `incomplete`.
+    pub interrupted: bool,
+    /// The time budget ran out: the tests with trials left are `incomplete`.
+    pub out_of_time: bool,
+    /// Every listed test, in list order.
+    pub tests: Vec<TestReport>,
+    /// The findings' root causes across the tests, most tests first.
+    pub causes: Vec<Cause>,
+}
+
+/// Where a guest panicked, from libtest's `thread '…' panicked at FILE:LINE:COL:` line.
+///
+/// ```
+/// use wouldblock::explore::panic_location;
+/// let stderr = "\nthread 'sends' panicked at tests/udp.rs:41:9:\nsend: WouldBlock\n";
+/// assert_eq!(panic_location(stderr).as_deref(), Some("tests/udp.rs:41:9"));
+/// assert_eq!(panic_location("exit 1"), None);
+/// ```
+pub fn panic_location(stderr: &str) -> Option<String> {
+    let (_, after) = stderr.split_once("panicked at ")?;
+    let line = after.lines().next()?.trim_end().trim_end_matches(':');
+    (!line.is_empty()).then(|| line.to_string())
+}
+
+impl SuiteReport {
+    /// How many tests have each status.
+    ///
+    /// ```
+    /// use wouldblock::explore::{SuiteReport, TestVerdict};
+    /// assert_eq!(SuiteReport::default().count(TestVerdict::Flaky), 0);
+    /// ```
+    pub fn count(&self, status: TestVerdict) -> usize {
+        self.tests.iter().filter(|t| t.status == status).count()
+    }
+
+    /// 0 when every explored test is clean; 1 when a finding was made or a test fails
+    /// without a fault; [`EXIT_FLAKY`] when the only trouble is a flaky test.
+    ///
+    /// ```
+    /// use wouldblock::explore::SuiteReport;
+    /// assert_eq!(SuiteReport::default().exit_code(), 0);
+    /// ```
+    pub fn exit_code(&self) -> i32 {
+        if self.count(TestVerdict::Findings) + self.count(TestVerdict::Failed) > 0 {
+            1
+        } else if self.count(TestVerdict::Flaky) > 0 {
+            EXIT_FLAKY
+        } else {
+            0
+        }
+    }
+
+    /// Recomputes [`SuiteReport::causes`] from the tests' findings (robustness notes and
+    /// the host-bug tier are no root causes).
+    pub(crate) fn find_causes(&mut self) {
+        let mut causes: BTreeMap<(String, String, String, Option<String>), Vec<String>> =
+            BTreeMap::new();
+        for test in &self.tests {
+            for finding in &test.report.findings {
+                let key = (
+                    ops_of(&finding.site),
+                    finding.fault.clone(),
+                    finding.verdict.clone(),
+                    finding.location.clone(),
+                );
+                let tests = causes.entry(key).or_default();
+                if tests.last() != Some(&test.name) {
+                    tests.push(test.name.clone());
+                }
+            }
+        }
+        let mut causes: Vec<Cause> = causes
+            .into_iter()
+            .map(|((op, fault, verdict, location), tests)| Cause {
+                op,
+                fault,
+                verdict,
+                location,
+                tests,
+            })
+            .collect();
+        // Most tests first; the key's order breaks ties, so the order is stable.
+        causes.sort_by_key(|c| std::cmp::Reverse(c.tests.len()));
+        self.causes = causes;
+    }
+
+    /// Joins the shard reports of one suite exploration into the report the whole run
+    /// gives: every shard once, one component, one set of options, none cut short, the same
+    /// tests in each. A test flaky in any shard, or failing in one and not another, is
+    /// `flaky`.
+    pub fn merge(shards: Vec<SuiteReport>) -> Result<SuiteReport, MergeError> {
+        // The checks a single exploration's merge makes, on each shard's outline.
+        let outline = |s: &SuiteReport| Report {
+            format: if s.suite_format == SUITE_REPORT_FORMAT {
+                REPORT_FORMAT
+            } else {
+                u32::MAX
+            },
+            exploration: s.exploration.clone(),
+            shard: s.shard,
+            incomplete: s.interrupted || s.out_of_time,
+            ..Report::default()
+        };
+        Report::merge(shards.iter().map(outline).collect())?;
+        let first = &shards[0];
+        let names: Vec<&str> = first.tests.iter().map(|t| t.name.as_str()).collect();
+        for shard in &shards {
+            let theirs: Vec<&str> = shard.tests.iter().map(|t| t.name.as_str()).collect();
+            if theirs != names {
+                return Err(MergeError::Mixed {
+                    a: format!("{}/{}", first.shard.0, first.shard.1),
+                    b: format!("{}/{}", shard.shard.0, shard.shard.1),
+                    what: "the tests listed".into(),
+                });
+            }
+        }
+        let mut merged = SuiteReport {
+            suite_format: SUITE_REPORT_FORMAT,
+            exploration: first.exploration.clone(),
+            shard: (1, 1),
+            ..SuiteReport::default()
+        };
+        for (i, name) in names.iter().enumerate() {
+            let copies: Vec<&TestReport> = shards.iter().map(|s| &s.tests[i]).collect();
+            merged.tests.push(merge_test(name, &copies)?);
+        }
+        merged.find_causes();
+        Ok(merged)
+    }
+}
+
+/// One test's shard copies as one: each shard ran its fault-free runs, so they must agree.
+fn merge_test(name: &str, copies: &[&TestReport]) -> Result<TestReport, MergeError> {
+    if let Some(flaky) = copies.iter().find(|t| t.status == TestVerdict::Flaky) {
+        return Ok((*flaky).clone());
+    }
+    let explored =
+        |t: &&&TestReport| matches!(t.status, TestVerdict::Clean | TestVerdict::Findings);
+    let first = copies[0];
+    let parted = copies.iter().find(|t| explored(t) != explored(&&first));
+    if let Some(other) = parted {
+        let detail = format!(
+            "the fault-free runs ended differently in two shards: {} vs {}",
+            first.status.word(),
+            other.status.word()
+        );
+        return Ok(TestReport::unexplored(
+            name,
+            TestVerdict::Flaky,
+            Some(detail),
+        ));
+    }
+    if !explored(&&first) {
+        return Ok(first.clone());
+    }
+    let report = Report::merge(copies.iter().map(|t| t.report.clone()).collect())?;
+    let status = if report.findings.is_empty() {
+        TestVerdict::Clean
+    } else {
+        TestVerdict::Findings
+    };
+    Ok(TestReport {
+        name: name.to_string(),
+        status,
+        detail: None,
+        report,
+        unexplored: 0,
+    })
+}
+
+/// The operations of a site (`udp.send call 2 + poll wait 1` → `udp.send + poll`).
+fn ops_of(site: &str) -> String {
+    let ops: Vec<&str> = site
+        .split(" + ")
+        .map(|one| one.split(' ').next().unwrap_or(one))
+        .collect();
+    ops.join(" + ")
+}
+
+/// The exit status of a suite exploration whose only trouble is a flaky test: its tests
+/// were not explored, so CI must not read it as clean.
+pub const EXIT_FLAKY: i32 = 92;
