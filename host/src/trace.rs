@@ -40,6 +40,9 @@ pub struct Event {
     /// passed them (a pollable passed twice is there twice).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub waits: Vec<ResourceId>,
+    /// The resources a wait found ready (a spurious wake-up's included).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub woke: Vec<ResourceId>,
     /// The plan rule (0-based, in plan order) that decided the call, if one did.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub rule: Option<usize>,
@@ -67,6 +70,7 @@ impl Event {
             operation: None,
             target: None,
             waits: Vec::new(),
+            woke: Vec::new(),
             rule: None,
         }
     }
@@ -320,12 +324,20 @@ impl Trace {
     }
 
     /// The same trace with every port replaced by `port1`, `port2`, ... in order of first
-    /// appearance, so two runs with different ephemeral ports compare equal.
+    /// appearance, and each wait's pollables in one order, so two runs with different
+    /// ephemeral ports, or a reactor's hash order, compare equal.
     pub fn normalized(&self) -> Trace {
         let aliases = self.port_aliases();
         let alias = |e: &Event| {
             let mut e = e.clone();
+            // A wait is on a set of pollables: a guest whose reactor lists them in hash
+            // order (wstd) takes the same path whatever the order.
+            e.waits.sort();
+            e.woke.sort();
             for text in [&mut e.args, &mut e.result] {
+                if let Text::Waits { labels: set, .. } | Text::Ready(set) = text {
+                    set.sort_by_key(ToString::to_string);
+                }
                 if let Some(port) = text.port() {
                     let named = text
                         .to_string()

@@ -3,8 +3,7 @@
 //! files, the root causes across tests, `--json` and `--junit`; `explore --merge` of such
 //! shards.
 
-use super::explore::Knobs;
-use super::options::{self, HarnessArgs};
+use super::options::{self, HarnessArgs, Knobs};
 use super::output::OutDir;
 use super::reporter::{Event, Json, Junit, Reporter, Start, Summary};
 use super::signal;

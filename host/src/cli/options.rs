@@ -2,8 +2,9 @@
 //! the environment, turned into a [`Builder`].
 
 use anyhow::{Context, Result, bail};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
+use wouldblock::explore::ExploreOptions;
 use wouldblock::{
     Builder, Clock, MAX_PARALLELISM, NetPolicy, Output, PeerOptions, Plan, TcpClientOptions,
 };
@@ -237,4 +238,107 @@ pub fn duration(text: &str) -> Result<Duration, String> {
     }
     humantime::parse_duration(text)
         .map_err(|e| format!("`{text}` is not a duration (e.g. 20s, 500ms, 2m): {e}"))
+}
+
+/// What decides an exploration, for one program or a whole suite (`explore`, and `test
+/// --explore`).
+#[derive(clap::Args)]
+pub struct Knobs {
+    /// 1: one fault a run; 2: pairs of faults too (within --budget).
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u8).range(1..=2))]
+    pub depth: u8,
+    /// At depth 2, the most runs in all. Example: --budget 2000
+    #[arg(long, value_name = "RUNS", default_value_t = 2000)]
+    pub budget: u64,
+    /// Which pairs the budget keeps (the same seed, the same pairs). Example: --seed 7
+    #[arg(long, value_name = "S", default_value_t = 0)]
+    pub seed: u64,
+    /// Also try what only a buggy host does (a pollable that never fires with no error
+    /// before it, readiness stuck with nothing pending), reported apart as "robust against
+    /// host bugs?", never as findings.
+    #[arg(long)]
+    pub host_bugs: bool,
+    /// Run only the I-th of N disjoint slices (a CI matrix); merge the shards' --json
+    /// reports with --merge. Example: --shard 2/4
+    #[arg(long, value_name = "I/N", value_parser = parse_shard)]
+    pub shard: Option<(u64, u64)>,
+    /// Start no trial after this long (the fault-free runs always run); what did not run
+    /// is reported as not explored. It never decides a verdict. Example: --budget-time 5m
+    #[arg(long, value_name = "DURATION", value_parser = super::options::duration)]
+    pub budget_time: Option<std::time::Duration>,
+    /// Where each finding's plan file goes. The folder is this exploration's: plan files
+    /// of an earlier run of it are replaced, another exploration's are refused (--force),
+    /// and two explorations cannot write into it at once.
+    #[arg(long, value_name = "DIR", default_value = "wouldblock-findings")]
+    pub out: PathBuf,
+    /// Replace the plan files of another exploration in --out.
+    #[arg(long)]
+    pub force: bool,
+    /// Also write the report as JSON (what --merge reads).
+    #[arg(long, value_name = "FILE")]
+    pub json: Option<PathBuf>,
+}
+
+impl Knobs {
+    /// The library's options for these, on `jobs` threads.
+    pub fn options(&self, jobs: usize) -> ExploreOptions {
+        let mut options = ExploreOptions::new()
+            .depth(self.depth)
+            .budget(self.budget)
+            .seed(self.seed)
+            .host_bugs(self.host_bugs)
+            .jobs(jobs);
+        if let Some((i, n)) = self.shard {
+            options = options.shard(i, n);
+        }
+        if let Some(limit) = self.budget_time {
+            options = options.budget_time(limit);
+        }
+        options
+    }
+
+    /// The first of these options given with a value other than its default (for `test`,
+    /// where they need `--explore`).
+    pub fn first_given(&self) -> Option<&'static str> {
+        let given = [
+            ("--depth", self.depth != 1),
+            ("--budget", self.budget != 2000),
+            ("--seed", self.seed != 0),
+            ("--host-bugs", self.host_bugs),
+            ("--shard", self.shard.is_some()),
+            ("--budget-time", self.budget_time.is_some()),
+            ("--out", self.out != Path::new("wouldblock-findings")),
+            ("--force", self.force),
+            ("--json", self.json.is_some()),
+        ];
+        given.into_iter().find(|(_, g)| *g).map(|(flag, _)| flag)
+    }
+}
+
+pub fn parse_shard(text: &str) -> Result<(u64, u64), String> {
+    let parse = || -> Option<(u64, u64)> {
+        let (i, n) = text.split_once('/')?;
+        Some((i.parse().ok()?, n.parse().ok()?))
+    };
+    match parse() {
+        Some((i, n)) if n >= 1 && (1..=n).contains(&i) => Ok((i, n)),
+        _ => Err(format!("`{text}` is not I/N with 1 <= I <= N, e.g. 2/4")),
+    }
+}
+
+/// Whether a cargo runner was handed a test binary (`target/.../deps/NAME-HASH.wasm`) to
+/// run whole: then each test gets its own instance, unless libtest's own `--list` or
+/// `--exact` shows another runner (nextest) already runs one test at a time.
+pub fn looks_like_libtest(component: &Path, args: &[String]) -> bool {
+    let in_deps = component
+        .parent()
+        .and_then(Path::file_name)
+        .is_some_and(|dir| dir == "deps");
+    let hashed = component
+        .file_stem()
+        .and_then(|stem| stem.to_str())
+        .and_then(|stem| stem.rsplit_once('-'))
+        .is_some_and(|(_, hash)| hash.len() == 16 && hash.bytes().all(|b| b.is_ascii_hexdigit()));
+    let one_at_a_time = args.iter().any(|a| a == "--list" || a == "--exact");
+    in_deps && hashed && !one_at_a_time
 }

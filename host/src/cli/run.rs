@@ -52,7 +52,7 @@ pub struct RunArgs {
 /// `wouldblock run`: returns the guest's exit status, or a verdict's.
 pub fn run(args: RunArgs) -> Result<i32> {
     let libtest = args.per_test
-        || (!args.no_per_test && test::looks_like_libtest(&args.component, &args.args));
+        || (!args.no_per_test && options::looks_like_libtest(&args.component, &args.args));
     // Output files are checked and reserved before the guest runs: a verdict is never lost
     // to a path that cannot be written, and a failed run leaves an earlier file as it was.
     let mut trace = args

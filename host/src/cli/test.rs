@@ -2,9 +2,8 @@
 //! printed the way nextest prints them: each test's line as it ends, the summary in list
 //! order.
 
-use super::explore::Knobs;
 use super::explore_suite::{self, SuiteRun};
-use super::options::{self, HarnessArgs};
+use super::options::{self, HarnessArgs, Knobs};
 use super::reporter::{Event, Html, Invocation, Junit, Reporter, Start, Summary};
 use super::signal;
 use anyhow::{Result, bail};
@@ -67,23 +66,6 @@ pub fn test(args: TestArgs) -> Result<i32> {
         args.jobs,
         args.html.as_deref(),
     )
-}
-
-/// Whether a cargo runner was handed a test binary (`target/.../deps/NAME-HASH.wasm`) to
-/// run whole: then each test gets its own instance, unless libtest's own `--list` or
-/// `--exact` shows another runner (nextest) already runs one test at a time.
-pub fn looks_like_libtest(component: &Path, args: &[String]) -> bool {
-    let in_deps = component
-        .parent()
-        .and_then(Path::file_name)
-        .is_some_and(|dir| dir == "deps");
-    let hashed = component
-        .file_stem()
-        .and_then(|stem| stem.to_str())
-        .and_then(|stem| stem.rsplit_once('-'))
-        .is_some_and(|(_, hash)| hash.len() == 16 && hash.bytes().all(|b| b.is_ascii_hexdigit()));
-    let one_at_a_time = args.iter().any(|a| a == "--list" || a == "--exact");
-    in_deps && hashed && !one_at_a_time
 }
 
 /// Lists, runs and reports; exit 0 only if every selected test passed. Every test reads

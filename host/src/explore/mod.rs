@@ -28,6 +28,7 @@ use crate::plan::Plan;
 use crate::pool;
 use crate::settings::Output;
 use settle::{Found, Groups, group, settle};
+use std::collections::BTreeSet;
 use std::ops::ControlFlow;
 
 /// How far and how wide to explore.
@@ -237,7 +238,7 @@ impl Harness {
             ));
         }
         let sites = sites::sites(&baseline.trace);
-        let trials = trials(&sites, options);
+        let trials = trials(&sites, &sites::woken(&baseline.trace), options);
         let (shard, of) = options.shard;
         let mine: Vec<(usize, &Trial)> = trials
             .iter()
@@ -270,12 +271,16 @@ impl Harness {
 
 /// Every single fault at every site; at depth 2, pairs of them sampled by `seed` to fit
 /// the budget.
-fn trials(sites: &[Site], options: ExploreOptions) -> Vec<Trial> {
-    let tried = |tried: &&Tried| options.host_bugs || tried.tier == Tier::Real;
+/// A fault real only before a wake-up is not tried at a site the guest reaches only woken.
+fn trials(sites: &[Site], woken: &BTreeSet<Site>, options: ExploreOptions) -> Vec<Trial> {
+    let tried = |site: &Site, tried: &Tried| {
+        (options.host_bugs || tried.tier == Tier::Real)
+            && !(tried.eager_only && woken.contains(site))
+    };
     let singles: Vec<(Site, Fault)> = sites
         .iter()
         .flat_map(|site| {
-            let menu = sites::menu(site.op).iter().filter(tried);
+            let menu = sites::menu(site.op).iter().filter(|t| tried(site, t));
             menu.map(|t| (*site, t.fault))
         })
         .collect();

@@ -3,8 +3,9 @@
 //! WIT allows there.
 
 use crate::plan::{Action, Op, Readiness, Rule, Scope, Select};
+use crate::resources::ResourceId;
 use crate::trace::{Event, Trace};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
 /// Where a fault can be injected: the `nth` call (0-based) of `op` on a resource, counted
@@ -128,6 +129,10 @@ pub struct Tried {
     pub wit: &'static str,
     /// What a correct program does when it gets it.
     pub correct: &'static str,
+    /// Real only for a call the guest makes before its resource's pollable has woken it
+    /// (a connect still pending, a permit of 0): right after the wake-up the host has
+    /// finished, so explore does not try it at a site the guest only reaches woken.
+    pub eager_only: bool,
 }
 
 /// What explore tries at a site of `op`, with each fault's trigger, reference and tier.
@@ -187,6 +192,34 @@ pub fn sites(trace: &Trace) -> Vec<Site> {
         }
     }
     seen
+}
+
+/// The sites the guest reaches only right after a wait found the call's resource ready:
+/// each resource's `nth` call of the operation came after a wake-up of that resource and
+/// before any other call on it.
+pub(crate) fn woken(trace: &Trace) -> BTreeSet<Site> {
+    let mut calls: BTreeMap<(Op, Option<u64>), u64> = BTreeMap::new();
+    let mut awake: BTreeSet<ResourceId> = BTreeSet::new();
+    let mut eager: BTreeSet<Site> = BTreeSet::new();
+    let mut woken: BTreeSet<Site> = BTreeSet::new();
+    for event in trace.events() {
+        if !event.waits.is_empty() {
+            awake.extend(event.woke.iter().copied());
+            continue;
+        }
+        let (Some(op), Some(target)) = (event.operation, event.target) else {
+            continue;
+        };
+        let n = calls.entry((op, Some(target.serial))).or_default();
+        let site = Site { op, nth: *n };
+        *n += 1;
+        if awake.remove(&target) {
+            woken.insert(site);
+        } else {
+            eager.insert(site);
+        }
+    }
+    woken.difference(&eager).copied().collect()
 }
 
 /// The plan operations one trace event stands for, with the resource each counts on: a

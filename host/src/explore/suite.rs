@@ -332,7 +332,7 @@ fn baselines(
                         name: cases[index].name.clone(),
                         args: args[s].clone(),
                         sites: found.len() as u64,
-                        trials: trials(&found, options),
+                        trials: trials(&found, &sites::woken(&a.trace), options),
                         mine: Vec::new(),
                     });
                 }

@@ -10,7 +10,9 @@
 
 use super::SocketsView;
 use super::decorate::{Decided, Decorate};
-use super::table::{Cut, KindRow, NOT_READY, OpRow, PENDING, REAL, call, missed_wakeup, once};
+use super::table::{
+    Cut, KindRow, NOT_READY, OpRow, PENDING, REAL, call, eager, missed_wakeup, once,
+};
 use super::table::{real, wait};
 use crate::names::Answer;
 use crate::plan::{Action, NotReady, Op};
@@ -67,14 +69,14 @@ pub(super) const OPS: &[OpRow] = &[
         // WIT: "`would-block`: A result is not available yet. (EAI_INPROGRESS)"
         not_ready: Some(NotReady::WouldBlock),
         explore: &[
-            real(
+            eager(real(
                 once(PENDING, NOT_READY),
                 "a lookup still waiting for the resolver: wasmtime-wasi resolves a name on a \
                  blocking thread, so its first resolve-next-address answers would-block",
                 "WIT: resolve-next-address \"`would-block`: A result is not available yet\"",
                 "resolve-next-address: \"`would-block`: A result is not available yet\"",
                 "waits on the lookup's pollable, then asks again",
-            ),
+            )),
             missed_wakeup(PENDING),
         ],
         ..call(

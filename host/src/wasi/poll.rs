@@ -10,7 +10,7 @@
 
 use super::IoView;
 use crate::faults::{Class, Gate, Injection};
-use crate::resources::ResourceId;
+use crate::resources::{Kind, ResourceId};
 use crate::trace::{Event, Text};
 use crate::verdict::during;
 use std::time::Duration;
@@ -28,6 +28,15 @@ const SETTLE_EXTERNAL: Duration = Duration::from_millis(5);
 /// peers still has a connection open: that peer is a thread that will answer (send,
 /// echo, close), and a busy machine may need more than [`SETTLE_EXTERNAL`] to run it.
 const SETTLE_TCP_PEER: Duration = Duration::from_millis(50);
+
+/// Event-loop turns the guest's own bytes in flight get to reach its other end (a write
+/// is a background task, its arrival a kernel event, the read another task: a handful of
+/// turns; the bound only stops a wait for bytes the other end never reads).
+const IN_FLIGHT_TURNS: u32 = 64;
+
+/// How long the kernel may hold the guest's own bytes on their way to its other end
+/// (Linux's delayed ACK is at most 200 ms): the bound of a wait that they end at once.
+const IN_FLIGHT_WAIT: Duration = Duration::from_millis(250);
 
 impl Host for IoView<'_> {
     async fn poll(&mut self, pollables: Vec<Resource<DynPollable>>) -> wasmtime::Result<Vec<u32>> {
@@ -142,7 +151,7 @@ impl IoView<'_> {
             for &i in &spurious {
                 self.run.faults.tick(reps[i as usize], 1);
             }
-            event.result = ready_text(&owners, &spurious);
+            (event.result, event.woke) = ready_text(&owners, &spurious);
             self.run.record(event);
             self.run.no_progress()?;
             return Ok(spurious);
@@ -193,7 +202,7 @@ impl IoView<'_> {
                 .world
                 .quiet_window(&self.run.faults.registry, &reps, &open);
             if let Some(ready) = self.poll_real(&reps, &open, Some(window)).await? {
-                event.result = ready_text(&owners, &ready);
+                (event.result, event.woke) = ready_text(&owners, &ready);
                 self.run.record(event);
                 return Ok(ready);
             }
@@ -205,7 +214,7 @@ impl IoView<'_> {
             return Err(stop.into());
         }
         let ready = self.poll_open(&reps, &open).await?;
-        event.result = ready_text(&owners, &ready);
+        (event.result, event.woke) = ready_text(&owners, &ready);
         self.run.record(event);
         self.count_timer_wake(&reps, &ready);
         Ok(ready)
@@ -265,12 +274,50 @@ impl IoView<'_> {
             if let Some(ready) = self.poll_real(reps, &real, Some(window)).await? {
                 return Ok(ready);
             }
+            if let Some(ready) = self.drain_in_flight(reps, &real).await? {
+                return Ok(ready);
+            }
         }
         let earliest = timers.iter().map(|(_, d)| *d).min().unwrap_or(now);
         if let Some(clock) = &mut self.run.world.clock {
             clock.advance_to(earliest);
         }
         Ok(due(earliest))
+    }
+
+    /// Bytes one of the guest's TCP sockets wrote that none of them has read yet, in a run
+    /// with no harness peer, are on their way to its other end through
+    /// wasmtime-wasi's background tasks and the kernel: the event loop runs, a turn at a
+    /// time, until a real pollable at `which` shows them, before a timer may fire ahead
+    /// of them (tokio's `timeout` beside a read under the virtual clock). Counted in
+    /// turns, not time: the runtime is the guest's own thread, and loopback delivery
+    /// happens within the write.
+    async fn drain_in_flight(
+        &mut self,
+        reps: &[u32],
+        which: &[usize],
+    ) -> wasmtime::Result<Option<Vec<u32>>> {
+        for _ in 0..IN_FLIGHT_TURNS {
+            if !self.run.world.guest_bytes_in_flight() {
+                return Ok(None);
+            }
+            tokio::task::yield_now().await;
+            if let Some(ready) = self.poll_real(reps, which, Some(Duration::ZERO)).await? {
+                return Ok(Some(ready));
+            }
+        }
+        // Still owed, and the guest waits on one of its TCP inputs: the kernel holds the
+        // bytes (Nagle's algorithm keeps a small segment until the other end's delayed
+        // ACK, 40 ms on Linux and at most 200 ms), and real time brings them.
+        let registry = &self.run.faults.registry;
+        let input = which.iter().any(|&i| {
+            let owner = registry.pollable_owner(reps[i]);
+            owner.is_some_and(|res| res.id().kind == Kind::TcpInput)
+        });
+        if input && self.run.world.guest_bytes_in_flight() {
+            return self.poll_real(reps, which, Some(IN_FLIGHT_WAIT)).await;
+        }
+        Ok(None)
     }
 
     /// The real pollables at `which`, through wasmtime-wasi; with a `limit`, `None` if
@@ -342,8 +389,14 @@ fn gate_note(gate: Gate) -> String {
 }
 
 /// The socket pollables among the ready ones (`other` when none is).
-fn ready_text(owners: &[Option<(Text, ResourceId)>], ready: &[u32]) -> Text {
-    let labels = ready.iter();
-    let labels = labels.filter_map(|&i| owners[i as usize].as_ref().map(|(l, _)| l.clone()));
-    Text::Ready(labels.collect())
+fn ready_text(owners: &[Option<(Text, ResourceId)>], ready: &[u32]) -> (Text, Vec<ResourceId>) {
+    let owned: Vec<&(Text, ResourceId)> = ready
+        .iter()
+        .filter_map(|&i| owners[i as usize].as_ref())
+        .collect();
+    let labels = owned.iter().map(|(label, _)| label.clone()).collect();
+    (
+        Text::Ready(labels),
+        owned.iter().map(|(_, id)| *id).collect(),
+    )
 }

@@ -115,6 +115,15 @@ pub(crate) const fn real(
         reference,
         wit,
         correct,
+        eager_only: false,
+    }
+}
+
+/// `tried`, real only for a call made before the resource's pollable woke the guest.
+pub(crate) const fn eager(tried: Tried) -> Tried {
+    Tried {
+        eager_only: true,
+        ..tried
     }
 }
 
@@ -132,23 +141,49 @@ pub(crate) const fn missed_wakeup(not_ready: Action) -> Tried {
               least ok(1), or an error\"",
         correct: "a program may trust the pollable: this only shows whether it would survive \
                   a host that breaks the promise (a clock beside the pollable)",
+        eager_only: false,
     }
 }
 
 /// `subscribe`'s promise for every socket pollable.
 const POLLABLE: &str = "wasi:io/poll: the pollable resolves when the resource is ready";
 
-/// What explore tries at a wait on any socket pollable: a late wake-up and one spurious
-/// wake-up (real), readiness stuck with no error pending and a wake-up that never comes
-/// (host bugs).
-pub(crate) const WAIT: &[Tried] = &[
-    real(
-        once(Action::Pass, Readiness::NotReady(3)),
-        "readiness that arrives late: the host's background I/O has not finished yet",
-        "wasmtime#12612 (the host's background send still pending)",
-        POLLABLE,
-        "keeps waiting: a pollable that is not ready yet is not an error",
-    ),
+/// A late wake-up: real at every wait.
+const LATE: Tried = real(
+    once(Action::Pass, Readiness::NotReady(3)),
+    "readiness that arrives late: the host's background I/O has not finished yet",
+    "wasmtime#12612 (the host's background send still pending)",
+    POLLABLE,
+    "keeps waiting: a pollable that is not ready yet is not an error",
+);
+
+/// What only a buggy host does at any wait: readiness stuck on, a wake-up that never comes.
+const STUCK: Tried = Tried {
+    fault: once(Action::Pass, Readiness::Spurious),
+    tier: Tier::HostBug,
+    trigger: "readiness stuck on with no error pending and nothing to read",
+    reference: "none known without a pending error (with one: bun#29473)",
+    wit: POLLABLE,
+    correct: "a program may trust a ready pollable; backing off on a clock after empty \
+              answers survives a host that breaks that",
+    eager_only: false,
+};
+const NEVER_FIRES: Tried = Tried {
+    fault: once(Action::Pass, NEVER),
+    tier: Tier::HostBug,
+    trigger: "a pollable that never fires though the resource is ready",
+    reference: "none known: the WIT promises the wake-up",
+    wit: POLLABLE,
+    correct: "a program may trust the pollable; a clock beside it survives a host that \
+              breaks that",
+    eager_only: false,
+};
+
+/// What explore tries at a wait for reading (a datagram stream, a TCP input stream): a
+/// late wake-up and one spurious wake-up (real: select(2) documents read readiness that a
+/// read then does not find), and the host-bug tier's stuck and missing wake-ups.
+pub(crate) const READ_WAIT: &[Tried] = &[
+    LATE,
     real(
         once(Action::Pass, Readiness::SpuriousOnce),
         "one spurious wake-up: ready, but the next call still has nothing (Linux: a \
@@ -157,24 +192,29 @@ pub(crate) const WAIT: &[Tried] = &[
         POLLABLE,
         "calls again, takes the empty answer for \"not yet\" and waits again",
     ),
+    STUCK,
+    NEVER_FIRES,
+];
+
+/// What explore tries at any other wait (writing, connecting, accepting, a name lookup): a
+/// late wake-up (real); a spurious wake-up there is the host-bug tier's, as no host or OS
+/// is known to give one (wasmtime-wasi resolves a connecting socket's pollable only when
+/// the connect has finished, and select(2) documents spurious readiness for reading only).
+pub(crate) const WAIT: &[Tried] = &[
+    LATE,
     Tried {
-        fault: once(Action::Pass, Readiness::Spurious),
+        fault: once(Action::Pass, Readiness::SpuriousOnce),
         tier: Tier::HostBug,
-        trigger: "readiness stuck on with no error pending and nothing to read",
-        reference: "none known without a pending error (with one: bun#29473)",
+        trigger: "one spurious wake-up where the resource is not ready yet",
+        reference: "none known for write readiness, a connect or a lookup (select(2) \
+                    documents it for reading only)",
         wit: POLLABLE,
-        correct: "a program may trust a ready pollable; backing off on a clock after empty \
-                  answers survives a host that breaks that",
+        correct: "a program may trust the pollable; calling again after a would-block \
+                  survives a host that breaks that",
+        eager_only: false,
     },
-    Tried {
-        fault: once(Action::Pass, NEVER),
-        tier: Tier::HostBug,
-        trigger: "a pollable that never fires though the resource is ready",
-        reference: "none known: the WIT promises the wake-up",
-        wit: POLLABLE,
-        correct: "a program may trust the pollable; a clock beside it survives a host that \
-                  breaks that",
-    },
+    STUCK,
+    NEVER_FIRES,
 ];
 
 /// A row with no faults for explore, whose not-ready answer (if any) and flags are given.
@@ -197,5 +237,13 @@ pub(crate) const fn wait(op: Op, name: &'static str, kind: Kind) -> OpRow {
         wait: true,
         explore: WAIT,
         ..call(op, name, kind)
+    }
+}
+
+/// A wait for reading: explore tries [`READ_WAIT`].
+pub(crate) const fn read_wait(op: Op, name: &'static str, kind: Kind) -> OpRow {
+    OpRow {
+        explore: READ_WAIT,
+        ..wait(op, name, kind)
     }
 }

@@ -5,7 +5,9 @@
 
 use super::SocketsView;
 use super::decorate::Decorate;
-use super::table::{KindRow, NOT_READY, OpRow, PENDING, call, missed_wakeup, once, real, wait};
+use super::table::{
+    KindRow, NOT_READY, OpRow, PENDING, call, eager, missed_wakeup, once, real, wait,
+};
 use crate::plan::{NotReady, Op};
 use crate::resources::{Kind, Unit};
 use crate::trace::{Event, Text};
@@ -33,13 +35,15 @@ pub(super) const OPS: &[OpRow] = &[
         // WIT: "`would-block`: Connection is still pending"
         not_ready: Some(NotReady::WouldBlock),
         explore: &[
-            real(
+            // Right after the socket's pollable fired the connect has finished
+            // (wasmtime-wasi resolves it then; connect(2): writability means done).
+            eager(real(
                 once(PENDING, NOT_READY),
                 "a non-blocking connect still in progress (EINPROGRESS)",
                 "WIT: finish-connect",
                 "finish-connect: \"`would-block`: Connection is still pending\"",
                 "waits on the socket's pollable, then calls finish-connect again",
-            ),
+            )),
             missed_wakeup(PENDING),
         ],
         ..call(Op::TcpConnect, "tcp.connect", Kind::TcpSocket)
@@ -51,8 +55,9 @@ pub(super) const OPS: &[OpRow] = &[
         explore: &[
             real(
                 once(PENDING, NOT_READY),
-                "no connection in the backlog yet (EAGAIN from accept)",
-                "WIT: accept",
+                "no connection in the backlog yet (EAGAIN from accept), or, after a wake-up, \
+                 one removed by a network error before accept",
+                "WIT: accept; accept(2), NOTES: no connection may be waiting after poll",
                 "accept: \"`would-block`: No pending connections at the moment.\"",
                 "waits on the listener's pollable, then accepts again",
             ),

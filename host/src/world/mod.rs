@@ -131,6 +131,12 @@ impl World {
         }
     }
 
+    /// Whether the guest wrote more TCP bytes than it has read, with no harness peer to
+    /// take them: bytes on their way to its own other end (or to a server it talks to).
+    pub(crate) fn guest_bytes_in_flight(&self) -> bool {
+        !self.has_peers() && self.tcp_written > self.tcp_read
+    }
+
     /// Whether the harness's TCP peers have set out to write bytes the guest has not read.
     fn tcp_owed_to_guest(&self) -> bool {
         let offered: u64 = self.tcp_peers.iter().map(|p| p.offered.load(Acquire)).sum();

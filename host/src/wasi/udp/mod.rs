@@ -7,8 +7,8 @@ mod datagrams;
 use super::SocketsView;
 use super::decorate::Decorate;
 use super::table::{
-    Cut, KindRow, NEVER, NOT_READY, OOM, OpRow, REAL, call, missed_wakeup, once, permanent, real,
-    twice, until_backoff, wait,
+    Cut, KindRow, NEVER, NOT_READY, OOM, OpRow, REAL, call, eager, missed_wakeup, once, permanent,
+    read_wait, real, twice, until_backoff, wait,
 };
 use crate::plan::{Action, NotReady, Op, Readiness};
 use crate::resources::{Kind, Unit};
@@ -57,13 +57,15 @@ pub(super) const OPS: &[OpRow] = &[
         not_ready: Some(NotReady::Empty),
         cut: Some(Cut::ShortPermit),
         explore: &[
-            real(
+            // WIT: "the `subscribe` pollable will become ready when this function will
+            // report at least ok(1)": a 0 right after the wake-up is the host's bug.
+            eager(real(
                 once(Action::OkZero, NOT_READY),
                 "a fresh socket not writable yet, or a full send buffer",
                 "wasmtime#12612",
                 CHECK_SEND,
                 "waits on the outgoing stream's pollable, then checks again",
-            ),
+            )),
             real(
                 once(Action::ShortPermit(1), REAL),
                 "room for fewer datagrams than the guest has",
@@ -164,7 +166,7 @@ pub(super) const OPS: &[OpRow] = &[
         "udp.socket-pollable",
         Kind::UdpSocket,
     ),
-    wait(
+    read_wait(
         Op::UdpIncomingPollable,
         "udp.incoming-pollable",
         Kind::UdpIncoming,

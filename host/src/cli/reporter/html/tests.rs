@@ -22,6 +22,7 @@ fn event(seq: u64, op: &'static str, target: Option<ResourceId>) -> TraceEvent {
         operation: Some(Op::UdpCheckSend),
         target,
         waits: Vec::new(),
+        woke: Vec::new(),
         rule: None,
     }
 }
