@@ -14,25 +14,25 @@ use std::time::Duration;
 pub const DEFAULT_MAX_MEMORY: usize = 512 << 20;
 /// Default wall-clock safety net. Hangs and busy loops are found by counting, long
 /// before this; it only catches what counting cannot see.
-pub const DEFAULT_TIME_LIMIT: Duration = Duration::from_secs(60);
+pub(crate) const DEFAULT_TIME_LIMIT: Duration = Duration::from_secs(60);
 /// Default bound on the sockets a guest may have open at once: well under the process's
 /// descriptor limit, which the harness's own peer sockets share.
 pub const DEFAULT_MAX_SOCKETS: u64 = 1024;
 /// The most datagrams a run may be expected to deliver (`--expect-datagrams`).
-pub const MAX_EXPECTED_DATAGRAMS: u64 = 1_000_000_000;
+pub(crate) const MAX_EXPECTED_DATAGRAMS: u64 = 1_000_000_000;
 /// Instances alive at once in one harness unless [`Builder::parallelism`](crate::Builder::parallelism)
 /// says otherwise: runs on every thread, tests in parallel.
-pub const DEFAULT_PARALLELISM: usize = 64;
+pub(crate) const DEFAULT_PARALLELISM: usize = 64;
 /// The most runs at once a harness may be built for (`--jobs`): each one is a thread and
 /// an instance slot with its own reserved address space, and a 2-core machine gains
 /// nothing past a few per core.
 pub const MAX_PARALLELISM: usize = 256;
 /// The smallest memory bound that can run a guest at all.
-pub const MIN_MEMORY: usize = 1 << 20;
+pub(crate) const MIN_MEMORY: usize = 1 << 20;
 /// Default quiet window: how long a wait that only the real world can end (a missed
 /// wake-up beside real sockets, no timer) is given when the guest talks to something the
 /// harness cannot see settle. Loopback answers in microseconds.
-pub const DEFAULT_QUIET_WINDOW: Duration = Duration::from_millis(50);
+pub(crate) const DEFAULT_QUIET_WINDOW: Duration = Duration::from_millis(50);
 /// Default number of socket calls in a row without progress that makes a busy loop.
 pub const DEFAULT_BUSY_THRESHOLD: u64 = 1000;
 /// Fuel between yields to the async executor, so a guest that spins inside wasm still

@@ -5,7 +5,6 @@ use crate::resources::ResourceId;
 use serde::Serialize;
 use std::collections::{BTreeMap, VecDeque};
 use std::fmt::Write as _;
-use std::io::Write;
 use std::net::SocketAddr;
 
 /// One socket call (or one wait on a socket pollable), as the guest saw it.
@@ -301,14 +300,9 @@ impl Trace {
         out
     }
 
-    /// Writes the trace as JSON Lines.
-    pub fn write_json_lines(&self, mut out: impl Write) -> std::io::Result<()> {
-        out.write_all(self.to_json_lines().as_bytes())
-    }
-
     /// The ports the trace names, each with its alias number, in order of first
     /// appearance: `port1` is the first port named, `port2` the next new one.
-    pub fn port_aliases(&self) -> BTreeMap<u16, usize> {
+    fn port_aliases(&self) -> BTreeMap<u16, usize> {
         let mut aliases: BTreeMap<u16, usize> = BTreeMap::new();
         for e in self.events.iter().chain(&self.tail) {
             for port in [e.args.port(), e.result.port()].into_iter().flatten() {
@@ -345,7 +339,7 @@ impl Trace {
     /// `text` (a verdict's reason, a guest's line) with the port of every socket address
     /// in it named as [`Trace::normalized`] names it; a port the trace never named gets
     /// the next alias. Two runs then print the same words.
-    pub fn normalize_ports(&self, text: &str) -> String {
+    pub(crate) fn normalize_ports(&self, text: &str) -> String {
         normalize_ports(text, &mut self.port_aliases())
     }
 }

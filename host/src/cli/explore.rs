@@ -1,6 +1,7 @@
 //! `wouldblock explore`: finds readiness bugs in a component with no plan given, writes a
 //! replayable plan per finding, and prints the table.
 
+use super::files::{PlanFiles, shell_words};
 use super::options::{self, HarnessArgs};
 use super::output::OutDir;
 use super::reporter::{Event, Html, Invocation, Json, Reporter, Start, Summary};
@@ -8,7 +9,7 @@ use super::signal;
 use anyhow::{Context, Result, bail};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
-use wouldblock::explore::{ExploreOptions, Finding, REPORT_FORMAT, Report, shell_words};
+use wouldblock::explore::{ExploreOptions, Finding, REPORT_FORMAT, Report};
 use wouldblock::{Guest, Harness, Outcome, Output, Plan};
 
 #[derive(clap::Args)]

@@ -5,15 +5,13 @@
 //! finding, shrunk to its earliest site and smallest readiness count, and written as an
 //! ordinary one-rule plan that `wouldblock run --plan` replays.
 
-mod files;
 mod merge;
 mod report;
 mod sites;
 
-pub use files::{plan_files_in, shell_quote, shell_words, write_atomically};
 pub use merge::MergeError;
 pub use report::{Exploration, Finding, REPORT_FORMAT, Report};
-pub use sites::{Fault, Site, Tier, Tried, faults, menu};
+pub use sites::{Fault, Site, Tier, Tried, menu};
 
 use crate::error::Error;
 use crate::harness::{Guest, Harness};

@@ -158,18 +158,6 @@ pub(crate) fn source(op: Op, fault: &Fault) -> Option<&'static Tried> {
     })
 }
 
-/// The faults tried at a site of `op`, from its interface's table: every answer the WIT
-/// allows that a correct program survives, then the ones no program can (robustness).
-///
-/// ```
-/// use wouldblock::{Op, explore};
-/// let tried = explore::faults(Op::UdpCheckSend);
-/// assert_eq!(tried[0].to_string(), "ok-zero, then not-ready 1");
-/// ```
-pub fn faults(op: Op) -> Vec<Fault> {
-    op.explored().iter().map(|tried| tried.fault).collect()
-}
-
 /// The sites of a fault-free run, in the order first seen, each once: a site is the
 /// `nth` call of an operation on any one resource. Read from the events' typed fields
 /// (their operation, target and waits), never from their text.

@@ -14,7 +14,7 @@ mod tcp;
 mod tests;
 
 pub use received::Received;
-pub use tcp::{Connection, TcpClientOptions, TcpReport, echo_frame};
+pub use tcp::{Connection, TcpClientOptions, TcpReport};
 pub(crate) use tcp::{PeerIo, TcpClient, TcpEcho};
 
 use std::io;
@@ -32,7 +32,7 @@ use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
 use nix::sys::socket::{setsockopt, sockopt};
 
 /// How long [`Peer::finish`] waits for the draining thread before calling it stuck.
-pub const FINISH_LIMIT: Duration = Duration::from_secs(2);
+pub(crate) const FINISH_LIMIT: Duration = Duration::from_secs(2);
 
 /// Receive-buffer bytes asked per expected datagram: a small loopback datagram costs the
 /// kernel its buffer's truesize (hundreds of bytes), not its payload length.
@@ -150,7 +150,7 @@ impl Peer {
 
     /// Like [`Peer::start`] (or [`Peer::echo`]), with a receive buffer big enough to queue
     /// `datagrams` small datagrams even if the thread never got to run meanwhile.
-    pub fn with_capacity(echo: bool, datagrams: u64) -> io::Result<Peer> {
+    pub(crate) fn with_capacity(echo: bool, datagrams: u64) -> io::Result<Peer> {
         Peer::spawn(echo, rcvbuf_for(datagrams), None)
     }
 
@@ -196,7 +196,7 @@ impl Peer {
         self.handled.clone()
     }
 
-    /// Stops counting and returns what arrived, within [`FINISH_LIMIT`].
+    /// Stops counting and returns what arrived, within two seconds (`FINISH_LIMIT`).
     pub fn finish(self) -> io::Result<Received> {
         self.finish_within(FINISH_LIMIT)
     }
@@ -205,7 +205,7 @@ impl Peer {
     /// datagram inside the sender's own send call, so everything sent before this call is
     /// counted. Never blocks longer than `limit`: past it this returns an error and leaves
     /// the thread detached, so a stuck peer cannot hang the host.
-    pub fn finish_within(self, limit: Duration) -> io::Result<Received> {
+    pub(crate) fn finish_within(self, limit: Duration) -> io::Result<Received> {
         let Peer {
             addr,
             stop,

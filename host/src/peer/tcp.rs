@@ -53,7 +53,7 @@ impl Drop for Busy {
 }
 
 /// Message `index` of `size` bytes, framed.
-pub fn echo_frame(index: usize, size: usize) -> Vec<u8> {
+pub(crate) fn echo_frame(index: usize, size: usize) -> Vec<u8> {
     let mut frame = Vec::with_capacity(4 + size);
     frame.extend_from_slice(&(size as u32).to_be_bytes());
     frame.extend((0..size).map(|j| ((j * 31 + index * 7 + size) % 251) as u8));

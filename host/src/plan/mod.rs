@@ -26,8 +26,7 @@ mod parse;
 mod presets;
 mod print;
 
-pub use error_codes::{ERROR_CODES, error_code_name};
-pub(crate) use error_codes::{error_code_from_name, error_code_names};
+pub(crate) use error_codes::{error_code_from_name, error_code_name, error_code_names};
 pub use presets::{Key, PRESETS, Preset};
 
 use serde::Deserialize;

@@ -39,16 +39,6 @@ pub struct Preset {
 }
 
 impl Preset {
-    /// The line `wouldblock presets` prints: the summary and the keys with defaults.
-    pub fn describe(&self) -> String {
-        let keys: Vec<String> = self
-            .keys
-            .iter()
-            .map(|k| format!("{} ({})", k.name, k.default))
-            .collect();
-        format!("{}. Keys: {}", self.summary, keys.join(", "))
-    }
-
     pub(super) fn takes(&self, field: Field) -> bool {
         self.keys.iter().any(|k| k.field == field)
     }

@@ -7,9 +7,6 @@ pub(crate) mod end;
 
 use std::fmt;
 
-/// Exit status for bad usage or bad input (missing file, not a component, bad plan).
-pub const EXIT_USAGE: i32 = 2;
-
 /// Verdicts exit with 80 + a small number: guests and test runners use 0, 1, 2, 64–78
 /// (sysexits), 101 (a Rust panic) and 126–255 (shells, signals), so a status from 83 to 90
 /// is the harness speaking, not the guest. `--summary-json` tells them apart for certain.
