@@ -13,6 +13,12 @@ use std::fmt;
 const VERDICT_BASE: i32 = 80;
 
 /// What the harness concluded about a run that the guest did not end by itself.
+///
+/// ```
+/// use wouldblock::Verdict;
+/// assert_eq!(Verdict::Loss.to_string(), "loss");
+/// assert_eq!(Verdict::Loss.exit_code(), 87);
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 #[non_exhaustive]
 pub enum Verdict {
@@ -44,6 +50,11 @@ pub enum Verdict {
 
 impl Verdict {
     /// Every verdict.
+    ///
+    /// ```
+    /// use wouldblock::Verdict;
+    /// assert!(Verdict::ALL.iter().all(|v| (83..=90).contains(&v.exit_code())));
+    /// ```
     pub const ALL: [Verdict; 9] = [
         Verdict::SpecViolation,
         Verdict::Trap,
@@ -104,6 +115,18 @@ impl fmt::Display for Verdict {
 
 /// The harness stopped the guest. Raised from inside a host call as a trap, so the guest
 /// cannot catch it, and recognised again when the run ends.
+///
+/// ```no_run
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// use wouldblock::{Builder, Exit, Verdict};
+/// let harness = Builder::new().fault("enobufs-writable")?.build()?;
+/// let guest = harness.compile("udp-burst-spin", wouldblock_guests::UDP_BURST_SPIN.wasm)?;
+/// let outcome = harness.run(&guest, &["{peer}", "--count", "16"])?;
+/// let Exit::Stopped(stop) = &outcome.exit else { panic!("{:?}", outcome.exit) };
+/// assert_eq!(stop.verdict, Verdict::BusyLoop);
+/// assert!(!stop.evidence.is_empty(), "the trace lines that show it");
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{verdict}: {reason}")]
 pub struct Stop {
