@@ -8,6 +8,11 @@ use std::pin::Pin;
 use wasmtime_wasi::sockets::SocketAddrUse;
 
 /// The networks a guest may use. Loopback only unless widened.
+///
+/// ```
+/// use wouldblock::NetPolicy;
+/// assert_eq!(NetPolicy::default(), NetPolicy::loopback());
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NetPolicy {
     allowed: Vec<IpNet>,
