@@ -76,7 +76,7 @@ pub(crate) const CAPTURE_LIMIT: usize = 1 << 20;
 pub enum Output {
     /// Straight to the harness's own stdout and stderr.
     Inherit,
-    /// Into the [`Outcome`], for tests to assert on.
+    /// Into the [`Outcome`](crate::Outcome), for tests to assert on.
     #[default]
     Capture,
 }

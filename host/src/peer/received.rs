@@ -27,8 +27,9 @@ pub struct Received {
     /// full), read with `SO_MEMINFO`; `None` if the kernel could not say. Loss this explains
     /// is the harness's, not the guest's.
     pub kernel_drops: Option<u64>,
-    /// How many times each payload arrived, by [`digest`]: what the guest's accepted sends
-    /// are checked against, whatever their bytes.
+    /// How many times each payload arrived, by digest (a fixed-key hash of its bytes, the
+    /// same on every run): what the guest's accepted sends are checked against, whatever
+    /// their bytes.
     pub digests: BTreeMap<u64, u32>,
 }
 
