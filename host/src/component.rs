@@ -9,6 +9,13 @@ use std::path::Path;
 
 /// The default bound on a component file: far above any real component (the bundled ones
 /// are tens of KiB, large Rust ones a few MiB).
+///
+/// ```
+/// use wouldblock::{Builder, DEFAULT_MAX_COMPONENT_SIZE};
+/// assert_eq!(DEFAULT_MAX_COMPONENT_SIZE, 256 << 20);
+/// let builder = Builder::new().max_component_size(4 * DEFAULT_MAX_COMPONENT_SIZE);
+/// assert!(builder.build().is_ok());
+/// ```
 pub const DEFAULT_MAX_COMPONENT_SIZE: u64 = 256 << 20;
 
 /// The first bytes of every WebAssembly binary.

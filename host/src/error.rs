@@ -5,6 +5,15 @@ use std::path::PathBuf;
 
 /// Why the harness could not load or run a component. Guest failures are not errors:
 /// they are [`Outcome`](crate::Outcome)s.
+///
+/// ```
+/// use wouldblock::{Builder, Error};
+/// let harness = Builder::new().build().unwrap();
+/// let missing = harness.load("no-such.wasm".as_ref()).unwrap_err();
+/// assert!(matches!(missing, Error::Missing { .. }));
+/// let expected = "no-such.wasm: no such file (expected a wasm32-wasip2 component)";
+/// assert_eq!(missing.to_string(), expected);
+/// ```
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     /// The component file does not exist.

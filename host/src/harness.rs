@@ -27,6 +27,17 @@ use wasmtime_wasi::p2::bindings::CommandPre;
 use wasmtime_wasi::{FsPerms, WasiCtxBuilder};
 
 /// A compiled guest component, ready to run many times.
+///
+/// ```no_run
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let harness = wouldblock::Builder::new().build()?;
+/// let guest = harness.compile("probe", wouldblock_guests::PROBE.wasm)?;
+/// // Compiled once, run as often as asked, each run in a fresh instance.
+/// for code in ["0", "3"] {
+///     assert_eq!(harness.run(&guest, &["exit", code])?.exit_code(), code.parse::<i32>()?);
+/// }
+/// # Ok(()) }
+/// ```
 #[derive(Clone)]
 pub struct Guest {
     name: String,
@@ -66,12 +77,30 @@ impl Guest {
 
     /// The SHA-256 of the component's bytes, in hex: what names it across machines
     /// (explore's shard reports carry it).
+    ///
+    /// ```no_run
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let harness = wouldblock::Builder::new().build()?;
+    /// let guest = harness.compile("probe", wouldblock_guests::PROBE.wasm)?;
+    /// assert_eq!(guest.sha256().len(), 64);
+    /// # Ok(()) }
+    /// ```
     pub fn sha256(&self) -> &str {
         &self.sha256
     }
 }
 
 /// Runs guests under one set of settings (made by [`Builder`](crate::Builder)).
+///
+/// ```no_run
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// use wouldblock::{Builder, Verdict};
+/// let harness = Builder::new().fault("enobufs-writable")?.build()?;
+/// let guest = harness.compile("udp-burst-spin", wouldblock_guests::UDP_BURST_SPIN.wasm)?;
+/// let outcome = harness.run(&guest, &["{peer}", "--count", "16"])?;
+/// assert_eq!(outcome.verdict(), Some(Verdict::BusyLoop));
+/// # Ok(()) }
+/// ```
 #[derive(Clone)]
 pub struct Harness {
     engine: Engine,
@@ -112,6 +141,18 @@ impl Harness {
     }
 
     /// The same harness with a harness-owned UDP peer for every run (see [`PeerOptions`]).
+    ///
+    /// ```no_run
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use wouldblock::{Builder, PeerOptions};
+    /// let harness = Builder::new().build()?;
+    /// let guest = harness.compile("udp-request", wouldblock_guests::UDP_REQUEST.wasm)?;
+    /// // The request guest waits for its replies: the peer echoes them.
+    /// let echoing = harness.with_peer(PeerOptions::echo());
+    /// let outcome = echoing.run(&guest, &["{peer}", "--count", "4"])?;
+    /// assert!(outcome.passed(), "{}", outcome.stderr_text());
+    /// # Ok(()) }
+    /// ```
     pub fn with_peer(&self, peer: PeerOptions) -> Harness {
         let mut harness = self.clone();
         harness.settings.peer = Some(peer);
@@ -120,6 +161,17 @@ impl Harness {
 
     /// The same harness with the harness's TCP client driving a guest server (see
     /// [`TcpClientOptions`]).
+    ///
+    /// ```no_run
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use wouldblock::{Builder, TcpClientOptions};
+    /// let harness = Builder::new().fault("tcp-slow-peer")?.build()?;
+    /// let guest = harness.compile("tcp-echo-server", wouldblock_guests::TCP_ECHO_SERVER.wasm)?;
+    /// let driven = harness.with_tcp_client(TcpClientOptions::new(vec![1, 1024]));
+    /// let outcome = driven.run(&guest, &["127.0.0.1:0"])?;
+    /// assert!(outcome.tcp.is_some_and(|report| report.complete()));
+    /// # Ok(()) }
+    /// ```
     pub fn with_tcp_client(&self, client: TcpClientOptions) -> Harness {
         let mut harness = self.clone();
         harness.settings.tcp_client = Some(client);
@@ -127,6 +179,16 @@ impl Harness {
     }
 
     /// The same harness with guest output going elsewhere (see [`Output`]).
+    ///
+    /// ```no_run
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use wouldblock::{Builder, Output};
+    /// let harness = Builder::new().output(Output::Inherit).env("GREETING", "hi").build()?;
+    /// let guest = harness.compile("probe", wouldblock_guests::PROBE.wasm)?;
+    /// let outcome = harness.with_output(Output::Capture).run(&guest, &["env"])?;
+    /// assert_eq!(outcome.stdout_text(), "GREETING=hi\n");
+    /// # Ok(()) }
+    /// ```
     pub fn with_output(&self, output: Output) -> Harness {
         let mut harness = self.clone();
         harness.settings.output = output;
@@ -147,6 +209,13 @@ impl Harness {
     }
 
     /// Compiles a component from bytes; `name` becomes its `argv[0]` and names it in errors.
+    ///
+    /// ```
+    /// use wouldblock::{Builder, Error};
+    /// let harness = Builder::new().build().unwrap();
+    /// let refused = harness.compile("notes.txt", b"not wasm").unwrap_err();
+    /// assert!(matches!(refused, Error::NotWasm { .. }), "{refused}");
+    /// ```
     pub fn compile(&self, name: &str, bytes: &[u8]) -> Result<Guest, Error> {
         component::check_header(name, bytes)?;
         let name = name.to_string();
@@ -189,6 +258,15 @@ impl Harness {
 
     /// Runs a guest to the end with `args` (after `argv[0]`), on a fresh single-threaded
     /// tokio runtime.
+    ///
+    /// ```no_run
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let harness = wouldblock::Builder::new().build()?;
+    /// let guest = harness.compile("probe", wouldblock_guests::PROBE.wasm)?;
+    /// let outcome = harness.run(&guest, &["exit", "3"])?;
+    /// assert_eq!(outcome.guest_status, Some(3));
+    /// # Ok(()) }
+    /// ```
     pub fn run(&self, guest: &Guest, args: &[impl AsRef<str>]) -> Result<Outcome, Error> {
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
@@ -202,6 +280,16 @@ impl Harness {
     }
 
     /// [`Harness::run`] inside a tokio runtime you already have.
+    ///
+    /// ```no_run
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let harness = wouldblock::Builder::new().build()?;
+    /// let guest = harness.compile("probe", wouldblock_guests::PROBE.wasm)?;
+    /// let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    /// let outcome = runtime.block_on(harness.run_async(&guest, &["exit", "0"]))?;
+    /// assert!(outcome.passed());
+    /// # Ok(()) }
+    /// ```
     pub async fn run_async(
         &self,
         guest: &Guest,

@@ -100,6 +100,7 @@
 
 #![deny(missing_docs)]
 #![deny(missing_debug_implementations)]
+#![deny(rustdoc::broken_intra_doc_links, rustdoc::private_intra_doc_links)]
 
 mod builder;
 mod component;
@@ -133,7 +134,7 @@ pub use harness::{Guest, Harness};
 pub use outcome::{Ending, Exit, Outcome};
 pub use peer::{
     Connection, PEER_PLACEHOLDER, Peer, PeerOptions, Received, TCP_ECHO_PLACEHOLDER,
-    TcpClientOptions, TcpReport, echo_frame,
+    TcpClientOptions, TcpReport,
 };
 pub use plan::{Action, Form, Op, Plan, PlanError, Readiness, Rule, Scope, Select};
 pub use policy::NetPolicy;
@@ -141,8 +142,7 @@ pub use recorder::Stats;
 pub use repeat::{EXIT_NONDETERMINISTIC, Repeat};
 pub use resources::{Kind, ResourceId};
 pub use settings::{
-    Clock, DEFAULT_BUSY_THRESHOLD, DEFAULT_MAX_MEMORY, DEFAULT_MAX_SOCKETS, DEFAULT_PARALLELISM,
-    DEFAULT_QUIET_WINDOW, DEFAULT_TIME_LIMIT, MAX_PARALLELISM, MIN_MEMORY, Output,
+    Clock, DEFAULT_BUSY_THRESHOLD, DEFAULT_MAX_MEMORY, DEFAULT_MAX_SOCKETS, MAX_PARALLELISM, Output,
 };
 pub use trace::{Event, Text, Trace};
-pub use verdict::{EXIT_USAGE, Stop, Verdict};
+pub use verdict::{Stop, Verdict};

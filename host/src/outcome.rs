@@ -7,6 +7,17 @@ use crate::verdict::{Stop, Verdict};
 use std::fmt;
 
 /// How a run ended.
+///
+/// ```
+/// use wouldblock::{Exit, Stop, Verdict};
+/// let stopped = Exit::Stopped(Stop {
+///     verdict: Verdict::Hang,
+///     reason: "blocked on incoming#1, which the plan never makes ready".into(),
+///     evidence: String::new(),
+/// });
+/// assert_eq!(stopped.guest_status(), None);
+/// assert_eq!(Exit::Code(0).guest_status(), Some(0));
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Exit {
@@ -27,6 +38,18 @@ pub enum Exit {
 }
 
 /// Everything a run produced.
+///
+/// ```no_run
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// use wouldblock::{Builder, Exit};
+/// let harness = Builder::new().build()?;
+/// let guest = harness.compile("probe", wouldblock_guests::PROBE.wasm)?;
+/// let outcome = harness.run(&guest, &["env"])?;
+/// assert_eq!(outcome.exit, Exit::Code(0));
+/// assert_eq!(outcome.stdout, b"", "nothing inherited from the host's environment");
+/// assert_eq!(outcome.stats.faults_injected, 0);
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone)]
 pub struct Outcome {
     /// How it ended.
@@ -106,6 +129,12 @@ impl Exit {
     }
 
     /// How it ended, without the words.
+    ///
+    /// ```
+    /// use wouldblock::{Ending, Exit};
+    /// assert_eq!(Exit::Code(0).ending(), Ending::Pass);
+    /// assert_eq!(Exit::Code(2).ending(), Ending::Fail(2));
+    /// ```
     pub fn ending(&self) -> Ending {
         match self {
             Exit::Code(0) => Ending::Pass,
@@ -121,6 +150,16 @@ impl Exit {
 
 impl Outcome {
     /// The exit status the `wouldblock` command reports for this run.
+    ///
+    /// ```no_run
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use wouldblock::{Builder, Verdict};
+    /// let harness = Builder::new().fault("enobufs-writable")?.build()?;
+    /// let guest = harness.compile("udp-burst-spin", wouldblock_guests::UDP_BURST_SPIN.wasm)?;
+    /// let outcome = harness.run(&guest, &["{peer}", "--count", "16"])?;
+    /// assert_eq!(outcome.exit_code(), Verdict::BusyLoop.exit_code());
+    /// # Ok(()) }
+    /// ```
     pub fn exit_code(&self) -> i32 {
         match &self.exit {
             Exit::Code(code) => *code,
@@ -130,6 +169,17 @@ impl Outcome {
     }
 
     /// How the run ended, without the words: `pass`, `fail (exit 1)`, `busy-loop`, ...
+    ///
+    /// ```no_run
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use wouldblock::{Builder, Ending, Verdict};
+    /// let harness = Builder::new().fault("enobufs-writable")?.build()?;
+    /// let guest = harness.compile("udp-burst-spin", wouldblock_guests::UDP_BURST_SPIN.wasm)?;
+    /// let outcome = harness.run(&guest, &["{peer}", "--count", "16"])?;
+    /// assert_eq!(outcome.ending(), Ending::Verdict(Verdict::BusyLoop));
+    /// assert_eq!(outcome.ending().to_string(), "busy-loop");
+    /// # Ok(()) }
+    /// ```
     pub fn ending(&self) -> Ending {
         self.exit.ending()
     }
@@ -151,6 +201,19 @@ impl Outcome {
     }
 
     /// The verdict, if the harness stopped the guest.
+    ///
+    /// ```no_run
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use wouldblock::{Builder, PeerOptions, Verdict};
+    /// let harness = Builder::new()
+    ///     .fault("enobufs-backpressure")?
+    ///     .peer(PeerOptions::counting().expect_datagrams(16))
+    ///     .build()?;
+    /// let guest = harness.compile("udp-burst-drop", wouldblock_guests::UDP_BURST_DROP.wasm)?;
+    /// let outcome = harness.run(&guest, &["{peer}", "--count", "16"])?;
+    /// assert_eq!(outcome.verdict(), Some(Verdict::Loss));
+    /// # Ok(()) }
+    /// ```
     pub fn verdict(&self) -> Option<Verdict> {
         match &self.exit {
             Exit::Stopped(stop) => Some(stop.verdict),
@@ -159,17 +222,45 @@ impl Outcome {
     }
 
     /// Captured stdout as text.
+    ///
+    /// ```no_run
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let harness = wouldblock::Builder::new().env("GREETING", "hi").build()?;
+    /// let guest = harness.compile("probe", wouldblock_guests::PROBE.wasm)?;
+    /// let outcome = harness.run(&guest, &["env"])?;
+    /// assert_eq!(outcome.stdout_text(), "GREETING=hi\n");
+    /// # Ok(()) }
+    /// ```
     pub fn stdout_text(&self) -> String {
         String::from_utf8_lossy(&self.stdout).into_owned()
     }
 
     /// Captured stderr as text.
+    ///
+    /// ```no_run
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let harness = wouldblock::Builder::new().build()?;
+    /// let guest = harness.compile("probe", wouldblock_guests::PROBE.wasm)?;
+    /// let outcome = harness.run(&guest, &["partial-line"])?;
+    /// assert_eq!(outcome.stderr_text(), "no newline here");
+    /// # Ok(()) }
+    /// ```
     pub fn stderr_text(&self) -> String {
         String::from_utf8_lossy(&self.stderr).into_owned()
     }
 
     /// The outcome for tools (`--summary-json`): the verdict, the exit status, the guest's
     /// own status and the counters.
+    ///
+    /// ```no_run
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let harness = wouldblock::Builder::new().build()?;
+    /// let guest = harness.compile("probe", wouldblock_guests::PROBE.wasm)?;
+    /// let json = harness.run(&guest, &["exit", "3"])?.to_json();
+    /// assert_eq!(json["exit_status"], 3);
+    /// assert_eq!(json["passed"], false);
+    /// # Ok(()) }
+    /// ```
     pub fn to_json(&self) -> serde_json::Value {
         let (verdict, reason) = match &self.exit {
             Exit::Stopped(stop) => (Some(stop.verdict.name()), Some(stop.reason.as_str())),
@@ -195,6 +286,15 @@ impl Outcome {
     }
 
     /// The one-line summary the command prints last on stderr.
+    ///
+    /// ```no_run
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let harness = wouldblock::Builder::new().build()?;
+    /// let guest = harness.compile("probe", wouldblock_guests::PROBE.wasm)?;
+    /// let summary = harness.run(&guest, &["exit", "3"])?.summary();
+    /// assert!(summary.starts_with("wouldblock: fail (guest exit 3); faults injected 0"));
+    /// # Ok(()) }
+    /// ```
     pub fn summary(&self) -> String {
         let s = &self.stats;
         let ending = match &self.exit {

@@ -8,6 +8,11 @@ use std::pin::Pin;
 use wasmtime_wasi::sockets::SocketAddrUse;
 
 /// The networks a guest may use. Loopback only unless widened.
+///
+/// ```
+/// use wouldblock::NetPolicy;
+/// assert_eq!(NetPolicy::default(), NetPolicy::loopback());
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NetPolicy {
     allowed: Vec<IpNet>,
@@ -72,18 +77,7 @@ impl NetPolicy {
     /// natively (`address-not-bindable` for an address not on this machine,
     /// `address-in-use`, ...), and wasmtime-wasi's implicit binds to `0.0.0.0:0` (or
     /// `[::]:0`) before a connect or a first send go through.
-    ///
-    /// ```
-    /// use wouldblock::NetPolicy;
-    /// use wasmtime_wasi::sockets::SocketAddrUse;
-    ///
-    /// let policy = NetPolicy::loopback();
-    /// assert!(policy.permits("0.0.0.0:0".parse().unwrap(), SocketAddrUse::UdpBind));
-    /// assert!(policy.permits("192.0.2.0:0".parse().unwrap(), SocketAddrUse::TcpBind));
-    /// assert!(!policy.permits("0.0.0.0:9".parse().unwrap(), SocketAddrUse::UdpSend));
-    /// assert!(!policy.permits("10.0.0.1:9".parse().unwrap(), SocketAddrUse::TcpConnect));
-    /// ```
-    pub fn permits(&self, addr: SocketAddr, what: SocketAddrUse) -> bool {
+    pub(crate) fn permits(&self, addr: SocketAddr, what: SocketAddrUse) -> bool {
         let local = matches!(
             what,
             SocketAddrUse::TcpBind | SocketAddrUse::TcpListen | SocketAddrUse::UdpBind
@@ -94,14 +88,7 @@ impl NetPolicy {
     /// Whether the guest may reach beyond this machine: then the names the harness does
     /// not know (not `localhost`, not in the hosts file) go to the machine's resolver,
     /// which may send a query; otherwise they are `name-unresolvable`.
-    ///
-    /// ```
-    /// use wouldblock::NetPolicy;
-    /// assert!(!NetPolicy::loopback().reaches_beyond_loopback());
-    /// assert!(!NetPolicy::none().allow("127.0.0.2/32".parse().unwrap()).reaches_beyond_loopback());
-    /// assert!(NetPolicy::loopback().allow("10.0.0.0/8".parse().unwrap()).reaches_beyond_loopback());
-    /// ```
-    pub fn reaches_beyond_loopback(&self) -> bool {
+    pub(crate) fn reaches_beyond_loopback(&self) -> bool {
         let loopback = Self::loopback().allowed;
         let inside = |net: &IpNet| loopback.iter().any(|lo| lo.contains(net));
         !self.allowed.iter().all(inside)
@@ -140,5 +127,25 @@ mod tests {
         assert!(!policy.allows("0.0.0.0".parse().unwrap()));
         let wider = policy.allow("10.0.0.0/8".parse().unwrap());
         assert!(wider.allows("10.0.0.1".parse().unwrap()));
+    }
+
+    #[test]
+    fn binds_are_the_kernels_to_answer_and_remote_addresses_the_policys() {
+        let policy = NetPolicy::loopback();
+        let addr = |s: &str| s.parse::<SocketAddr>().unwrap();
+        assert!(policy.permits(addr("0.0.0.0:0"), SocketAddrUse::UdpBind));
+        assert!(policy.permits(addr("192.0.2.0:0"), SocketAddrUse::TcpBind));
+        assert!(!policy.permits(addr("0.0.0.0:9"), SocketAddrUse::UdpSend));
+        assert!(!policy.permits(addr("10.0.0.1:9"), SocketAddrUse::TcpConnect));
+    }
+
+    #[test]
+    fn only_a_network_past_loopback_reaches_beyond_it() {
+        let net = |s: &str| s.parse::<IpNet>().unwrap();
+        assert!(!NetPolicy::loopback().reaches_beyond_loopback());
+        let narrower = NetPolicy::none().allow(net("127.0.0.2/32"));
+        assert!(!narrower.reaches_beyond_loopback());
+        let wider = NetPolicy::loopback().allow(net("10.0.0.0/8"));
+        assert!(wider.reaches_beyond_loopback());
     }
 }

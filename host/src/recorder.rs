@@ -4,6 +4,19 @@
 use crate::trace::{Event, Trace};
 
 /// The counters printed in the summary line and returned in an [`Outcome`](crate::Outcome).
+///
+/// ```no_run
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// use wouldblock::{Builder, PeerOptions};
+/// let harness = Builder::new()
+///     .fault("first-send")?
+///     .peer(PeerOptions::counting().expect_datagrams(3))
+///     .build()?;
+/// let guest = harness.compile("udp-send", wouldblock_guests::UDP_SEND.wasm)?;
+/// let stats = harness.run(&guest, &["{peer}", "--count", "3"])?.stats;
+/// assert_eq!((stats.faults_injected, stats.datagrams_accepted), (1, 3));
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
 #[non_exhaustive]
 pub struct Stats {

@@ -14,9 +14,29 @@ use std::hash::{Hash, Hasher};
 use std::ops::ControlFlow;
 
 /// Status of a repeat whose runs did not all take the same path.
+///
+/// ```no_run
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let harness = wouldblock::Builder::new().build()?;
+/// let guest = harness.compile("probe", wouldblock_guests::PROBE.wasm)?;
+/// // 1 to 8 random sockets a run: the runs do not all take the same path.
+/// let repeat = harness.repeat(&guest, &["random-sockets"], 40, 2, |_| {})?;
+/// assert_eq!(repeat.exit_code(), wouldblock::EXIT_NONDETERMINISTIC);
+/// # Ok(()) }
+/// ```
 pub const EXIT_NONDETERMINISTIC: i32 = 91;
 
 /// What N runs of one plan gave.
+///
+/// ```no_run
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let harness = wouldblock::Builder::new().build()?;
+/// let guest = harness.compile("probe", wouldblock_guests::PROBE.wasm)?;
+/// let repeat = harness.repeat(&guest, &["sockets", "3"], 200, 2, |_| {})?;
+/// assert_eq!((repeat.runs, repeat.endings.get("pass")), (200, Some(&200)));
+/// assert_eq!(repeat.differing, 0);
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone, Default)]
 #[non_exhaustive]
 pub struct Repeat {
@@ -42,6 +62,15 @@ pub struct Repeat {
 impl Repeat {
     /// 0 if every run passed the same way; else the first failing run's status, or 91 if
     /// only the traces differed.
+    ///
+    /// ```no_run
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let harness = wouldblock::Builder::new().build()?;
+    /// let guest = harness.compile("probe", wouldblock_guests::PROBE.wasm)?;
+    /// assert_eq!(harness.repeat(&guest, &["exit", "0"], 10, 2, |_| {})?.exit_code(), 0);
+    /// assert_eq!(harness.repeat(&guest, &["exit", "3"], 10, 2, |_| {})?.exit_code(), 3);
+    /// # Ok(()) }
+    /// ```
     pub fn exit_code(&self) -> i32 {
         match &self.first_failure {
             Some((_, outcome)) => outcome.exit_code(),
@@ -51,6 +80,16 @@ impl Repeat {
     }
 
     /// The run `--trace` and `--summary-json` describe: the first failing one, else run 1.
+    ///
+    /// ```no_run
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let harness = wouldblock::Builder::new().build()?;
+    /// let guest = harness.compile("probe", wouldblock_guests::PROBE.wasm)?;
+    /// let repeat = harness.repeat(&guest, &["exit", "0"], 10, 2, |_| {})?;
+    /// let (index, outcome) = repeat.described().expect("a run was made");
+    /// assert!(index == 1 && outcome.passed());
+    /// # Ok(()) }
+    /// ```
     pub fn described(&self) -> Option<(u64, &Outcome)> {
         match &self.first_failure {
             Some((index, outcome)) => Some((*index, outcome)),

@@ -2,6 +2,7 @@
 //! makes them; a [`Harness`](crate::Harness) holds them.
 
 use crate::component::DEFAULT_MAX_COMPONENT_SIZE;
+use crate::error::Error;
 use crate::names::Names;
 use crate::peer::{PeerOptions, TcpClientOptions};
 use crate::plan::Plan;
@@ -11,29 +12,53 @@ use std::sync::atomic::AtomicBool;
 use std::time::Duration;
 
 /// Default memory bound of a guest: 512 MiB of linear memory.
+///
+/// ```
+/// use wouldblock::{Builder, DEFAULT_MAX_MEMORY};
+/// assert_eq!(DEFAULT_MAX_MEMORY, 512 << 20);
+/// assert!(Builder::new().max_memory(2 * DEFAULT_MAX_MEMORY).build().is_ok());
+/// ```
 pub const DEFAULT_MAX_MEMORY: usize = 512 << 20;
 /// Default wall-clock safety net. Hangs and busy loops are found by counting, long
 /// before this; it only catches what counting cannot see.
-pub const DEFAULT_TIME_LIMIT: Duration = Duration::from_secs(60);
+pub(crate) const DEFAULT_TIME_LIMIT: Duration = Duration::from_secs(60);
 /// Default bound on the sockets a guest may have open at once: well under the process's
 /// descriptor limit, which the harness's own peer sockets share.
+///
+/// ```
+/// use wouldblock::{Builder, DEFAULT_MAX_SOCKETS};
+/// assert_eq!(DEFAULT_MAX_SOCKETS, 1024);
+/// assert!(Builder::new().max_sockets(DEFAULT_MAX_SOCKETS / 16).build().is_ok());
+/// ```
 pub const DEFAULT_MAX_SOCKETS: u64 = 1024;
 /// The most datagrams a run may be expected to deliver (`--expect-datagrams`).
-pub const MAX_EXPECTED_DATAGRAMS: u64 = 1_000_000_000;
+pub(crate) const MAX_EXPECTED_DATAGRAMS: u64 = 1_000_000_000;
 /// Instances alive at once in one harness unless [`Builder::parallelism`](crate::Builder::parallelism)
 /// says otherwise: runs on every thread, tests in parallel.
-pub const DEFAULT_PARALLELISM: usize = 64;
+pub(crate) const DEFAULT_PARALLELISM: usize = 64;
 /// The most runs at once a harness may be built for (`--jobs`): each one is a thread and
 /// an instance slot with its own reserved address space, and a 2-core machine gains
 /// nothing past a few per core.
+///
+/// ```
+/// use wouldblock::{Builder, MAX_PARALLELISM};
+/// assert!(Builder::new().parallelism(MAX_PARALLELISM).build().is_ok());
+/// assert!(Builder::new().parallelism(MAX_PARALLELISM + 1).build().is_err());
+/// ```
 pub const MAX_PARALLELISM: usize = 256;
 /// The smallest memory bound that can run a guest at all.
-pub const MIN_MEMORY: usize = 1 << 20;
+pub(crate) const MIN_MEMORY: usize = 1 << 20;
 /// Default quiet window: how long a wait that only the real world can end (a missed
 /// wake-up beside real sockets, no timer) is given when the guest talks to something the
 /// harness cannot see settle. Loopback answers in microseconds.
-pub const DEFAULT_QUIET_WINDOW: Duration = Duration::from_millis(50);
+pub(crate) const DEFAULT_QUIET_WINDOW: Duration = Duration::from_millis(50);
 /// Default number of socket calls in a row without progress that makes a busy loop.
+///
+/// ```
+/// use wouldblock::{Builder, DEFAULT_BUSY_THRESHOLD};
+/// assert_eq!(DEFAULT_BUSY_THRESHOLD, 1000);
+/// assert!(Builder::new().busy_threshold(10 * DEFAULT_BUSY_THRESHOLD).build().is_ok());
+/// ```
 pub const DEFAULT_BUSY_THRESHOLD: u64 = 1000;
 /// Fuel between yields to the async executor, so a guest that spins inside wasm still
 /// lets the time limit fire. Fuel is counted, so where the yields fall is deterministic.
@@ -42,16 +67,26 @@ pub(crate) const FUEL_YIELD_INTERVAL: u64 = 1_000_000;
 pub(crate) const CAPTURE_LIMIT: usize = 1 << 20;
 
 /// Where the guest's stdout and stderr go.
+///
+/// ```
+/// use wouldblock::Output;
+/// assert_eq!(Output::default(), Output::Capture);
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Output {
     /// Straight to the harness's own stdout and stderr.
     Inherit,
-    /// Into the [`Outcome`], for tests to assert on.
+    /// Into the [`Outcome`](crate::Outcome), for tests to assert on.
     #[default]
     Capture,
 }
 
 /// Which time the guest sees.
+///
+/// ```
+/// use wouldblock::Clock;
+/// assert_eq!(Clock::default(), Clock::Virtual);
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 #[non_exhaustive]
 pub enum Clock {
@@ -144,5 +179,54 @@ impl Settings {
             self.inherit_stdin,
             self.preopens,
         )
+    }
+
+    /// Refuses settings that cannot work, before any guest runs.
+    pub(crate) fn check(&self) -> Result<(), Error> {
+        let invalid = |setting, message: &str| {
+            Err(Error::Invalid {
+                setting,
+                message: message.to_string(),
+            })
+        };
+        if self.max_memory < MIN_MEMORY {
+            return invalid(
+                "max-memory",
+                "must be at least 1 MiB: a wasm32-wasip2 program cannot even start below it",
+            );
+        }
+        if self.time_limit.is_zero() {
+            return invalid(
+                "time-limit",
+                "must be more than 0: 0 would stop every guest at once",
+            );
+        }
+        if let Some(n) = self.peer.and_then(|p| p.expect_datagrams)
+            && n > MAX_EXPECTED_DATAGRAMS
+        {
+            return Err(Error::Invalid {
+                setting: "expect-datagrams",
+                message: format!(
+                    "{n} is more than {MAX_EXPECTED_DATAGRAMS}: a run sends at most about a \
+                     million datagrams a second, so no run could send that many"
+                ),
+            });
+        }
+        if !(1..=MAX_PARALLELISM).contains(&self.parallelism) {
+            return Err(Error::Invalid {
+                setting: "jobs",
+                message: format!(
+                    "{} runs at once: must be from 1 to {MAX_PARALLELISM}",
+                    self.parallelism
+                ),
+            });
+        }
+        if self.busy_threshold == 0 {
+            return invalid(
+                "busy-threshold",
+                "must be at least 1: 0 would call the first empty answer a busy loop",
+            );
+        }
+        Ok(())
     }
 }

@@ -2,6 +2,7 @@
 //! replayable plan per finding, and prints the table.
 
 use super::explore_suite::{self, SuiteRun};
+use super::files::{PlanFiles, shell_words};
 use super::options::{self, HarnessArgs, Knobs};
 use super::output::OutDir;
 use super::reporter::{Event, Html, Invocation, Json, Reporter, Start, Summary};
@@ -9,9 +10,7 @@ use super::signal;
 use anyhow::{Context, Result, bail};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
-use wouldblock::explore::{
-    Finding, REPORT_FORMAT, Report, SUITE_REPORT_FORMAT, SuiteReport, shell_words,
-};
+use wouldblock::explore::{Finding, REPORT_FORMAT, Report, SUITE_REPORT_FORMAT, SuiteReport};
 use wouldblock::{Guest, Harness, Outcome, Output, Plan};
 
 #[derive(clap::Args)]

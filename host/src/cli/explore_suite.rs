@@ -3,13 +3,14 @@
 //! files, the root causes across tests, `--json` and `--junit`; `explore --merge` of such
 //! shards.
 
+use super::files::{PlanFiles, shell_words};
 use super::options::{self, HarnessArgs, Knobs};
 use super::output::OutDir;
 use super::reporter::{Event, Json, Junit, Reporter, Start, Summary};
 use super::signal;
 use anyhow::Result;
 use std::path::Path;
-use wouldblock::explore::{SuiteEvent, SuiteReport, shell_words};
+use wouldblock::explore::{SuiteEvent, SuiteReport};
 use wouldblock::suite::{self, Selection};
 
 /// What a suite exploration was asked for.

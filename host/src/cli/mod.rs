@@ -5,6 +5,7 @@
 mod demo;
 mod explore;
 mod explore_suite;
+mod files;
 mod options;
 mod output;
 mod presets;
@@ -16,7 +17,9 @@ mod test;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
-use wouldblock::EXIT_USAGE;
+
+/// Exit status for bad usage or bad input (missing file, not a component, bad plan).
+const EXIT_USAGE: u8 = 2;
 
 /// Deterministic socket-readiness faults for WASI 0.2 components.
 #[derive(Parser)]
@@ -64,7 +67,7 @@ pub fn main() -> ExitCode {
         Ok(code) => ExitCode::from(u8::try_from(code).unwrap_or(1)),
         Err(error) => {
             eprintln!("wouldblock: error: {error:#}");
-            ExitCode::from(EXIT_USAGE as u8)
+            ExitCode::from(EXIT_USAGE)
         }
     }
 }

@@ -4,13 +4,13 @@
 //! leaves an earlier file as it was. Explore's `--out` folder is locked for the whole
 //! command and owned by one exploration.
 
+use super::files::plan_files_in;
 use anyhow::{Context, Result, anyhow, bail};
 use nix::fcntl::{Flock, FlockArg};
 use std::fs::{File, OpenOptions};
 use std::io::Write;
 use std::os::unix::fs::FileTypeExt;
 use std::path::{Path, PathBuf};
-use wouldblock::explore::plan_files_in;
 
 /// What a path is when it is not a regular file or folder, for the message.
 fn kind(file_type: std::fs::FileType) -> &'static str {

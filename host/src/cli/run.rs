@@ -122,6 +122,6 @@ pub fn run(args: RunArgs) -> Result<i32> {
 fn write_trace(file: &mut OutFile, options: &HarnessArgs, outcome: &Outcome) -> Result<()> {
     let mut text = options.clock_header().into_bytes();
     text.push(b'\n');
-    outcome.trace.write_json_lines(&mut text)?;
+    text.extend_from_slice(outcome.trace.to_json_lines().as_bytes());
     file.commit(&text)
 }

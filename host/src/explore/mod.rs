@@ -5,7 +5,6 @@
 //! finding, shrunk to its earliest site and smallest readiness count, and written as an
 //! ordinary one-rule plan that `wouldblock run --plan` replays.
 
-mod files;
 mod merge;
 mod report;
 mod settle;
@@ -13,10 +12,9 @@ mod sites;
 mod suite;
 mod suite_report;
 
-pub use files::{plan_files_in, shell_quote, shell_words, write_atomically};
 pub use merge::MergeError;
 pub use report::{Exploration, Finding, REPORT_FORMAT, Report};
-pub use sites::{Fault, Site, Tier, Tried, faults, menu};
+pub use sites::{Fault, Site, Tier, Tried, menu};
 pub use suite::SuiteEvent;
 pub use suite_report::{
     Cause, EXIT_FLAKY, SUITE_REPORT_FORMAT, SuiteReport, TestReport, TestVerdict, panic_location,

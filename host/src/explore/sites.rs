@@ -10,6 +10,13 @@ use std::fmt;
 
 /// Where a fault can be injected: the `nth` call (0-based) of `op` on a resource, counted
 /// per resource as a plan's rules count (`per = "stream"`).
+///
+/// ```
+/// use wouldblock::{Op, explore::Site};
+/// assert_eq!(Site { op: Op::UdpSend, nth: 0 }.to_string(), "udp.send call 1");
+/// let wait = Site { op: Op::UdpOutgoingPollable, nth: 1 };
+/// assert_eq!(wait.to_string(), "udp.outgoing-pollable wait 2");
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
 pub struct Site {
     /// The operation.
@@ -35,6 +42,12 @@ impl fmt::Display for Site {
 }
 
 /// One fault tried at a site: an answer and the readiness after it.
+///
+/// ```
+/// use wouldblock::{Op, explore};
+/// let fault = explore::menu(Op::UdpCheckSend)[0].fault;
+/// assert_eq!(fault.to_string(), "ok-zero, then not-ready 1");
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Fault {
     /// The answer (`pass` on a wait).
@@ -55,11 +68,25 @@ impl Fault {
     /// connection reset. What it shows is a robustness note (does the program end cleanly
     /// under it?), not a readiness bug. (A wake-up that never comes is survivable: a guest
     /// that also waits on a clock gets out.)
+    ///
+    /// ```
+    /// use wouldblock::{Op, explore};
+    /// let menu = explore::menu(Op::UdpSend);
+    /// assert!(!menu[0].fault.is_robustness());
+    /// assert!(menu.iter().any(|tried| tried.fault.is_robustness()), "ENOBUFS that never ends");
+    /// ```
     pub fn is_robustness(&self) -> bool {
         self.permanent || self.action == Action::Reset
     }
 
     /// The plan of one rule that injects this fault at `site`.
+    ///
+    /// ```
+    /// use wouldblock::{Op, explore::{self, Site}};
+    /// let fault = explore::menu(Op::UdpSend)[0].fault;
+    /// let rule = fault.rule(Site { op: Op::UdpSend, nth: 2 });
+    /// assert_eq!((rule.op, rule.select.after, rule.select.first), (Op::UdpSend, 2, Some(1)));
+    /// ```
     pub fn rule(&self, site: Site) -> Rule {
         Rule {
             name: format!("explore: {site}"),
@@ -100,6 +127,12 @@ impl fmt::Display for Fault {
 }
 
 /// Whether a real host gives a fault's answer.
+///
+/// ```
+/// use wouldblock::{Op, explore::{self, Tier}};
+/// assert_eq!(explore::menu(Op::UdpSend)[0].tier, Tier::Real);
+/// assert_eq!(serde_json::to_string(&Tier::HostBug).unwrap(), r#""host-bug""#);
+/// ```
 #[derive(
     Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
 )]
@@ -114,6 +147,12 @@ pub enum Tier {
 
 /// One fault explore tries, with what makes a real host answer so and where it was seen:
 /// a row of its operation's interface table.
+///
+/// ```
+/// use wouldblock::{Op, explore};
+/// let refused = explore::menu(Op::UdpReceive).iter().find(|t| t.reference == "bun#29473");
+/// assert!(refused.is_some_and(|tried| tried.correct.contains("keeps the socket")));
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Tried {
@@ -161,18 +200,6 @@ pub(crate) fn source(op: Op, fault: &Fault) -> Option<&'static Tried> {
             && row.permanent == fault.permanent
             && row.until_waits == fault.until_waits
     })
-}
-
-/// The faults tried at a site of `op`, from its interface's table: every answer the WIT
-/// allows that a correct program survives, then the ones no program can (robustness).
-///
-/// ```
-/// use wouldblock::{Op, explore};
-/// let tried = explore::faults(Op::UdpCheckSend);
-/// assert_eq!(tried[0].to_string(), "ok-zero, then not-ready 1");
-/// ```
-pub fn faults(op: Op) -> Vec<Fault> {
-    op.explored().iter().map(|tried| tried.fault).collect()
 }
 
 /// The sites of a fault-free run, in the order first seen, each once: a site is the

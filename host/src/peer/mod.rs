@@ -14,7 +14,7 @@ mod tcp;
 mod tests;
 
 pub use received::Received;
-pub use tcp::{Connection, TcpClientOptions, TcpReport, echo_frame};
+pub use tcp::{Connection, TcpClientOptions, TcpReport};
 pub(crate) use tcp::{PeerIo, TcpClient, TcpEcho};
 
 use std::io;
@@ -32,7 +32,7 @@ use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
 use nix::sys::socket::{setsockopt, sockopt};
 
 /// How long [`Peer::finish`] waits for the draining thread before calling it stuck.
-pub const FINISH_LIMIT: Duration = Duration::from_secs(2);
+pub(crate) const FINISH_LIMIT: Duration = Duration::from_secs(2);
 
 /// Receive-buffer bytes asked per expected datagram: a small loopback datagram costs the
 /// kernel its buffer's truesize (hundreds of bytes), not its payload length.
@@ -48,9 +48,30 @@ const SO_MEMINFO: libc::c_int = 0x39;
 const SO_MEMINFO: libc::c_int = 55;
 
 /// The argument placeholder for the harness-owned peer's address.
+///
+/// ```no_run
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// use wouldblock::{Builder, PEER_PLACEHOLDER};
+/// let harness = Builder::new().build()?;
+/// let guest = harness.compile("udp-burst", wouldblock_guests::UDP_BURST.wasm)?;
+/// // A guest argument naming the peer gives the run one, counting what arrives.
+/// let outcome = harness.run(&guest, &[PEER_PLACEHOLDER, "--count", "3"])?;
+/// assert!(outcome.received.is_some_and(|r| r.exactly_once(3)));
+/// # Ok(()) }
+/// ```
 pub const PEER_PLACEHOLDER: &str = "{peer}";
 /// The argument placeholder for the harness's TCP echo server, started for guests that
 /// name it.
+///
+/// ```no_run
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// use wouldblock::{Builder, TCP_ECHO_PLACEHOLDER};
+/// let harness = Builder::new().build()?;
+/// let guest = harness.compile("tcp-echo-client", wouldblock_guests::TCP_ECHO_CLIENT.wasm)?;
+/// let outcome = harness.run(&guest, &[TCP_ECHO_PLACEHOLDER, "--sizes", "1,1024"])?;
+/// assert!(outcome.stdout_text().contains("echoed byte-exactly"));
+/// # Ok(()) }
+/// ```
 pub const TCP_ECHO_PLACEHOLDER: &str = "{tcp-echo}";
 /// The placeholder's older spelling, still accepted.
 const PEER_PLACEHOLDER_ALIAS: &str = "{sink}";
@@ -71,6 +92,12 @@ pub(crate) fn substitute(arg: &str, peer: Option<&str>) -> String {
 }
 
 /// Whether the harness gives each run a peer, and what the peer does.
+///
+/// ```
+/// use wouldblock::PeerOptions;
+/// let options = PeerOptions::counting();
+/// assert!(!options.echo && options.expect_datagrams.is_none());
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 #[non_exhaustive]
 pub struct PeerOptions {
@@ -105,6 +132,12 @@ impl PeerOptions {
     }
 
     /// Judges the run by what arrived: datagrams `0..n`, each exactly once.
+    ///
+    /// ```
+    /// let options = wouldblock::PeerOptions::echo().expect_datagrams(4);
+    /// assert!(options.echo);
+    /// assert_eq!(options.expect_datagrams, Some(4));
+    /// ```
     pub fn expect_datagrams(mut self, n: u64) -> Self {
         self.expect_datagrams = Some(n);
         self
@@ -113,6 +146,17 @@ impl PeerOptions {
 
 /// A real UDP socket on 127.0.0.1 owned by the harness for one run, drained by its own
 /// thread so a burst is counted, not blamed on the guest.
+///
+/// ```
+/// # fn main() -> std::io::Result<()> {
+/// let peer = wouldblock::Peer::start()?;
+/// let socket = std::net::UdpSocket::bind("127.0.0.1:0")?;
+/// for i in 0..3 {
+///     socket.send_to(i.to_string().as_bytes(), peer.addr())?;
+/// }
+/// assert!(peer.finish()?.exactly_once(3));
+/// # Ok(()) }
+/// ```
 pub struct Peer {
     addr: SocketAddr,
     /// Write end of the stop pipe. Closing it is the stop signal: a hang-up on a pipe cannot
@@ -138,19 +182,40 @@ impl std::fmt::Debug for Peer {
 impl Peer {
     /// Binds 127.0.0.1 on an ephemeral port and starts counting, with a receive buffer of
     /// a few MiB.
+    ///
+    /// ```
+    /// # fn main() -> std::io::Result<()> {
+    /// let peer = wouldblock::Peer::start()?;
+    /// assert!(peer.addr().ip().is_loopback());
+    /// assert_eq!(peer.finish()?.total(), 0);
+    /// # Ok(()) }
+    /// ```
     pub fn start() -> io::Result<Peer> {
         Peer::with_capacity(false, 0)
     }
 
     /// Like [`Peer::start`], and also sends every datagram back to its sender: a live peer
     /// for request/response guests.
+    ///
+    /// ```
+    /// # fn main() -> std::io::Result<()> {
+    /// use std::net::UdpSocket;
+    /// let peer = wouldblock::Peer::echo()?;
+    /// let socket = UdpSocket::bind("127.0.0.1:0")?;
+    /// socket.set_read_timeout(Some(std::time::Duration::from_secs(5)))?;
+    /// socket.send_to(b"7", peer.addr())?;
+    /// let mut reply = [0; 8];
+    /// let (n, _) = socket.recv_from(&mut reply)?;
+    /// assert_eq!(&reply[..n], b"7");
+    /// # Ok(()) }
+    /// ```
     pub fn echo() -> io::Result<Peer> {
         Peer::with_capacity(true, 0)
     }
 
     /// Like [`Peer::start`] (or [`Peer::echo`]), with a receive buffer big enough to queue
     /// `datagrams` small datagrams even if the thread never got to run meanwhile.
-    pub fn with_capacity(echo: bool, datagrams: u64) -> io::Result<Peer> {
+    pub(crate) fn with_capacity(echo: bool, datagrams: u64) -> io::Result<Peer> {
         Peer::spawn(echo, rcvbuf_for(datagrams), None)
     }
 
@@ -187,6 +252,14 @@ impl Peer {
     }
 
     /// Where guests send.
+    ///
+    /// ```
+    /// # fn main() -> std::io::Result<()> {
+    /// let peer = wouldblock::Peer::start()?;
+    /// assert_eq!(peer.addr().ip(), std::net::Ipv4Addr::LOCALHOST);
+    /// assert_ne!(peer.addr().port(), 0);
+    /// # Ok(()) }
+    /// ```
     pub fn addr(&self) -> SocketAddr {
         self.addr
     }
@@ -196,7 +269,18 @@ impl Peer {
         self.handled.clone()
     }
 
-    /// Stops counting and returns what arrived, within [`FINISH_LIMIT`].
+    /// Stops counting and returns what arrived, within two seconds (`FINISH_LIMIT`).
+    ///
+    /// ```
+    /// # fn main() -> std::io::Result<()> {
+    /// let peer = wouldblock::Peer::start()?;
+    /// let socket = std::net::UdpSocket::bind("127.0.0.1:0")?;
+    /// socket.send_to(b"0", peer.addr())?;
+    /// socket.send_to(b"0", peer.addr())?;
+    /// let received = peer.finish()?;
+    /// assert_eq!(received.duplicated(), [0]);
+    /// # Ok(()) }
+    /// ```
     pub fn finish(self) -> io::Result<Received> {
         self.finish_within(FINISH_LIMIT)
     }
@@ -205,7 +289,7 @@ impl Peer {
     /// datagram inside the sender's own send call, so everything sent before this call is
     /// counted. Never blocks longer than `limit`: past it this returns an error and leaves
     /// the thread detached, so a stuck peer cannot hang the host.
-    pub fn finish_within(self, limit: Duration) -> io::Result<Received> {
+    pub(crate) fn finish_within(self, limit: Duration) -> io::Result<Received> {
         let Peer {
             addr,
             stop,

@@ -4,6 +4,18 @@
 use std::collections::BTreeMap;
 
 /// What the peer received, per sequence number.
+///
+/// ```
+/// # fn main() -> std::io::Result<()> {
+/// let peer = wouldblock::Peer::start()?;
+/// let socket = std::net::UdpSocket::bind("127.0.0.1:0")?;
+/// socket.send_to(b"0", peer.addr())?;
+/// socket.send_to(b"hello", peer.addr())?;
+/// let received = peer.finish()?;
+/// assert_eq!(received.counts.get(&0), Some(&1));
+/// assert_eq!(received.invalid, 1, "`hello` is not a sequence number");
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Received {
@@ -15,8 +27,9 @@ pub struct Received {
     /// full), read with `SO_MEMINFO`; `None` if the kernel could not say. Loss this explains
     /// is the harness's, not the guest's.
     pub kernel_drops: Option<u64>,
-    /// How many times each payload arrived, by [`digest`]: what the guest's accepted sends
-    /// are checked against, whatever their bytes.
+    /// How many times each payload arrived, by digest (a fixed-key hash of its bytes, the
+    /// same on every run): what the guest's accepted sends are checked against, whatever
+    /// their bytes.
     pub digests: BTreeMap<u64, u32>,
 }
 
@@ -46,12 +59,24 @@ pub(crate) fn short_of(sent: &BTreeMap<u64, u32>, received: &Received) -> (u64, 
 
 impl Received {
     /// How many of `0..expected` never arrived; costs O(distinct received), never O(expected).
+    ///
+    /// ```
+    /// let mut received = wouldblock::Received::default();
+    /// received.counts.extend([(0, 1), (2, 1)]);
+    /// assert_eq!(received.missing_count(4), 2);
+    /// ```
     pub fn missing_count(&self, expected: u64) -> u64 {
         expected - self.counts.range(..expected).count() as u64
     }
 
     /// The first `n` numbers in `0..expected` that never arrived, found by walking the gaps
     /// between received numbers: O(n + received) whatever `expected` is.
+    ///
+    /// ```
+    /// let mut received = wouldblock::Received::default();
+    /// received.counts.extend([(0, 1), (2, 1)]);
+    /// assert_eq!(received.first_missing(1_000_000, 3), [1, 3, 4]);
+    /// ```
     pub fn first_missing(&self, expected: u64, n: usize) -> Vec<u64> {
         let mut missing = Vec::new();
         let mut next = 0u64;
@@ -68,12 +93,25 @@ impl Received {
     }
 
     /// Sequence numbers that arrived more than once.
+    ///
+    /// ```
+    /// let mut received = wouldblock::Received::default();
+    /// received.counts.extend([(0, 1), (1, 2)]);
+    /// assert_eq!(received.duplicated(), [1]);
+    /// ```
     pub fn duplicated(&self) -> Vec<u64> {
         let dup = self.counts.iter().filter(|(_, n)| **n > 1);
         dup.map(|(i, _)| *i).collect()
     }
 
     /// Whether `0..expected` each arrived exactly once and nothing else did.
+    ///
+    /// ```
+    /// let mut received = wouldblock::Received::default();
+    /// received.counts.extend([(0, 1), (1, 1)]);
+    /// assert!(received.exactly_once(2));
+    /// assert!(!received.exactly_once(3));
+    /// ```
     pub fn exactly_once(&self, expected: u64) -> bool {
         self.invalid == 0
             && self.counts.len() as u64 == expected
@@ -82,6 +120,17 @@ impl Received {
     }
 
     /// A short account of what is wrong against `0..expected`, or `None` if nothing is.
+    ///
+    /// ```
+    /// let mut received = wouldblock::Received::default();
+    /// received.counts.extend([(0, 1), (2, 1)]);
+    /// assert_eq!(
+    ///     received.discrepancy(3).unwrap(),
+    ///     "2 of 3 datagrams arrived; missing [1], duplicated [], not numbered 0"
+    /// );
+    /// received.counts.insert(1, 1);
+    /// assert_eq!(received.discrepancy(3), None);
+    /// ```
     pub fn discrepancy(&self, expected: u64) -> Option<String> {
         if self.exactly_once(expected) {
             return None;
@@ -110,6 +159,13 @@ impl Received {
     }
 
     /// Datagrams received in all.
+    ///
+    /// ```
+    /// let mut received = wouldblock::Received::default();
+    /// received.counts.extend([(0, 1), (1, 2)]);
+    /// received.invalid = 1;
+    /// assert_eq!(received.total(), 4);
+    /// ```
     pub fn total(&self) -> u64 {
         self.counts.values().map(|n| u64::from(*n)).sum::<u64>() + self.invalid
     }

@@ -53,7 +53,7 @@ impl Drop for Busy {
 }
 
 /// Message `index` of `size` bytes, framed.
-pub fn echo_frame(index: usize, size: usize) -> Vec<u8> {
+pub(crate) fn echo_frame(index: usize, size: usize) -> Vec<u8> {
     let mut frame = Vec::with_capacity(4 + size);
     frame.extend_from_slice(&(size as u32).to_be_bytes());
     frame.extend((0..size).map(|j| ((j * 31 + index * 7 + size) % 251) as u8));
@@ -139,6 +139,12 @@ fn echo(mut conn: TcpStream, peer: &Arc<PeerIo>) -> io::Result<()> {
 
 /// What the harness's client asks of a guest server: `connections` connections at once,
 /// each sending one framed message of every size in order.
+///
+/// ```
+/// let options = wouldblock::TcpClientOptions::new(vec![1, 1024]);
+/// assert_eq!(options.sizes, [1, 1024]);
+/// assert_eq!(options.connections, 1);
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct TcpClientOptions {
@@ -232,6 +238,19 @@ impl TcpClient {
 }
 
 /// One connection of the harness's client, as it ended.
+///
+/// ```no_run
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// use wouldblock::{Builder, TcpClientOptions};
+/// let harness = Builder::new().tcp_client(TcpClientOptions::new(vec![1, 1024])).build()?;
+/// let guest = harness.compile("tcp-echo-server", wouldblock_guests::TCP_ECHO_SERVER.wasm)?;
+/// let report = harness.run(&guest, &["127.0.0.1:0"])?.tcp.expect("a TCP client ran");
+/// let connection = &report.connections[0];
+/// // Each message is framed by a 4-byte length.
+/// assert_eq!(connection.bytes_checked, (4 + 1) + (4 + 1024));
+/// assert_eq!((connection.messages_ok, connection.failure.as_deref()), (2, None));
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
 #[non_exhaustive]
 pub struct Connection {
@@ -255,6 +274,18 @@ impl Connection {
 }
 
 /// What the harness's client saw of a guest server.
+///
+/// ```no_run
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// use wouldblock::{Builder, TcpClientOptions};
+/// let client = TcpClientOptions::new(vec![1]).connections(4);
+/// let harness = Builder::new().tcp_client(client).build()?;
+/// let guest = harness.compile("tcp-echo-server", wouldblock_guests::TCP_ECHO_SERVER.wasm)?;
+/// let outcome = harness.run(&guest, &["127.0.0.1:0", "--connections", "4"])?;
+/// let report = outcome.tcp.expect("a TCP client ran");
+/// assert_eq!((report.expected_connections, report.connections.len()), (4, 4));
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
 #[non_exhaustive]
 pub struct TcpReport {
@@ -266,12 +297,32 @@ pub struct TcpReport {
 
 impl TcpReport {
     /// Whether every connection was made and echoed whole.
+    ///
+    /// ```
+    /// use wouldblock::{Connection, TcpReport};
+    /// let mut report = TcpReport::default();
+    /// report.expected_connections = 1;
+    /// assert!(!report.complete(), "the guest never listened");
+    /// report.connections.push(Connection::default());
+    /// assert!(report.complete());
+    /// ```
     pub fn complete(&self) -> bool {
         self.connections.len() == self.expected_connections
             && self.connections.iter().all(|c| c.failure.is_none())
     }
 
     /// One line: connections, bytes sent and checked.
+    ///
+    /// ```
+    /// use wouldblock::{Connection, TcpReport};
+    /// let mut report = TcpReport::default();
+    /// report.expected_connections = 2;
+    /// let mut connection = Connection::default();
+    /// (connection.bytes_sent, connection.bytes_checked) = (1033, 1033);
+    /// report.connections.push(connection);
+    /// let summary = "1 of 2 connection(s), 1033 of 1033 bytes echoed byte-exactly";
+    /// assert_eq!(report.summary(), summary);
+    /// ```
     pub fn summary(&self) -> String {
         let sent: u64 = self.connections.iter().map(|c| c.bytes_sent).sum();
         let checked: u64 = self.connections.iter().map(|c| c.bytes_checked).sum();

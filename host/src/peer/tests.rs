@@ -185,7 +185,7 @@ fn finish_within_gives_up_on_a_stuck_thread() {
 fn echo_frames_follow_the_shared_formula() {
     // The guest computes `(j * 31 + i * 7 + S) % 251` directly; the harness steps it.
     for (index, size) in [(0, 3), (2, 1), (1, 1 << 20), (7, 1000)] {
-        let frame = super::echo_frame(index, size);
+        let frame = super::tcp::echo_frame(index, size);
         assert_eq!(frame[..4], (size as u32).to_be_bytes());
         for (j, byte) in frame[4..].iter().enumerate() {
             assert_eq!(usize::from(*byte), (j * 31 + index * 7 + size) % 251);

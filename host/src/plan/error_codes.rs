@@ -4,7 +4,7 @@
 use wasmtime_wasi::p2::bindings::sockets::network::ErrorCode;
 
 /// Every WASI 0.2 `error-code`, with its WIT name.
-pub const ERROR_CODES: [(&str, ErrorCode); 21] = [
+pub(crate) const ERROR_CODES: [(&str, ErrorCode); 21] = [
     ("unknown", ErrorCode::Unknown),
     ("access-denied", ErrorCode::AccessDenied),
     ("not-supported", ErrorCode::NotSupported),
@@ -35,7 +35,7 @@ pub const ERROR_CODES: [(&str, ErrorCode); 21] = [
 ];
 
 /// The WIT name of an error code, e.g. `would-block`.
-pub fn error_code_name(code: ErrorCode) -> &'static str {
+pub(crate) fn error_code_name(code: ErrorCode) -> &'static str {
     ERROR_CODES
         .iter()
         .find(|(_, c)| *c == code)

@@ -1,6 +1,7 @@
 //! The plan parser fuzzed: any `--fault` string and any TOML gives a plan or a plan error,
 //! never a panic, and any plan printed as TOML reads back as the same plan.
 
+use super::error_codes::ERROR_CODES;
 use super::*;
 use proptest::prelude::*;
 

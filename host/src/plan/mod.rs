@@ -26,8 +26,7 @@ mod parse;
 mod presets;
 mod print;
 
-pub use error_codes::{ERROR_CODES, error_code_name};
-pub(crate) use error_codes::{error_code_from_name, error_code_names};
+pub(crate) use error_codes::{error_code_from_name, error_code_name, error_code_names};
 pub use presets::{Key, PRESETS, Preset};
 
 use serde::Deserialize;
@@ -39,6 +38,12 @@ use wasmtime_wasi::p2::bindings::sockets::network::ErrorCode;
 /// Named `interface.function` after the WIT. Each operation is either a call with an
 /// answer (`udp.send`) or a wait on a resource's pollable (`udp.outgoing-pollable`), whose
 /// rules set only the readiness.
+///
+/// ```
+/// use wouldblock::Op;
+/// assert_eq!(Op::UdpSend.to_string(), "udp.send");
+/// assert_eq!(Op::from_name("tcp.read"), Some(Op::TcpRead));
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 #[non_exhaustive]
 pub enum Op {
@@ -99,6 +104,11 @@ pub enum Op {
 impl Op {
     /// Every operation, in a stable order. What each one is called and how it behaves is
     /// in its interface's table (`wasi/<interface>.rs`).
+    ///
+    /// ```
+    /// use wouldblock::Op;
+    /// assert!(Op::ALL.iter().all(|op| Op::from_name(op.name()) == Some(*op)));
+    /// ```
     pub const ALL: [Op; 25] = [
         Op::UdpCreateSocket,
         Op::UdpBind,
@@ -148,6 +158,13 @@ impl fmt::Display for Op {
 /// Call `n` matches when `n >= after`, `n - after < first` (if set),
 /// `(n - after + 1)` is a multiple of `every` (if set) and, with `until_waits = W`, the
 /// guest has not yet been woken by a timer W times since the rule's first match.
+///
+/// ```
+/// let spec = "udp.send:after=1,first=2,every=3,action=ok-zero";
+/// let rules = wouldblock::Plan::parse_spec(spec).unwrap();
+/// let select = rules[0].select;
+/// assert_eq!((select.after, select.first, select.every), (1, Some(2), Some(3)));
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Select {
     /// Calls to let through before the rule starts.
@@ -166,6 +183,13 @@ pub struct Select {
 impl Select {
     /// Whether the `n`-th call (0-based) is selected, `waits` timer wake-ups after the
     /// rule's first match (0 before it).
+    ///
+    /// ```
+    /// use wouldblock::Select;
+    /// let select = Select { after: 1, first: Some(2), ..Select::default() };
+    /// let chosen: Vec<u64> = (0..5).filter(|&n| select.matches(n, 0)).collect();
+    /// assert_eq!(chosen, [1, 2]);
+    /// ```
     pub fn matches(&self, n: u64, waits: u64) -> bool {
         let Some(i) = n.checked_sub(self.after) else {
             return false;
@@ -177,6 +201,13 @@ impl Select {
 }
 
 /// What the calls of a rule are counted over.
+///
+/// ```
+/// use wouldblock::{Plan, Scope};
+/// let rules = Plan::parse_spec("udp.send:first=1,action=ok-zero,per=global").unwrap();
+/// assert_eq!(rules[0].scope, Scope::Global);
+/// assert_eq!(Plan::parse_spec("first-send").unwrap()[0].scope, Scope::Stream);
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Scope {
@@ -189,6 +220,13 @@ pub enum Scope {
 }
 
 /// The answer a rule gives instead of the real one.
+///
+/// ```
+/// use wouldblock::{Action, Plan};
+/// let rules = Plan::parse_spec("tcp.read:first=1,slice=1").unwrap();
+/// assert_eq!(rules[0].action, Action::Slice(1));
+/// assert_eq!(Action::OkZero.to_string(), "ok-zero");
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Action {
@@ -230,6 +268,13 @@ impl fmt::Display for Action {
 }
 
 /// What the operation's pollable does after an injected answer.
+///
+/// ```
+/// use wouldblock::{Plan, Readiness};
+/// let rules = Plan::parse_spec("udp.send:first=1,action=ok-zero,ready=never").unwrap();
+/// assert_eq!(rules[0].ready, Readiness::Never);
+/// assert_eq!(Readiness::NotReady(3).to_string(), "not-ready 3");
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Readiness {
     /// The real pollable decides at once.
@@ -259,6 +304,13 @@ impl fmt::Display for Readiness {
 }
 
 /// One fault: the calls it selects and what they answer.
+///
+/// ```
+/// use wouldblock::{Action, Op, Plan};
+/// let spec = "udp.receive:first=1,action=ok-zero,sticky=true";
+/// let rule = Plan::parse_spec(spec).unwrap().remove(0);
+/// assert_eq!((rule.op, rule.action, rule.sticky), (Op::UdpReceive, Action::OkZero, true));
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Rule {
     /// A short name for traces and verdicts (the preset name, or `op action`).
@@ -281,6 +333,12 @@ pub struct Rule {
 }
 
 /// How the first-send fault tells the guest that the stream is not writable yet.
+///
+/// ```
+/// use wouldblock::{Form, Op, Plan, Readiness};
+/// let plan = Plan::first_send(Form::CheckSend, 1, Readiness::NotReady(1));
+/// assert_eq!(plan.rules[0].op, Op::UdpCheckSend);
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Form {
@@ -295,9 +353,20 @@ pub enum Form {
 
 impl Form {
     /// Every form, in the order the demo shows them.
+    ///
+    /// ```
+    /// use wouldblock::Form;
+    /// assert_eq!(Form::ALL.map(Form::name), ["ok-zero", "would-block", "check-send"]);
+    /// ```
     pub const ALL: [Form; 3] = [Form::OkZero, Form::WouldBlock, Form::CheckSend];
 
     /// The name used in specs.
+    ///
+    /// ```
+    /// use wouldblock::{Form, Plan};
+    /// let spec = format!("first-send:form={}", Form::WouldBlock.name());
+    /// assert_eq!(Plan::parse_spec(&spec).unwrap()[0].name, "first-send/would-block");
+    /// ```
     pub fn name(self) -> &'static str {
         match self {
             Form::OkZero => "ok-zero",
@@ -308,6 +377,12 @@ impl Form {
 }
 
 /// A complete fault plan.
+///
+/// ```
+/// use wouldblock::Plan;
+/// let plan = Plan::new().with_spec("first-send").unwrap().with_spec("icmp-refused").unwrap();
+/// assert_eq!(plan.rules.len(), 2);
+/// ```
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Plan {
     /// The rules, in order: the first rule that selects a call decides it.
@@ -315,6 +390,13 @@ pub struct Plan {
 }
 
 /// Why a plan could not be read.
+///
+/// ```
+/// use wouldblock::{Plan, PlanError};
+/// let refused = Plan::from_toml("[[fault]]\nop = \"udp.sned\"\n", "plan.toml").unwrap_err();
+/// assert!(matches!(refused, PlanError::Syntax { .. }));
+/// assert!(refused.to_string().contains("unknown op `udp.sned`"), "{refused}");
+/// ```
 #[derive(Debug, thiserror::Error)]
 pub enum PlanError {
     /// The plan file could not be read.
@@ -345,17 +427,32 @@ pub enum PlanError {
 
 impl Plan {
     /// An empty plan: the harness is transparent.
+    ///
+    /// ```
+    /// assert!(wouldblock::Plan::new().rules.is_empty());
+    /// ```
     pub fn new() -> Self {
         Self::default()
     }
 
     /// Adds the rules of a `--fault` spec.
+    ///
+    /// ```
+    /// let plan = wouldblock::Plan::new().with_spec("first-send:n=2").unwrap();
+    /// assert_eq!(plan.rules[0].select.first, Some(2));
+    /// ```
     pub fn with_spec(mut self, spec: &str) -> Result<Self, PlanError> {
         self.rules.extend(Self::parse_spec(spec)?);
         Ok(self)
     }
 
     /// Adds one rule.
+    ///
+    /// ```
+    /// use wouldblock::Plan;
+    /// let rule = Plan::parse_spec("udp.send:first=1,action=ok-zero").unwrap().remove(0);
+    /// assert_eq!(Plan::new().with_rule(rule.clone()).rules, [rule]);
+    /// ```
     pub fn with_rule(mut self, rule: Rule) -> Self {
         self.rules.push(rule);
         self
@@ -363,6 +460,12 @@ impl Plan {
 
     /// The first-send family: for each fresh outgoing stream the first `n` send attempts
     /// are not writable, told in `form`, and the pollable is ready after `k` ticks.
+    ///
+    /// ```
+    /// use wouldblock::{Form, Plan, Readiness};
+    /// let plan = Plan::first_send(Form::OkZero, 2, Readiness::NotReady(3));
+    /// assert_eq!(plan, Plan::new().with_spec("first-send:n=2,k=3").unwrap());
+    /// ```
     pub fn first_send(form: Form, n: u64, k: Readiness) -> Self {
         Plan::new().with_rule(presets::first_send_rule(form, n, k))
     }

@@ -57,6 +57,17 @@ impl<'de> Deserialize<'de> for Op {
 
 impl Plan {
     /// Reads a TOML plan file.
+    ///
+    /// ```
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use wouldblock::Plan;
+    /// let name = format!("wouldblock-plan-{}.toml", std::process::id());
+    /// let path = std::env::temp_dir().join(name);
+    /// std::fs::write(&path, "[[fault]]\npreset = \"first-send\"\n")?;
+    /// assert_eq!(Plan::from_file(&path)?, Plan::new().with_spec("first-send")?);
+    /// # std::fs::remove_file(&path)?;
+    /// # Ok(()) }
+    /// ```
     pub fn from_file(path: &Path) -> Result<Self, PlanError> {
         let text = std::fs::read_to_string(path).map_err(|source| PlanError::Read {
             path: path.display().to_string(),
@@ -66,6 +77,13 @@ impl Plan {
     }
 
     /// Parses a TOML plan; `origin` names it in errors (a file name).
+    ///
+    /// ```
+    /// use wouldblock::Plan;
+    /// let text = "[[fault]]\npreset = \"icmp-refused\"\nsticky = true\n";
+    /// let plan = Plan::from_toml(text, "plan.toml").unwrap();
+    /// assert!(plan.rules.iter().all(|rule| rule.sticky));
+    /// ```
     pub fn from_toml(text: &str, origin: &str) -> Result<Self, PlanError> {
         let file: PlanFile = toml::from_str(text).map_err(|e| {
             let mut message = e.to_string().trim_end().to_string();
@@ -111,6 +129,12 @@ impl Plan {
     ///
     /// The TOML spelling works too: `op=udp.send,first=2,action=ok-zero` or
     /// `preset=first-send,n=2`.
+    ///
+    /// ```
+    /// use wouldblock::Plan;
+    /// let toml_spelling = Plan::parse_spec("op=udp.send,first=2,action=ok-zero").unwrap();
+    /// assert_eq!(toml_spelling, Plan::parse_spec("udp.send:first=2,action=ok-zero").unwrap());
+    /// ```
     pub fn parse_spec(spec: &str) -> Result<Vec<Rule>, PlanError> {
         let origin = format!("--fault {spec}");
         let (head, rest) = match spec.split_once(':') {

@@ -7,6 +7,13 @@ use super::{Action, Form, Op, Readiness, Rule, Scope, Select};
 use wasmtime_wasi::p2::bindings::sockets::network::ErrorCode;
 
 /// A key a preset takes, with the name it goes by and its default.
+///
+/// ```
+/// use wouldblock::plan::PRESETS;
+/// let first_send = PRESETS.iter().find(|p| p.name == "first-send").unwrap();
+/// let n = &first_send.keys[0];
+/// assert_eq!((n.name, n.default), ("n", "1"));
+/// ```
 #[derive(Debug, Clone, Copy)]
 pub struct Key {
     field: Field,
@@ -25,6 +32,12 @@ const fn key(field: Field, name: &'static str, default: &'static str) -> Key {
 }
 
 /// A named recipe that expands to rules.
+///
+/// ```
+/// use wouldblock::plan::PRESETS;
+/// let preset = PRESETS.iter().find(|p| p.name == "first-send").unwrap();
+/// assert_eq!(preset.references, ["wasmtime#12612"]);
+/// ```
 #[derive(Debug, Clone, Copy)]
 pub struct Preset {
     /// The name used in `--fault NAME` and `preset = "NAME"`.
@@ -39,16 +52,6 @@ pub struct Preset {
 }
 
 impl Preset {
-    /// The line `wouldblock presets` prints: the summary and the keys with defaults.
-    pub fn describe(&self) -> String {
-        let keys: Vec<String> = self
-            .keys
-            .iter()
-            .map(|k| format!("{} ({})", k.name, k.default))
-            .collect();
-        format!("{}. Keys: {}", self.summary, keys.join(", "))
-    }
-
     pub(super) fn takes(&self, field: Field) -> bool {
         self.keys.iter().any(|k| k.field == field)
     }
@@ -88,6 +91,13 @@ pub(super) fn find(name: &str) -> Result<&'static Preset, String> {
 const ENOBUFS: Action = Action::Error(ErrorCode::OutOfMemory);
 
 /// Every preset this version knows, each reproducing one real case.
+///
+/// ```
+/// use wouldblock::{Plan, plan::PRESETS};
+/// for preset in PRESETS {
+///     assert!(Plan::parse_spec(preset.name).is_ok(), "{}", preset.name);
+/// }
+/// ```
 pub const PRESETS: &[Preset] = &[
     Preset {
         name: "first-send",

@@ -7,15 +7,18 @@ pub(crate) mod end;
 
 use std::fmt;
 
-/// Exit status for bad usage or bad input (missing file, not a component, bad plan).
-pub const EXIT_USAGE: i32 = 2;
-
 /// Verdicts exit with 80 + a small number: guests and test runners use 0, 1, 2, 64–78
 /// (sysexits), 101 (a Rust panic) and 126–255 (shells, signals), so a status from 83 to 90
 /// is the harness speaking, not the guest. `--summary-json` tells them apart for certain.
 const VERDICT_BASE: i32 = 80;
 
 /// What the harness concluded about a run that the guest did not end by itself.
+///
+/// ```
+/// use wouldblock::Verdict;
+/// assert_eq!(Verdict::Loss.to_string(), "loss");
+/// assert_eq!(Verdict::Loss.exit_code(), 87);
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 #[non_exhaustive]
 pub enum Verdict {
@@ -47,6 +50,11 @@ pub enum Verdict {
 
 impl Verdict {
     /// Every verdict.
+    ///
+    /// ```
+    /// use wouldblock::Verdict;
+    /// assert!(Verdict::ALL.iter().all(|v| (83..=90).contains(&v.exit_code())));
+    /// ```
     pub const ALL: [Verdict; 9] = [
         Verdict::SpecViolation,
         Verdict::Trap,
@@ -107,6 +115,18 @@ impl fmt::Display for Verdict {
 
 /// The harness stopped the guest. Raised from inside a host call as a trap, so the guest
 /// cannot catch it, and recognised again when the run ends.
+///
+/// ```no_run
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// use wouldblock::{Builder, Exit, Verdict};
+/// let harness = Builder::new().fault("enobufs-writable")?.build()?;
+/// let guest = harness.compile("udp-burst-spin", wouldblock_guests::UDP_BURST_SPIN.wasm)?;
+/// let outcome = harness.run(&guest, &["{peer}", "--count", "16"])?;
+/// let Exit::Stopped(stop) = &outcome.exit else { panic!("{:?}", outcome.exit) };
+/// assert_eq!(stop.verdict, Verdict::BusyLoop);
+/// assert!(!stop.evidence.is_empty(), "the trace lines that show it");
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{verdict}: {reason}")]
 pub struct Stop {

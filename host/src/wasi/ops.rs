@@ -142,11 +142,20 @@ impl Op {
 
 impl Kind {
     /// The label prefix in traces: `outgoing` in `outgoing#1`.
+    ///
+    /// ```
+    /// assert_eq!(wouldblock::Kind::TcpInput.label(), "input");
+    /// ```
     pub fn label(self) -> &'static str {
         kind_row(self).label
     }
 
     /// The plan operation that stands for a wait on this kind's pollable.
+    ///
+    /// ```
+    /// use wouldblock::{Kind, Op};
+    /// assert_eq!(Kind::UdpIncoming.wait_op(), Op::UdpIncomingPollable);
+    /// ```
     pub fn wait_op(self) -> Op {
         kind_row(self).wait
     }

@@ -2,6 +2,7 @@
 //! reserved before any test runs, written whole when the run ends, so a failed or
 //! interrupted run never leaves an empty report over an earlier one.
 
+use super::super::files::shell_quote;
 use super::super::output::OutFile;
 use super::{Displayer, Event, Start, Summary};
 use anyhow::Result;
@@ -11,7 +12,7 @@ use quick_junit::{
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 use wouldblock::Outcome;
-use wouldblock::explore::{TestReport, TestVerdict, shell_quote};
+use wouldblock::explore::{TestReport, TestVerdict};
 use wouldblock::suite::{TestResult, TestStatus};
 
 /// Collects each test as it ends, and writes them in list order when the run ends.

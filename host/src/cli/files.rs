@@ -1,24 +1,18 @@
 //! Plan files: one per finding and note, each naming the exploration it came from and the
 //! shell-quoted command that replays it, written atomically (a temporary file beside it,
 //! then renamed), so an interrupted or failed write never leaves an empty or half-written
-//! plan (an empty plan replays as a pass).
+//! plan (an empty plan replays as a pass). Part of the command, not the library: what a
+//! Rust test gets is the [`Report`] itself.
 
-use super::{Finding, Report, SuiteReport};
 use std::borrow::Cow;
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use wouldblock::explore::{Finding, Report, SuiteReport};
 
 /// The comment that names the exploration a plan file came from.
 const EXPLORED: &str = "# explored: ";
 
 /// `word` as a POSIX shell reads it back: as it is when it is plain, else in single quotes.
-///
-/// ```
-/// use wouldblock::explore::shell_quote;
-/// assert_eq!(shell_quote("udp-send.wasm"), "udp-send.wasm");
-/// assert_eq!(shell_quote("my findings/it's.toml"), r#"'my findings/it'\''s.toml'"#);
-/// assert_eq!(shell_quote(""), "''");
-/// ```
 pub fn shell_quote(word: &str) -> Cow<'_, str> {
     let plain = |c: char| c.is_ascii_alphanumeric() || "@%+=:,./_-".contains(c);
     if !word.is_empty() && word.chars().all(plain) {
@@ -97,35 +91,41 @@ pub fn plan_files_in(dir: &Path) -> std::io::Result<Vec<(PathBuf, Option<String>
     Ok(files)
 }
 
-impl Report {
+/// A report's plan files: what `--out` holds.
+pub trait PlanFiles {
     /// The component and its arguments, shell-quoted: what a plan file's `# explored:`
     /// comment names, and what decides whether an `--out` folder is this exploration's.
-    pub fn explored(&self) -> String {
-        let exploration = &self.exploration;
-        shell_words(std::iter::once(&exploration.component).chain(&exploration.args))
-    }
+    fn explored(&self) -> String;
 
     /// Writes one plan file per finding and note into `dir` (created if need be), each
     /// atomically, and removes the plan files of an earlier exploration there; returns the
     /// paths in the report's order (the findings, then the notes). `replay` is the
     /// command with `{file}` where the plan's path goes (shell-quoted in).
-    pub fn write_plans(&self, dir: &Path, replay: &str) -> std::io::Result<Vec<PathBuf>> {
+    fn write_plans(&self, dir: &Path, replay: &str) -> std::io::Result<Vec<PathBuf>>;
+}
+
+impl PlanFiles for Report {
+    fn explored(&self) -> String {
+        let exploration = &self.exploration;
+        shell_words(std::iter::once(&exploration.component).chain(&exploration.args))
+    }
+
+    fn write_plans(&self, dir: &Path, replay: &str) -> std::io::Result<Vec<PathBuf>> {
         let all = self.findings.iter().chain(&self.notes);
         let plans = all.chain(&self.host_bugs).map(|f| (f, None));
         write_plan_files(dir, &self.explored(), replay, plans)
     }
 }
 
-impl SuiteReport {
-    /// The component and its libtest filters, shell-quoted (as [`Report::explored`]).
-    pub fn explored(&self) -> String {
+/// A suite's plan files: each names its test (`# test:`), and `replay` has `{test}` where
+/// the test's name goes.
+impl PlanFiles for SuiteReport {
+    fn explored(&self) -> String {
         let exploration = &self.exploration;
         shell_words(std::iter::once(&exploration.component).chain(&exploration.args))
     }
 
-    /// [`Report::write_plans`] for every test's findings, in list order; each file names its
-    /// test (`# test:`), and `replay` has `{test}` where the test's name goes.
-    pub fn write_plans(&self, dir: &Path, replay: &str) -> std::io::Result<Vec<PathBuf>> {
+    fn write_plans(&self, dir: &Path, replay: &str) -> std::io::Result<Vec<PathBuf>> {
         let plans = self
             .tests
             .iter()
@@ -200,6 +200,16 @@ mod tests {
         write_atomically(&path, b"new").unwrap();
         assert_eq!(std::fs::read(&path).unwrap(), b"new");
         std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn plain_words_stay_as_they_are_and_others_are_single_quoted() {
+        assert_eq!(shell_quote("udp-send.wasm"), "udp-send.wasm");
+        assert_eq!(
+            shell_quote("my findings/it's.toml"),
+            r#"'my findings/it'\''s.toml'"#
+        );
+        assert_eq!(shell_quote(""), "''");
     }
 
     #[test]

@@ -1,14 +1,29 @@
 //! The trace: one JSON line per socket call the guest made.
 
+mod text;
+
+pub use text::Text;
+
 use crate::plan::Op;
 use crate::resources::ResourceId;
 use serde::Serialize;
 use std::collections::{BTreeMap, VecDeque};
 use std::fmt::Write as _;
-use std::io::Write;
-use std::net::SocketAddr;
 
 /// One socket call (or one wait on a socket pollable), as the guest saw it.
+///
+/// ```no_run
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// use wouldblock::Op;
+/// let harness = wouldblock::Builder::new().fault("first-send")?.build()?;
+/// let guest = harness.compile("udp-send", wouldblock_guests::UDP_SEND.wasm)?;
+/// let outcome = harness.run(&guest, &["{peer}", "--count", "1"])?;
+/// let faulted = outcome.trace.events().iter().find(|e| e.fault.is_some()).unwrap();
+/// assert_eq!((faulted.interface, faulted.op), ("wasi:sockets/udp", "send"));
+/// assert_eq!(faulted.operation, Some(Op::UdpSend));
+/// assert_eq!(faulted.result, "ok(0)");
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Event {
     /// 1-based position in the run.
@@ -83,149 +98,25 @@ impl Event {
     }
 }
 
-/// A summary in a trace line, kept unformatted until the trace is read: formatting every
-/// call's summary as it happened was most of what tracing cost a datagram.
-///
-/// ```
-/// use wouldblock::Text;
-/// assert_eq!(Text::Ok(3).to_string(), "ok(3)");
-/// assert_eq!(Text::Label("outgoing", 1), "outgoing#1");
-/// ```
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum Text {
-    /// Fixed words.
-    Str(&'static str),
-    /// Words made at the call.
-    Owned(String),
-    /// A resource's label: `outgoing#1`.
-    Label(&'static str, u64),
-    /// `ok(N)`.
-    Ok(u64),
-    /// A number: `N`.
-    Num(u64),
-    /// `N bytes`.
-    Bytes(u64),
-    /// `ok(N bytes)`.
-    OkBytes(u64),
-    /// A socket address.
-    Addr(SocketAddr),
-    /// A wait's socket pollables and how many others (clocks, streams) it also waited on:
-    /// `outgoing#1, incoming#2 + 1 other`. Others are counted, not named, so a deadline
-    /// that varies between runs does not change the trace.
-    Waits {
-        /// The socket resources' labels.
-        labels: Vec<Text>,
-        /// How many other pollables.
-        others: u64,
-    },
-    /// The socket pollables a wait found ready (`outgoing#1`), or `other` when only
-    /// another pollable (a clock) was: the line stays the same whichever fired first.
-    Ready(Vec<Text>),
-    /// `N datagram(s), B bytes[ to ADDR]`.
-    Datagrams {
-        /// Datagrams in the call.
-        count: u64,
-        /// Their bytes in all.
-        bytes: u64,
-        /// The first one's address, if it names one.
-        to: Option<SocketAddr>,
-    },
-}
-
-impl Default for Text {
-    fn default() -> Self {
-        Text::Str("")
-    }
-}
-
-impl Text {
-    /// The port this summary names, for normalisation.
-    fn port(&self) -> Option<u16> {
-        match self {
-            Text::Addr(addr) | Text::Datagrams { to: Some(addr), .. } => Some(addr.port()),
-            _ => None,
-        }
-    }
-}
-
-impl std::fmt::Display for Text {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Text::Str(s) => f.write_str(s),
-            Text::Owned(s) => f.write_str(s),
-            Text::Label(kind, n) => write!(f, "{kind}#{n}"),
-            Text::Ok(n) => write!(f, "ok({n})"),
-            Text::Num(n) => write!(f, "{n}"),
-            Text::Bytes(n) => write!(f, "{n} bytes"),
-            Text::OkBytes(n) => write!(f, "ok({n} bytes)"),
-            Text::Addr(addr) => write!(f, "{addr}"),
-            Text::Waits { labels, others } => {
-                join(f, labels)?;
-                match others {
-                    0 => Ok(()),
-                    n => write!(f, " + {n} other"),
-                }
-            }
-            Text::Ready(labels) if labels.is_empty() => f.write_str("other"),
-            Text::Ready(labels) => join(f, labels),
-            Text::Datagrams { count, bytes, to } => {
-                write!(f, "{count} datagram(s), {bytes} bytes")?;
-                match to {
-                    Some(addr) => write!(f, " to {addr}"),
-                    None => Ok(()),
-                }
-            }
-        }
-    }
-}
-
-/// `a, b, c`.
-fn join(f: &mut std::fmt::Formatter<'_>, items: &[Text]) -> std::fmt::Result {
-    for (i, item) in items.iter().enumerate() {
-        if i > 0 {
-            f.write_str(", ")?;
-        }
-        write!(f, "{item}")?;
-    }
-    Ok(())
-}
-
-impl Serialize for Text {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.collect_str(self)
-    }
-}
-
-impl PartialEq<&str> for Text {
-    fn eq(&self, other: &&str) -> bool {
-        match self {
-            Text::Str(s) => s == other,
-            Text::Owned(s) => s == other,
-            _ => self.to_string().as_str() == *other,
-        }
-    }
-}
-
-impl From<&'static str> for Text {
-    fn from(s: &'static str) -> Self {
-        Text::Str(s)
-    }
-}
-
-impl From<String> for Text {
-    fn from(s: String) -> Self {
-        Text::Owned(s)
-    }
-}
-
 /// Events kept in full; a longer run keeps counting and keeps its last events for
 /// verdict evidence, so memory stays bounded whatever the guest does.
+///
+/// ```
+/// use wouldblock::{Trace, trace::TRACE_LIMIT};
+/// assert_eq!(TRACE_LIMIT, 100_000);
+/// assert!(Trace::default().events().len() <= TRACE_LIMIT);
+/// ```
 pub const TRACE_LIMIT: usize = 100_000;
 /// Events kept at the end of a run that went past [`TRACE_LIMIT`].
 const TAIL: usize = 16;
 
 /// All events of one run, in order (the first [`TRACE_LIMIT`] of them).
+///
+/// ```
+/// let trace = wouldblock::Trace::default();
+/// assert_eq!(trace.total(), 0);
+/// assert!(trace.events().is_empty() && trace.to_json_lines().is_empty());
+/// ```
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Trace {
     events: Vec<Event>,
@@ -250,16 +141,47 @@ impl Trace {
     }
 
     /// The events kept in full (the first [`TRACE_LIMIT`]).
+    ///
+    /// ```no_run
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let harness = wouldblock::Builder::new().fault("first-send:n=2")?.build()?;
+    /// let guest = harness.compile("udp-send", wouldblock_guests::UDP_SEND.wasm)?;
+    /// let outcome = harness.run(&guest, &["{peer}", "--count", "1"])?;
+    /// let events = outcome.trace.events();
+    /// let refused = events.iter().filter(|e| e.op == "send" && e.result == "ok(0)");
+    /// assert_eq!(refused.count(), 2);
+    /// # Ok(()) }
+    /// ```
     pub fn events(&self) -> &[Event] {
         &self.events
     }
 
     /// How many events the run had, kept or not.
+    ///
+    /// ```no_run
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let harness = wouldblock::Builder::new().build()?;
+    /// let guest = harness.compile("probe", wouldblock_guests::PROBE.wasm)?;
+    /// let trace = harness.run(&guest, &["sockets", "3"])?.trace;
+    /// assert_eq!(trace.total(), trace.events().len() as u64, "all kept, under the limit");
+    /// # Ok(()) }
+    /// ```
     pub fn total(&self) -> u64 {
         self.total
     }
 
     /// The last `n` events (at most 16 past the limit): the evidence behind a verdict.
+    ///
+    /// ```no_run
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let harness = wouldblock::Builder::new().build()?;
+    /// let guest = harness.compile("probe", wouldblock_guests::PROBE.wasm)?;
+    /// let trace = harness.run(&guest, &["sockets", "3"])?.trace;
+    /// let last = trace.tail(2);
+    /// assert_eq!(last.len(), 2);
+    /// assert_eq!(last[1].seq, trace.total());
+    /// # Ok(()) }
+    /// ```
     pub fn tail(&self, n: usize) -> Vec<Event> {
         let last: Vec<&Event> = if self.tail.is_empty() {
             self.events.iter().collect()
@@ -288,6 +210,17 @@ impl Trace {
 
     /// The trace as JSON Lines; past [`TRACE_LIMIT`] a line says how many events were
     /// left out before the last ones.
+    ///
+    /// ```no_run
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let harness = wouldblock::Builder::new().build()?;
+    /// let guest = harness.compile("probe", wouldblock_guests::PROBE.wasm)?;
+    /// let trace = harness.run(&guest, &["sockets", "3"])?.trace;
+    /// let lines = trace.to_json_lines();
+    /// assert_eq!(lines.lines().count() as u64, trace.total());
+    /// assert!(lines.starts_with(r#"{"seq":1,"#));
+    /// # Ok(()) }
+    /// ```
     pub fn to_json_lines(&self) -> String {
         let mut out = String::new();
         let mut line = |e: &Event| {
@@ -305,14 +238,9 @@ impl Trace {
         out
     }
 
-    /// Writes the trace as JSON Lines.
-    pub fn write_json_lines(&self, mut out: impl Write) -> std::io::Result<()> {
-        out.write_all(self.to_json_lines().as_bytes())
-    }
-
     /// The ports the trace names, each with its alias number, in order of first
     /// appearance: `port1` is the first port named, `port2` the next new one.
-    pub fn port_aliases(&self) -> BTreeMap<u16, usize> {
+    fn port_aliases(&self) -> BTreeMap<u16, usize> {
         let mut aliases: BTreeMap<u16, usize> = BTreeMap::new();
         for e in self.events.iter().chain(&self.tail) {
             for port in [e.args.port(), e.result.port()].into_iter().flatten() {
@@ -326,6 +254,17 @@ impl Trace {
     /// The same trace with every port replaced by `port1`, `port2`, ... in order of first
     /// appearance, and each wait's pollables in one order, so two runs with different
     /// ephemeral ports, or a reactor's hash order, compare equal.
+    ///
+    /// ```no_run
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let harness = wouldblock::Builder::new().build()?;
+    /// let guest = harness.compile("udp-send", wouldblock_guests::UDP_SEND.wasm)?;
+    /// // Each run gets a peer on its own ephemeral port.
+    /// let a = harness.run(&guest, &["{peer}", "--count", "2"])?.trace;
+    /// let b = harness.run(&guest, &["{peer}", "--count", "2"])?.trace;
+    /// assert_eq!(a.normalized(), b.normalized());
+    /// # Ok(()) }
+    /// ```
     pub fn normalized(&self) -> Trace {
         let aliases = self.port_aliases();
         let alias = |e: &Event| {
@@ -357,7 +296,7 @@ impl Trace {
     /// `text` (a verdict's reason, a guest's line) with the port of every socket address
     /// in it named as [`Trace::normalized`] names it; a port the trace never named gets
     /// the next alias. Two runs then print the same words.
-    pub fn normalize_ports(&self, text: &str) -> String {
+    pub(crate) fn normalize_ports(&self, text: &str) -> String {
         normalize_ports(text, &mut self.port_aliases())
     }
 }
@@ -390,6 +329,16 @@ fn normalize_ports(text: &str, aliases: &mut BTreeMap<u16, usize>) -> String {
 }
 
 /// Renders events as a short indented block for verdict evidence.
+///
+/// ```no_run
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let harness = wouldblock::Builder::new().fault("first-send")?.build()?;
+/// let guest = harness.compile("udp-send", wouldblock_guests::UDP_SEND.wasm)?;
+/// let outcome = harness.run(&guest, &["{peer}", "--count", "1"])?;
+/// let text = wouldblock::trace::render(outcome.trace.events());
+/// assert!(text.contains(".send(") && text.contains("-> ok(0)  [fault: first-send"), "{text}");
+/// # Ok(()) }
+/// ```
 pub fn render(events: &[Event]) -> String {
     events.iter().fold(String::new(), |mut out, e| {
         let fault = e
@@ -409,6 +358,7 @@ pub fn render(events: &[Event]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::net::SocketAddr;
 
     #[test]
     fn ports_in_text_are_named_as_in_the_trace() {
