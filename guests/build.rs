@@ -43,6 +43,8 @@ fn main() -> Result<()> {
             "--lib",
             "--test",
             "suite",
+            "--test",
+            "flaky",
             "--no-run",
             "--message-format=json",
         ],
@@ -56,9 +58,11 @@ fn main() -> Result<()> {
     };
     let unit_tests = executable("wouldblock_guest")?;
     let suite = executable("suite")?;
+    let flaky = executable("flaky")?;
     let mut deps = BTreeSet::new();
-    read_deps(&unit_tests, &guest, &mut deps)?;
-    read_deps(&suite, &guest, &mut deps)?;
+    for test in [&unit_tests, &suite, &flaky] {
+        read_deps(test, &guest, &mut deps)?;
+    }
 
     let mut programs: Vec<PathBuf> = std::fs::read_dir(guest.join("src/bin"))?
         .map(|entry| entry.map(|e| e.path()))
@@ -128,9 +132,12 @@ fn main() -> Result<()> {
         "/// The guest library's unit tests, built as a wasm32-wasip2 libtest component.\n\
          pub const GUEST_UNIT_TESTS: &str = {unit_tests:?};\n\
          /// `guest/tests/suite.rs`: passing, panicking, ignored and fault-sensitive tests.\n\
-         pub const GUEST_SUITE: &str = {suite:?};",
+         pub const GUEST_SUITE: &str = {suite:?};\n\
+         /// `guest/tests/flaky.rs`: a steady test and one whose path moves from run to run.\n\
+         pub const GUEST_FLAKY: &str = {flaky:?};",
         unit_tests = unit_tests.display().to_string(),
         suite = suite.display().to_string(),
+        flaky = flaky.display().to_string(),
     )?;
     writeln!(
         out,

@@ -373,6 +373,7 @@ impl Harness {
                 .collect(),
             tcp_client,
             quiet: settings.quiet_window,
+            time_limit: settings.time_limit,
             ..World::default()
         };
         let run = Run {

@@ -61,6 +61,9 @@ pub struct Fault {
     /// Every call from the site on until the guest has been woken by a timer this many
     /// times: a condition that lasts until the guest backs off.
     pub until_waits: Option<u64>,
+    /// Only on a connected socket's streams: an ICMP error reaches only a socket that
+    /// named its peer (Linux reports none to an unconnected one without IP_RECVERR).
+    pub connected: bool,
 }
 
 impl Fault {
@@ -100,7 +103,7 @@ impl Fault {
             scope: Scope::Stream,
             action: self.action,
             ready: self.ready,
-            connected: false,
+            connected: self.connected,
             sticky: self.sticky,
         }
     }
@@ -199,6 +202,7 @@ pub(crate) fn source(op: Op, fault: &Fault) -> Option<&'static Tried> {
             && row.sticky == fault.sticky
             && row.permanent == fault.permanent
             && row.until_waits == fault.until_waits
+            && row.connected == fault.connected
     })
 }
 

@@ -97,6 +97,17 @@ pub(crate) fn write_past_permit(recorder: &Recorder, len: u64, on: &Text, permit
 }
 
 /// The wall-clock safety net ran out.
+/// The guest's virtual clock passed the time limit: it kept waiting on timers (a retry
+/// loop that never ends), decided when its clock got there, not by the wall clock.
+pub(crate) fn virtual_time_limit(recorder: &Recorder, limit: Duration) -> Stop {
+    let reason = format!(
+        "the guest's virtual clock passed the {limit:?} time limit: it kept waiting on \
+         timers with no busy loop or hang the counters could see (a retry loop without end; \
+         raise it with --time-limit)"
+    );
+    stop(recorder, Verdict::TimeLimit, reason)
+}
+
 pub(crate) fn time_limit(recorder: &Recorder, limit: Duration) -> Stop {
     let reason = format!(
         "the guest was still running after the {limit:?} wall-clock limit, with no busy loop \

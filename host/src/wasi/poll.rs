@@ -281,6 +281,10 @@ impl IoView<'_> {
         let earliest = timers.iter().map(|(_, d)| *d).min().unwrap_or(now);
         if let Some(clock) = &mut self.run.world.clock {
             clock.advance_to(earliest);
+            let limit = self.run.world.time_limit;
+            if clock.elapsed() > limit {
+                return Err(during::virtual_time_limit(&self.run.recorder, limit).into());
+            }
         }
         Ok(due(earliest))
     }

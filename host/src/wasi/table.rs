@@ -71,6 +71,15 @@ pub(crate) const fn once(action: Action, ready: Readiness) -> Fault {
         sticky: false,
         permanent: false,
         until_waits: None,
+        connected: false,
+    }
+}
+
+/// The same fault only on a connected socket's streams.
+pub(crate) const fn connected(fault: Fault) -> Fault {
+    Fault {
+        connected: true,
+        ..fault
     }
 }
 

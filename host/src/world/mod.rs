@@ -62,6 +62,9 @@ pub(crate) struct World {
     /// How long a wait that only the real world can end is given to end, when the guest
     /// talks to something the harness cannot see settle.
     pub(crate) quiet: Duration,
+    /// `--time-limit`, on the guest's own clock: a guest that waits on timers past it
+    /// (a retry loop without end under virtual time) is stopped when its clock gets there.
+    pub(crate) time_limit: Duration,
 }
 
 impl World {

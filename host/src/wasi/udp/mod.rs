@@ -7,8 +7,8 @@ mod datagrams;
 use super::SocketsView;
 use super::decorate::Decorate;
 use super::table::{
-    Cut, KindRow, NEVER, NOT_READY, OOM, OpRow, REAL, call, eager, missed_wakeup, once, permanent,
-    read_wait, real, twice, until_backoff, wait,
+    Cut, KindRow, NEVER, NOT_READY, OOM, OpRow, REAL, call, connected, eager, missed_wakeup, once,
+    permanent, read_wait, real, twice, until_backoff, wait,
 };
 use crate::plan::{Action, NotReady, Op, Readiness};
 use crate::resources::{Kind, Unit};
@@ -137,21 +137,21 @@ pub(super) const OPS: &[OpRow] = &[
                 "takes the empty list for \"not yet\" and waits on the incoming pollable",
             ),
             real(
-                once(REFUSED, REAL),
+                connected(once(REFUSED, REAL)),
                 "an ICMP port-unreachable on a connected socket, reported once",
                 "bun#29473",
                 RECEIVE_ERROR,
                 "reports it, keeps the socket and receives (or resends) again",
             ),
             real(
-                twice(once(REFUSED, REAL)),
+                twice(connected(once(REFUSED, REAL))),
                 "the ICMP error reported twice, as Linux can through sk_err",
                 "bun#35923",
                 RECEIVE_ERROR,
                 "reports it, keeps the socket and receives (or resends) again",
             ),
             real(
-                once(REFUSED, Readiness::Spurious),
+                connected(once(REFUSED, Readiness::Spurious)),
                 "readiness stuck while an error sits in the error queue (EPOLLERR asserted)",
                 "bun#29473",
                 RECEIVE_ERROR,
