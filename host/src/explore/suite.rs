@@ -231,6 +231,7 @@ impl Harness {
                 if suite::runs(case, selection) && test.status == TestVerdict::Skipped {
                     test.status = TestVerdict::Incomplete;
                     test.detail = Some("interrupted before its fault-free runs ended".into());
+                    on(SuiteEvent::TestDone { index, test });
                 }
             }
         }

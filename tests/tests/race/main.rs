@@ -6,6 +6,7 @@ mod completeness;
 mod corpus;
 mod explore;
 mod probe;
+mod suite_explore;
 mod std_udp_send;
 mod tcp_c_server;
 mod tcp_c_server_naive;
