@@ -46,10 +46,16 @@ fn every_test_gets_its_own_verdict_and_the_report_is_the_same_every_time() -> Re
     );
     let failed = &first.tests[4];
     let detail = failed.detail.as_deref().unwrap_or_default();
-    ensure!(detail.contains("boom: the suite's failing test"), "{detail}");
+    ensure!(
+        detail.contains("boom: the suite's failing test"),
+        "{detail}"
+    );
     // The one root cause: out-of-memory taken for the end, at the test's own `expect`.
     let oom = &first.tests[3].report.findings;
-    ensure!(oom.iter().all(|f| f.verdict == "unusable-after-error"), "{oom:?}");
+    ensure!(
+        oom.iter().all(|f| f.verdict == "unusable-after-error"),
+        "{oom:?}"
+    );
     let cause = &first.causes[0];
     ensure!(
         cause.op == "udp.send" && cause.location.as_deref() == Some("tests/suite.rs:61:25"),
@@ -58,7 +64,10 @@ fn every_test_gets_its_own_verdict_and_the_report_is_the_same_every_time() -> Re
     for run in 1..RUNS {
         let jobs = 1 + run as usize % 3;
         let again = explore(&harness, &guest, ExploreOptions::new().jobs(jobs))?;
-        ensure!(again == first, "exploration {run} (on {jobs} threads) differs");
+        ensure!(
+            again == first,
+            "exploration {run} (on {jobs} threads) differs"
+        );
     }
     Ok(())
 }
