@@ -11,6 +11,16 @@ use std::fmt;
 use std::time::{Duration, Instant};
 
 /// One test of a libtest component.
+///
+/// ```no_run
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// use wouldblock::suite::{self, Selection};
+/// let harness = wouldblock::Builder::new().build()?;
+/// let guest = harness.load(wouldblock_guests::GUEST_SUITE.as_ref())?;
+/// let cases = suite::list(&harness, &guest, &Selection::default())?;
+/// assert!(cases.iter().any(|case| case.name == "ignored_one" && case.ignored));
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TestCase {
     /// Its full name, e.g. `udp::tests::sends`.
@@ -20,6 +30,13 @@ pub struct TestCase {
 }
 
 /// Which tests to run, as libtest's own flags say it.
+///
+/// ```
+/// use wouldblock::suite::Selection;
+/// let every = Selection::default(); // every test not `#[ignore]`d
+/// assert!(every.filters.is_empty() && !every.include_ignored && !every.ignored_only);
+/// assert!(Selection::from_args(&["--ignored"]).ignored_only);
+/// ```
 #[derive(Debug, Clone, Default)]
 pub struct Selection {
     /// Filters and `--exact` / `--skip NAME`, passed to libtest's own listing.
@@ -79,6 +96,19 @@ impl Selection {
 }
 
 /// How one test went.
+///
+/// ```no_run
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// use wouldblock::suite::{self, Selection};
+/// let harness = wouldblock::Builder::new().build()?;
+/// let guest = harness.load(wouldblock_guests::GUEST_SUITE.as_ref())?;
+/// let selection = Selection::default();
+/// let cases = suite::list(&harness, &guest, &selection)?;
+/// for result in suite::run(&harness, &guest, &cases, &selection, 4)? {
+///     println!("{} {} in {:?}", result.status(), result.case.name, result.duration);
+/// }
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone)]
 pub struct TestResult {
     /// The test.
@@ -90,6 +120,12 @@ pub struct TestResult {
 }
 
 /// How one test went, in a word.
+///
+/// ```
+/// use wouldblock::suite::TestStatus;
+/// assert_eq!(TestStatus::Pass.to_string(), "pass");
+/// assert_eq!(TestStatus::Skip.to_string(), "skip");
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum TestStatus {
     /// It ran, alone, and passed.
@@ -112,6 +148,14 @@ impl fmt::Display for TestStatus {
 
 impl TestResult {
     /// Passed, failed or skipped.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use wouldblock::suite::{TestCase, TestResult, TestStatus};
+    /// let case = TestCase { name: "ignored_one".into(), ignored: true };
+    /// let skipped = TestResult { case, outcome: None, duration: Duration::ZERO };
+    /// assert_eq!(skipped.status(), TestStatus::Skip);
+    /// ```
     pub fn status(&self) -> TestStatus {
         match &self.outcome {
             None => TestStatus::Skip,
@@ -121,6 +165,19 @@ impl TestResult {
     }
 
     /// Why it failed, in one line: the verdict, the panic, or the exit status.
+    ///
+    /// ```no_run
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use wouldblock::suite::{self, Selection};
+    /// let harness = wouldblock::Builder::new().build()?;
+    /// let guest = harness.load(wouldblock_guests::GUEST_SUITE.as_ref())?;
+    /// let selection = Selection::from_args(&["panics_on_purpose", "--exact"]);
+    /// let cases = suite::list(&harness, &guest, &selection)?;
+    /// let results = suite::run(&harness, &guest, &cases, &selection, 1)?;
+    /// let why = results[0].failure().unwrap_or_default();
+    /// assert!(why.starts_with("panic: panicked at tests/suite.rs"), "{why}");
+    /// # Ok(()) }
+    /// ```
     pub fn failure(&self) -> Option<String> {
         let outcome = self.outcome.as_ref().filter(|o| !passed(o))?;
         Some(match &outcome.exit {
@@ -139,6 +196,17 @@ pub(crate) fn passed(outcome: &Outcome) -> bool {
 
 /// Lists the tests `selection` picks, asking the component itself (`--list --format
 /// terse`), ignored ones marked.
+///
+/// ```no_run
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// use wouldblock::suite::{self, Selection};
+/// let harness = wouldblock::Builder::new().build()?;
+/// let guest = harness.load(wouldblock_guests::GUEST_SUITE.as_ref())?;
+/// let cases = suite::list(&harness, &guest, &Selection::from_args(&["adds", "--exact"]))?;
+/// let names: Vec<&str> = cases.iter().map(|case| case.name.as_str()).collect();
+/// assert_eq!(names, ["adds"]);
+/// # Ok(()) }
+/// ```
 pub fn list(
     harness: &Harness,
     guest: &Guest,
@@ -184,6 +252,19 @@ pub fn list(
 /// parallelism), in list order; an ignored case runs only when the selection asks for it.
 /// The results are in list order; once the harness's interrupt flag is set, only the
 /// tests that ended before it.
+///
+/// ```no_run
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// use wouldblock::suite::{self, Selection, TestStatus};
+/// let harness = wouldblock::Builder::new().build()?;
+/// let guest = harness.load(wouldblock_guests::GUEST_SUITE.as_ref())?;
+/// let selection = Selection::default();
+/// let cases = suite::list(&harness, &guest, &selection)?;
+/// let results = suite::run(&harness, &guest, &cases, &selection, 4)?;
+/// let skipped = results.iter().filter(|r| r.status() == TestStatus::Skip).count();
+/// assert_eq!(skipped, 1, "ignored_one, not asked for");
+/// # Ok(()) }
+/// ```
 pub fn run(
     harness: &Harness,
     guest: &Guest,
@@ -196,6 +277,20 @@ pub fn run(
 
 /// [`run`], handing each result to `on` (on the calling thread) as the test ends, with
 /// its index in `cases`: a runner prints each line at once and the summary in list order.
+///
+/// ```no_run
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// use wouldblock::suite::{self, Selection};
+/// let harness = wouldblock::Builder::new().build()?;
+/// let guest = harness.load(wouldblock_guests::GUEST_SUITE.as_ref())?;
+/// let selection = Selection::default();
+/// let cases = suite::list(&harness, &guest, &selection)?;
+/// let results = suite::run_each(&harness, &guest, &cases, &selection, 4, |i, result| {
+///     println!("{} {}", result.status(), cases[i].name);
+/// })?;
+/// assert_eq!(results.len(), cases.len());
+/// # Ok(()) }
+/// ```
 pub fn run_each(
     harness: &Harness,
     guest: &Guest,

@@ -7,6 +7,16 @@ use super::report::{Finding, REPORT_FORMAT, Report};
 use std::collections::BTreeMap;
 
 /// Why shard reports do not merge.
+///
+/// ```
+/// use wouldblock::explore::{MergeError, REPORT_FORMAT, Report};
+/// assert_eq!(Report::merge(vec![]), Err(MergeError::Empty));
+/// let mut first = Report::default();
+/// (first.format, first.shard) = (REPORT_FORMAT, (1, 2));
+/// let error = Report::merge(vec![first]).unwrap_err();
+/// assert_eq!(error, MergeError::Missing { missing: "2".into(), of: 2 });
+/// assert_eq!(error.to_string(), "shard(s) 2 of 2 are missing: a merge needs every shard once");
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum MergeError {
@@ -102,6 +112,20 @@ impl Report {
     /// Shard reports as one: every shard of one exploration exactly once (any order);
     /// runs added with the fault-free run counted once, findings regrouped (the earliest
     /// of each kind stands for the others).
+    ///
+    /// ```
+    /// # fn main() -> Result<(), wouldblock::explore::MergeError> {
+    /// use wouldblock::explore::{REPORT_FORMAT, Report};
+    /// // Shard `i` of 2 of a 6-trial exploration: its 3 trials and the fault-free run.
+    /// let shard = |i| {
+    ///     let mut report = Report::default();
+    ///     (report.format, report.shard, report.trials, report.runs) = (REPORT_FORMAT, (i, 2), 6, 4);
+    ///     report
+    /// };
+    /// let merged = Report::merge(vec![shard(2), shard(1)])?;
+    /// assert_eq!((merged.shard, merged.trials, merged.runs), ((1, 1), 6, 7));
+    /// # Ok(()) }
+    /// ```
     pub fn merge(reports: Vec<Report>) -> Result<Report, MergeError> {
         let first = reports.first().ok_or(MergeError::Empty)?.clone();
         let of = first.shard.1;

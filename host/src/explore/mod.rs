@@ -14,7 +14,7 @@ mod suite_report;
 
 pub use merge::MergeError;
 pub use report::{Exploration, Finding, REPORT_FORMAT, Report};
-pub use sites::{Fault, Site, Tier, Tried, menu};
+pub use sites::{Fault, Tier, Tried, menu};
 pub use suite::SuiteEvent;
 pub use suite_report::{
     Cause, EXIT_FLAKY, SUITE_REPORT_FORMAT, SuiteReport, TestReport, TestVerdict, panic_location,
@@ -26,10 +26,18 @@ use crate::plan::Plan;
 use crate::pool;
 use crate::settings::Output;
 use settle::{Found, Groups, group, settle};
+use sites::Site;
 use std::collections::BTreeSet;
 use std::ops::ControlFlow;
 
 /// How far and how wide to explore.
+///
+/// ```
+/// use wouldblock::explore::ExploreOptions;
+/// let options = ExploreOptions::default();
+/// assert_eq!((options.depth, options.shard, options.budget_time), (1, (1, 1), None));
+/// assert!(options.jobs >= 1, "every core");
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct ExploreOptions {
@@ -78,24 +86,46 @@ impl ExploreOptions {
     }
 
     /// Tries pairs of faults too (`2`), or one fault a run (`1`).
+    ///
+    /// ```
+    /// use wouldblock::explore::ExploreOptions;
+    /// assert_eq!(ExploreOptions::new().depth, 1);
+    /// assert_eq!(ExploreOptions::new().depth(2).depth, 2);
+    /// ```
     pub fn depth(mut self, depth: u8) -> Self {
         self.depth = depth;
         self
     }
 
     /// Bounds the runs at depth 2.
+    ///
+    /// ```
+    /// use wouldblock::explore::ExploreOptions;
+    /// assert_eq!(ExploreOptions::new().budget, 2000);
+    /// assert_eq!(ExploreOptions::new().budget(500).budget, 500);
+    /// ```
     pub fn budget(mut self, runs: u64) -> Self {
         self.budget = runs;
         self
     }
 
     /// Picks which pairs a budget keeps.
+    ///
+    /// ```
+    /// use wouldblock::explore::ExploreOptions;
+    /// assert_eq!(ExploreOptions::new().seed(7).seed, 7);
+    /// ```
     pub fn seed(mut self, seed: u64) -> Self {
         self.seed = seed;
         self
     }
 
     /// Runs on this many threads.
+    ///
+    /// ```
+    /// use wouldblock::explore::ExploreOptions;
+    /// assert_eq!(ExploreOptions::new().jobs(2).jobs, 2);
+    /// ```
     pub fn jobs(mut self, jobs: usize) -> Self {
         self.jobs = jobs;
         self
@@ -127,6 +157,12 @@ impl ExploreOptions {
     }
 
     /// Runs only the `i`-th (1-based) of `n` disjoint slices.
+    ///
+    /// ```
+    /// use wouldblock::explore::ExploreOptions;
+    /// assert_eq!(ExploreOptions::new().shard, (1, 1));
+    /// assert_eq!(ExploreOptions::new().shard(2, 3).shard, (2, 3));
+    /// ```
     pub fn shard(mut self, i: u64, n: u64) -> Self {
         self.shard = (i, n);
         self
@@ -135,14 +171,14 @@ impl ExploreOptions {
 
 /// One run of the exploration: one fault, or two at depth 2.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Trial {
+pub(crate) struct Trial {
     /// The sites and faults, in plan order.
     pub faults: Vec<(Site, Fault)>,
 }
 
 impl Trial {
     /// The plan that makes this trial's run.
-    pub fn plan(&self) -> Plan {
+    pub(crate) fn plan(&self) -> Plan {
         self.faults.iter().fold(Plan::new(), |plan, (site, fault)| {
             plan.with_rule(fault.rule(*site))
         })
@@ -207,6 +243,20 @@ impl Harness {
     }
 
     /// [`Harness::explore`], calling `progress(done, total)` as runs end (for a bar).
+    ///
+    /// ```no_run
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use wouldblock::{Builder, PeerOptions};
+    /// use wouldblock::explore::ExploreOptions;
+    /// let harness = Builder::new().peer(PeerOptions::counting().expect_datagrams(4)).build()?;
+    /// let guest = harness.compile("udp-burst-drop", wouldblock_guests::UDP_BURST_DROP.wasm)?;
+    /// let args = ["{peer}", "--count", "4"];
+    /// let report = harness.explore_with_progress(&guest, &args, ExploreOptions::new(), |done, total| {
+    ///     eprint!("\r{done}/{total}");
+    /// })?;
+    /// assert_eq!(report.runs, report.trials + 1, "every trial, and the fault-free run");
+    /// # Ok(()) }
+    /// ```
     pub fn explore_with_progress(
         &self,
         guest: &Guest,

@@ -8,6 +8,18 @@ use serde::{Deserialize, Serialize};
 
 /// One distinct finding: the verdict, the earliest site that gives it, the plan that
 /// replays it, and how many other sites gave the same.
+///
+/// ```no_run
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// use wouldblock::{Builder, PeerOptions};
+/// use wouldblock::explore::ExploreOptions;
+/// let harness = Builder::new().peer(PeerOptions::counting().expect_datagrams(4)).build()?;
+/// let guest = harness.compile("udp-burst-drop", wouldblock_guests::UDP_BURST_DROP.wasm)?;
+/// let report = harness.explore(&guest, &["{peer}", "--count", "4"], ExploreOptions::new())?;
+/// let loss = report.findings.iter().find(|f| f.verdict == "loss");
+/// assert!(loss.is_some_and(|f| f.site.starts_with("udp.send") && f.kind() == "finding"));
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct Finding {
@@ -81,6 +93,23 @@ impl Finding {
 
     /// Why this is a bug, in one line: the trigger and its reference, the WIT clause, and
     /// what a correct program does instead.
+    ///
+    /// ```
+    /// # fn main() -> Result<(), serde_json::Error> {
+    /// use wouldblock::{Op, Verdict, explore::{self, Finding}};
+    /// // A finding as `explore --json` writes it, from the first row of udp.send's menu.
+    /// let row = &explore::menu(Op::UdpSend)[0];
+    /// let finding: Finding = serde_json::from_value(serde_json::json!({
+    ///     "verdict": "loss", "exit_code": Verdict::Loss.exit_code(), "site": "udp.send call 3",
+    ///     "fault": row.fault.to_string(), "plan": "", "duplicates": 0, "evidence": "",
+    ///     "robustness": false, "index": 2, "trigger": row.trigger, "reference": row.reference,
+    ///     "wit": row.wit, "correct": row.correct,
+    /// }))?;
+    /// let why = finding.why();
+    /// assert!(why.starts_with(&format!("{} ({}); WIT: ", row.trigger, row.reference)), "{why}");
+    /// assert!(why.ends_with(&format!("; a correct program {}", row.correct)), "{why}");
+    /// # Ok(()) }
+    /// ```
     pub fn why(&self) -> String {
         format!(
             "{} ({}); WIT: {}; a correct program {}",
@@ -89,6 +118,24 @@ impl Finding {
     }
 
     /// `finding`, `note` (robustness) or `host-bug`: what the table and file names call it.
+    ///
+    /// ```
+    /// # fn main() -> Result<(), serde_json::Error> {
+    /// use wouldblock::explore::{Finding, Tier};
+    /// # let json = serde_json::json!({
+    /// #     "verdict": "loss", "exit_code": wouldblock::Verdict::Loss.exit_code(),
+    /// #     "site": "udp.send call 3", "fault": "error(out-of-memory), then not-ready 1",
+    /// #     "plan": "[[rule]]\nop = \"udp.send\"\n", "duplicates": 0, "evidence": "",
+    /// #     "robustness": false, "index": 2,
+    /// # });
+    /// let mut finding: Finding = serde_json::from_value(json)?; // as `explore --json` wrote it
+    /// assert_eq!(finding.kind(), "finding");
+    /// finding.tier = Tier::HostBug;
+    /// assert_eq!(finding.kind(), "host-bug");
+    /// finding.robustness = true;
+    /// assert_eq!(finding.kind(), "note");
+    /// # Ok(()) }
+    /// ```
     pub fn kind(&self) -> &'static str {
         if self.robustness {
             "note"
@@ -101,6 +148,23 @@ impl Finding {
 
     /// The plan file's text: comments naming the site, the verdict and the replay
     /// command, then the plan.
+    ///
+    /// ```
+    /// # fn main() -> Result<(), serde_json::Error> {
+    /// use wouldblock::explore::Finding;
+    /// # let json = serde_json::json!({
+    /// #     "verdict": "loss", "exit_code": wouldblock::Verdict::Loss.exit_code(),
+    /// #     "site": "udp.send call 3", "fault": "error(out-of-memory), then not-ready 1",
+    /// #     "plan": "[[rule]]\nop = \"udp.send\"\n", "duplicates": 0, "evidence": "",
+    /// #     "robustness": false, "index": 2,
+    /// # });
+    /// let finding: Finding = serde_json::from_value(json)?; // as `explore --json` wrote it
+    /// let file = finding.plan_file("wouldblock run --plan {file} udp-burst-drop.wasm");
+    /// assert!(file.starts_with("# wouldblock explore finding: loss\n# site: udp.send call 3\n"));
+    /// assert!(file.contains("\n# replay: wouldblock run --plan {file} udp-burst-drop.wasm\n"));
+    /// assert!(file.ends_with("\n\n[[rule]]\nop = \"udp.send\"\n"), "then the plan");
+    /// # Ok(()) }
+    /// ```
     pub fn plan_file(&self, replay: &str) -> String {
         format!(
             "# wouldblock explore {}: {}\n# site: {}\n# fault: {}\n# why: {}\n# replay: {replay}\n\n{}",
@@ -137,10 +201,36 @@ pub(super) fn evidence(outcome: &Outcome) -> String {
 }
 
 /// The version of the report's JSON (`--json`): `--merge` reads this one only.
+///
+/// ```
+/// # fn main() -> Result<(), wouldblock::explore::MergeError> {
+/// use wouldblock::explore::{MergeError, REPORT_FORMAT, Report};
+/// let mut shard = Report::default();
+/// shard.shard = (1, 1);
+/// // Format 0: no version, an older wouldblock's report.
+/// assert_eq!(Report::merge(vec![shard.clone()]), Err(MergeError::Format { found: 0 }));
+/// shard.format = REPORT_FORMAT;
+/// assert_eq!(Report::merge(vec![shard])?.format, REPORT_FORMAT);
+/// # Ok(()) }
+/// ```
 pub const REPORT_FORMAT: u32 = 1;
 
 /// What decides an exploration's trials and verdicts: shards merge only when all of it but
 /// the component's path and the replay command is the same.
+///
+/// ```
+/// use wouldblock::explore::{MergeError, REPORT_FORMAT, Report};
+/// let mut one = Report::default();
+/// (one.format, one.shard) = (REPORT_FORMAT, (1, 2));
+/// let mut two = one.clone();
+/// two.shard = (2, 2);
+/// two.exploration.component = "elsewhere/the-same.wasm".into();
+/// assert!(Report::merge(vec![one.clone(), two.clone()]).is_ok(), "the path does not count");
+/// two.exploration.seed = 7;
+/// let error = Report::merge(vec![one, two]).unwrap_err();
+/// assert!(matches!(error, MergeError::Mixed { .. }));
+/// assert!(error.to_string().ends_with("--seed: 0 vs 7"), "{error}");
+/// ```
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct Exploration {
@@ -170,6 +260,16 @@ pub struct Exploration {
 }
 
 /// An exploration's report. Two explorations with the same options give the same one.
+///
+/// ```
+/// # fn main() -> Result<(), serde_json::Error> {
+/// use wouldblock::explore::Report;
+/// // As `explore --json` writes it and `--merge` reads it back.
+/// let report = Report::default();
+/// let json = serde_json::to_string(&report)?;
+/// assert_eq!(serde_json::from_str::<Report>(&json)?, report);
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct Report {
@@ -216,6 +316,14 @@ impl Report {
     }
 
     /// 0 when nothing was found, 1 when something was (or the fault-free run failed).
+    ///
+    /// ```
+    /// use wouldblock::explore::Report;
+    /// let mut report = Report::default();
+    /// assert_eq!(report.exit_code(), 0);
+    /// report.baseline_failure = Some("fail (exit 1)".into());
+    /// assert_eq!(report.exit_code(), 1);
+    /// ```
     pub fn exit_code(&self) -> i32 {
         i32::from(!self.findings.is_empty() || self.baseline_failure.is_some())
     }

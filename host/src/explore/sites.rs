@@ -10,15 +10,8 @@ use std::fmt;
 
 /// Where a fault can be injected: the `nth` call (0-based) of `op` on a resource, counted
 /// per resource as a plan's rules count (`per = "stream"`).
-///
-/// ```
-/// use wouldblock::{Op, explore::Site};
-/// assert_eq!(Site { op: Op::UdpSend, nth: 0 }.to_string(), "udp.send call 1");
-/// let wait = Site { op: Op::UdpOutgoingPollable, nth: 1 };
-/// assert_eq!(wait.to_string(), "udp.outgoing-pollable wait 2");
-/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
-pub struct Site {
+pub(crate) struct Site {
     /// The operation.
     #[serde(serialize_with = "op_name")]
     pub op: Op,
@@ -71,26 +64,12 @@ impl Fault {
     /// connection reset. What it shows is a robustness note (does the program end cleanly
     /// under it?), not a readiness bug. (A wake-up that never comes is survivable: a guest
     /// that also waits on a clock gets out.)
-    ///
-    /// ```
-    /// use wouldblock::{Op, explore};
-    /// let menu = explore::menu(Op::UdpSend);
-    /// assert!(!menu[0].fault.is_robustness());
-    /// assert!(menu.iter().any(|tried| tried.fault.is_robustness()), "ENOBUFS that never ends");
-    /// ```
-    pub fn is_robustness(&self) -> bool {
+    pub(crate) fn is_robustness(&self) -> bool {
         self.permanent || self.action == Action::Reset
     }
 
     /// The plan of one rule that injects this fault at `site`.
-    ///
-    /// ```
-    /// use wouldblock::{Op, explore::{self, Site}};
-    /// let fault = explore::menu(Op::UdpSend)[0].fault;
-    /// let rule = fault.rule(Site { op: Op::UdpSend, nth: 2 });
-    /// assert_eq!((rule.op, rule.select.after, rule.select.first), (Op::UdpSend, 2, Some(1)));
-    /// ```
-    pub fn rule(&self, site: Site) -> Rule {
+    pub(crate) fn rule(&self, site: Site) -> Rule {
         Rule {
             name: format!("explore: {site}"),
             op: site.op,

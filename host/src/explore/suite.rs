@@ -20,6 +20,26 @@ use std::sync::atomic::Ordering;
 use std::time::Instant;
 
 /// What a suite exploration tells its caller as it goes, on the calling thread.
+///
+/// ```no_run
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// use wouldblock::Builder;
+/// use wouldblock::explore::{ExploreOptions, SuiteEvent};
+/// use wouldblock::suite::{self, Selection};
+/// let harness = Builder::new().build()?;
+/// let guest = harness.load(wouldblock_guests::GUEST_SUITE.as_ref())?;
+/// let selection = Selection::default();
+/// let cases = suite::list(&harness, &guest, &selection)?;
+/// let mut done = 0;
+/// harness.explore_suite(&guest, &cases, &selection, ExploreOptions::new(), |event| {
+///     if let SuiteEvent::TestDone { test, .. } = event {
+///         println!("{} {}", test.status.word(), test.name);
+///         done += 1;
+///     }
+/// })?;
+/// assert_eq!(done, cases.len(), "each test once");
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone, Copy)]
 #[non_exhaustive]
 pub enum SuiteEvent<'a> {

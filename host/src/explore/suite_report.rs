@@ -9,6 +9,12 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 /// How one test of an explored suite went, in a word.
+///
+/// ```
+/// use wouldblock::explore::TestVerdict;
+/// // In a suite report's JSON:
+/// assert_eq!(serde_json::to_string(&TestVerdict::Incomplete).unwrap(), r#""incomplete""#);
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum TestVerdict {
@@ -49,6 +55,18 @@ impl TestVerdict {
 }
 
 /// One test of an explored suite.
+///
+/// ```
+/// # fn main() -> Result<(), serde_json::Error> {
+/// use wouldblock::explore::{Report, TestReport, TestVerdict};
+/// // As a suite report's JSON (`explore --json`) holds it.
+/// let test: TestReport = serde_json::from_value(serde_json::json!({
+///     "name": "delivers_to_itself", "status": "clean", "detail": null, "unexplored": 0,
+///     "report": Report::default(),
+/// }))?;
+/// assert_eq!((test.status, test.report.findings.len()), (TestVerdict::Clean, 0));
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct TestReport {
@@ -78,6 +96,25 @@ impl TestReport {
     }
 
     /// The findings, then the robustness notes, then the host-bug tier's results.
+    ///
+    /// ```
+    /// # fn main() -> Result<(), serde_json::Error> {
+    /// use wouldblock::explore::{Report, TestReport};
+    /// # let finding = |robustness| serde_json::json!({
+    /// #     "verdict": "hang", "exit_code": wouldblock::Verdict::Hang.exit_code(),
+    /// #     "site": "udp.send call 1", "fault": "error(out-of-memory), then never-ready",
+    /// #     "plan": "", "duplicates": 0, "evidence": "", "robustness": robustness, "index": 0,
+    /// # });
+    /// let mut report = serde_json::to_value(Report::default())?;
+    /// report["findings"] = serde_json::json!([finding(false)]);
+    /// report["notes"] = serde_json::json!([finding(true)]);
+    /// let test: TestReport = serde_json::from_value(serde_json::json!({
+    ///     "name": "sends", "status": "findings", "detail": null, "unexplored": 0, "report": report,
+    /// }))?;
+    /// let kinds: Vec<&str> = test.all_findings().map(|f| f.kind()).collect();
+    /// assert_eq!(kinds, ["finding", "note"]);
+    /// # Ok(()) }
+    /// ```
     pub fn all_findings(&self) -> impl Iterator<Item = &Finding> {
         let report = &self.report;
         report
@@ -90,6 +127,22 @@ impl TestReport {
 
 /// One root cause shared by tests: the same operation, fault and verdict, at the same
 /// guest call site when the panic names one.
+///
+/// ```no_run
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// use wouldblock::Builder;
+/// use wouldblock::explore::ExploreOptions;
+/// use wouldblock::suite::{self, Selection};
+/// let harness = Builder::new().build()?;
+/// let guest = harness.load(wouldblock_guests::GUEST_SUITE.as_ref())?;
+/// let selection = Selection::default();
+/// let cases = suite::list(&harness, &guest, &selection)?;
+/// let report = harness.explore_suite(&guest, &cases, &selection, ExploreOptions::new(), |_| {})?;
+/// for cause in &report.causes {
+///     println!("{} {} ({}): {}", cause.op, cause.fault, cause.verdict, cause.tests.join(", "));
+/// }
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct Cause {
@@ -106,10 +159,31 @@ pub struct Cause {
 }
 
 /// The version of a suite report's JSON; `--merge` reads this one only.
+///
+/// ```
+/// # fn main() -> Result<(), wouldblock::explore::MergeError> {
+/// use wouldblock::explore::{SUITE_REPORT_FORMAT, SuiteReport};
+/// let mut shard = SuiteReport::default();
+/// shard.shard = (1, 1);
+/// assert!(SuiteReport::merge(vec![shard.clone()]).is_err(), "format 0: an older wouldblock's");
+/// shard.suite_format = SUITE_REPORT_FORMAT;
+/// assert_eq!(SuiteReport::merge(vec![shard])?.suite_format, SUITE_REPORT_FORMAT);
+/// # Ok(()) }
+/// ```
 pub const SUITE_REPORT_FORMAT: u32 = 1;
 
 /// An explored suite's report. The same options give the same report, whatever the
 /// threads or the shards it was run in.
+///
+/// ```
+/// # fn main() -> Result<(), serde_json::Error> {
+/// use wouldblock::explore::SuiteReport;
+/// // As `explore --json` writes it and `--merge` reads it back.
+/// let report = SuiteReport::default();
+/// let json = serde_json::to_string(&report)?;
+/// assert_eq!(serde_json::from_str::<SuiteReport>(&json)?, report);
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct SuiteReport {
@@ -209,6 +283,19 @@ impl SuiteReport {
     /// gives: every shard once, one component, one set of options, none cut short, the same
     /// tests in each. A test flaky in any shard, or failing in one and not another, is
     /// `flaky`.
+    ///
+    /// ```
+    /// # fn main() -> Result<(), wouldblock::explore::MergeError> {
+    /// use wouldblock::explore::{SUITE_REPORT_FORMAT, SuiteReport};
+    /// let shard = |i| {
+    ///     let mut report = SuiteReport::default();
+    ///     (report.suite_format, report.shard) = (SUITE_REPORT_FORMAT, (i, 2));
+    ///     report
+    /// };
+    /// assert_eq!(SuiteReport::merge(vec![shard(2), shard(1)])?.shard, (1, 1));
+    /// assert!(SuiteReport::merge(vec![shard(1)]).is_err(), "shard 2 of 2 is missing");
+    /// # Ok(()) }
+    /// ```
     pub fn merge(shards: Vec<SuiteReport>) -> Result<SuiteReport, MergeError> {
         // The checks a single exploration's merge makes, on each shard's outline.
         let outline = |s: &SuiteReport| Report {
@@ -300,4 +387,17 @@ fn ops_of(site: &str) -> String {
 
 /// The exit status of a suite exploration whose only trouble is a flaky test: its tests
 /// were not explored, so CI must not read it as clean.
+///
+/// ```
+/// # fn main() -> Result<(), serde_json::Error> {
+/// use wouldblock::explore::{EXIT_FLAKY, Report, SuiteReport, TestReport};
+/// let flaky: TestReport = serde_json::from_value(serde_json::json!({
+///     "name": "delivers_to_itself", "status": "flaky", "unexplored": 0,
+///     "detail": "its two fault-free runs part at trace line 3", "report": Report::default(),
+/// }))?;
+/// let mut report = SuiteReport::default();
+/// report.tests.push(flaky);
+/// assert_eq!(report.exit_code(), EXIT_FLAKY);
+/// # Ok(()) }
+/// ```
 pub const EXIT_FLAKY: i32 = 92;

@@ -13,17 +13,6 @@ use text::{brace_delta, expand, ident, inherent_type, lines, runs, unqualified};
 
 const SRC: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/src");
 
-/// Files whose public items may lack an example for now: they are being rewritten for
-/// issue 22 (test-suite exploration), and their examples come with that change.
-const PENDING: &[&str] = &[
-    "explore/mod.rs",
-    "explore/report.rs",
-    "explore/merge.rs",
-    "suite.rs",
-    "explore/suite.rs",
-    "explore/suite_report.rs",
-];
-
 /// What kind of item a declaration is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 enum ItemKind {
@@ -315,7 +304,6 @@ fn every_public_item_has_an_example() -> Result<()> {
     let (krate, public) = read()?;
     let mut by_kind: BTreeMap<ItemKind, (usize, usize)> = BTreeMap::new();
     let mut missing = Vec::new();
-    let mut pending = BTreeSet::new();
     for (&i, name) in &public {
         let item = &krate.items[i];
         let mark = if item.example { "example" } else { "-" };
@@ -326,23 +314,13 @@ fn every_public_item_has_an_example() -> Result<()> {
             count.1 += 1;
             continue;
         }
-        let file = item.file.to_string_lossy().into_owned();
-        let at = format!("{name} ({file}:{})", item.line);
-        if PENDING.contains(&file.as_str()) {
-            pending.insert(at);
-        } else {
-            missing.push(at);
-        }
+        missing.push(format!("{name} ({}:{})", item.file.display(), item.line));
     }
     let total: usize = by_kind.values().map(|c| c.0).sum();
     let with: usize = by_kind.values().map(|c| c.1).sum();
     println!("public items: {total}, with an example: {with}");
     for (kind, (n, e)) in &by_kind {
         println!("  {kind:?}: {n} ({e} with an example)");
-    }
-    println!("without an example, pending issue 22 ({}):", pending.len());
-    for at in &pending {
-        println!("  {at}");
     }
     println!("without an example ({}):", missing.len());
     for at in &missing {
