@@ -210,5 +210,20 @@ else
   sed 's/^/      | /' "$explored/diff"
 fi
 
+# Every distinct finding on these correct programs is listed in README.md with its reason.
+missing=0
+while IFS= read -r finding; do
+  if ! grep -qF "| \`$finding\` |" ../../README.md; then
+    echo "FAIL  README.md does not list the finding \`$finding\`"
+    missing=1
+  fi
+done < <(tr '|' '\n' <explore-expected.txt | grep -- '->' | sed 's/^ *//; s/ *$//' | sort -u)
+if [ "$missing" -eq 0 ]; then
+  passed=$((passed + 1))
+  echo "ok    README.md lists every finding on these suites"
+else
+  failed=$((failed + 1))
+fi
+
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
