@@ -291,3 +291,32 @@ fn every_bundled_program_is_in_the_corpus() -> Result<()> {
     }
     Ok(())
 }
+
+/// Depth 2 over the same corpus (pairs of real faults, 2,000 runs at most a program): still
+/// nothing in a correct program, every buggy one found. Slow (about a minute on 2 cores):
+/// in the stress run.
+#[test]
+#[ignore = "stress: depth 2 over the whole corpus"]
+fn at_depth_2_the_correct_programs_still_have_no_finding() -> Result<()> {
+    let mut wrong = Vec::new();
+    for row in CORPUS {
+        let (harness, args) = setup(row.program);
+        let start = std::time::Instant::now();
+        let options = ExploreOptions::new().depth(2);
+        let report = harness.explore(&guest(row.program), args, options)?;
+        let got = by_verdict(&report);
+        println!(
+            "{:<26} {:<8} depth 2: {:>5} runs, {:>6.2} s, {}",
+            row.program.name,
+            if row.correct { "correct" } else { "buggy" },
+            report.runs,
+            start.elapsed().as_secs_f64(),
+            if got.is_empty() { "none" } else { &got }
+        );
+        if row.correct != report.findings.is_empty() {
+            wrong.push(format!("{}: {got}", row.program.name));
+        }
+    }
+    ensure!(wrong.is_empty(), "at depth 2:\n{}", wrong.join("\n"));
+    Ok(())
+}
