@@ -35,6 +35,8 @@ fn steady() {
 #[test]
 fn takes_a_random_path() {
     let random = RandomState::new().hash_one(0u8);
-    let sizes: Vec<usize> = (0..3).map(|i| 1 + (random >> (i * 8)) as usize % 200).collect();
+    let sizes: Vec<usize> = (0..3)
+        .map(|i| 1 + (random >> (i * 8)) as usize % 200)
+        .collect();
     round_trip(&sizes);
 }
