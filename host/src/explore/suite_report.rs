@@ -6,7 +6,7 @@
 use super::merge::MergeError;
 use super::report::{Exploration, Finding, REPORT_FORMAT, Report};
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// How one test of an explored suite went, in a word.
 ///
@@ -148,8 +148,12 @@ impl TestReport {
 pub struct Cause {
     /// The operation(s) faulted, e.g. `udp.send`.
     pub op: String,
-    /// The fault, e.g. `ok-zero, then not-ready 1`.
+    /// The fault's answer, e.g. `ok-zero` or `error(out-of-memory)`: the readiness after
+    /// it (once, twice, never ready, stuck) is a variant of the one cause.
     pub fault: String,
+    /// The variants of it that gave the verdict, e.g. `error(out-of-memory), then real`.
+    #[serde(default)]
+    pub variants: Vec<String>,
     /// How the runs ended, e.g. `busy-loop` or `fail (exit 101)`.
     pub verdict: String,
     /// Where the guest panicked (`src/lib.rs:12:5`), when it did.
@@ -248,31 +252,36 @@ impl SuiteReport {
     /// Recomputes [`SuiteReport::causes`] from the tests' findings (robustness notes and
     /// the host-bug tier are no root causes).
     pub(crate) fn find_causes(&mut self) {
-        let mut causes: BTreeMap<(String, String, String, Option<String>), Vec<String>> =
-            BTreeMap::new();
+        type Key = (String, String, String, Option<String>);
+        let mut causes: BTreeMap<Key, (Vec<String>, BTreeSet<String>)> = BTreeMap::new();
         for test in &self.tests {
             for finding in &test.report.findings {
+                let answer = finding.fault.split(", then").next().unwrap_or_default();
                 let key = (
                     ops_of(&finding.site),
-                    finding.fault.clone(),
+                    answer.to_string(),
                     finding.verdict.clone(),
                     finding.location.clone(),
                 );
-                let tests = causes.entry(key).or_default();
+                let (tests, variants) = causes.entry(key).or_default();
                 if tests.last() != Some(&test.name) {
                     tests.push(test.name.clone());
                 }
+                variants.insert(finding.fault.clone());
             }
         }
         let mut causes: Vec<Cause> = causes
             .into_iter()
-            .map(|((op, fault, verdict, location), tests)| Cause {
-                op,
-                fault,
-                verdict,
-                location,
-                tests,
-            })
+            .map(
+                |((op, fault, verdict, location), (tests, variants))| Cause {
+                    op,
+                    fault,
+                    variants: variants.into_iter().collect(),
+                    verdict,
+                    location,
+                    tests,
+                },
+            )
             .collect();
         // Most tests first; the key's order breaks ties, so the order is stable.
         causes.sort_by_key(|c| std::cmp::Reverse(c.tests.len()));

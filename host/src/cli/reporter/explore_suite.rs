@@ -109,9 +109,13 @@ pub fn summary(report: &SuiteReport, files: &[PathBuf], elapsed: Duration) -> St
             let tests = cause.tests.len();
             let names: Vec<&str> = cause.tests.iter().take(3).map(String::as_str).collect();
             let more = if tests > 3 { ", ..." } else { "" };
+            let variants = match cause.variants.len() {
+                0 | 1 => String::new(),
+                n => format!("; {n} variants"),
+            };
             let _ = writeln!(
                 text,
-                "  {tests:>4} test(s)  {}: {} -> {}{at}  ({}{more})",
+                "  {tests:>4} test(s)  {}: {} -> {}{at}  ({}{more}{variants})",
                 cause.op,
                 cause.fault,
                 cause.verdict,
