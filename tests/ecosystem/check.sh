@@ -78,7 +78,7 @@ std-tcp   dns-slow                     -  -
 mio-tcp   -                            a_listener_accepts  panic: *accept: Os { code: 28, kind: InvalidInput*
 mio-tcp   tcp-slow-peer                a_listener_accepts  panic: *accept: Os { code: 28, kind: InvalidInput*
 mio-tcp   tcp-backpressure             a_listener_accepts  panic: *accept: Os { code: 28, kind: InvalidInput*
-mio-tcp   tcp-connect-pending          *  panic: *@(Os { code: 26, kind: InProgress*|Operation in progress*)
+mio-tcp   tcp-connect-pending          a_listener_accepts  panic: *accept: Os { code: 28, kind: InvalidInput*
 mio-tcp   tcp-reset                    reads  panic: *@(accept: Os { code: 28, kind: InvalidInput*|read: Os { code: 29, kind: Uncategorized*)
 mio-tcp   dns-slow                     a_listener_accepts  panic: *accept: Os { code: 28, kind: InvalidInput*
 tokio-tcp -                            a_listener_accepts,connect_by_name  panic: *@(accept: Os { code: 28, kind: InvalidInput*|can't spawn worker thread*)
@@ -90,7 +90,7 @@ tokio-tcp dns-slow                     a_listener_accepts,connect_by_name  panic
 wstd-tcp  -                            -  -
 wstd-tcp  tcp-slow-peer                -  -
 wstd-tcp  tcp-backpressure             -  -
-wstd-tcp  tcp-connect-pending          *  panic: *@(Kind(WouldBlock)*|operation would block*|IPv6 not yet supported*)
+wstd-tcp  tcp-connect-pending          -  -
 wstd-tcp  tcp-reset                    reads  panic: *read: *Connection reset by peer*
 wstd-tcp  dns-slow                     -  -
 EOF

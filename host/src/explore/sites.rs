@@ -57,6 +57,9 @@ pub struct Fault {
     /// Only on a connected socket's streams: an ICMP error reaches only a socket that
     /// named its peer (Linux reports none to an unconnected one without IP_RECVERR).
     pub connected: bool,
+    /// Only before the resource's pollable woke the guest: a "still pending" answer no
+    /// host gives right after the wake-up.
+    pub eager: bool,
 }
 
 impl Fault {
@@ -83,6 +86,7 @@ impl Fault {
             action: self.action,
             ready: self.ready,
             connected: self.connected,
+            eager: self.eager,
             sticky: self.sticky,
         }
     }
@@ -182,6 +186,7 @@ pub(crate) fn source(op: Op, fault: &Fault) -> Option<&'static Tried> {
             && row.permanent == fault.permanent
             && row.until_waits == fault.until_waits
             && row.connected == fault.connected
+            && row.eager == fault.eager
     })
 }
 

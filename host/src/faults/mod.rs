@@ -33,6 +33,9 @@ pub(crate) struct Faults {
     pub(crate) drops: Drops,
     /// Sockets a guest may have open at once.
     pub(crate) max_sockets: u64,
+    /// Resources a wait found ready whose next call has not come yet: that call comes
+    /// right after the wake-up (an `eager` rule lets it through).
+    woken: std::collections::BTreeSet<u64>,
 }
 
 impl Faults {
@@ -45,6 +48,7 @@ impl Faults {
             detector: Detector::new(busy_threshold),
             drops: Drops::default(),
             max_sockets,
+            woken: std::collections::BTreeSet::new(),
         }
     }
 
@@ -60,13 +64,21 @@ impl Faults {
     /// selects it.
     pub(crate) fn decide(&mut self, op: crate::plan::Op, rep: Option<u32>) -> Option<Injection> {
         let res = rep.and_then(|rep| self.registry.get(rep));
+        let serial = res.map(|r| r.serial);
         let call = Call {
             op,
-            serial: res.map(|r| r.serial),
+            serial,
             connected: res.is_some_and(|r| r.remote.is_some()),
+            woken: serial.is_some_and(|s| self.woken.remove(&s)),
             timer_wakes: self.detector.timer_wakes(),
         };
         self.rules.decide(&call)
+    }
+
+    /// A wait found these resources ready: the next call on each comes right after the
+    /// wake-up.
+    pub(crate) fn woke(&mut self, resources: &[crate::resources::ResourceId]) {
+        self.woken.extend(resources.iter().map(|id| id.serial));
     }
 
     /// Counts one wait on a socket pollable against the plan's wait rules; a selected
@@ -78,6 +90,7 @@ impl Faults {
             op: res.kind.wait_op(),
             serial: Some(serial),
             connected: res.remote.is_some(),
+            woken: false,
             timer_wakes: self.detector.timer_wakes(),
         };
         let injection = self.rules.decide(&call)?;

@@ -39,6 +39,8 @@ pub(crate) struct Call {
     pub(crate) serial: Option<u64>,
     /// Whether the resource is a stream of a connected socket.
     pub(crate) connected: bool,
+    /// Whether the call comes right after a wait found its resource ready.
+    pub(crate) woken: bool,
     /// Timer wake-ups so far in the run.
     pub(crate) timer_wakes: u64,
 }
@@ -64,7 +66,7 @@ impl Rules {
         let mut chosen = None;
         for &index in self.by_op.get(&call.op).map_or(&[][..], Vec::as_slice) {
             let rule = &self.rules[index];
-            if rule.connected && !call.connected {
+            if (rule.connected && !call.connected) || (rule.eager && call.woken) {
                 continue;
             }
             let key = match rule.scope {

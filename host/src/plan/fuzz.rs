@@ -28,6 +28,7 @@ fn key() -> impl Strategy<Value = String> {
             "until-waits",
             "per",
             "connected",
+            "eager",
             "sticky",
             "action",
             "ready",
@@ -116,6 +117,7 @@ fn rule() -> impl Strategy<Value = Rule> {
                     action,
                     ready,
                     connected,
+                    eager: connected && sticky,
                     sticky,
                 }
             },

@@ -327,6 +327,10 @@ pub struct Rule {
     pub ready: Readiness,
     /// Only calls on the streams of a connected socket (`stream(some(addr))`) count.
     pub connected: bool,
+    /// Only calls made before the resource's pollable woke the guest count: a host answers
+    /// "still pending" (a connect, a lookup, a permit of 0) to a call that comes early,
+    /// never to one right after its pollable said the resource is ready.
+    pub eager: bool,
     /// After each injected answer, the next call of the same operation on the same
     /// resource gets it again, selected or not: an error the kernel reports twice.
     pub sticky: bool,

@@ -26,6 +26,7 @@ struct FaultSpec {
     until_waits: Option<toml::Value>,
     per: Option<Scope>,
     connected: Option<bool>,
+    eager: Option<bool>,
     sticky: Option<bool>,
     action: Option<String>,
     slice: Option<toml::Value>,
@@ -218,6 +219,7 @@ impl FaultSpec {
             until_waits: count("until-waits", self.until_waits.as_ref(), 0)?,
             per: self.per,
             connected: self.connected,
+            eager: self.eager,
             sticky: self.sticky,
             action: self.action()?,
             ready: self.ready.as_ref().map(parse_ready).transpose()?,
@@ -289,6 +291,7 @@ impl Fault {
             action,
             ready,
             connected: self.connected.unwrap_or(false),
+            eager: self.eager.unwrap_or(false),
             sticky: self.sticky.unwrap_or(false),
         })
     }

@@ -75,6 +75,7 @@ impl Preset {
             action,
             ready,
             connected: false,
+            eager: spec.eager.unwrap_or(false),
             sticky: spec.sticky.unwrap_or(false),
         }
     }
@@ -257,9 +258,11 @@ pub const PRESETS: &[Preset] = &[
     },
     Preset {
         name: "tcp-connect-pending",
-        summary: "finish-connect answers would-block `n` times before the real answer, the socket \
-                  pollable ready after `k` checks each time: the non-blocking connect race \
-                  (WIT: finish-connect would-block while pending)",
+        summary: "finish-connect answers would-block to the first `n` calls made before the \
+                  socket's pollable woke the guest, the pollable ready after `k` checks each \
+                  time; a call right after a wake-up gets the real answer, as from \
+                  wasmtime-wasi, which resolves the pollable once the connect is done: the \
+                  non-blocking connect race (WIT: finish-connect would-block while pending)",
         references: &["wasi:sockets/tcp finish-connect"],
         keys: &[key(Field::First, "n", "3"), key(Field::Ready, "k", "1")],
         expand: |spec, preset| {
@@ -269,13 +272,9 @@ pub const PRESETS: &[Preset] = &[
                 ..Select::default()
             };
             let pending = Action::Error(ErrorCode::WouldBlock);
-            Ok(vec![preset.rule(
-                spec,
-                Op::TcpConnect,
-                select,
-                pending,
-                ready,
-            )])
+            let mut rule = preset.rule(spec, Op::TcpConnect, select, pending, ready);
+            rule.eager = true;
+            Ok(vec![rule])
         },
     },
     Preset {
@@ -374,6 +373,7 @@ pub(super) fn first_send_rule(form: Form, n: u64, ready: Readiness) -> Rule {
         action,
         ready,
         connected: false,
+        eager: false,
         sticky: false,
     }
 }

@@ -72,6 +72,9 @@ fn table(rule: &Rule) -> Table {
     };
     t.insert("per".into(), Value::String(per.into()));
     t.insert("connected".into(), Value::Boolean(rule.connected));
+    if rule.eager {
+        t.insert("eager".into(), Value::Boolean(true));
+    }
     t.insert("sticky".into(), Value::Boolean(rule.sticky));
     t
 }

@@ -152,6 +152,7 @@ impl IoView<'_> {
                 self.run.faults.tick(reps[i as usize], 1);
             }
             (event.result, event.woke) = ready_text(&owners, &spurious);
+            self.run.faults.woke(&event.woke);
             self.run.record(event);
             self.run.no_progress()?;
             return Ok(spurious);
@@ -203,6 +204,7 @@ impl IoView<'_> {
                 .quiet_window(&self.run.faults.registry, &reps, &open);
             if let Some(ready) = self.poll_real(&reps, &open, Some(window)).await? {
                 (event.result, event.woke) = ready_text(&owners, &ready);
+                self.run.faults.woke(&event.woke);
                 self.run.record(event);
                 return Ok(ready);
             }
@@ -215,6 +217,7 @@ impl IoView<'_> {
         }
         let ready = self.poll_open(&reps, &open).await?;
         (event.result, event.woke) = ready_text(&owners, &ready);
+        self.run.faults.woke(&event.woke);
         self.run.record(event);
         self.count_timer_wake(&reps, &ready);
         Ok(ready)

@@ -72,6 +72,7 @@ pub(crate) const fn once(action: Action, ready: Readiness) -> Fault {
         permanent: false,
         until_waits: None,
         connected: false,
+        eager: false,
     }
 }
 
@@ -132,6 +133,10 @@ pub(crate) const fn real(
 pub(crate) const fn eager(tried: Tried) -> Tried {
     Tried {
         eager_only: true,
+        fault: Fault {
+            eager: true,
+            ..tried.fault
+        },
         ..tried
     }
 }
