@@ -99,3 +99,32 @@ impl Rules {
         chosen
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::plan::Plan;
+
+    fn call(woken: bool) -> Call {
+        Call {
+            op: Op::TcpConnect,
+            serial: Some(1),
+            connected: false,
+            woken,
+            timer_wakes: 0,
+        }
+    }
+
+    #[test]
+    fn an_eager_rule_lets_a_call_right_after_a_wake_up_through_uncounted() {
+        let plan = Plan::parse_spec("tcp.connect:first=2,action=would-block,eager=true").unwrap();
+        let mut rules = Rules::new(&plan);
+        // Early calls are answered; one right after a wake-up is not, and is not counted.
+        assert!(rules.decide(&call(false)).is_some());
+        assert!(rules.decide(&call(true)).is_none());
+        assert!(rules.decide(&call(false)).is_some());
+        assert!(rules.decide(&call(false)).is_none());
+        let plain = Plan::parse_spec("tcp.connect:first=1,action=would-block").unwrap();
+        assert!(Rules::new(&plain).decide(&call(true)).is_some());
+    }
+}
