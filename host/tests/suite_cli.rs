@@ -232,3 +232,54 @@ fn suite_options_are_refused_where_they_mean_nothing() -> Result<()> {
     )?;
     Ok(())
 }
+
+#[test]
+fn a_spent_time_budget_is_reported_for_a_suite_and_for_one_program() -> Result<()> {
+    let dir = scratch("budget")?;
+    let report = dir.join("r.json");
+    let run = wouldblock(&[
+        "test",
+        "--explore",
+        "--budget-time",
+        "0s",
+        "--json",
+        path(&report),
+        "--out",
+        path(&dir.join("suite")),
+        GUEST_SUITE,
+    ])?;
+    // panics_on_purpose still fails its fault-free runs: status 1.
+    ensure!(run.status.code() == Some(1), "{}", both(&run));
+    let stdout = text(&run.stdout);
+    ensure!(
+        stdout.contains("CUT [") && stdout.contains("--budget-time ran out"),
+        "{}",
+        both(&run)
+    );
+    ensure!(json(&report)?["out_of_time"] == true);
+
+    let one = dir.join("one.json");
+    let run = wouldblock(&[
+        "explore",
+        "--budget-time",
+        "0s",
+        "--json",
+        path(&one),
+        "--out",
+        path(&dir.join("one")),
+        UDP_SEND.path,
+        "127.0.0.1:9",
+    ])?;
+    ensure!(run.status.code() == Some(0), "{}", both(&run));
+    ensure!(
+        text(&run.stdout).contains("--budget-time ran out"),
+        "{}",
+        both(&run)
+    );
+    let value = json(&one)?;
+    ensure!(
+        value["incomplete"] == true && value["not_run"].as_u64() > Some(0),
+        "{value}"
+    );
+    Ok(())
+}

@@ -22,6 +22,7 @@ pub use suite_report::{
 
 use crate::error::Error;
 use crate::harness::{Guest, Harness};
+use crate::outcome::Outcome;
 use crate::plan::Plan;
 use crate::pool;
 use crate::settings::Output;
@@ -29,6 +30,7 @@ use settle::{Found, Groups, group, settle};
 use sites::Site;
 use std::collections::BTreeSet;
 use std::ops::ControlFlow;
+use std::time::Instant;
 
 /// How far and how wide to explore.
 ///
@@ -293,9 +295,24 @@ impl Harness {
             .enumerate()
             .filter(|(i, _)| of <= 1 || (*i as u64) % of == shard.saturating_sub(1))
             .collect();
-        let ran = run_all(&quiet, guest, args, &mine, options.jobs, &progress)?;
+        let deadline = options.budget_time.map(|limit| Instant::now() + limit);
+        let mut ran = run_all(
+            &quiet,
+            guest,
+            args,
+            &mine,
+            options.jobs,
+            deadline,
+            &progress,
+        )?;
         let incomplete = ran.done < mine.len() as u64;
-        let found = settle(&quiet, guest, args, ran.groups, incomplete)?;
+        let found = settle(
+            &quiet,
+            guest,
+            args,
+            std::mem::take(&mut ran.groups),
+            incomplete,
+        )?;
         let Found {
             findings,
             notes,
@@ -306,6 +323,7 @@ impl Harness {
             format: REPORT_FORMAT,
             exploration,
             incomplete,
+            not_run: ran.cut,
             sites: sites.len() as u64,
             runs: ran.done + 1,
             trials: trials.len() as u64,
@@ -318,8 +336,7 @@ impl Harness {
 }
 
 /// Every single fault at every site; at depth 2, pairs of them sampled by `seed` to fit
-/// the budget.
-/// A fault real only before a wake-up is not tried at a site the guest reaches only woken.
+/// the budget. A fault real only before a wake-up is not tried at a site the guest reaches only woken.
 fn trials(sites: &[Site], woken: &BTreeSet<Site>, options: ExploreOptions) -> Vec<Trial> {
     let tried = |site: &Site, tried: &Tried| {
         (options.host_bugs || tried.tier == Tier::Real)
@@ -380,6 +397,8 @@ fn sample<T>(items: Vec<T>, room: usize, seed: u64) -> Vec<T> {
 struct Ran<'t> {
     groups: Groups<'t>,
     done: u64,
+    /// Trials the time budget kept from starting.
+    cut: u64,
 }
 
 /// Runs every trial on `jobs` threads (at most the harness's parallelism), grouping each
@@ -393,15 +412,26 @@ fn run_all<'t>(
     args: &[impl AsRef<str> + Sync],
     trials: &[(usize, &'t Trial)],
     jobs: usize,
+    deadline: Option<Instant>,
     progress: &(impl Fn(u64, u64) + Sync),
 ) -> Result<Ran<'t>, Error> {
     let total = trials.len() as u64;
     let mut ran = Ran {
         groups: Groups::new(),
         done: 0,
+        cut: 0,
     };
     let mut error = None;
-    let work = |i: usize| harness.with_plan(trials[i].1.plan()).run(guest, args);
+    // Past the time budget a trial does not start: it is counted as not run.
+    let work = |i: usize| -> Result<Option<Outcome>, Error> {
+        if deadline.is_some_and(|d| Instant::now() >= d) {
+            return Ok(None);
+        }
+        harness
+            .with_plan(trials[i].1.plan())
+            .run(guest, args)
+            .map(Some)
+    };
     let jobs = harness.workers(jobs);
     pool::run(
         harness.interrupt(),
@@ -410,7 +440,11 @@ fn run_all<'t>(
         work,
         |i, outcome| {
             let outcome = match outcome {
-                Ok(outcome) => outcome,
+                Ok(Some(outcome)) => outcome,
+                Ok(None) => {
+                    ran.cut += 1;
+                    return ControlFlow::Continue(());
+                }
                 Err(e) => {
                     error = Some(e);
                     return ControlFlow::Break(());

@@ -279,6 +279,9 @@ pub struct Report {
     pub exploration: Exploration,
     /// Stopped early (an interrupt): only the trials that ended are in it.
     pub incomplete: bool,
+    /// Trials that never started: `--budget-time` ran out (or, in a suite, a signal came).
+    #[serde(default)]
+    pub not_run: u64,
     /// Fault sites the fault-free run showed.
     pub sites: u64,
     /// Runs made, the fault-free one included.

@@ -458,6 +458,7 @@ fn explored(
             ..Exploration::default()
         },
         incomplete: cut,
+        not_run: test.mine.len() as u64 - ran,
         sites: test.sites,
         // As a program's exploration counts: one fault-free run, and the trials.
         runs: ran + 1,

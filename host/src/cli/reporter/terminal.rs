@@ -371,7 +371,14 @@ fn explore_summary(report: &Report, table: String) -> String {
             n => format!(", {n} host-bug result(s) (robust against host bugs? not findings)"),
         }
     );
-    if report.incomplete {
+    if report.incomplete && report.not_run > 0 {
+        let _ = writeln!(
+            text,
+            "incomplete: --budget-time ran out: {} trial(s) not run; the findings are as \
+             found (not shrunk)",
+            report.not_run
+        );
+    } else if report.incomplete {
         text += "incomplete: interrupted, so only the trials that ended are in it, as found \
                  (not shrunk)\n";
     }
