@@ -65,7 +65,7 @@ pub enum MergeError {
         what: String,
     },
     /// A shard stopped early.
-    #[error("shard {shard} was interrupted (incomplete): explore it again")]
+    #[error("shard {shard} is incomplete (interrupted, or out of --budget-time): explore it again")]
     Incomplete {
         /// The shard, `i/n`.
         shard: String,
@@ -275,7 +275,7 @@ mod tests {
         let mut cut = shard(2, 2);
         cut.incomplete = true;
         let err = merge(vec![shard(1, 2), cut]).unwrap_err();
-        assert!(err.contains("shard 2/2 was interrupted"), "{err}");
+        assert!(err.contains("shard 2/2 is incomplete"), "{err}");
         assert_eq!(merge(vec![]).unwrap_err(), "no shard reports to merge");
     }
 }
