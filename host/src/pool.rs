@@ -72,6 +72,33 @@ pub(crate) fn run<R: Send>(
     stopped_by_interrupt
 }
 
+/// [`run`] for jobs that may fail: `on(i, result)` sees each success as it arrives, and may
+/// stop the pool with an error of its own; the first error, a job's or `on`'s, stops it (no
+/// job starts after it) and is returned.
+pub(crate) fn try_run<R: Send, E: Send>(
+    interrupt: Option<&AtomicBool>,
+    count: usize,
+    jobs: usize,
+    work: impl Fn(usize) -> Result<R, E> + Sync,
+    mut on: impl FnMut(usize, R) -> ControlFlow<E>,
+) -> Result<(), E> {
+    let mut error = None;
+    run(interrupt, count, jobs, work, |index, result| {
+        let stop = match result {
+            Ok(result) => on(index, result),
+            Err(e) => ControlFlow::Break(e),
+        };
+        match stop {
+            ControlFlow::Continue(()) => ControlFlow::Continue(()),
+            ControlFlow::Break(e) => {
+                error = Some(e);
+                ControlFlow::Break(())
+            }
+        }
+    });
+    error.map_or(Ok(()), Err)
+}
+
 /// [`run`] for jobs that may fail: the results in index order, or the first error to
 /// arrive (no job starts after it). `on(i, result)` sees each success as it arrives.
 ///
@@ -84,21 +111,11 @@ pub(crate) fn try_collect<R: Send, E: Send>(
     mut on: impl FnMut(usize, &R),
 ) -> Result<Vec<R>, E> {
     let mut results: Vec<Option<R>> = (0..count).map(|_| None).collect();
-    let mut error = None;
-    run(interrupt, count, jobs, work, |index, result| match result {
-        Ok(result) => {
-            on(index, &result);
-            results[index] = Some(result);
-            ControlFlow::Continue(())
-        }
-        Err(e) => {
-            error = Some(e);
-            ControlFlow::Break(())
-        }
-    });
-    if let Some(e) = error {
-        return Err(e);
-    }
+    try_run(interrupt, count, jobs, work, |index, result| {
+        on(index, &result);
+        results[index] = Some(result);
+        ControlFlow::Continue(())
+    })?;
     // Without an error every job ran to the end, unless interrupted.
     Ok(results.into_iter().flatten().collect())
 }

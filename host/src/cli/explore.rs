@@ -6,7 +6,7 @@ use super::files::{PlanFiles, shell_words};
 use super::options::{self, HarnessArgs, Knobs};
 use super::output::OutDir;
 use super::reporter::{Event, Html, Invocation, Json, Reporter, Start, Summary};
-use super::signal;
+use super::{repeat, signal};
 use anyhow::{Context, Result, bail};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
@@ -100,13 +100,7 @@ pub fn explore(args: ExploreArgs) -> Result<i32> {
     }
     let jobs = options::jobs(args.jobs);
     // Every run reads an empty stdin: a verdict must not depend on the harness's own.
-    let harness = args
-        .harness
-        .builder()?
-        .inherit_stdin(false)
-        .parallelism(jobs)
-        .interrupt(signal::install())
-        .build()?;
+    let harness = repeat::harness(&args.harness, jobs)?;
     let guest = harness.load(component)?;
     // Every output path is checked before the first run.
     let explored =
@@ -248,19 +242,7 @@ fn report_all(
 /// This command as `wouldblock run --plan {file} ...`, every word shell-quoted: the same
 /// harness options, component and arguments, without the exploration's own options.
 fn replay_command() -> String {
-    const OWN: &[&str] = &[
-        "--jobs",
-        "--depth",
-        "--budget",
-        "--seed",
-        "--shard",
-        "--out",
-        "--json",
-        "--html",
-        "--budget-time",
-        "--junit",
-    ];
-    const OWN_SWITCHES: &[&str] = &["--force", "--host-bugs"];
+    use super::options::{EXPLORE_OPTIONS as OWN, EXPLORE_SWITCHES as OWN_SWITCHES};
     let mut words = std::env::args();
     let program = words.next().unwrap_or_else(|| "wouldblock".into());
     let out = vec![program, "run".into(), "--plan".into()];

@@ -7,7 +7,7 @@ use super::files::{PlanFiles, shell_words};
 use super::options::{self, HarnessArgs, Knobs};
 use super::output::OutDir;
 use super::reporter::{Event, Json, Junit, Reporter, Start, Summary};
-use super::signal;
+use super::{repeat, signal};
 use anyhow::Result;
 use std::path::Path;
 use wouldblock::explore::{SuiteEvent, SuiteReport};
@@ -41,13 +41,7 @@ pub fn explore_suite(run: SuiteRun<'_>) -> Result<i32> {
     }
     let jobs = options::jobs(run.jobs);
     // Every run reads an empty stdin: a verdict must not depend on the harness's own.
-    let harness = run
-        .harness
-        .builder()?
-        .inherit_stdin(false)
-        .parallelism(jobs)
-        .interrupt(signal::install())
-        .build()?;
+    let harness = repeat::harness(run.harness, jobs)?;
     let guest = harness.load(run.component)?;
     // Every output path is checked before the first run.
     let explored = shell_words(
@@ -140,20 +134,10 @@ fn finish(mut reporter: Reporter, report: &SuiteReport, out: &Path) -> Result<i3
 /// command's harness options (every word before the component but the exploration's own
 /// options), every word shell-quoted; `{file}` and `{test}` stay bare words.
 fn replay_command(component: &Path) -> String {
-    /// The exploration's own options that take a value, and its switches.
-    const OWN: &[&str] = &[
-        "--jobs",
-        "--depth",
-        "--budget",
-        "--seed",
-        "--shard",
-        "--out",
-        "--json",
-        "--html",
-        "--junit",
-        "--budget-time",
-    ];
-    const OWN_SWITCHES: &[&str] = &["--force", "--host-bugs", "--explore", "--suite", "--"];
+    use super::options::{EXPLORE_OPTIONS as OWN, EXPLORE_SWITCHES};
+    // A suite's own switches too; `--` before the component.
+    let own_switch =
+        |w: &str| EXPLORE_SWITCHES.contains(&w) || ["--explore", "--suite", "--"].contains(&w);
     let component = component.display().to_string();
     let mut words = std::env::args();
     let program = words.next().unwrap_or_else(|| "wouldblock".into());
@@ -172,7 +156,7 @@ fn replay_command(component: &Path) -> String {
             continue;
         }
         let own_inline = OWN.iter().any(|own| word.starts_with(&format!("{own}=")));
-        if !(own_inline || OWN_SWITCHES.contains(&word.as_str())) {
+        if !(own_inline || own_switch(&word)) {
             kept.push(word);
         }
     }

@@ -240,6 +240,23 @@ pub fn duration(text: &str) -> Result<Duration, String> {
         .map_err(|e| format!("`{text}` is not a duration (e.g. 20s, 500ms, 2m): {e}"))
 }
 
+/// The exploration's own options that take a value: a replay command leaves them out.
+pub const EXPLORE_OPTIONS: &[&str] = &[
+    "--jobs",
+    "--depth",
+    "--budget",
+    "--seed",
+    "--shard",
+    "--out",
+    "--json",
+    "--html",
+    "--budget-time",
+    "--junit",
+];
+
+/// The exploration's own switches, likewise.
+pub const EXPLORE_SWITCHES: &[&str] = &["--force", "--host-bugs"];
+
 /// What decides an exploration, for one program or a whole suite (`explore`, and `test
 /// --explore`).
 #[derive(clap::Args)]

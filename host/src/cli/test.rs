@@ -5,7 +5,7 @@
 use super::explore_suite::{self, SuiteRun};
 use super::options::{self, HarnessArgs, Knobs};
 use super::reporter::{Event, Html, Invocation, Junit, Reporter, Start, Summary};
-use super::signal;
+use super::{repeat, signal};
 use anyhow::{Result, bail};
 use std::path::{Path, PathBuf};
 use wouldblock::suite::{self, Selection, TestStatus};
@@ -86,12 +86,7 @@ pub fn per_test(
         return Ok(harness.run(&guest, args)?.exit_code());
     }
     let jobs = options::jobs(jobs);
-    let harness = options
-        .builder()?
-        .inherit_stdin(false)
-        .parallelism(jobs)
-        .interrupt(signal::install())
-        .build()?;
+    let harness = repeat::harness(options, jobs)?;
     let guest = harness.load(component)?;
     // The report's path is checked and reserved before the listing runs the component.
     let mut reporter = Reporter::new();

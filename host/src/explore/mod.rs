@@ -267,18 +267,8 @@ impl Harness {
         progress: impl Fn(u64, u64) + Sync,
     ) -> Result<Report, Error> {
         let quiet = self.with_output(Output::Capture);
-        let exploration = Exploration {
-            component: guest.name().to_string(),
-            sha256: guest.sha256().to_string(),
-            args: args.iter().map(|a| a.as_ref().to_string()).collect(),
-            depth: options.depth,
-            budget: options.budget,
-            seed: options.seed,
-            host_bugs: options.host_bugs,
-            plan: self.settings().plan.to_toml(),
-            settings: self.settings().fingerprint(),
-            replay: String::new(),
-        };
+        let words: Vec<String> = args.iter().map(|a| a.as_ref().to_string()).collect();
+        let exploration = self.exploration(guest, &words, options);
         let baseline = quiet.with_plan(Plan::new()).run(guest, args)?;
         if !baseline.passed() {
             return Ok(Report::failed_baseline(
@@ -421,7 +411,6 @@ fn run_all<'t>(
         done: 0,
         cut: 0,
     };
-    let mut error = None;
     // Past the time budget a trial does not start: it is counted as not run.
     let work = |i: usize| -> Result<Option<Outcome>, Error> {
         if deadline.is_some_and(|d| Instant::now() >= d) {
@@ -433,35 +422,24 @@ fn run_all<'t>(
             .map(Some)
     };
     let jobs = harness.workers(jobs);
-    pool::run(
+    pool::try_run(
         harness.interrupt(),
         trials.len(),
         jobs,
         work,
         |i, outcome| {
-            let outcome = match outcome {
-                Ok(Some(outcome)) => outcome,
-                Ok(None) => {
-                    ran.cut += 1;
-                    return ControlFlow::Continue(());
-                }
-                Err(e) => {
-                    error = Some(e);
-                    return ControlFlow::Break(());
-                }
+            let Some(outcome) = outcome else {
+                ran.cut += 1;
+                return ControlFlow::Continue(());
             };
             ran.done += 1;
             progress(ran.done, total);
-            if outcome.passed() {
-                return ControlFlow::Continue(());
+            if !outcome.passed() {
+                let (index, trial) = trials[i];
+                group(&mut ran.groups, index, trial, outcome);
             }
-            let (index, trial) = trials[i];
-            group(&mut ran.groups, index, trial, outcome);
             ControlFlow::Continue(())
         },
-    );
-    match error {
-        Some(e) => Err(e),
-        None => Ok(ran),
-    }
+    )?;
+    Ok(ran)
 }

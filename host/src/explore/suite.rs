@@ -165,7 +165,6 @@ impl Harness {
         let baseline_runs = 2 * cases.iter().filter(|c| suite::runs(c, selection)).count() as u64;
         let total = baseline_runs + all.len() as u64;
         let mut done = baseline_runs;
-        let mut error = None;
         // A test with no trial in this shard is done now.
         for (t, test) in explorable.iter().enumerate() {
             if test.mine.is_empty() && !self.interrupted() {
@@ -180,14 +179,7 @@ impl Harness {
             }
         }
         let jobs = self.workers(options.jobs);
-        pool::run(self.interrupt(), all.len(), jobs, work, |i, outcome| {
-            let outcome = match outcome {
-                Ok(outcome) => outcome,
-                Err(e) => {
-                    error = Some(e);
-                    return ControlFlow::Break(());
-                }
-            };
+        pool::try_run(self.interrupt(), all.len(), jobs, work, |i, outcome| {
             done += 1;
             on(SuiteEvent::Progress { done, total });
             let (t, k) = all[i];
@@ -220,15 +212,9 @@ impl Harness {
                     });
                     ControlFlow::Continue(())
                 }
-                Err(e) => {
-                    error = Some(e);
-                    ControlFlow::Break(())
-                }
+                Err(e) => ControlFlow::Break(e),
             }
-        });
-        if let Some(e) = error {
-            return Err(e);
-        }
+        })?;
         report.interrupted = self.interrupted();
         // Interrupted, the tests with trials left keep what ran, unshrunk.
         for (t, test) in explorable.iter().enumerate() {
@@ -309,20 +295,12 @@ fn baselines(
     let mut explorable = Vec::new();
     let total = 2 * selected.len() as u64;
     let mut done = 0;
-    let mut error = None;
-    pool::run(
+    pool::try_run(
         quiet.interrupt(),
         2 * selected.len(),
         quiet.workers(options.jobs),
         work,
         |i, outcome| {
-            let outcome = match outcome {
-                Ok(outcome) => outcome,
-                Err(e) => {
-                    error = Some(e);
-                    return ControlFlow::Break(());
-                }
-            };
             done += 1;
             on(SuiteEvent::Progress { done, total });
             let s = i / 2;
@@ -360,10 +338,7 @@ fn baselines(
             }
             ControlFlow::Continue(())
         },
-    );
-    if let Some(e) = error {
-        return Err(e);
-    }
+    )?;
     // The trials are numbered in list order, whatever order the tests ended in.
     explorable.sort_by_key(|t| t.index);
     Ok(explorable)
