@@ -1,7 +1,8 @@
-//! Hostile and careless input, round 2 (issue 19): each test is one of the cases a
+//! The command as careless, hostile and CI users call it. Round 2 of hostile input (issue
+//! 19): each test in `limits.rs` and `reports.rs` is one of the cases a
 //! careless or hostile user tried on `explore`, `test`, `--merge` and `--repeat`. The
 //! harness never blames a guest for its own limits (`limits.rs`), and never loses or
-//! garbles a report (`reports.rs`).
+//! garbles a report (`reports.rs`); `suites.rs` explores whole suites as a CI job does.
 
 use anyhow::{Context, Result, ensure};
 use std::path::{Path, PathBuf};
@@ -118,3 +119,4 @@ fn names(dir: &Path) -> Result<Vec<String>> {
 
 mod limits;
 mod reports;
+mod suites;

@@ -1,49 +1,12 @@
-//! `wouldblock test --explore` and `wouldblock explore` of a test binary, as a CI job calls
-//! them: a line per test, the JSON, JUnit and plan files, each plan replaying its test,
-//! shards merged on the command line, and the options that need a suite refused without one.
+//! Suite exploration as a CI job calls it (`test --explore`, `explore` of a test binary): a
+//! line per test, the JSON, JUnit and plan files, each plan replaying its test, shards
+//! merged on the command line, a spent time budget, and the options that need a suite
+//! refused without one.
 
+use super::{both, path, read_json as json, scratch, text, wouldblock};
 use anyhow::{Context, Result, ensure};
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::path::PathBuf;
 use wouldblock_guests::{GUEST_FLAKY, GUEST_SUITE, UDP_SEND};
-
-fn wouldblock(args: &[&str]) -> Result<Output> {
-    Command::new(env!("CARGO_BIN_EXE_wouldblock"))
-        .args(args)
-        .env("XDG_CACHE_HOME", scratch("cache")?)
-        .output()
-        .context("running wouldblock")
-}
-
-fn scratch(name: &str) -> Result<PathBuf> {
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
-        .join("suite-cli")
-        .join(name);
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir)?;
-    Ok(dir)
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
-
-fn both(out: &Output) -> String {
-    format!(
-        "stdout:\n{}\nstderr:\n{}",
-        text(&out.stdout),
-        text(&out.stderr)
-    )
-}
-
-fn path(p: &Path) -> &str {
-    p.to_str().expect("a UTF-8 path")
-}
-
-fn json(path: &Path) -> Result<serde_json::Value> {
-    let text = std::fs::read_to_string(path).with_context(|| path.display().to_string())?;
-    Ok(serde_json::from_str(&text)?)
-}
 
 #[test]
 fn test_explore_streams_a_line_per_test_and_writes_json_junit_and_replayable_plans() -> Result<()> {
