@@ -6,8 +6,8 @@ use crate::error::Error;
 use crate::faults::Faults;
 use crate::outcome::{Exit, Outcome};
 use crate::peer::{
-    Peer, PeerOptions, TCP_ECHO_PLACEHOLDER, TcpClient, TcpClientOptions, TcpEcho, names_peer,
-    substitute,
+    HTTP_ECHO_PLACEHOLDER, HttpEcho, Peer, PeerOptions, TCP_ECHO_PLACEHOLDER, TcpClient,
+    TcpClientOptions, TcpEcho, names_peer, substitute,
 };
 use crate::plan::Plan;
 use crate::recorder::Recorder;
@@ -224,6 +224,13 @@ impl Harness {
             .transpose()
             .map_err(|e| Error::Setup(format!("cannot start the TCP echo peer: {e}")))?;
         let echo_addr = echo.as_ref().map(|e| e.addr().to_string());
+        let http_echo = args
+            .iter()
+            .any(|arg| arg.as_ref().contains(HTTP_ECHO_PLACEHOLDER))
+            .then(HttpEcho::start)
+            .transpose()
+            .map_err(|e| Error::Setup(format!("cannot start the HTTP echo peer: {e}")))?;
+        let http_url = http_echo.as_ref().map(HttpEcho::url);
         let mut ctx = WasiCtxBuilder::new();
         let argv: Vec<String> = std::iter::once(guest.name.clone())
             .chain(
@@ -231,6 +238,7 @@ impl Harness {
                     .map(|arg| substitute(arg.as_ref(), peer_addr.as_deref()))
                     .map(|arg| {
                         arg.replace(TCP_ECHO_PLACEHOLDER, echo_addr.as_deref().unwrap_or(""))
+                            .replace(HTTP_ECHO_PLACEHOLDER, http_url.as_deref().unwrap_or(""))
                     }),
             )
             .collect();
@@ -297,6 +305,7 @@ impl Harness {
             run,
             settings.max_memory,
             settings.names.clone(),
+            settings.net.clone(),
         );
         let mut store = Store::new(&self.engine, state);
         store.limiter(|state| state.limits());
@@ -341,6 +350,7 @@ impl Harness {
         let mut run = store.into_data().into_run();
         drop(echo);
         let tcp = run.world.tcp_client.take().map(TcpClient::finish);
+        let http = http_echo.map(HttpEcho::finish);
         let guest_status = exit.guest_status();
         let (dropped, by_error) = run.faults.drops.counts();
         run.recorder.stats.datagrams_dropped = dropped + by_error;
@@ -352,6 +362,7 @@ impl Harness {
             tcp.as_ref(),
             settings.no_drops,
         );
+        let exit = end::http_loss(exit, &run, http.as_ref());
         let (stdout, stderr) = captured.map_or_else(Default::default, |(out, err)| {
             (out.contents(), err.contents())
         });

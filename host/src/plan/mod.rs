@@ -94,12 +94,31 @@ pub enum Op {
     DnsResolveNextAddress,
     /// Waits on a `resolve-address-stream`'s pollable.
     DnsLookupPollable,
+    /// `wasi:http/outgoing-handler.handle`: the request is sent.
+    HttpHandle,
+    /// `future-incoming-response.get`: `ok-zero` is a response not there yet (`none`).
+    HttpResponseGet,
+    /// Waits on a `future-incoming-response`'s pollable.
+    HttpResponsePollable,
+    /// `input-stream.read` (and `blocking-read`) on an incoming HTTP body's stream.
+    HttpBodyRead,
+    /// `output-stream.check-write` on an outgoing HTTP body's stream.
+    HttpBodyCheckWrite,
+    /// `output-stream.write` (and the `blocking-*` writes) on an outgoing HTTP body's
+    /// stream.
+    HttpBodyWrite,
+    /// `output-stream.flush` (and `blocking-flush`) on an outgoing HTTP body's stream.
+    HttpBodyFlush,
+    /// Waits on an incoming HTTP body stream's pollable.
+    HttpBodyInputPollable,
+    /// Waits on an outgoing HTTP body stream's pollable.
+    HttpBodyOutputPollable,
 }
 
 impl Op {
     /// Every operation, in a stable order. What each one is called and how it behaves is
     /// in its interface's table (`wasi/<interface>.rs`).
-    pub const ALL: [Op; 25] = [
+    pub const ALL: [Op; 34] = [
         Op::UdpCreateSocket,
         Op::UdpBind,
         Op::UdpStream,
@@ -125,6 +144,15 @@ impl Op {
         Op::DnsResolve,
         Op::DnsResolveNextAddress,
         Op::DnsLookupPollable,
+        Op::HttpHandle,
+        Op::HttpResponseGet,
+        Op::HttpResponsePollable,
+        Op::HttpBodyRead,
+        Op::HttpBodyCheckWrite,
+        Op::HttpBodyWrite,
+        Op::HttpBodyFlush,
+        Op::HttpBodyInputPollable,
+        Op::HttpBodyOutputPollable,
     ];
 }
 

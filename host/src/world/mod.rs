@@ -56,6 +56,8 @@ pub(crate) struct World {
     pub(crate) tcp_written: u64,
     /// Bytes the guest read from TCP connections.
     pub(crate) tcp_read: u64,
+    /// Bytes the guest's writes to outgoing HTTP bodies accepted.
+    pub(crate) http_written: u64,
     /// The guest talks to something the harness does not own (an address that is not its
     /// peer, a TCP connection): a real world the harness cannot see settle.
     pub(crate) external: bool,

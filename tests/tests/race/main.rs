@@ -5,6 +5,8 @@
 mod completeness;
 mod corpus;
 mod explore;
+mod http_echo_client;
+mod http_echo_client_naive;
 mod probe;
 mod std_udp_send;
 mod tcp_c_server;
