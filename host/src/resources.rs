@@ -34,6 +34,8 @@ pub enum Kind {
     HttpBodyInput,
     /// The output stream of an outgoing HTTP body.
     HttpBodyOutput,
+    /// A `future-trailers`: an incoming body's trailers to come.
+    HttpTrailers,
 }
 
 /// What a permit counts.

@@ -113,12 +113,16 @@ pub enum Op {
     HttpBodyInputPollable,
     /// Waits on an outgoing HTTP body stream's pollable.
     HttpBodyOutputPollable,
+    /// `future-trailers.get`: `ok-zero` is trailers not there yet (`none`).
+    HttpTrailersGet,
+    /// Waits on a `future-trailers`' pollable.
+    HttpTrailersPollable,
 }
 
 impl Op {
     /// Every operation, in a stable order. What each one is called and how it behaves is
     /// in its interface's table (`wasi/<interface>.rs`).
-    pub const ALL: [Op; 34] = [
+    pub const ALL: [Op; 36] = [
         Op::UdpCreateSocket,
         Op::UdpBind,
         Op::UdpStream,
@@ -153,6 +157,8 @@ impl Op {
         Op::HttpBodyFlush,
         Op::HttpBodyInputPollable,
         Op::HttpBodyOutputPollable,
+        Op::HttpTrailersGet,
+        Op::HttpTrailersPollable,
     ];
 }
 

@@ -1,15 +1,14 @@
-//! `wasi:http/types`, the resources the plan does not govern: fields, requests, responses,
-//! request options and trailers go straight to wasmtime-wasi-http. Implemented as its own
+//! `wasi:http/types`, the resources the plan does not govern: fields, requests, responses
+//! and request options go straight to wasmtime-wasi-http. Implemented as its own
 //! generated `Host*` traits on [`HttpView`], so a change in the WIT fails to compile here;
 //! the resources with readiness (a response to come, the bodies' streams) are
 //! `http_types.rs`'s.
 
 use super::HttpView;
 use wasmtime::component::Resource;
-use wasmtime_wasi::p2::DynPollable;
 use wasmtime_wasi_http::FieldMap;
-use wasmtime_wasi_http::p2::bindings::http::types::{self, Method, Scheme, StatusCode, Trailers};
-use wasmtime_wasi_http::p2::body::{HostFutureTrailers, HostIncomingBody, HostOutgoingBody};
+use wasmtime_wasi_http::p2::bindings::http::types::{self, Method, Scheme, StatusCode};
+use wasmtime_wasi_http::p2::body::{HostIncomingBody, HostOutgoingBody};
 use wasmtime_wasi_http::p2::types::{
     HostIncomingRequest, HostIncomingResponse, HostOutgoingRequest, HostOutgoingResponse,
     HostResponseOutparam,
@@ -255,27 +254,6 @@ impl types::HostIncomingResponse for HttpView<'_> {
         response: Resource<HostIncomingResponse>,
     ) -> wasmtime::Result<Result<Resource<HostIncomingBody>, ()>> {
         types::HostIncomingResponse::consume(&mut self.inner, response)
-    }
-}
-
-impl types::HostFutureTrailers for HttpView<'_> {
-    fn drop(&mut self, id: Resource<HostFutureTrailers>) -> wasmtime::Result<()> {
-        types::HostFutureTrailers::drop(&mut self.inner, id)
-    }
-
-    fn subscribe(
-        &mut self,
-        index: Resource<HostFutureTrailers>,
-    ) -> wasmtime::Result<Resource<DynPollable>> {
-        types::HostFutureTrailers::subscribe(&mut self.inner, index)
-    }
-
-    fn get(
-        &mut self,
-        id: Resource<HostFutureTrailers>,
-    ) -> wasmtime::Result<Option<Result<Result<Option<Resource<Trailers>>, types::ErrorCode>, ()>>>
-    {
-        types::HostFutureTrailers::get(&mut self.inner, id)
     }
 }
 

@@ -17,10 +17,11 @@ use crate::verdict::Stop;
 use wasmtime::component::Resource;
 use wasmtime_wasi::p2::bindings::sockets::network::ErrorCode as SocketCode;
 use wasmtime_wasi::p2::{DynInputStream, DynOutputStream, DynPollable};
+use wasmtime_wasi_http::WasiHttpCtxView;
 use wasmtime_wasi_http::p2::HttpError;
 use wasmtime_wasi_http::p2::HttpResult;
 use wasmtime_wasi_http::p2::bindings::http::types::{self, ErrorCode, Trailers};
-use wasmtime_wasi_http::p2::body::{HostIncomingBody, HostOutgoingBody};
+use wasmtime_wasi_http::p2::body::{HostFutureTrailers, HostIncomingBody, HostOutgoingBody};
 use wasmtime_wasi_http::p2::types::{HostFutureIncomingResponse, HostIncomingResponse};
 
 /// The resources of `wasi:http/types` the plan governs.
@@ -44,6 +45,13 @@ pub(super) const KINDS: &[KindRow] = &[
         label: "outgoing-body",
         wait: Op::HttpBodyOutputPollable,
         unit: Unit::Bytes,
+        socket: false,
+    },
+    KindRow {
+        kind: Kind::HttpTrailers,
+        label: "trailers",
+        wait: Op::HttpTrailersPollable,
+        unit: Unit::Datagrams,
         socket: false,
     },
 ];
@@ -144,6 +152,24 @@ pub(super) const OPS: &[OpRow] = &[
         Op::HttpBodyOutputPollable,
         "http.body-output-pollable",
         Kind::HttpBodyOutput,
+    ),
+    OpRow {
+        // WIT: "Returns `none` if the trailers are not yet available": wasmtime answers so
+        // until the trailers' pollable has been waited on, even after the body's end.
+        not_ready: Some(NotReady::Empty),
+        explore: &[real(
+            once(Action::OkZero, NOT_READY),
+            "the end of the body, and its trailers, not read from the connection yet",
+            "wasmtime-wasi-http 48: future-trailers.get is none until its pollable resolves",
+            "future-trailers.get: \"Returns `none` if the trailers are not yet available\"",
+            "waits on the trailers' pollable, then calls get again",
+        )],
+        ..call(Op::HttpTrailersGet, "http.trailers-get", Kind::HttpTrailers)
+    },
+    wait(
+        Op::HttpTrailersPollable,
+        "http.trailers-pollable",
+        Kind::HttpTrailers,
     ),
 ];
 
@@ -248,38 +274,13 @@ impl types::HostFutureIncomingResponse for HttpView<'_> {
         id: Resource<HostFutureIncomingResponse>,
     ) -> wasmtime::Result<Option<Result<Result<Resource<HostIncomingResponse>, ErrorCode>, ()>>>
     {
-        let rep = id.rep();
-        let mut event = self.event("get", Op::HttpResponseGet, rep);
-        // WIT: "Returns `none` if the response is not yet available": while the plan holds
-        // the response's pollable not ready, the response is not there for `get` either.
-        let injected = if self.run.faults.closed(rep) {
-            event.fault = Some("the response's pollable is not ready yet".into());
-            Some(Ok(()))
-        } else {
-            self.injected::<(), HttpError>(Op::HttpResponseGet, Some(rep), || (), &mut event)
-        };
-        let result = match injected {
-            Some(Ok(())) => Ok(None),
-            Some(Err(err)) => match err.downcast() {
-                Ok(code) => Ok(Some(Ok(Err(code)))),
-                Err(trap) => Err(trap),
-            },
-            None => types::HostFutureIncomingResponse::get(&mut self.inner, id),
-        };
-        event.result = match &result {
-            Ok(None) => "none".into(),
-            Ok(Some(Ok(Ok(_)))) => "ok(incoming-response)".into(),
-            Ok(Some(Ok(Err(code)))) => format!("error({})", http_code_name(code)).into(),
-            Ok(Some(Err(()))) => "err(consumed)".into(),
-            Err(trap) => format!("trap: {trap}").into(),
-        };
-        self.run.record(event);
-        if matches!(result, Ok(Some(_))) {
-            self.run.faults.progress(rep);
-        } else {
-            self.run.no_progress()?;
-        }
-        result
+        // WIT: "Returns `none` if the response is not yet available".
+        self.future_get(
+            id.rep(),
+            Op::HttpResponseGet,
+            "incoming-response",
+            |inner| types::HostFutureIncomingResponse::get(inner, id),
+        )
     }
 
     fn subscribe(
@@ -290,6 +291,33 @@ impl types::HostFutureIncomingResponse for HttpView<'_> {
         let pollable = types::HostFutureIncomingResponse::subscribe(&mut self.inner, id)?;
         self.run.faults.registry.subscribe(pollable.rep(), target);
         Ok(pollable)
+    }
+}
+
+impl types::HostFutureTrailers for HttpView<'_> {
+    fn drop(&mut self, id: Resource<HostFutureTrailers>) -> wasmtime::Result<()> {
+        self.run.forget(id.rep());
+        types::HostFutureTrailers::drop(&mut self.inner, id)
+    }
+
+    fn subscribe(
+        &mut self,
+        id: Resource<HostFutureTrailers>,
+    ) -> wasmtime::Result<Resource<DynPollable>> {
+        let target = id.rep();
+        let pollable = types::HostFutureTrailers::subscribe(&mut self.inner, id)?;
+        self.run.faults.registry.subscribe(pollable.rep(), target);
+        Ok(pollable)
+    }
+
+    fn get(
+        &mut self,
+        id: Resource<HostFutureTrailers>,
+    ) -> wasmtime::Result<Option<Result<Result<Option<Resource<Trailers>>, ErrorCode>, ()>>> {
+        // WIT: "Returns `none` if the trailers are not yet available" (future-trailers.get).
+        self.future_get(id.rep(), Op::HttpTrailersGet, "trailers", |inner| {
+            types::HostFutureTrailers::get(inner, id)
+        })
     }
 }
 
@@ -309,7 +337,9 @@ impl types::HostIncomingBody for HttpView<'_> {
         &mut self,
         id: Resource<HostIncomingBody>,
     ) -> wasmtime::Result<Resource<types::FutureTrailers>> {
-        types::HostIncomingBody::finish(&mut self.inner, id)
+        let trailers = types::HostIncomingBody::finish(&mut self.inner, id)?;
+        self.register("finish", trailers.rep(), Kind::HttpTrailers);
+        Ok(trailers)
     }
 
     fn drop(&mut self, id: Resource<HostIncomingBody>) -> wasmtime::Result<()> {
@@ -355,16 +385,59 @@ impl HttpView<'_> {
         Event::new(TYPES, function, registry.label(rep)).on(Some(op), registry.id(rep))
     }
 
-    /// A body's stream, handed out (`incoming-body.stream`, `outgoing-body.write`): the
-    /// plan governs it from now on.
+    /// A body's stream or trailers, handed out (`incoming-body.stream`, `.finish`,
+    /// `outgoing-body.write`): the plan governs them from now on.
     fn register(&mut self, function: &'static str, rep: u32, kind: Kind) {
         let label = self.run.faults.registry.register(rep, kind, None);
         let body = match kind {
-            Kind::HttpBodyInput => "incoming-body",
-            _ => "outgoing-body",
+            Kind::HttpBodyOutput => "outgoing-body",
+            _ => "incoming-body",
         };
         let mut event = Event::new(TYPES, function, body.into());
         event.result = label;
         self.run.record(event);
     }
+
+    /// `get` of a future (a response, trailers) on `rep`: `none` while the plan holds its
+    /// pollable not ready or injects the not-ready answer, else the real `get`.
+    fn future_get<T>(
+        &mut self,
+        rep: u32,
+        op: Op,
+        what: &'static str,
+        real: impl FnOnce(&mut WasiHttpCtxView<'_>) -> FutureAnswer<T>,
+    ) -> FutureAnswer<T> {
+        let mut event = self.event("get", op, rep);
+        let injected = if self.run.faults.closed(rep) {
+            event.fault = Some(format!("{what}: its pollable is not ready yet"));
+            Some(Ok(()))
+        } else {
+            self.injected::<(), HttpError>(op, Some(rep), || (), &mut event)
+        };
+        let result = match injected {
+            Some(Ok(())) => Ok(None),
+            Some(Err(err)) => match err.downcast() {
+                Ok(code) => Ok(Some(Ok(Err(code)))),
+                Err(trap) => Err(trap),
+            },
+            None => real(&mut self.inner),
+        };
+        event.result = match &result {
+            Ok(None) => "none".into(),
+            Ok(Some(Ok(Ok(_)))) => format!("ok({what})").into(),
+            Ok(Some(Ok(Err(code)))) => format!("error({})", http_code_name(code)).into(),
+            Ok(Some(Err(()))) => "err(consumed)".into(),
+            Err(trap) => format!("trap: {trap}").into(),
+        };
+        self.run.record(event);
+        if matches!(result, Ok(Some(_))) {
+            self.run.faults.progress(rep);
+        } else {
+            self.run.no_progress()?;
+        }
+        result
+    }
 }
+
+/// What a future's `get` answers: not yet, taken already, or its value or error.
+type FutureAnswer<T> = wasmtime::Result<Option<Result<Result<T, ErrorCode>, ()>>>;

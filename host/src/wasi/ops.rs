@@ -198,6 +198,7 @@ mod tests {
             Kind::HttpResponse,
             Kind::HttpBodyInput,
             Kind::HttpBodyOutput,
+            Kind::HttpTrailers,
         ];
         for kind in kinds {
             let n = KINDS
