@@ -25,13 +25,17 @@ use wasmtime::component::{Component, Linker};
 use wasmtime::{Engine, PoolConcurrencyLimitError, Store};
 use wasmtime_wasi::p2::bindings::CommandPre;
 use wasmtime_wasi::{FsPerms, WasiCtxBuilder};
+use wasmtime_wasi_http::p2::bindings::ProxyPre;
 
 /// A compiled guest component, ready to run many times.
 #[derive(Clone)]
 pub struct Guest {
     name: String,
     sha256: String,
-    pre: CommandPre<HostState>,
+    /// Its `wasi:cli/run`, if it exports one.
+    pre: Option<CommandPre<HostState>>,
+    /// Its `wasi:http/incoming-handler`, if it exports one.
+    proxy: Option<ProxyPre<HostState>>,
 }
 
 impl std::fmt::Debug for Guest {
@@ -126,6 +130,14 @@ impl Harness {
         harness
     }
 
+    /// The same harness serving the guest's `wasi:http/incoming-handler` with one request
+    /// of each size (see [`Builder::http_client`](crate::Builder::http_client)).
+    pub fn with_http_client(&self, sizes: Vec<usize>) -> Harness {
+        let mut harness = self.clone();
+        harness.settings.http_client = Some(sizes);
+        harness
+    }
+
     /// The same harness with guest output going elsewhere (see [`Output`]).
     pub fn with_output(&self, output: Output) -> Harness {
         let mut harness = self.clone();
@@ -163,12 +175,23 @@ impl Harness {
             .linker
             .instantiate_pre(&component)
             .map_err(instantiate)?;
-        let pre = CommandPre::new(pre).map_err(instantiate)?;
+        // A command, a `wasi:http/proxy` component, or both (wstd's servers keep a `main`).
+        let proxy = ProxyPre::new(pre.clone()).ok();
+        let pre = match CommandPre::new(pre) {
+            Ok(command) => Some(command),
+            Err(_) if proxy.is_some() => None,
+            Err(e) => return Err(instantiate(e)),
+        };
         let sha256 = Sha256::digest(bytes)
             .iter()
             .map(|b| format!("{b:02x}"))
             .collect();
-        Ok(Guest { name, sha256, pre })
+        Ok(Guest {
+            name,
+            sha256,
+            pre,
+            proxy,
+        })
     }
 
     /// The workers a parallel run of `jobs` may use: at least one, and no more than the
@@ -316,8 +339,20 @@ impl Harness {
             .map_err(setup)?;
 
         let run = async {
-            let command = guest.pre.instantiate_async(&mut store).await?;
-            command.wasi_cli_run().call_run(&mut store).await
+            match (&settings.http_client, &guest.proxy, &guest.pre) {
+                (Some(sizes), Some(proxy), _) => crate::wasi::serve(&mut store, proxy, sizes).await,
+                (Some(_), None, _) => Err(wasmtime::format_err!(
+                    "--http-client: the component exports no wasi:http/incoming-handler"
+                )),
+                (None, _, Some(command)) => {
+                    let command = command.instantiate_async(&mut store).await?;
+                    command.wasi_cli_run().call_run(&mut store).await
+                }
+                (None, _, None) => Err(wasmtime::format_err!(
+                    "the component exports no wasi:cli/run: serve its \
+                     wasi:http/incoming-handler with --http-client SIZES"
+                )),
+            }
         };
         let exit = match tokio::time::timeout(settings.time_limit, run).await {
             // No slot in the pool: our limit, not the guest's doing.
@@ -363,6 +398,7 @@ impl Harness {
             settings.no_drops,
         );
         let exit = end::http_loss(exit, &run, http.as_ref());
+        let exit = end::http_served(exit, &run);
         let (stdout, stderr) = captured.map_or_else(Default::default, |(out, err)| {
             (out.contents(), err.contents())
         });

@@ -1,6 +1,7 @@
-//! The harness's HTTP peer behind `{http-echo}`: a real HTTP/1.1 server (hyper) on
+//! The harness's HTTP peers: behind `{http-echo}`, a real HTTP/1.1 server (hyper) on
 //! 127.0.0.1, on a thread of its own, that answers every request with `200 OK` and the
-//! request's body, byte for byte, and counts what it received.
+//! request's body, byte for byte, and counts what it received; and what the harness's
+//! HTTP client (`--http-client`, `wasi/http_serve.rs`) saw of a guest server.
 
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
@@ -123,4 +124,15 @@ async fn echo(
         .fetch_add(body.len() as u64, Ordering::AcqRel);
     counts.requests.fetch_add(1, Ordering::AcqRel);
     Ok(hyper::Response::new(Full::new(body)))
+}
+
+/// What the harness's HTTP client saw of a guest server in one run.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct Served {
+    /// Requests sent.
+    pub(crate) requests: usize,
+    /// Responses whose body was the request's, byte for byte.
+    pub(crate) echoed: usize,
+    /// What went wrong with the first request that was not echoed, if any.
+    pub(crate) failure: Option<String>,
 }

@@ -14,7 +14,7 @@ mod tcp;
 #[cfg(test)]
 mod tests;
 
-pub(crate) use http::{HttpEcho, HttpReport};
+pub(crate) use http::{HttpEcho, HttpReport, Served};
 pub use received::Received;
 pub use tcp::{Connection, TcpClientOptions, TcpReport, echo_frame};
 pub(crate) use tcp::{PeerIo, TcpClient, TcpEcho};

@@ -220,3 +220,22 @@ pub(crate) fn http_loss(exit: Exit, run: &Run, http: Option<&HttpReport>) -> Exi
         _ => exit,
     }
 }
+
+/// A guest server that answered without trapping, but not every response body was its
+/// request's, byte for byte: `loss`, as for the TCP client.
+pub(crate) fn http_served(exit: Exit, run: &Run) -> Exit {
+    match (exit.guest_status(), &run.world.http_served) {
+        (Some(0), Some(served)) if served.echoed < served.requests => Exit::Stopped(stop(
+            &run.recorder,
+            Verdict::Loss,
+            format!(
+                "the guest served, but the harness's HTTP client got {} of {} response(s) \
+                 echoed byte-exactly: {}",
+                served.echoed,
+                served.requests,
+                served.failure.as_deref().unwrap_or("a response is missing")
+            ),
+        )),
+        _ => exit,
+    }
+}

@@ -14,6 +14,7 @@ mod decorate;
 mod http_fields;
 mod http_outgoing_handler;
 mod http_send;
+mod http_serve;
 mod http_types;
 mod ip_name_lookup;
 mod monotonic_clock;
@@ -27,6 +28,8 @@ mod tcp_create_socket;
 mod udp;
 mod udp_create_socket;
 mod wall_clock;
+
+pub(crate) use http_serve::serve;
 
 use crate::limits::Limits;
 use crate::names::Names;
