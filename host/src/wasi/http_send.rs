@@ -3,6 +3,8 @@
 //! every name, checks each address against the [`NetPolicy`] (loopback unless
 //! `--allow-net`), connects and speaks plain HTTP/1.1 with hyper. No TLS: an `https`
 //! request is refused as an unsupported scheme, as a host without a TLS client would.
+//! `request-options` timeouts are not applied: the guest's time is virtual, and the run's
+//! time limit is the safety net.
 
 use crate::names::{Answer, Names};
 use crate::policy::NetPolicy;
@@ -110,17 +112,28 @@ async fn send(
     let response = sender.send_request(request);
     tokio::pin!(response);
     // The connection does the I/O the response waits on: both are polled, in a fixed
-    // order, until the head is there.
-    let response = tokio::select! {
+    // order, until the head is there. A server that answers and closes at once ends the
+    // connection in the same turn that delivers the response: the response still counts.
+    let first = tokio::select! {
         biased;
-        response = &mut response => response.map_err(Error::from)?,
-        ended = &mut connection => {
+        response = &mut response => First::Response(response),
+        ended = &mut connection => First::Ended(ended),
+    };
+    let (response, connection) = match first {
+        First::Response(response) => (response.map_err(Error::from)?, Some(connection)),
+        First::Ended(ended) => {
             ended.map_err(Error::from)?;
-            return Err(Error::HttpResponseIncomplete);
+            let response = response.await.map_err(|_| Error::HttpResponseIncomplete)?;
+            (response, None)
         }
     };
     let response = response.map(|body| body.map_err(Error::from).boxed_unsync());
-    let rest = async move { connection.await.map_err(Error::from) };
+    let rest = async move {
+        match connection {
+            Some(connection) => connection.await.map_err(Error::from),
+            None => Ok(()),
+        }
+    };
     Ok((response, Box::new(rest)))
 }
 
@@ -129,4 +142,10 @@ fn dns_error(why: &str) -> Error {
         rcode: Some(why.to_string()),
         info_code: None,
     }
+}
+
+/// What finished first while waiting for a response's head.
+enum First<R> {
+    Response(Result<R, hyper::Error>),
+    Ended(Result<(), hyper::Error>),
 }
