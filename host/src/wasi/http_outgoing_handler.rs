@@ -10,6 +10,7 @@ use super::table::{OpRow, call};
 use crate::plan::Op;
 use crate::resources::Kind;
 use crate::trace::{Event, Text};
+use std::net::SocketAddr;
 use wasmtime::component::Resource;
 use wasmtime_wasi_http::p2::bindings::http::outgoing_handler;
 use wasmtime_wasi_http::p2::bindings::http::types::{Method, RequestOptions};
@@ -30,13 +31,18 @@ impl outgoing_handler::Host for HttpView<'_> {
     ) -> HttpResult<Resource<HostFutureIncomingResponse>> {
         let mut event =
             Event::new(HANDLER, "handle", Text::default()).on(Some(Op::HttpHandle), None);
+        // The destination, typed where it is an address, so runs with other ports still
+        // compare equal (`Trace::normalized`); the method and path are the guest's own.
         if let Ok(req) = self.inner.table.get(&request) {
-            event.args = Text::Owned(format!(
-                "{} {}{}",
-                method_name(&req.method),
-                req.authority.as_deref().unwrap_or_default(),
-                req.path_with_query.as_deref().unwrap_or_default()
-            ));
+            let authority = req.authority.as_deref().unwrap_or_default();
+            event.args = match authority.parse::<SocketAddr>() {
+                Ok(addr) => Text::Addr(addr),
+                Err(_) => Text::Owned(format!(
+                    "{} {authority}{}",
+                    method_name(&req.method),
+                    req.path_with_query.as_deref().unwrap_or_default()
+                )),
+            };
         }
         let result = match self.injected_error::<HttpError>(Op::HttpHandle, None, &mut event) {
             Some(err) => Err(err),

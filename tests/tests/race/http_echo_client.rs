@@ -5,7 +5,7 @@
 use anyhow::{Result, ensure};
 use wouldblock::{Exit, Plan};
 use wouldblock_guests::HTTP_ECHO_CLIENT;
-use wouldblock_tests::{guest, harness, plan, repeat};
+use wouldblock_tests::{assert_deterministic, guest, harness, plan, repeat};
 
 /// 100 runs of the client under `spec` posting bodies of `sizes` to `{http-echo}`.
 fn echoed(spec: Option<&str>, sizes: &str) -> Result<()> {
@@ -63,4 +63,11 @@ fn a_request_beyond_loopback_is_refused_by_the_policy() -> Result<()> {
     let stderr = outcome.stderr_text();
     ensure!(stderr.contains("DestinationIpProhibited"), "{stderr}");
     Ok(())
+}
+
+#[test]
+fn takes_the_same_path_on_every_run_under_a_slow_body() -> Result<()> {
+    let harness = harness(plan("http-slow-body"));
+    let args = ["{http-echo}", "--sizes", "1,1024"];
+    assert_deterministic(&harness, &guest(&HTTP_ECHO_CLIENT), &args, "pass")
 }

@@ -5,7 +5,7 @@
 use anyhow::{Result, ensure};
 use wouldblock::{Exit, Plan, Verdict};
 use wouldblock_guests::HTTP_ECHO_SERVER;
-use wouldblock_tests::{assert_verdict, guest, harness, plan, repeat};
+use wouldblock_tests::{assert_deterministic, assert_verdict, guest, harness, plan, repeat};
 
 /// 100 runs serving one request of each of `sizes` under `spec`.
 fn served(spec: Option<&str>, sizes: &[usize]) -> Result<()> {
@@ -48,4 +48,11 @@ fn a_proxy_component_is_not_run_without_the_http_client() -> Result<()> {
     // wstd's servers keep a `main` that must never run: it panics saying so.
     ensure!(outcome.exit != Exit::Code(0), "{:?}", outcome.exit);
     Ok(())
+}
+
+#[test]
+fn takes_the_same_path_on_every_run_under_a_slow_body() -> Result<()> {
+    let harness = harness(plan("http-slow-body")).with_http_client(vec![1, 1024]);
+    let none: [&str; 0] = [];
+    assert_deterministic(&harness, &guest(&HTTP_ECHO_SERVER), &none, "pass")
 }

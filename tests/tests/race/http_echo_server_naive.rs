@@ -4,7 +4,7 @@
 use anyhow::{Result, ensure};
 use wouldblock::{Plan, Verdict};
 use wouldblock_guests::HTTP_ECHO_SERVER_NAIVE;
-use wouldblock_tests::{assert_verdict, guest, harness, plan, repeat};
+use wouldblock_tests::{assert_deterministic, assert_verdict, guest, harness, plan, repeat};
 
 #[test]
 fn echoes_short_under_a_slow_body() -> Result<()> {
@@ -38,4 +38,11 @@ fn echoes_every_body_when_no_read_comes_back_empty() -> Result<()> {
             Ok(())
         },
     )
+}
+
+#[test]
+fn takes_the_same_path_on_every_run_under_a_slow_body() -> Result<()> {
+    let harness = harness(plan("http-slow-body")).with_http_client(vec![1024]);
+    let none: [&str; 0] = [];
+    assert_deterministic(&harness, &guest(&HTTP_ECHO_SERVER_NAIVE), &none, "loss")
 }
