@@ -166,6 +166,12 @@ fn main() -> Result<()> {
     )?;
     foreach(
         &mut out,
+        "http",
+        "every wasi:http program (`http-*`)",
+        &kinds.remove("http").unwrap_or_default(),
+    )?;
+    foreach(
+        &mut out,
         "c",
         "every C program (guest/c/programs; each is in a kind above too)",
         &c_modules,
@@ -180,7 +186,7 @@ fn main() -> Result<()> {
     Ok(())
 }
 
-/// The programs in neither `foreach_udp!` nor `foreach_tcp!`: `probe` probes the harness
+/// The programs in none of `foreach_udp!`, `foreach_tcp!` and `foreach_http!`: `probe` probes the harness
 /// itself (environment, memory, stack, output, socket limits) over both protocols.
 const NEITHER: &[&str] = &["probe"];
 
@@ -192,12 +198,14 @@ fn kind(name: &str) -> Result<Option<&'static str>> {
         Ok(Some("udp"))
     } else if name.starts_with("tcp-") {
         Ok(Some("tcp"))
+    } else if name.starts_with("http-") {
+        Ok(Some("http"))
     } else if NEITHER.contains(&name) {
         Ok(None)
     } else {
         bail!(
-            "guest/src/bin/{name}.rs: name it udp-*, std-udp-* or tcp-*, or add it to NEITHER \
-             in guests/build.rs"
+            "guest/src/bin/{name}.rs: name it udp-*, std-udp-*, tcp-* or http-*, or add it to \
+             NEITHER in guests/build.rs"
         )
     }
 }

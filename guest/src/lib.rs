@@ -96,6 +96,7 @@ pub mod args;
 pub mod echo;
 pub mod error;
 pub mod exit;
+pub mod http;
 pub mod lookup;
 pub mod program;
 pub mod tcp;

@@ -10,7 +10,8 @@
 //! - [`GUEST_UNIT_TESTS`] and [`GUEST_SUITE`], the paths of the libtest components;
 //! - `foreach_*!` macros, each calling `$mac!(module)` once per member of its kind
 //!   (`udp-send` is `udp_send`): [`foreach_guest!`] (every program), [`foreach_udp!`]
-//!   (`udp-*` and `std-udp-*`), [`foreach_tcp!`] (`tcp-*`), [`foreach_c!`] (the C
+//!   (`udp-*` and `std-udp-*`), [`foreach_tcp!`] (`tcp-*`), [`foreach_http!`] (`http-*`),
+//!   [`foreach_c!`] (the C
 //!   programs, also in the kind their name gives) and [`foreach_suite!`]
 //!   (`guest_unit_tests`, `guest_suite`). A test crate expands them with a macro that names
 //!   a module per member, so a program without tests is a compile error there.
@@ -84,22 +85,29 @@ mod tests {
     }
 
     #[test]
-    fn every_program_but_probe_is_udp_or_tcp_by_its_name() {
+    fn every_program_but_probe_is_udp_tcp_or_http_by_its_name() {
         let udp = names!(foreach_udp);
         let tcp = names!(foreach_tcp);
+        let http = names!(foreach_http);
+        assert!(http.contains(&"http_echo_client"));
         assert!(udp.contains(&"udp_send") && udp.contains(&"std_udp_send"));
         assert!(tcp.contains(&"tcp_echo_server"));
         for guest in ALL {
             let module = module(guest);
-            let kinds = (udp.contains(&&*module), tcp.contains(&&*module));
+            let kinds = (
+                udp.contains(&&*module),
+                tcp.contains(&&*module),
+                http.contains(&&*module),
+            );
             let expected = match guest.name {
-                "probe" => (false, false),
-                name if name.starts_with("tcp-") => (false, true),
-                _ => (true, false),
+                "probe" => (false, false, false),
+                name if name.starts_with("tcp-") => (false, true, false),
+                name if name.starts_with("http-") => (false, false, true),
+                _ => (true, false, false),
             };
             assert_eq!(kinds, expected, "{}", guest.name);
         }
-        assert_eq!(udp.len() + tcp.len() + 1, ALL.len());
+        assert_eq!(udp.len() + tcp.len() + http.len() + 1, ALL.len());
     }
 
     #[test]

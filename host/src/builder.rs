@@ -362,6 +362,20 @@ impl Builder {
         self
     }
 
+    /// Serves the guest's `wasi:http/incoming-handler` (a component of the `wasi:http/proxy`
+    /// world) instead of calling its `wasi:cli/run`: the harness's client sends one `POST`
+    /// of each size and checks every byte of each response's body. A short or wrong body
+    /// is `loss`.
+    ///
+    /// ```
+    /// let harness = wouldblock::Builder::new().http_client(vec![1, 1024]).build().unwrap();
+    /// # let _ = harness;
+    /// ```
+    pub fn http_client(mut self, sizes: Vec<usize>) -> Self {
+        self.settings.http_client = Some(sizes);
+        self
+    }
+
     /// Sizes the harness for `runs` runs at once (64 by default, at most
     /// [`MAX_PARALLELISM`](crate::MAX_PARALLELISM)): every instance comes from a pool of
     /// this size, and [`Harness::repeat`], [`Harness::explore`] and the suites never use

@@ -4,8 +4,9 @@
 
 use wouldblock::{Harness, Outcome, PeerOptions, Plan, PlanError, TcpClientOptions, Verdict};
 use wouldblock_guests::{
-    BundledGuest, TCP_C_SERVER, TCP_C_SERVER_NAIVE, TCP_C_SERVER_PATIENCE, TCP_DNS_CLIENT,
-    TCP_DNS_CLIENT_NAIVE, TCP_ECHO_CLIENT, TCP_ECHO_CLIENT_NAIVE, TCP_ECHO_SERVER,
+    BundledGuest, HTTP_ECHO_CLIENT, HTTP_ECHO_CLIENT_NAIVE, HTTP_ECHO_SERVER,
+    HTTP_ECHO_SERVER_NAIVE, TCP_C_SERVER, TCP_C_SERVER_NAIVE, TCP_C_SERVER_PATIENCE,
+    TCP_DNS_CLIENT, TCP_DNS_CLIENT_NAIVE, TCP_ECHO_CLIENT, TCP_ECHO_CLIENT_NAIVE, TCP_ECHO_SERVER,
     TCP_ECHO_SERVER_NAIVE, UDP_BURST, UDP_BURST_DROP, UDP_BURST_SPIN, UDP_BURST_WAIT, UDP_C_BURST,
     UDP_C_BURST_DROP, UDP_REQUEST, UDP_REQUEST_NAIVE,
 };
@@ -67,7 +68,8 @@ impl Cell {
     /// needs. Burst programs send 16 datagrams to a counting peer (loss is judged);
     /// request programs talk to an echo peer; TCP clients to the echo server
     /// (`{tcp-echo}`, by the name `localhost` for the lookup clients); TCP servers are
-    /// driven by the harness's client.
+    /// driven by the harness's client; HTTP clients post to `{http-echo}`; HTTP servers are
+    /// served by the harness's HTTP client.
     pub fn harness(&self, base: &Harness) -> Result<Harness, PlanError> {
         let harness = base.with_plan(Plan::new().with_spec(self.spec)?);
         let name = self.guest.name;
@@ -75,7 +77,9 @@ impl Cell {
             harness.with_peer(PeerOptions::echo())
         } else if tcp_server(name) {
             harness.with_tcp_client(TcpClientOptions::new(TCP_SIZES.to_vec()))
-        } else if name.starts_with("tcp-") {
+        } else if name.starts_with("http-echo-server") {
+            harness.with_http_client(TCP_SIZES.to_vec())
+        } else if name.starts_with("tcp-") || name.starts_with("http-") {
             harness
         } else {
             harness.with_peer(PeerOptions::counting().expect_datagrams(16))
@@ -87,10 +91,14 @@ impl Cell {
         let name = self.guest.name;
         if tcp_server(name) {
             &["127.0.0.1:0"]
+        } else if name.starts_with("http-echo-server") {
+            &[]
         } else if name.starts_with("tcp-dns") {
             &["{tcp-echo}", "--name", "localhost", "--sizes", "1,1024"]
         } else if name.starts_with("tcp-") {
             &["{tcp-echo}", "--sizes", "1,1024"]
+        } else if name.starts_with("http-") {
+            &["{http-echo}", "--sizes", "1,1024"]
         } else {
             &["{peer}", "--count", "16"]
         }
@@ -176,6 +184,18 @@ pub const CATALOGUE: &[Cell] = &[
     cell("tcp-reset", &TCP_C_SERVER, Expect::Fail),
     cell("dns-slow", &TCP_DNS_CLIENT, Expect::Pass),
     cell("dns-slow", &TCP_DNS_CLIENT_NAIVE, Expect::Fail),
+    cell("http-slow-response", &HTTP_ECHO_CLIENT, Expect::Pass),
+    cell("http-slow-body", &HTTP_ECHO_CLIENT, Expect::Pass),
+    cell("http-slow-body", &HTTP_ECHO_CLIENT_NAIVE, Expect::Fail),
+    cell("http-slow-body", &HTTP_ECHO_SERVER, Expect::Pass),
+    cell(
+        "http-slow-body",
+        &HTTP_ECHO_SERVER_NAIVE,
+        verdict(Verdict::Loss),
+    ),
+    cell("http-body-backpressure", &HTTP_ECHO_CLIENT, Expect::Pass),
+    cell("http-body-backpressure", &HTTP_ECHO_SERVER, Expect::Pass),
+    cell("http-reset-mid-body", &HTTP_ECHO_CLIENT, Expect::Fail),
 ];
 
 #[cfg(test)]

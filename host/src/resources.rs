@@ -28,6 +28,14 @@ pub enum Kind {
     TcpOutput,
     /// A `resolve-address-stream`: one name lookup.
     Lookup,
+    /// A `wasi:http` `future-incoming-response`: one request's response to come.
+    HttpResponse,
+    /// The input stream of an incoming HTTP body.
+    HttpBodyInput,
+    /// The output stream of an outgoing HTTP body.
+    HttpBodyOutput,
+    /// A `future-trailers`: an incoming body's trailers to come.
+    HttpTrailers,
 }
 
 /// What a permit counts.

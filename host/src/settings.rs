@@ -120,6 +120,8 @@ pub(crate) struct Settings {
     pub(crate) clock: Clock,
     pub(crate) peer: Option<PeerOptions>,
     pub(crate) tcp_client: Option<TcpClientOptions>,
+    /// Serve the guest's `wasi:http/incoming-handler`: one request of each size.
+    pub(crate) http_client: Option<Vec<usize>>,
     /// How the guest's names resolve: read when the harness is built.
     pub(crate) names: Arc<Names>,
     /// Instances alive at once: the pool's size, and the most workers a parallel run uses.
@@ -149,6 +151,7 @@ impl Default for Settings {
             clock: Clock::default(),
             peer: None,
             tcp_client: None,
+            http_client: None,
             names: Arc::default(),
             parallelism: DEFAULT_PARALLELISM,
             interrupt: None,
@@ -162,7 +165,12 @@ impl Settings {
     /// secrets); their names are in.
     pub(crate) fn fingerprint(&self) -> String {
         let env: Vec<&str> = self.env.iter().map(|(name, _)| name.as_str()).collect();
-        format!(
+        // Only where it is set, so every fingerprint without it reads as before.
+        let http = self
+            .http_client
+            .as_ref()
+            .map_or_else(String::new, |sizes| format!("; http-client {sizes:?}"));
+        let text = format!(
             "net {:?}; max-memory {}; time-limit {:?}; busy-threshold {}; no-drops {}; \
              max-sockets {}; clock {:?}; peer {:?}; tcp-client {:?}; env {env:?}; \
              inherit-env {}; inherit-stdin {}; preopens {:?}",
@@ -178,7 +186,8 @@ impl Settings {
             self.inherit_env,
             self.inherit_stdin,
             self.preopens,
-        )
+        );
+        text + &http
     }
 
     /// Refuses settings that cannot work, before any guest runs.

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs the std, mio and tokio UDP suites of this workspace under every UDP fault preset of
-# wouldblock, and the std, mio, tokio and wstd TCP suites under every TCP preset and
-# dns-slow (through cargo's runner variable), and checks each library x preset cell against
+# wouldblock, the std, mio, tokio and wstd TCP suites under every TCP preset and
+# dns-slow, and the wstd HTTP suite under every wasi:http preset (through cargo's runner
+# variable), and checks each library x preset cell against
 # the result recorded in README.md: which tests fail, and a pattern their reason must match.
 #
 #   bash tests/ecosystem/check.sh /abs/path/to/wouldblock
@@ -31,9 +32,9 @@ export CARGO_TERM_COLOR=never
 # .cargo/config.toml supplies `--cfg tokio_unstable`; RUSTFLAGS would replace it.
 unset RUSTFLAGS CARGO_ENCODED_RUSTFLAGS
 
-crates=(std-udp mio-udp tokio-udp std-tcp mio-tcp tokio-tcp wstd-tcp)
+crates=(std-udp mio-udp tokio-udp std-tcp mio-tcp tokio-tcp wstd-tcp wstd-http)
 # The tests in each suite.
-declare -A tests_in=([std-udp]=4 [mio-udp]=4 [tokio-udp]=4 [std-tcp]=5 [mio-tcp]=5 [tokio-tcp]=5 [wstd-tcp]=5)
+declare -A tests_in=([std-udp]=4 [mio-udp]=4 [tokio-udp]=4 [std-tcp]=5 [mio-tcp]=5 [tokio-tcp]=5 [wstd-tcp]=5 [wstd-http]=4)
 # Patterns may use @(a|b): a cell whose failing tests fail for different reasons.
 shopt -s extglob
 
@@ -93,6 +94,11 @@ wstd-tcp  tcp-backpressure             -  -
 wstd-tcp  tcp-connect-pending          -  -
 wstd-tcp  tcp-reset                    reads  panic: *read: *Connection reset by peer*
 wstd-tcp  dns-slow                     -  -
+wstd-http -                            -  -
+wstd-http http-slow-response           -  -
+wstd-http http-slow-body               -  -
+wstd-http http-body-backpressure       -  -
+wstd-http http-reset-mid-body          bodies_come_back,a_64_kib_body_comes_back,a_get_gets_its_body  panic: *the body*
 EOF
 )
 

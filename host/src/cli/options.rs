@@ -51,6 +51,12 @@ pub struct HarnessArgs {
     /// wrong echo is `loss` (exit 87). Example: --tcp-client 1,1024 tcp-echo-server.wasm -- 127.0.0.1:0
     #[arg(long, value_name = "SIZES", value_delimiter = ',')]
     tcp_client: Option<Vec<usize>>,
+    /// Serve a guest's wasi:http/incoming-handler (the wasi:http/proxy world) as `wasmtime
+    /// serve` does: the harness sends one POST of each size (comma-separated bytes) and
+    /// checks every byte of each response body; a short or wrong body is `loss` (exit 87).
+    /// Example: --http-client 1,1024 http-echo-server.wasm
+    #[arg(long, value_name = "SIZES", value_delimiter = ',')]
+    http_client: Option<Vec<usize>>,
     /// Connections the TCP client opens at once (with --tcp-client).
     #[arg(long, value_name = "N", default_value_t = 1, requires = "tcp_client")]
     tcp_connections: usize,
@@ -184,6 +190,9 @@ impl HarnessArgs {
         if let Some(sizes) = &self.tcp_client {
             let client = TcpClientOptions::new(sizes.clone()).connections(self.tcp_connections);
             builder = builder.tcp_client(client);
+        }
+        if let Some(sizes) = &self.http_client {
+            builder = builder.http_client(sizes.clone());
         }
         if self.echo || self.expect_datagrams.is_some() {
             let peer = if self.echo {

@@ -156,6 +156,12 @@ impl Faults {
         self.gates.get(self.registry.socket_of(pollable)?)
     }
 
+    /// Whether the pollables of resource `rep` are held not ready (a count left, or never).
+    pub(crate) fn closed(&self, rep: u32) -> bool {
+        let gate = self.registry.serial(rep).and_then(|s| self.gates.get(s));
+        matches!(gate, Some(Gate::Ticks(_) | Gate::Never))
+    }
+
     /// Uses up `ticks` readiness checks on a pollable's gate.
     pub(crate) fn tick(&mut self, pollable: u32, ticks: u32) {
         if let Some(serial) = self.registry.socket_of(pollable) {

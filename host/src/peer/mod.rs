@@ -7,15 +7,17 @@
 //! kernel's own drop count is reported beside the counts, and stopping it can neither be
 //! lost nor block for longer than a limit.
 
+mod http;
 mod received;
 pub(crate) use received::{digest, short_of};
 mod tcp;
 #[cfg(test)]
 mod tests;
 
+pub(crate) use http::{HttpEcho, HttpReport, Served};
 pub use received::Received;
 pub use tcp::{Connection, TcpClientOptions, TcpReport};
-pub(crate) use tcp::{PeerIo, TcpClient, TcpEcho};
+pub(crate) use tcp::{PeerIo, TcpClient, TcpEcho, echo_frame};
 
 use std::io;
 use std::net::{SocketAddr, UdpSocket};
@@ -73,6 +75,9 @@ pub const PEER_PLACEHOLDER: &str = "{peer}";
 /// # Ok(()) }
 /// ```
 pub const TCP_ECHO_PLACEHOLDER: &str = "{tcp-echo}";
+/// The argument placeholder for the harness's HTTP echo server (`http://127.0.0.1:PORT`),
+/// started for guests that name it.
+pub const HTTP_ECHO_PLACEHOLDER: &str = "{http-echo}";
 /// The placeholder's older spelling, still accepted.
 const PEER_PLACEHOLDER_ALIAS: &str = "{sink}";
 

@@ -324,6 +324,97 @@ pub const PRESETS: &[Preset] = &[
             )])
         },
     },
+    Preset {
+        name: "http-slow-response",
+        summary: "the first `n` waits on each HTTP response's pollable find it not ready for `k` \
+                  checks, and future-incoming-response.get answers none meanwhile: a server slow \
+                  to send the response head (spin#765: outbound requests hang)",
+        references: &["spin#765"],
+        keys: &[key(Field::First, "n", "1"), key(Field::Ready, "k", "3")],
+        expand: |spec, preset| {
+            let ready = spec.ready.unwrap_or(Readiness::NotReady(3));
+            let select = Select {
+                first: Some(spec.first.unwrap_or(1)),
+                ..Select::default()
+            };
+            Ok(vec![preset.rule(
+                spec,
+                Op::HttpResponsePollable,
+                select,
+                Action::Pass,
+                ready,
+            )])
+        },
+    },
+    Preset {
+        name: "http-slow-body",
+        summary: "each read of an incoming HTTP body returns at most `slice` bytes, with an empty \
+                  read between chunks and the body's pollable ready after `k` checks: a body \
+                  whose next frame has not arrived, which wstd took for its end (wasmtime#9667, \
+                  wstd#25)",
+        references: &["wasmtime#9667", "wstd#25"],
+        keys: &[key(Field::Slice, "slice", "1"), key(Field::Ready, "k", "1")],
+        expand: |spec, preset| {
+            let ready = spec.ready.unwrap_or(Readiness::NotReady(1));
+            let slice = spec.action.unwrap_or(Action::Slice(1));
+            Ok(vec![
+                preset.rule(spec, Op::HttpBodyRead, every_other(), Action::OkZero, ready),
+                preset.rule(
+                    spec,
+                    Op::HttpBodyRead,
+                    Select::default(),
+                    slice,
+                    Readiness::Real,
+                ),
+            ])
+        },
+    },
+    Preset {
+        name: "http-body-backpressure",
+        summary: "check-write on an outgoing HTTP body answers 0 and short permits of at most \
+                  `short-permit` bytes in turn, the body's pollable ready after `k` checks: a \
+                  body the connection has not sent yet (StarlingMonkey#171 body back-pressure, \
+                  waki#36 large bodies hang on send)",
+        references: &["StarlingMonkey#171", "waki#36"],
+        keys: &[
+            key(Field::ShortPermit, "short-permit", "1024"),
+            key(Field::Ready, "k", "1"),
+        ],
+        expand: |spec, preset| {
+            let ready = spec.ready.unwrap_or(Readiness::NotReady(1));
+            let short = spec.action.unwrap_or(Action::ShortPermit(1024));
+            let op = Op::HttpBodyCheckWrite;
+            Ok(vec![
+                preset.rule(spec, op, every_other(), Action::OkZero, ready),
+                preset.rule(spec, op, Select::default(), short, Readiness::Real),
+            ])
+        },
+    },
+    Preset {
+        name: "http-reset-mid-body",
+        summary: "the first read of each incoming HTTP body returns at most `slice` bytes, the \
+                  next answers last-operation-failed(connection-reset): the server reset the \
+                  connection mid-body, where a client that keeps reading loops forever \
+                  (carina#3107)",
+        references: &["carina#3107"],
+        keys: &[key(Field::Slice, "slice", "4")],
+        expand: |spec, preset| {
+            let slice = spec.action.unwrap_or(Action::Slice(4));
+            let first = Select {
+                first: Some(1),
+                ..Select::default()
+            };
+            let then = Select {
+                after: 1,
+                first: Some(1),
+                ..Select::default()
+            };
+            Ok(vec![
+                preset.rule(spec, Op::HttpBodyRead, first, slice, Readiness::Real),
+                preset.rule(spec, Op::HttpBodyRead, then, Action::Reset, Readiness::Real),
+            ])
+        },
+    },
 ];
 
 /// Every second call: the empty answers between a slow peer's chunks.

@@ -71,7 +71,15 @@ fn presets_expand_and_reject_foreign_keys() {
     );
     for preset in PRESETS {
         // A slow peer, back-pressure and a reset take two rules: the chunk and the gap.
-        let two = ["tcp-slow-peer", "tcp-backpressure", "tcp-reset"].contains(&preset.name);
+        let two = [
+            "tcp-slow-peer",
+            "tcp-backpressure",
+            "tcp-reset",
+            "http-slow-body",
+            "http-body-backpressure",
+            "http-reset-mid-body",
+        ]
+        .contains(&preset.name);
         assert_eq!(
             Plan::parse_spec(preset.name).unwrap().len(),
             if two { 2 } else { 1 },

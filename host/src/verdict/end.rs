@@ -4,7 +4,7 @@
 use super::during::{EVIDENCE_LINES, stop};
 use super::{Stop, Verdict};
 use crate::outcome::Exit;
-use crate::peer::{PeerOptions, Received, TcpReport, short_of};
+use crate::peer::{HttpReport, PeerOptions, Received, TcpReport, short_of};
 use crate::state::Run;
 use wasmtime_wasi::I32Exit;
 
@@ -200,4 +200,42 @@ pub(crate) fn classify(error: &wasmtime::Error, note: Option<String>, stderr: &[
         },
         evidence: String::new(),
     })
+}
+
+/// A guest that exited 0 although the harness's HTTP echo peer read fewer request body
+/// bytes than the guest's body writes accepted: `loss`, as for a TCP peer.
+pub(crate) fn http_loss(exit: Exit, run: &Run, http: Option<&HttpReport>) -> Exit {
+    match (exit.guest_status(), http) {
+        (Some(0), Some(report)) if report.body_bytes < run.world.http_written => {
+            Exit::Stopped(stop(
+                &run.recorder,
+                Verdict::Loss,
+                format!(
+                    "the guest exited 0, but the harness's HTTP echo peer read {} of the {} \
+                     request body bytes its body writes accepted ({} request(s))",
+                    report.body_bytes, run.world.http_written, report.requests
+                ),
+            ))
+        }
+        _ => exit,
+    }
+}
+
+/// A guest server that answered without trapping, but not every response body was its
+/// request's, byte for byte: `loss`, as for the TCP client.
+pub(crate) fn http_served(exit: Exit, run: &Run) -> Exit {
+    match (exit.guest_status(), &run.world.http_served) {
+        (Some(0), Some(served)) if served.echoed < served.requests => Exit::Stopped(stop(
+            &run.recorder,
+            Verdict::Loss,
+            format!(
+                "the guest served, but the harness's HTTP client got {} of {} response(s) \
+                 echoed byte-exactly: {}",
+                served.echoed,
+                served.requests,
+                served.failure.as_deref().unwrap_or("a response is missing")
+            ),
+        )),
+        _ => exit,
+    }
 }

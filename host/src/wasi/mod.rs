@@ -1,7 +1,9 @@
 //! The WASI 0.2 world the guest sees: all of wasmtime-wasi, with `wasi:sockets/udp`,
 //! `wasi:sockets/udp-create-socket`, `wasi:sockets/tcp`, `wasi:sockets/tcp-create-socket`,
 //! `wasi:sockets/ip-name-lookup`, `wasi:io/poll`, `wasi:io/streams`,
-//! `wasi:clocks/monotonic-clock` and `wasi:clocks/wall-clock` decorated in front of it.
+//! `wasi:clocks/monotonic-clock` and `wasi:clocks/wall-clock` decorated in front of it, and
+//! wasmtime-wasi-http's `wasi:http/outgoing-handler` and `wasi:http/types`, decorated where
+//! readiness lives.
 //!
 //! The decorators implement wasmtime-wasi's own generated `Host*` traits and delegate to
 //! wasmtime-wasi's implementations, so any change in the WIT fails to compile here instead
@@ -9,6 +11,11 @@
 //! they all do around a call is in [`decorate`].
 
 mod decorate;
+mod http_fields;
+mod http_outgoing_handler;
+mod http_send;
+mod http_serve;
+mod http_types;
 mod ip_name_lookup;
 mod monotonic_clock;
 mod network;
@@ -22,8 +29,11 @@ mod udp;
 mod udp_create_socket;
 mod wall_clock;
 
+pub(crate) use http_serve::serve;
+
 use crate::limits::Limits;
 use crate::names::Names;
+use crate::policy::NetPolicy;
 use crate::state::Run;
 use std::sync::Arc;
 use wasmtime::component::{HasData, Linker, ResourceTable};
@@ -31,6 +41,7 @@ use wasmtime_wasi::clocks::{WasiClocksCtxView, WasiClocksView};
 use wasmtime_wasi::p2::bindings::{LinkOptions, cli, clocks, filesystem, random, sockets};
 use wasmtime_wasi::sockets::{WasiSockets, WasiSocketsCtxView, WasiSocketsView};
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
+use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView};
 
 /// The store data of one run.
 pub(crate) struct HostState {
@@ -39,6 +50,9 @@ pub(crate) struct HostState {
     pub(crate) limits: Limits,
     /// How the guest's names resolve.
     names: Arc<Names>,
+    /// wasmtime-wasi-http's state and the harness's hooks for sending requests.
+    http: WasiHttpCtx,
+    hooks: http_send::Hooks,
 }
 
 /// wasmtime-wasi's own state, kept apart from the [`Run`] so both can be borrowed at once.
@@ -63,7 +77,13 @@ impl WasiView for HostState {
 }
 
 impl HostState {
-    pub(crate) fn new(ctx: WasiCtx, run: Run, max_memory: usize, names: Arc<Names>) -> Self {
+    pub(crate) fn new(
+        ctx: WasiCtx,
+        run: Run,
+        max_memory: usize,
+        names: Arc<Names>,
+        net: NetPolicy,
+    ) -> Self {
         Self {
             wasi: Wasi {
                 ctx,
@@ -71,7 +91,9 @@ impl HostState {
             },
             run,
             limits: Limits::new(max_memory),
+            hooks: http_send::Hooks::new(net, names.clone()),
             names,
+            http: WasiHttpCtx::new(),
         }
     }
 
@@ -95,6 +117,17 @@ impl HostState {
     fn io(&mut self) -> IoView<'_> {
         IoView {
             table: &mut self.wasi.table,
+            run: &mut self.run,
+        }
+    }
+
+    fn http_view(&mut self) -> HttpView<'_> {
+        HttpView {
+            inner: WasiHttpCtxView {
+                ctx: &mut self.http,
+                table: &mut self.wasi.table,
+                hooks: &mut self.hooks,
+            },
             run: &mut self.run,
         }
     }
@@ -140,6 +173,19 @@ impl HasData for IoError {
     type Data<'a> = &'a mut ResourceTable;
 }
 
+/// What the `wasi:http` decorators see: wasmtime-wasi-http's view (the resource table
+/// shared with wasi:io, whose streams carry the bodies) plus the run's state.
+pub(crate) struct HttpView<'a> {
+    inner: WasiHttpCtxView<'a>,
+    run: &'a mut Run,
+}
+
+struct Http;
+
+impl HasData for Http {
+    type Data<'a> = HttpView<'a>;
+}
+
 /// What the clock decorator sees: wasmtime-wasi's clocks plus the run's state.
 pub(crate) struct ClocksView<'a> {
     inner: WasiClocksCtxView<'a>,
@@ -172,6 +218,12 @@ pub(crate) fn add_to_linker(linker: &mut Linker<HostState>) -> wasmtime::Result<
     sockets::tcp::add_to_linker::<HostState, Sockets>(l, HostState::sockets_view)?;
     sockets::tcp_create_socket::add_to_linker::<HostState, Sockets>(l, HostState::sockets_view)?;
     sockets::ip_name_lookup::add_to_linker::<HostState, Sockets>(l, HostState::sockets_view)?;
+    {
+        use wasmtime_wasi_http::p2::bindings::{LinkOptions, http};
+        http::outgoing_handler::add_to_linker::<HostState, Http>(l, HostState::http_view)?;
+        let options = (&LinkOptions::default()).into();
+        http::types::add_to_linker::<HostState, Http>(l, &options, HostState::http_view)?;
+    }
     // Straight from wasmtime-wasi.
     io::error::add_to_linker::<HostState, IoError>(l, |t| &mut t.wasi.table)?;
     filesystem::types::add_to_linker::<HostState, WasiFilesystem>(l, HostState::filesystem)?;

@@ -5,6 +5,7 @@
 //! own.
 
 use super::table::{Cut, KindRow, OpRow};
+use super::{http_outgoing_handler, http_types};
 use super::{ip_name_lookup, streams, tcp, tcp_create_socket, udp, udp_create_socket};
 use crate::explore::Tried;
 use crate::plan::{NotReady, Op};
@@ -19,6 +20,8 @@ const TABLES: &[&[OpRow]] = &[
     tcp::OPS,
     streams::OPS,
     ip_name_lookup::OPS,
+    http_outgoing_handler::OPS,
+    http_types::OPS,
 ];
 
 /// Every interface's resource kinds.
@@ -27,6 +30,7 @@ const KINDS: &[&[KindRow]] = &[
     tcp::KINDS,
     streams::KINDS,
     ip_name_lookup::KINDS,
+    http_types::KINDS,
 ];
 
 /// The rows by operation, so a call costs an index, not a search.
@@ -200,6 +204,10 @@ mod tests {
             Kind::TcpInput,
             Kind::TcpOutput,
             Kind::Lookup,
+            Kind::HttpResponse,
+            Kind::HttpBodyInput,
+            Kind::HttpBodyOutput,
+            Kind::HttpTrailers,
         ];
         for kind in kinds {
             let n = KINDS

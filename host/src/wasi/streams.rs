@@ -1,6 +1,6 @@
-//! `wasi:io/streams`, decorated for the streams of TCP connections only (those that
-//! `finish-connect` and `accept` handed out): their reads, permits, writes and flushes
-//! go through the plan and the trace. Every other stream (stdin, stdout, stderr, files)
+//! `wasi:io/streams`, decorated for the streams of TCP connections (those that
+//! `finish-connect` and `accept` handed out) and of HTTP bodies (`http_types.rs`): their
+//! reads, permits, writes and flushes go through the plan and the trace. Every other stream (stdin, stdout, stderr, files)
 //! goes straight to wasmtime-wasi, untraced; its pollable is classified as a stream, so
 //! waking on it is never taken for the guest backing off. `skip`, `splice` and
 //! `write-zeroes` pass through untraced on every stream.
@@ -143,21 +143,21 @@ impl HostInputStream for IoView<'_> {
 
     fn read(&mut self, stream: Resource<InputStream>, len: u64) -> StreamResult<Vec<u8>> {
         let rep = stream.rep();
-        let Some(mut event) = self.tcp_event("read", Op::TcpRead, rep) else {
+        let Some((mut event, op)) = self.stream_event("read", Call::Read, rep) else {
             return self.table.read(stream, len);
         };
         event.args = Text::Num(len);
         self.run.settle_peers();
         // WIT: "When no bytes are available for reading, this function returns an empty
         // list": the not-ready answer, never the end of the stream.
-        let result = match self.decided(Op::TcpRead, Some(rep), Vec::new, &mut event) {
+        let result = match self.decided(op, Some(rep), Vec::new, &mut event) {
             Decided::Answer(answer) => answer,
             // The rest stays in the kernel for the next read: nothing is lost.
             Decided::Limit(n) => self.table.read(stream, len.min(n)),
             // `ipv6-first` is refused by the parser here.
             Decided::Reorder | Decided::Real => self.table.read(stream, len),
         };
-        self.read_done(rep, event, &result)?;
+        self.read_done(rep, op, event, &result)?;
         result
     }
 
@@ -167,13 +167,13 @@ impl HostInputStream for IoView<'_> {
         len: u64,
     ) -> StreamResult<Vec<u8>> {
         let rep = stream.rep();
-        let Some(mut event) = self.tcp_event("blocking-read", Op::TcpRead, rep) else {
+        let Some((mut event, op)) = self.stream_event("blocking-read", Call::Read, rep) else {
             return self.table.blocking_read(stream, len).await;
         };
         event.args = Text::Num(len);
         // WIT: "blocking-read ... blocks until at least one byte can be read": the empty
         // answer has no place here, so only errors and slices apply.
-        let decided = self.decided(Op::TcpRead, Some(rep), Vec::<u8>::new, &mut event);
+        let decided = self.decided(op, Some(rep), Vec::<u8>::new, &mut event);
         let result = match decided {
             Decided::Answer(Err(err)) => Err(err),
             Decided::Limit(n) => self.table.blocking_read(stream, len.min(n)).await,
@@ -181,7 +181,7 @@ impl HostInputStream for IoView<'_> {
                 self.table.blocking_read(stream, len).await
             }
         };
-        self.read_done(rep, event, &result)?;
+        self.read_done(rep, op, event, &result)?;
         result
     }
 
@@ -216,12 +216,12 @@ impl HostOutputStream for IoView<'_> {
 
     fn check_write(&mut self, stream: Resource<OutputStream>) -> StreamResult<u64> {
         let rep = stream.rep();
-        let Some(mut event) = self.tcp_event("check-write", Op::TcpCheckWrite, rep) else {
+        let Some((mut event, op)) = self.stream_event("check-write", Call::CheckWrite, rep) else {
             return self.table.check_write(stream);
         };
         // WIT: "When this function returns 0 bytes, the `subscribe` pollable will become
         // ready when this function will report at least 1 byte, or an error."
-        let result = match self.decided(Op::TcpCheckWrite, Some(rep), || 0, &mut event) {
+        let result = match self.decided(op, Some(rep), || 0, &mut event) {
             Decided::Answer(answer) => answer,
             Decided::Limit(n) => self.table.check_write(stream).map(|permit| permit.min(n)),
             Decided::Reorder | Decided::Real => self.table.check_write(stream),
@@ -238,7 +238,7 @@ impl HostOutputStream for IoView<'_> {
 
     fn write(&mut self, stream: Resource<OutputStream>, bytes: Vec<u8>) -> StreamResult<()> {
         let rep = stream.rep();
-        let Some(mut event) = self.tcp_event("write", Op::TcpWrite, rep) else {
+        let Some((mut event, op)) = self.stream_event("write", Call::Write, rep) else {
             return self.table.write(stream, bytes);
         };
         let len = bytes.len() as u64;
@@ -253,11 +253,11 @@ impl HostOutputStream for IoView<'_> {
             let stop = during::write_past_permit(&self.run.recorder, len, &on, permit);
             return Err(<StreamError as Answer>::trap(stop));
         }
-        let result = match self.injected(Op::TcpWrite, Some(rep), || (), &mut event) {
+        let result = match self.injected(op, Some(rep), || (), &mut event) {
             Some(answer) => answer,
             None => self.table.write(stream, bytes),
         };
-        self.write_done(rep, event, len, &result)?;
+        self.write_done(rep, op, event, len, &result)?;
         result
     }
 
@@ -267,25 +267,26 @@ impl HostOutputStream for IoView<'_> {
         bytes: Vec<u8>,
     ) -> StreamResult<()> {
         let rep = stream.rep();
-        let Some(mut event) = self.tcp_event("blocking-write-and-flush", Op::TcpWrite, rep) else {
+        let function = "blocking-write-and-flush";
+        let Some((mut event, op)) = self.stream_event(function, Call::Write, rep) else {
             return self.table.blocking_write_and_flush(stream, bytes).await;
         };
         let len = bytes.len() as u64;
         event.args = Text::Bytes(len);
-        let result = match self.injected(Op::TcpWrite, Some(rep), || (), &mut event) {
+        let result = match self.injected(op, Some(rep), || (), &mut event) {
             Some(answer) => answer,
             None => self.table.blocking_write_and_flush(stream, bytes).await,
         };
-        self.write_done(rep, event, len, &result)?;
+        self.write_done(rep, op, event, len, &result)?;
         result
     }
 
     fn flush(&mut self, stream: Resource<OutputStream>) -> StreamResult<()> {
         let rep = stream.rep();
-        let Some(mut event) = self.tcp_event("flush", Op::TcpFlush, rep) else {
+        let Some((mut event, op)) = self.stream_event("flush", Call::Flush, rep) else {
             return self.table.flush(stream);
         };
-        let result = match self.injected(Op::TcpFlush, Some(rep), || (), &mut event) {
+        let result = match self.injected(op, Some(rep), || (), &mut event) {
             Some(answer) => answer,
             None => self.table.flush(stream),
         };
@@ -295,10 +296,10 @@ impl HostOutputStream for IoView<'_> {
 
     async fn blocking_flush(&mut self, stream: Resource<OutputStream>) -> StreamResult<()> {
         let rep = stream.rep();
-        let Some(mut event) = self.tcp_event("blocking-flush", Op::TcpFlush, rep) else {
+        let Some((mut event, op)) = self.stream_event("blocking-flush", Call::Flush, rep) else {
             return self.table.blocking_flush(stream).await;
         };
-        let result = match self.injected(Op::TcpFlush, Some(rep), || (), &mut event) {
+        let result = match self.injected(op, Some(rep), || (), &mut event) {
             Some(answer) => answer,
             None => self.table.blocking_flush(stream).await,
         };
@@ -356,12 +357,13 @@ impl Decorate for IoView<'_> {
 }
 
 impl IoView<'_> {
-    /// A trace event for a call on a TCP connection's stream; `None` for any other stream,
-    /// which the plan does not govern.
-    fn tcp_event(&self, function: &'static str, op: Op, rep: u32) -> Option<Event> {
+    /// A trace event for a call on a stream the plan governs (a TCP connection's, an HTTP
+    /// body's), with the operation it counts as; `None` for any other stream.
+    fn stream_event(&self, function: &'static str, call: Call, rep: u32) -> Option<(Event, Op)> {
         let res = self.run.faults.registry.get(rep)?;
-        matches!(res.kind, Kind::TcpInput | Kind::TcpOutput)
-            .then(|| Event::new(STREAMS, function, res.label.clone()).on(Some(op), Some(res.id())))
+        let op = stream_op(res.kind, call)?;
+        let event = Event::new(STREAMS, function, res.label.clone()).on(Some(op), Some(res.id()));
+        Some((event, op))
     }
 
     /// A new pollable on stream `target`: a TCP stream's readiness is the plan's to gate;
@@ -378,12 +380,16 @@ impl IoView<'_> {
     fn read_done(
         &mut self,
         rep: u32,
+        op: Op,
         event: Event,
         result: &StreamResult<Vec<u8>>,
     ) -> StreamResult<()> {
         let moved = result.as_ref().map_or(0, |bytes| bytes.len() as u64);
-        self.run.recorder.stats.tcp_bytes_read += moved;
-        self.run.world.tcp_read += moved;
+        // The TCP peers' settling counts TCP bytes only.
+        if op == Op::TcpRead {
+            self.run.recorder.stats.tcp_bytes_read += moved;
+            self.run.world.tcp_read += moved;
+        }
         self.finish(event, result, |bytes| Text::OkBytes(bytes.len() as u64));
         self.account(rep, moved > 0, result)
     }
@@ -391,14 +397,44 @@ impl IoView<'_> {
     fn write_done(
         &mut self,
         rep: u32,
+        op: Op,
         event: Event,
         len: u64,
         result: &StreamResult<()>,
     ) -> StreamResult<()> {
         let moved = if result.is_ok() { len } else { 0 };
-        self.run.recorder.stats.tcp_bytes_written += moved;
-        self.run.world.tcp_written += moved;
+        if op == Op::TcpWrite {
+            self.run.recorder.stats.tcp_bytes_written += moved;
+            self.run.world.tcp_written += moved;
+        } else {
+            self.run.world.http_written += moved;
+        }
         self.finish(event, result, |()| "ok".into());
         self.account(rep, moved > 0, result)
     }
+}
+
+/// A call on a stream, whatever hands the stream out.
+#[derive(Debug, Clone, Copy)]
+enum Call {
+    Read,
+    CheckWrite,
+    Write,
+    Flush,
+}
+
+/// The plan operation a call on a stream of `kind` counts as: a TCP connection's streams
+/// are this file's, an HTTP body's are `http_types.rs`'s.
+fn stream_op(kind: Kind, call: Call) -> Option<Op> {
+    Some(match (kind, call) {
+        (Kind::TcpInput, Call::Read) => Op::TcpRead,
+        (Kind::TcpOutput, Call::CheckWrite) => Op::TcpCheckWrite,
+        (Kind::TcpOutput, Call::Write) => Op::TcpWrite,
+        (Kind::TcpOutput, Call::Flush) => Op::TcpFlush,
+        (Kind::HttpBodyInput, Call::Read) => Op::HttpBodyRead,
+        (Kind::HttpBodyOutput, Call::CheckWrite) => Op::HttpBodyCheckWrite,
+        (Kind::HttpBodyOutput, Call::Write) => Op::HttpBodyWrite,
+        (Kind::HttpBodyOutput, Call::Flush) => Op::HttpBodyFlush,
+        _ => return None,
+    })
 }

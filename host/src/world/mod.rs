@@ -7,7 +7,7 @@ pub(crate) mod clock;
 
 use crate::faults::Class;
 use crate::faults::registry::Registry;
-use crate::peer::{PeerIo, TcpClient};
+use crate::peer::{PeerIo, Served, TcpClient};
 use clock::VirtualClock;
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::SocketAddr;
@@ -56,6 +56,10 @@ pub(crate) struct World {
     pub(crate) tcp_written: u64,
     /// Bytes the guest read from TCP connections.
     pub(crate) tcp_read: u64,
+    /// Bytes the guest's writes to outgoing HTTP bodies accepted.
+    pub(crate) http_written: u64,
+    /// What the harness's HTTP client saw of a guest server, once it has served.
+    pub(crate) http_served: Option<Served>,
     /// The guest talks to something the harness does not own (an address that is not its
     /// peer, a TCP connection): a real world the harness cannot see settle.
     pub(crate) external: bool,

@@ -174,6 +174,30 @@ const CORPUS: &[Row] = &[
         "dropped×2,loss×4",
         "C: drops on EWOULDBLOCK and ENOBUFS",
     ),
+    row(
+        &g::HTTP_ECHO_CLIENT,
+        true,
+        "",
+        "wstd's HTTP client: waits on the body's pollable; only `closed` ends a body",
+    ),
+    row(
+        &g::HTTP_ECHO_CLIENT_NAIVE,
+        false,
+        "fail (exit 1)×2",
+        "an empty body read taken for the end (wasmtime#9667, wstd#25)",
+    ),
+    row(
+        &g::HTTP_ECHO_SERVER,
+        true,
+        "",
+        "wstd's `http_server`: the same, serving a wasi:http/proxy handler",
+    ),
+    row(
+        &g::HTTP_ECHO_SERVER_NAIVE,
+        false,
+        "loss×2",
+        "an empty request-body read taken for the end",
+    ),
 ];
 
 /// The harness and arguments a program runs with, as the demo's catalogue has them.
@@ -187,6 +211,10 @@ fn setup(program: &BundledGuest) -> (Harness, &'static [&'static str]) {
         (harness(plan), args)
     } else if name.starts_with("tcp-") {
         (harness(plan), &["{tcp-echo}", "--sizes", "1,1024"])
+    } else if name.starts_with("http-echo-server") {
+        (harness(plan).with_http_client(vec![1, 1024]), &[])
+    } else if name.starts_with("http-") {
+        (harness(plan), &["{http-echo}", "--sizes", "1,1024"])
     } else if name.starts_with("udp-request") {
         (echoing(plan), &["{peer}", "--count", "4"])
     } else if name == g::UDP_SEND_NAIVE.name {

@@ -5,6 +5,10 @@
 mod completeness;
 mod corpus;
 mod explore;
+mod http_echo_client;
+mod http_echo_client_naive;
+mod http_echo_server;
+mod http_echo_server_naive;
 mod probe;
 mod std_udp_send;
 mod suite_explore;

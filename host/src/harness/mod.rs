@@ -1,15 +1,16 @@
 //! The harness: a [`Harness`] owns the engine and the linker, compiles [`Guest`]s once and
 //! runs each of them as often as asked, every run in a fresh store.
 
+mod variants;
+
 use crate::component;
 use crate::error::Error;
 use crate::faults::Faults;
 use crate::outcome::{Exit, Outcome};
 use crate::peer::{
-    Peer, PeerOptions, TCP_ECHO_PLACEHOLDER, TcpClient, TcpClientOptions, TcpEcho, names_peer,
-    substitute,
+    HTTP_ECHO_PLACEHOLDER, HttpEcho, Peer, PeerOptions, TCP_ECHO_PLACEHOLDER, TcpClient, TcpEcho,
+    names_peer, substitute,
 };
-use crate::plan::Plan;
 use crate::recorder::Recorder;
 use crate::settings::{CAPTURE_LIMIT, Clock, FUEL_YIELD_INTERVAL, Output, Settings};
 use crate::state::Run;
@@ -25,6 +26,7 @@ use wasmtime::component::{Component, Linker};
 use wasmtime::{Engine, PoolConcurrencyLimitError, Store};
 use wasmtime_wasi::p2::bindings::CommandPre;
 use wasmtime_wasi::{FsPerms, WasiCtxBuilder};
+use wasmtime_wasi_http::p2::bindings::ProxyPre;
 
 /// A compiled guest component, ready to run many times.
 ///
@@ -42,7 +44,10 @@ use wasmtime_wasi::{FsPerms, WasiCtxBuilder};
 pub struct Guest {
     name: String,
     sha256: String,
-    pre: CommandPre<HostState>,
+    /// Its `wasi:cli/run`, if it exports one.
+    pre: Option<CommandPre<HostState>>,
+    /// Its `wasi:http/incoming-handler`, if it exports one.
+    proxy: Option<ProxyPre<HostState>>,
 }
 
 impl std::fmt::Debug for Guest {
@@ -117,84 +122,6 @@ impl Harness {
         }
     }
 
-    /// The same harness (same engine, so guests compiled once run on both) with another plan.
-    ///
-    /// ```no_run
-    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
-    /// use wouldblock::{Builder, Plan};
-    /// let harness = Builder::new().build()?;
-    /// let guest = harness.compile("udp-send", wouldblock_guests::UDP_SEND.wasm)?;
-    /// let faulty = harness.with_plan(Plan::new().with_spec("first-send")?);
-    /// let outcome = faulty.run(&guest, &["127.0.0.1:9"])?;
-    /// assert!(outcome.passed(), "{}", outcome.summary());
-    /// # Ok(()) }
-    /// ```
-    pub fn with_plan(&self, plan: Plan) -> Harness {
-        Harness {
-            engine: self.engine.clone(),
-            linker: self.linker.clone(),
-            settings: Settings {
-                plan,
-                ..self.settings.clone()
-            },
-        }
-    }
-
-    /// The same harness with a harness-owned UDP peer for every run (see [`PeerOptions`]).
-    ///
-    /// ```no_run
-    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
-    /// use wouldblock::{Builder, PeerOptions};
-    /// let harness = Builder::new().build()?;
-    /// let guest = harness.compile("udp-request", wouldblock_guests::UDP_REQUEST.wasm)?;
-    /// // The request guest waits for its replies: the peer echoes them.
-    /// let echoing = harness.with_peer(PeerOptions::echo());
-    /// let outcome = echoing.run(&guest, &["{peer}", "--count", "4"])?;
-    /// assert!(outcome.passed(), "{}", outcome.stderr_text());
-    /// # Ok(()) }
-    /// ```
-    pub fn with_peer(&self, peer: PeerOptions) -> Harness {
-        let mut harness = self.clone();
-        harness.settings.peer = Some(peer);
-        harness
-    }
-
-    /// The same harness with the harness's TCP client driving a guest server (see
-    /// [`TcpClientOptions`]).
-    ///
-    /// ```no_run
-    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
-    /// use wouldblock::{Builder, TcpClientOptions};
-    /// let harness = Builder::new().fault("tcp-slow-peer")?.build()?;
-    /// let guest = harness.compile("tcp-echo-server", wouldblock_guests::TCP_ECHO_SERVER.wasm)?;
-    /// let driven = harness.with_tcp_client(TcpClientOptions::new(vec![1, 1024]));
-    /// let outcome = driven.run(&guest, &["127.0.0.1:0"])?;
-    /// assert!(outcome.tcp.is_some_and(|report| report.complete()));
-    /// # Ok(()) }
-    /// ```
-    pub fn with_tcp_client(&self, client: TcpClientOptions) -> Harness {
-        let mut harness = self.clone();
-        harness.settings.tcp_client = Some(client);
-        harness
-    }
-
-    /// The same harness with guest output going elsewhere (see [`Output`]).
-    ///
-    /// ```no_run
-    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
-    /// use wouldblock::{Builder, Output};
-    /// let harness = Builder::new().output(Output::Inherit).env("GREETING", "hi").build()?;
-    /// let guest = harness.compile("probe", wouldblock_guests::PROBE.wasm)?;
-    /// let outcome = harness.with_output(Output::Capture).run(&guest, &["env"])?;
-    /// assert_eq!(outcome.stdout_text(), "GREETING=hi\n");
-    /// # Ok(()) }
-    /// ```
-    pub fn with_output(&self, output: Output) -> Harness {
-        let mut harness = self.clone();
-        harness.settings.output = output;
-        harness
-    }
-
     /// Reads and compiles a component file; a missing file, one that is not a component, or
     /// one over the size bound is an [`Error`] naming it.
     ///
@@ -232,12 +159,23 @@ impl Harness {
             .linker
             .instantiate_pre(&component)
             .map_err(instantiate)?;
-        let pre = CommandPre::new(pre).map_err(instantiate)?;
+        // A command, a `wasi:http/proxy` component, or both (wstd's servers keep a `main`).
+        let proxy = ProxyPre::new(pre.clone()).ok();
+        let pre = match CommandPre::new(pre) {
+            Ok(command) => Some(command),
+            Err(_) if proxy.is_some() => None,
+            Err(e) => return Err(instantiate(e)),
+        };
         let sha256 = Sha256::digest(bytes)
             .iter()
             .map(|b| format!("{b:02x}"))
             .collect();
-        Ok(Guest { name, sha256, pre })
+        Ok(Guest {
+            name,
+            sha256,
+            pre,
+            proxy,
+        })
     }
 
     /// The workers a parallel run of `jobs` may use: at least one, and no more than the
@@ -312,6 +250,13 @@ impl Harness {
             .transpose()
             .map_err(|e| Error::Setup(format!("cannot start the TCP echo peer: {e}")))?;
         let echo_addr = echo.as_ref().map(|e| e.addr().to_string());
+        let http_echo = args
+            .iter()
+            .any(|arg| arg.as_ref().contains(HTTP_ECHO_PLACEHOLDER))
+            .then(HttpEcho::start)
+            .transpose()
+            .map_err(|e| Error::Setup(format!("cannot start the HTTP echo peer: {e}")))?;
+        let http_url = http_echo.as_ref().map(HttpEcho::url);
         let mut ctx = WasiCtxBuilder::new();
         let argv: Vec<String> = std::iter::once(guest.name.clone())
             .chain(
@@ -319,6 +264,7 @@ impl Harness {
                     .map(|arg| substitute(arg.as_ref(), peer_addr.as_deref()))
                     .map(|arg| {
                         arg.replace(TCP_ECHO_PLACEHOLDER, echo_addr.as_deref().unwrap_or(""))
+                            .replace(HTTP_ECHO_PLACEHOLDER, http_url.as_deref().unwrap_or(""))
                     }),
             )
             .collect();
@@ -386,6 +332,7 @@ impl Harness {
             run,
             settings.max_memory,
             settings.names.clone(),
+            settings.net.clone(),
         );
         let mut store = Store::new(&self.engine, state);
         store.limiter(|state| state.limits());
@@ -396,8 +343,20 @@ impl Harness {
             .map_err(setup)?;
 
         let run = async {
-            let command = guest.pre.instantiate_async(&mut store).await?;
-            command.wasi_cli_run().call_run(&mut store).await
+            match (&settings.http_client, &guest.proxy, &guest.pre) {
+                (Some(sizes), Some(proxy), _) => crate::wasi::serve(&mut store, proxy, sizes).await,
+                (Some(_), None, _) => Err(wasmtime::format_err!(
+                    "--http-client: the component exports no wasi:http/incoming-handler"
+                )),
+                (None, _, Some(command)) => {
+                    let command = command.instantiate_async(&mut store).await?;
+                    command.wasi_cli_run().call_run(&mut store).await
+                }
+                (None, _, None) => Err(wasmtime::format_err!(
+                    "the component exports no wasi:cli/run: serve its \
+                     wasi:http/incoming-handler with --http-client SIZES"
+                )),
+            }
         };
         let exit = match tokio::time::timeout(settings.time_limit, run).await {
             // No slot in the pool: our limit, not the guest's doing.
@@ -430,6 +389,7 @@ impl Harness {
         let mut run = store.into_data().into_run();
         drop(echo);
         let tcp = run.world.tcp_client.take().map(TcpClient::finish);
+        let http = http_echo.map(HttpEcho::finish);
         let guest_status = exit.guest_status();
         let (dropped, by_error) = run.faults.drops.counts();
         run.recorder.stats.datagrams_dropped = dropped + by_error;
@@ -441,6 +401,8 @@ impl Harness {
             tcp.as_ref(),
             settings.no_drops,
         );
+        let exit = end::http_loss(exit, &run, http.as_ref());
+        let exit = end::http_served(exit, &run);
         let (stdout, stderr) = captured.map_or_else(Default::default, |(out, err)| {
             (out.contents(), err.contents())
         });

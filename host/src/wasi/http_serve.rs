@@ -1,0 +1,82 @@
+//! Serving a guest's `wasi:http/incoming-handler`, as `wasmtime serve` does, driven by the
+//! harness's own HTTP client (`--http-client SIZES`): one instance per run, one request a
+//! size, each a `POST` whose body is message `i` of that size (the TCP echo payload), and
+//! every response body checked byte for byte. The request's body and the response's are
+//! the decorated streams of `http_types.rs`, so the plan reaches a server as it does a
+//! client.
+
+use super::HostState;
+use crate::peer::{Served, echo_frame};
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full};
+use wasmtime::Store;
+use wasmtime_wasi_http::p2::bindings::ProxyPre;
+use wasmtime_wasi_http::p2::bindings::http::types::Scheme;
+
+/// Sends one request of each size to the guest's handler, in order, and checks each
+/// response; the guest's traps end the run as they would end `call-run`.
+pub(crate) async fn serve(
+    store: &mut Store<HostState>,
+    pre: &ProxyPre<HostState>,
+    sizes: &[usize],
+) -> wasmtime::Result<Result<(), ()>> {
+    let proxy = pre.instantiate_async(&mut *store).await?;
+    let mut served = Served {
+        requests: sizes.len(),
+        ..Served::default()
+    };
+    for (index, &size) in sizes.iter().enumerate() {
+        let sent = Bytes::from(echo_frame(index, size).split_off(4));
+        let request = hyper::Request::post("http://localhost/echo")
+            .body(Full::new(sent.clone()))
+            .map_err(wasmtime::Error::new)?;
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        let (request, out) = {
+            let mut view = store.data_mut().http_view();
+            let request = view.inner.new_incoming_request(Scheme::Http, request)?;
+            (request, view.inner.new_response_outparam(tx)?)
+        };
+        let handler = proxy.wasi_http_incoming_handler();
+        // The response body streams while the handler runs (a body bigger than the
+        // host's buffer needs a reader): both are polled on this task.
+        let call = handler.call_handle(&mut *store, request, out);
+        let response = async {
+            let response = match rx.await {
+                Ok(Ok(response)) => response,
+                Ok(Err(code)) => return Err(format!("the handler answered {code:?}")),
+                Err(_) => return Err("the handler never set a response".to_string()),
+            };
+            let status = response.status();
+            let body = response.into_body().collect().await;
+            let body = body.map_err(|e| format!("the response body failed: {e}"))?;
+            Ok((status, body.to_bytes()))
+        };
+        let (called, answered) = tokio::join!(call, response);
+        called?;
+        let failure = match answered {
+            Ok((status, got)) if status.is_success() && got == sent => None,
+            Ok((status, _)) if !status.is_success() => Some(format!("status {status}")),
+            Ok((_, got)) if got.len() < sent.len() => Some(format!(
+                "echo short: {} of {} bytes back",
+                got.len(),
+                sent.len()
+            )),
+            Ok((_, got)) => Some(format!(
+                "echo differs ({} bytes for {})",
+                got.len(),
+                sent.len()
+            )),
+            Err(why) => Some(why),
+        };
+        match failure {
+            None => served.echoed += 1,
+            Some(why) => {
+                served
+                    .failure
+                    .get_or_insert(format!("request {index} ({size} bytes): {why}"));
+            }
+        }
+    }
+    store.data_mut().run.world.http_served = Some(served);
+    Ok(Ok(()))
+}

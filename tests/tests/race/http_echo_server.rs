@@ -1,0 +1,58 @@
+//! `http-echo-server`: a wasi:http/proxy component on wstd's `http_server`, served by the
+//! harness's HTTP client; every response body is its request's, byte for byte, under the
+//! body presets.
+
+use anyhow::{Result, ensure};
+use wouldblock::{Exit, Plan, Verdict};
+use wouldblock_guests::HTTP_ECHO_SERVER;
+use wouldblock_tests::{assert_deterministic, assert_verdict, guest, harness, plan, repeat};
+
+/// 100 runs serving one request of each of `sizes` under `spec`.
+fn served(spec: Option<&str>, sizes: &[usize]) -> Result<()> {
+    let harness = harness(spec.map_or_else(Plan::new, plan)).with_http_client(sizes.to_vec());
+    let none: [&str; 0] = [];
+    repeat(&harness, &guest(&HTTP_ECHO_SERVER), &none, |outcome| {
+        ensure!(outcome.passed(), "{:?}", outcome.exit);
+        Ok(())
+    })
+}
+
+#[test]
+fn echoes_every_body_with_no_fault_and_under_a_slow_body() -> Result<()> {
+    served(None, &[0, 1, 1024, 65536, 1048576])?;
+    served(Some("http-slow-body"), &[1, 1024])?;
+    served(Some("http-slow-body:slice=4096"), &[65536])
+}
+
+#[test]
+fn echoes_every_body_under_body_backpressure() -> Result<()> {
+    served(Some("http-body-backpressure"), &[1, 1024, 65536])
+}
+
+#[test]
+fn a_reset_mid_body_is_no_echo_and_the_client_says_so() -> Result<()> {
+    let harness = harness(plan("http-reset-mid-body")).with_http_client(vec![1024]);
+    let none: [&str; 0] = [];
+    repeat(&harness, &guest(&HTTP_ECHO_SERVER), &none, |outcome| {
+        // wstd answers the failed read with an error response: not an echo.
+        let (reason, _) = assert_verdict(outcome, Verdict::Loss)?;
+        ensure!(reason.contains("0 of 1 response(s)"), "{reason}");
+        Ok(())
+    })
+}
+
+#[test]
+fn a_proxy_component_is_not_run_without_the_http_client() -> Result<()> {
+    let none: [&str; 0] = [];
+    let outcome = harness(Plan::new()).run(&guest(&HTTP_ECHO_SERVER), &none)?;
+    // wstd's servers keep a `main` that must never run: it panics saying so.
+    ensure!(outcome.exit != Exit::Code(0), "{:?}", outcome.exit);
+    Ok(())
+}
+
+#[test]
+fn takes_the_same_path_on_every_run_under_a_slow_body() -> Result<()> {
+    let harness = harness(plan("http-slow-body")).with_http_client(vec![1, 1024]);
+    let none: [&str; 0] = [];
+    assert_deterministic(&harness, &guest(&HTTP_ECHO_SERVER), &none, "pass")
+}
