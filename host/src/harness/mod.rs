@@ -21,6 +21,7 @@ use crate::world::clock::VirtualClock;
 use crate::world::{PeerWatch, World};
 use sha2::{Digest, Sha256};
 use std::path::Path;
+use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 use wasmtime::component::{Component, Linker};
 use wasmtime::{Engine, PoolConcurrencyLimitError, Store};
@@ -109,7 +110,9 @@ impl Guest {
 #[derive(Clone)]
 pub struct Harness {
     engine: Engine,
-    linker: Linker<HostState>,
+    /// Shared: every `with_plan` of an exploration's trials would otherwise copy its
+    /// names and definitions (all of WASI 0.2 and wasi:http).
+    linker: Arc<Linker<HostState>>,
     settings: Settings,
 }
 
@@ -117,7 +120,7 @@ impl Harness {
     pub(crate) fn new(engine: Engine, linker: Linker<HostState>, settings: Settings) -> Self {
         Self {
             engine,
-            linker,
+            linker: Arc::new(linker),
             settings,
         }
     }

@@ -51,8 +51,20 @@ pub(crate) async fn serve(
             let body = body.map_err(|e| format!("the response body failed: {e}"))?;
             Ok((status, body.to_bytes()))
         };
-        let (called, answered) = tokio::join!(call, response);
-        called?;
+        tokio::pin!(call, response);
+        // A handler that traps (or that the harness stops: a hang, a busy loop) ends the
+        // run at once: its response would never come.
+        let answered = tokio::select! {
+            biased;
+            called = &mut call => {
+                called?;
+                response.await
+            }
+            answered = &mut response => {
+                call.await?;
+                answered
+            }
+        };
         let failure = match answered {
             Ok((status, got)) if status.is_success() && got == sent => None,
             Ok((status, _)) if !status.is_success() => Some(format!("status {status}")),

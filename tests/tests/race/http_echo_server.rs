@@ -56,3 +56,15 @@ fn takes_the_same_path_on_every_run_under_a_slow_body() -> Result<()> {
     let none: [&str; 0] = [];
     assert_deterministic(&harness, &guest(&HTTP_ECHO_SERVER), &none, "pass")
 }
+
+#[test]
+fn a_hang_inside_the_handler_ends_the_run_at_once() -> Result<()> {
+    // A missed wake-up (a host bug) on the request body: the handler's wait can never end,
+    // and its response never comes; the run ends as `hang`, not at the time limit.
+    let spec = "http.body-read:first=1,action=ok-zero,ready=never";
+    let harness = harness(plan(spec)).with_http_client(vec![1024]);
+    let none: [&str; 0] = [];
+    repeat(&harness, &guest(&HTTP_ECHO_SERVER), &none, |outcome| {
+        assert_verdict(outcome, Verdict::Hang).map(drop)
+    })
+}
