@@ -51,16 +51,23 @@ pub(crate) fn run<R: Send>(
         }
         // The workers hold the only senders left: the loop ends when the last one does.
         drop(sender);
+        let mut received = 0;
         loop {
             match receiver.recv_timeout(INTERRUPT_POLL) {
                 Ok((index, result)) => {
+                    received += 1;
                     if on(index, result).is_break() {
                         stop.store(true, Ordering::Relaxed);
                         break;
                     }
                 }
                 Err(RecvTimeoutError::Timeout) => {}
-                Err(RecvTimeoutError::Disconnected) => break,
+                // The workers may see the flag first and stop: jobs left undone then are
+                // the interrupt's, not the end of the work.
+                Err(RecvTimeoutError::Disconnected) => {
+                    stopped_by_interrupt = received < count && interrupted();
+                    break;
+                }
             }
             if interrupted() {
                 stopped_by_interrupt = true;
