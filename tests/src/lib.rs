@@ -251,3 +251,23 @@ pub fn assert_same_path_under_a_slow_peer(program: &BundledGuest, ending: &str) 
     let harness = tcp_driving(plan("tcp-slow-peer"), &[1, 1024], 1);
     assert_deterministic(&harness, &guest(program), &["127.0.0.1:0"], ending)
 }
+
+/// 100 runs of the echo client `program` under `spec` (none: no fault) sending one message
+/// of each of `sizes` (comma-separated) to the harness peer `placeholder` (`{tcp-echo}`,
+/// `{http-echo}`): each run must pass, having had every message echoed byte-exactly.
+pub fn assert_client_echoes(
+    program: &BundledGuest,
+    placeholder: &str,
+    spec: Option<&str>,
+    sizes: &str,
+) -> Result<()> {
+    let harness = harness(spec.map_or_else(Plan::new, plan));
+    let args = [placeholder, "--sizes", sizes];
+    let said = format!("{} message(s)", sizes.split(',').count());
+    repeat(&harness, &guest(program), &args, |outcome| {
+        ensure!(outcome.passed(), "{:?}", outcome.exit);
+        ensure!(outcome.stdout_text().contains(&said));
+        ensure!(outcome.stdout_text().contains("echoed byte-exactly"));
+        Ok(())
+    })
+}

@@ -65,6 +65,25 @@ impl Preset {
         (self.expand)(spec, self)
     }
 
+    /// The first read of each stream cut to `slice` bytes (4 by default), the next one a
+    /// reset: a peer that resets the connection mid-stream.
+    fn slice_then_reset(&self, spec: &Fault, op: Op) -> Vec<Rule> {
+        let slice = spec.action.unwrap_or(Action::Slice(4));
+        let first = Select {
+            first: Some(1),
+            ..Select::default()
+        };
+        let then = Select {
+            after: 1,
+            first: Some(1),
+            ..Select::default()
+        };
+        vec![
+            self.rule(spec, op, first, slice, Readiness::Real),
+            self.rule(spec, op, then, Action::Reset, Readiness::Real),
+        ]
+    }
+
     /// A rule named after the preset, counted per stream.
     fn rule(&self, spec: &Fault, op: Op, select: Select, action: Action, ready: Readiness) -> Rule {
         Rule {
@@ -284,22 +303,7 @@ pub const PRESETS: &[Preset] = &[
                   mid-stream (ECONNRESET)",
         references: &["ECONNRESET"],
         keys: &[key(Field::Slice, "slice", "4")],
-        expand: |spec, preset| {
-            let slice = spec.action.unwrap_or(Action::Slice(4));
-            let first = Select {
-                first: Some(1),
-                ..Select::default()
-            };
-            let then = Select {
-                after: 1,
-                first: Some(1),
-                ..Select::default()
-            };
-            Ok(vec![
-                preset.rule(spec, Op::TcpRead, first, slice, Readiness::Real),
-                preset.rule(spec, Op::TcpRead, then, Action::Reset, Readiness::Real),
-            ])
-        },
+        expand: |spec, preset| Ok(preset.slice_then_reset(spec, Op::TcpRead)),
     },
     Preset {
         name: "dns-slow",
@@ -398,22 +402,7 @@ pub const PRESETS: &[Preset] = &[
                   (carina#3107)",
         references: &["carina#3107"],
         keys: &[key(Field::Slice, "slice", "4")],
-        expand: |spec, preset| {
-            let slice = spec.action.unwrap_or(Action::Slice(4));
-            let first = Select {
-                first: Some(1),
-                ..Select::default()
-            };
-            let then = Select {
-                after: 1,
-                first: Some(1),
-                ..Select::default()
-            };
-            Ok(vec![
-                preset.rule(spec, Op::HttpBodyRead, first, slice, Readiness::Real),
-                preset.rule(spec, Op::HttpBodyRead, then, Action::Reset, Readiness::Real),
-            ])
-        },
+        expand: |spec, preset| Ok(preset.slice_then_reset(spec, Op::HttpBodyRead)),
     },
 ];
 

@@ -5,20 +5,11 @@
 use anyhow::{Result, ensure};
 use wouldblock::{Exit, Plan};
 use wouldblock_guests::HTTP_ECHO_CLIENT;
-use wouldblock_tests::{assert_deterministic, guest, harness, plan, repeat};
+use wouldblock_tests::{assert_client_echoes, assert_deterministic, guest, harness, plan, repeat};
 
 /// 100 runs of the client under `spec` posting bodies of `sizes` to `{http-echo}`.
 fn echoed(spec: Option<&str>, sizes: &str) -> Result<()> {
-    let harness = harness(spec.map_or_else(Plan::new, plan));
-    let args = ["{http-echo}", "--sizes", sizes];
-    let count = sizes.split(',').count();
-    repeat(&harness, &guest(&HTTP_ECHO_CLIENT), &args, |outcome| {
-        ensure!(outcome.passed(), "{:?}", outcome.exit);
-        let said = format!("{count} message(s)");
-        ensure!(outcome.stdout_text().contains(&said));
-        ensure!(outcome.stdout_text().contains("echoed byte-exactly"));
-        Ok(())
-    })
+    assert_client_echoes(&HTTP_ECHO_CLIENT, "{http-echo}", spec, sizes)
 }
 
 #[test]

@@ -1,10 +1,11 @@
 //! `tcp-echo-client`: framed, waiting on pollables and respecting permits, it gets every
 //! message back byte-exactly from the harness's echo server under every TCP preset.
 
-use anyhow::{Result, ensure};
-use wouldblock::Plan;
+use anyhow::Result;
 use wouldblock_guests::TCP_ECHO_CLIENT;
-use wouldblock_tests::{assert_reset_reported_once, guest, harness, plan, repeat};
+use wouldblock_tests::{
+    assert_client_echoes, assert_reset_reported_once, guest, harness, plan, repeat,
+};
 
 const ALL: &str = "1,1024,65536,1048576";
 /// Back-pressure and pending connects act on every permit and connect, not on message
@@ -13,16 +14,7 @@ const UP_TO_64K: &str = "1,1024,65536";
 
 /// 100 runs of the client under `spec` sending `sizes` to `{tcp-echo}`.
 fn echoed(spec: Option<&str>, sizes: &str) -> Result<()> {
-    let harness = harness(spec.map_or_else(Plan::new, plan));
-    let args = ["{tcp-echo}", "--sizes", sizes];
-    let count = sizes.split(',').count();
-    repeat(&harness, &guest(&TCP_ECHO_CLIENT), &args, |outcome| {
-        ensure!(outcome.passed(), "{:?}", outcome.exit);
-        let said = format!("{count} message(s)");
-        ensure!(outcome.stdout_text().contains(&said));
-        ensure!(outcome.stdout_text().contains("echoed byte-exactly"));
-        Ok(())
-    })
+    assert_client_echoes(&TCP_ECHO_CLIENT, "{tcp-echo}", spec, sizes)
 }
 
 #[test]
