@@ -65,6 +65,18 @@ impl Preset {
         (self.expand)(spec, self)
     }
 
+    /// Every other call of `op` answers not-ready (`ok-zero`, the pollable ready after `k`
+    /// checks), the others the real answer cut to `cut` (a slice of a read, a short
+    /// permit): data or room that comes in parts, with nothing between them.
+    fn not_ready_between_cuts(&self, spec: &Fault, op: Op, cut: Action) -> Vec<Rule> {
+        let ready = spec.ready.unwrap_or(Readiness::NotReady(1));
+        let cut = spec.action.unwrap_or(cut);
+        vec![
+            self.rule(spec, op, every_other(), Action::OkZero, ready),
+            self.rule(spec, op, Select::default(), cut, Readiness::Real),
+        ]
+    }
+
     /// The first read of each stream cut to `slice` bytes (4 by default), the next one a
     /// reset: a peer that resets the connection mid-stream.
     fn slice_then_reset(&self, spec: &Fault, op: Op) -> Vec<Rule> {
@@ -241,12 +253,7 @@ pub const PRESETS: &[Preset] = &[
         references: &["echo-valgrind"],
         keys: &[key(Field::Slice, "slice", "1"), key(Field::Ready, "k", "1")],
         expand: |spec, preset| {
-            let ready = spec.ready.unwrap_or(Readiness::NotReady(1));
-            let slice = spec.action.unwrap_or(Action::Slice(1));
-            Ok(vec![
-                preset.rule(spec, Op::TcpRead, every_other(), Action::OkZero, ready),
-                preset.rule(spec, Op::TcpRead, Select::default(), slice, Readiness::Real),
-            ])
+            Ok(preset.not_ready_between_cuts(spec, Op::TcpRead, Action::Slice(1)))
         },
     },
     Preset {
@@ -260,19 +267,7 @@ pub const PRESETS: &[Preset] = &[
             key(Field::Ready, "k", "1"),
         ],
         expand: |spec, preset| {
-            let ready = spec.ready.unwrap_or(Readiness::NotReady(1));
-            let short = spec.action.unwrap_or(Action::ShortPermit(1024));
-            let zero = Action::OkZero;
-            Ok(vec![
-                preset.rule(spec, Op::TcpCheckWrite, every_other(), zero, ready),
-                preset.rule(
-                    spec,
-                    Op::TcpCheckWrite,
-                    Select::default(),
-                    short,
-                    Readiness::Real,
-                ),
-            ])
+            Ok(preset.not_ready_between_cuts(spec, Op::TcpCheckWrite, Action::ShortPermit(1024)))
         },
     },
     Preset {
@@ -359,18 +354,7 @@ pub const PRESETS: &[Preset] = &[
         references: &["wasmtime#9667", "wstd#25"],
         keys: &[key(Field::Slice, "slice", "1"), key(Field::Ready, "k", "1")],
         expand: |spec, preset| {
-            let ready = spec.ready.unwrap_or(Readiness::NotReady(1));
-            let slice = spec.action.unwrap_or(Action::Slice(1));
-            Ok(vec![
-                preset.rule(spec, Op::HttpBodyRead, every_other(), Action::OkZero, ready),
-                preset.rule(
-                    spec,
-                    Op::HttpBodyRead,
-                    Select::default(),
-                    slice,
-                    Readiness::Real,
-                ),
-            ])
+            Ok(preset.not_ready_between_cuts(spec, Op::HttpBodyRead, Action::Slice(1)))
         },
     },
     Preset {
@@ -385,13 +369,11 @@ pub const PRESETS: &[Preset] = &[
             key(Field::Ready, "k", "1"),
         ],
         expand: |spec, preset| {
-            let ready = spec.ready.unwrap_or(Readiness::NotReady(1));
-            let short = spec.action.unwrap_or(Action::ShortPermit(1024));
-            let op = Op::HttpBodyCheckWrite;
-            Ok(vec![
-                preset.rule(spec, op, every_other(), Action::OkZero, ready),
-                preset.rule(spec, op, Select::default(), short, Readiness::Real),
-            ])
+            Ok(preset.not_ready_between_cuts(
+                spec,
+                Op::HttpBodyCheckWrite,
+                Action::ShortPermit(1024),
+            ))
         },
     },
     Preset {
