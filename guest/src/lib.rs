@@ -97,6 +97,7 @@ pub mod echo;
 pub mod error;
 pub mod exit;
 pub mod http;
+pub mod impatient;
 pub mod lookup;
 pub mod program;
 pub mod tcp;

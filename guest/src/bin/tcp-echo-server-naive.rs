@@ -1,10 +1,7 @@
 //! Reproduces the naive echo server (a C server that only worked under Valgrind): it waits properly for a connection's first bytes, then reads until a read returns nothing, takes that empty read for the end of the stream, echoes what it has and closes, so any request that arrives in pieces is cut short.
 
-use std::io::{self, ErrorKind};
-
-use wouldblock_guest::echo::{self, EchoSpec};
-use wouldblock_guest::program::{self, describe};
-use wouldblock_guest::tcp::TcpStream;
+use wouldblock_guest::echo::EchoSpec;
+use wouldblock_guest::impatient;
 
 const SPEC: EchoSpec = EchoSpec {
     program: "tcp-echo-server-naive",
@@ -12,54 +9,5 @@ const SPEC: EchoSpec = EchoSpec {
 };
 
 fn main() {
-    let options = SPEC.parse_env();
-    let listener = echo::listen("tcp-echo-server-naive", &options);
-    if let Err(err) = listener.set_accept_timeout(Some(options.timeout)) {
-        program::fail(format_args!("set timeout: {}", describe(&err)));
-    }
-    let mut bytes = 0;
-    for number in 1..=options.connections {
-        let (stream, peer) = listener
-            .accept()
-            .unwrap_or_else(|err| program::fail(format_args!("accept: {}", describe(&err))));
-        match serve(&stream, &options.timeout) {
-            Ok(len) => bytes += len,
-            Err(err) => program::fail(format_args!(
-                "connection {number} from {peer}: {}",
-                describe(&err)
-            )),
-        }
-        // Closed here: streams first, then the socket.
-        drop(stream);
-    }
-    println!(
-        "tcp-echo-server-naive: echoed {bytes} bytes on {} connection(s)",
-        options.connections
-    );
-}
-
-/// Reads "everything", echoes it raw and flushes: the bytes echoed.
-fn serve(stream: &TcpStream, timeout: &std::time::Duration) -> io::Result<usize> {
-    stream.set_read_timeout(Some(*timeout))?;
-    stream.set_write_timeout(Some(*timeout))?;
-    let mut chunk = vec![0u8; 65_536];
-    let mut received = Vec::new();
-    // The first bytes are waited for properly.
-    let len = stream.read(&mut chunk)?;
-    received.extend_from_slice(&chunk[..len]);
-    if len > 0 {
-        loop {
-            match stream.try_read(&mut chunk) {
-                Ok(0) => break,
-                Ok(len) => received.extend_from_slice(&chunk[..len]),
-                // The bug under test: "nothing yet" taken for the end of the
-                // stream, as a C loop that stops when recv() answers EAGAIN.
-                Err(err) if err.kind() == ErrorKind::WouldBlock => break,
-                Err(err) => return Err(err),
-            }
-        }
-    }
-    stream.write_all(&received)?;
-    stream.flush()?;
-    Ok(received.len())
+    impatient::main(&SPEC, 0);
 }
