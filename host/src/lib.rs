@@ -7,27 +7,40 @@
 //! answered `ok(0)`, other hosts answered `error(would-block)`, and a guest that treats
 //! either as fatal passes locally and flakes in CI. wouldblock runs a component on the real
 //! wasmtime and the real wasmtime-wasi, and puts a deterministic fault plan in front of
-//! `wasi:sockets/udp` and `wasi:io/poll`: the plan counts calls, never time, so the same
-//! plan gives the same trace on every run.
+//! `wasi:sockets/udp`, `wasi:sockets/tcp`, the streams of TCP connections and HTTP bodies
+//! (`wasi:io/streams`), `wasi:sockets/ip-name-lookup`, `wasi:http/outgoing-handler`,
+//! `wasi:http/types` and `wasi:io/poll`: the plan counts calls, never time, and the guest's
+//! clocks are virtual, so the same plan gives the same trace on every run.
 //!
 //! ## A map of the code
 //!
-//! In the order data flows through a run:
+//! Bottom to top: a module uses only those above it in this table.
 //!
 //! | module | what it does |
 //! |---|---|
-//! | [`plan`] | plans as data: [`Op`]s, selectors, actions, readiness; the TOML and `--fault` parser; the presets |
-//! | `builder`, `settings` | [`Builder`] checks and makes the `Settings` a [`Harness`] runs by |
-//! | `harness`, `component` | compile a component once ([`Guest`]), run it in a fresh store per run |
-//! | `wasi` | the guest's WASI 0.2 world: wasmtime-wasi and wasmtime-wasi-http with one decorator file per interface, each with its table of operations (`wasi/<interface>.rs`, gathered in `wasi/ops.rs`) |
-//! | `state` | one run's state: `world` (the harness's peers, virtual clock, settling), `faults` (registry, rules, gates, permits, drops, busy-loop detector), `recorder` (trace and [`Stats`]) |
-//! | `peer`, `policy`, `limits`, `stdio` | the harness's own UDP, TCP and HTTP peers; the address policy; memory and output bounds |
-//! | `verdict` | every [`Verdict`]: while the guest runs (busy loop, hang, spec violation, time limit) and at its end (loss, dropped, unusable after error) |
-//! | `outcome`, [`trace`] | what a run produced: [`Outcome`], [`Ending`], the typed [`Trace`] |
+//! | `catalogue` | the shared vocabulary ([`Op`], [`Action`], [`Readiness`], [`explore::Fault`], [`explore::Tier`], [`explore::Tried`]) and one table per WIT interface: its operations, resource kinds, and the faults explore tries with their trigger, reference and WIT clause |
+//! | `resources`, [`trace`], `recorder` | resource kinds and ids; the typed [`Trace`]; the trace and [`Stats`] of one run |
+//! | [`plan`] | plans as data: [`Rule`]s, selectors; the TOML and `--fault` parser; the presets |
+//! | `verdict` | every [`Verdict`], judged from plain data: while the guest runs (busy loop, hang, spec violation, time limit) and at its end (loss, dropped, unusable after error) |
+//! | `faults` | the plan at work and **the one decision core**: `Faults::decide` answers a call with a `Decision` (the answer or the real call, the trace's note), `Faults::decide_wait` a wait; the registry, rule counters, readiness gates, permits, drops and busy-loop detector behind them |
+//! | `world`, `peer`, `policy`, `names`, `limits`, `stdio` | the harness's side: virtual clock and settling, its own UDP, TCP and HTTP peers, the address policy, name resolution, memory and output bounds |
+//! | `state` | one run's `Run` (`world`, `faults`, `recorder`): the verbs a decorator uses (`event`, `decide`, `record`, `account`, waits and time), so no decorator reaches into the parts |
+//! | `wasi` | the guest's WASI 0.2 world: wasmtime-wasi and wasmtime-wasi-http, with one thin decorator file per interface (`wasi/<interface>.rs`): get the resource, ask `Run::decide`, make or skip the real call, report the result |
+//! | `outcome` | what a run produced: [`Outcome`], [`Ending`] |
+//! | `builder`, `settings`, `harness`, `component` | [`Builder`] makes the `Settings` a [`Harness`] runs by; a component is compiled once ([`Guest`]) and run in a fresh store per run, in named steps |
 //! | `pool`, `repeat`, [`suite`], [`explore`] | many runs: one worker pool for `--repeat`, test suites (one instance per test) and explore (sites, trials, shrinking, reports) |
 //!
 //! The `wouldblock` command (`main.rs`, `cli/`) reports through one reporter with typed
-//! events and a displayer each for the terminal, JUnit and JSON.
+//! events and a displayer each for the terminal, JUnit, JSON and HTML.
+//!
+//! **Where new worlds plug in.** WASI 0.3's sockets (streams and futures instead of
+//! pollables) are a table per interface in `catalogue/` and a decorator family beside
+//! `wasi/` (a `wasi_p3/`): its stream producers and consumers ask `Run::decide` for each
+//! read, write and result future exactly as a p2 call does, and `Faults::decide_wait` has
+//! no p3 counterpart to reach, as p3 waits inside the component model. A relay to a real
+//! server (toxiproxy-style, the harness owning the guest's side of the connection) is a
+//! peer in `peer/` that `world` settles; its bytes pass through the same decisions on the
+//! guest's streams, so it needs no decision of its own.
 //!
 //! ## Run a guest under a fault
 //!
@@ -84,10 +97,13 @@
 //!
 //! ## Presets
 //!
-//! Each named preset reproduces one real case: `first-send` (wasmtime#12612),
-//! `enobufs-backpressure`, `enobufs-no-wakeup`, `enobufs-writable` (ENOBUFS on macOS and
-//! FreeBSD), `icmp-refused` and `errqueue-stuck` (ICMP errors on a connected socket); see
-//! [`plan::PRESETS`].
+//! Each named preset reproduces one real case (see [`plan::PRESETS`] for each one's
+//! reference): UDP `first-send` (wasmtime#12612), `enobufs-backpressure`,
+//! `enobufs-no-wakeup`, `enobufs-writable` (ENOBUFS on Linux, macOS and FreeBSD),
+//! `icmp-refused` and `errqueue-stuck` (ICMP errors on a connected socket); TCP
+//! `tcp-slow-peer`, `tcp-backpressure`, `tcp-connect-pending`, `tcp-reset`; name lookup
+//! `dns-slow`; HTTP `http-slow-response`, `http-slow-body`, `http-body-backpressure`,
+//! `http-reset-mid-body`.
 //!
 //! ```
 //! use wouldblock::{Op, Plan, Readiness};
@@ -103,6 +119,7 @@
 #![deny(rustdoc::broken_intra_doc_links, rustdoc::private_intra_doc_links)]
 
 mod builder;
+mod catalogue;
 mod component;
 mod error;
 pub mod explore;

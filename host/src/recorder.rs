@@ -1,6 +1,7 @@
 //! The recorder of one run: the trace and the counters. The decorators report what
 //! happened here; verdicts read it.
 
+use crate::plan::Op;
 use crate::trace::{Event, Trace};
 
 /// The counters printed in the summary line and returned in an [`Outcome`](crate::Outcome).
@@ -41,6 +42,29 @@ pub struct Stats {
     pub tcp_bytes_read: u64,
     /// Bytes the guest wrote to TCP connections.
     pub tcp_bytes_written: u64,
+}
+
+impl Stats {
+    /// A call of `op` was made.
+    pub(crate) fn called(&mut self, op: Op) {
+        match op {
+            Op::UdpCheckSend => self.check_send_calls += 1,
+            Op::UdpSend => self.send_calls += 1,
+            Op::UdpReceive => self.receive_calls += 1,
+            _ => {}
+        }
+    }
+
+    /// A call of `op` moved `n` datagrams or bytes.
+    pub(crate) fn moved(&mut self, op: Op, n: u64) {
+        match op {
+            Op::UdpSend => self.datagrams_accepted += n,
+            Op::UdpReceive => self.datagrams_received += n,
+            Op::TcpRead => self.tcp_bytes_read += n,
+            Op::TcpWrite => self.tcp_bytes_written += n,
+            _ => {}
+        }
+    }
 }
 
 /// What one run recorded.

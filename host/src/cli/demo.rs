@@ -1,7 +1,7 @@
 //! `wouldblock demo`: the bundled guests under every first-send form and every preset of
 //! the fault catalogue, against a real UDP socket on 127.0.0.1, many runs each.
 
-use crate::catalogue::CATALOGUE;
+use crate::demo_cases::CATALOGUE;
 use anyhow::{Context, Result};
 use std::time::Instant;
 use wouldblock::{Builder, Form, Guest, Harness, PEER_PLACEHOLDER, PeerOptions, Plan, Readiness};
@@ -108,7 +108,7 @@ pub fn demo(args: DemoArgs) -> Result<i32> {
 }
 
 /// The second table: every preset with a correct and a naive program, each with the peer
-/// its program needs ([`crate::catalogue::Cell::harness`]).
+/// its program needs ([`crate::demo_cases::Cell::harness`]).
 fn catalogue(base: &Harness, args: &DemoArgs) -> Result<bool> {
     println!(
         "\n{:<26} {:<22} {:<21} {:<14} {:>8}",

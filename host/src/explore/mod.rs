@@ -12,9 +12,10 @@ mod sites;
 mod suite;
 mod suite_report;
 
+pub use crate::catalogue::{Fault, Tier, Tried};
 pub use merge::MergeError;
 pub use report::{Exploration, Finding, REPORT_FORMAT, Report};
-pub use sites::{Fault, Tier, Tried, menu};
+pub use sites::menu;
 pub use suite::SuiteEvent;
 pub use suite_report::{
     Cause, EXIT_FLAKY, SUITE_REPORT_FORMAT, SuiteReport, TestReport, TestVerdict, panic_location,
@@ -182,7 +183,7 @@ impl Trial {
     /// The plan that makes this trial's run.
     pub(crate) fn plan(&self) -> Plan {
         self.faults.iter().fold(Plan::new(), |plan, (site, fault)| {
-            plan.with_rule(fault.rule(*site))
+            plan.with_rule(sites::rule_at(fault, *site))
         })
     }
 

@@ -1,27 +1,33 @@
-//! The faults of one run: the plan put to work. One job a file: the [`registry`] of
-//! resources and pollables, the [`rules`] that decide calls, the readiness [`gates`], the
-//! send [`permits`], the [`drops`] ledger and the busy-loop [`detector`]. Every decision
-//! is a pure function of the calls the guest has made so far; none reads a clock.
+//! The faults of one run: the plan put to work, and the one place a call or a wait is
+//! decided. One job a file: the [`decision`] of a call and the decision of a wait
+//! ([`waits`]), the [`registry`] of resources and pollables, the [`rules`] that select
+//! calls, the readiness [`gates`], the send [`permits`], the [`drops`] ledger and the
+//! busy-loop [`detector`]. Every decision is a pure function of the calls the guest has
+//! made so far; none reads a clock.
 
+mod decision;
 mod detector;
 mod drops;
 mod gates;
 mod permits;
 pub(crate) mod registry;
 mod rules;
+mod waits;
 
+pub(crate) use decision::Choice;
 pub(crate) use drops::Refusal;
-pub(crate) use gates::{Gate, Hold};
-pub(crate) use registry::Class;
+pub(crate) use registry::{Class, Res};
 pub(crate) use rules::Injection;
+pub(crate) use waits::{Then, WaitDecision};
 
 use crate::plan::{Plan, Readiness};
 use detector::Detector;
 use drops::Drops;
 use gates::Gates;
+use gates::{Gate, Hold};
 use permits::Permits;
 use registry::Registry;
-use rules::{Call, Rules};
+use rules::Rules;
 
 /// The fault state of one run.
 pub(crate) struct Faults {
@@ -60,54 +66,22 @@ impl Faults {
         Some(serial)
     }
 
-    /// Counts a call of `op` on resource `rep` against the plan; `Some` is the rule that
-    /// selects it.
-    pub(crate) fn decide(&mut self, op: crate::plan::Op, rep: Option<u32>) -> Option<Injection> {
-        let res = rep.and_then(|rep| self.registry.get(rep));
-        let serial = res.map(|r| r.serial);
-        let call = Call {
-            op,
-            serial,
-            connected: res.is_some_and(|r| r.remote.is_some()),
-            woken: serial.is_some_and(|s| self.woken.remove(&s)),
-            timer_wakes: self.detector.timer_wakes(),
-        };
-        self.rules.decide(&call)
-    }
-
     /// A wait found these resources ready: the next call on each comes right after the
     /// wake-up.
     pub(crate) fn woke(&mut self, resources: &[crate::resources::ResourceId]) {
         self.woken.extend(resources.iter().map(|id| id.serial));
     }
 
-    /// Counts one wait on a socket pollable against the plan's wait rules; a selected
-    /// wait re-arms the owner's gate. Returns the rule that selected it.
-    pub(crate) fn observe(&mut self, pollable: u32) -> Option<Injection> {
-        let serial = self.registry.socket_of(pollable)?;
-        let res = self.registry.by_serial(serial)?;
-        let call = Call {
-            op: res.kind.wait_op(),
-            serial: Some(serial),
-            connected: res.remote.is_some(),
-            woken: false,
-            timer_wakes: self.detector.timer_wakes(),
-        };
-        let injection = self.rules.decide(&call)?;
-        self.gates.arm(serial, injection.ready, None);
-        Some(injection)
-    }
-
     /// Sets what the pollables of resource `rep` report after an injected answer, and the
     /// not-ready answer that stands with them until the guest has waited.
-    pub(crate) fn arm(&mut self, rep: u32, ready: Readiness, hold: Option<Hold>) {
+    fn arm(&mut self, rep: u32, ready: Readiness, hold: Option<Hold>) {
         if let Some(serial) = self.registry.serial(rep) {
             self.gates.arm(serial, ready, hold);
         }
     }
 
     /// The not-ready answer standing on resource `rep`, if its gate is still closed.
-    pub(crate) fn hold(&self, rep: u32) -> Option<&Hold> {
+    fn hold(&self, rep: u32) -> Option<&Hold> {
         self.gates.hold(self.registry.serial(rep)?)
     }
 
@@ -124,11 +98,6 @@ impl Faults {
     pub(crate) fn timer_wake(&mut self) {
         self.detector.timer_wake();
         self.gates.release_holds();
-    }
-
-    /// An injected error was answered; remembered until data moves again.
-    pub(crate) fn error_injected(&mut self, what: String) {
-        self.detector.error_injected(what);
     }
 
     /// The injected error the guest never recovered from, if any.
@@ -152,7 +121,7 @@ impl Faults {
     }
 
     /// The gate on a pollable, if any.
-    pub(crate) fn gate(&self, pollable: u32) -> Option<Gate> {
+    fn gate(&self, pollable: u32) -> Option<Gate> {
         self.gates.get(self.registry.socket_of(pollable)?)
     }
 
@@ -163,7 +132,7 @@ impl Faults {
     }
 
     /// Uses up `ticks` readiness checks on a pollable's gate.
-    pub(crate) fn tick(&mut self, pollable: u32, ticks: u32) {
+    fn tick(&mut self, pollable: u32, ticks: u32) {
         if let Some(serial) = self.registry.socket_of(pollable) {
             self.gates.tick(serial, ticks);
         }

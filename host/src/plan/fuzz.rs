@@ -1,9 +1,10 @@
 //! The plan parser fuzzed: any `--fault` string and any TOML gives a plan or a plan error,
 //! never a panic, and any plan printed as TOML reads back as the same plan.
 
-use super::error_codes::ERROR_CODES;
 use super::*;
+use crate::catalogue::ERROR_CODES;
 use proptest::prelude::*;
+use wasmtime_wasi::p2::bindings::sockets::network::ErrorCode;
 
 /// Values a key may be given, hostile ones included.
 fn value() -> impl Strategy<Value = String> {

@@ -1,6 +1,7 @@
 //! The plan model, parser and presets, tested on their own.
 use super::presets::first_send_rule;
 use super::*;
+use wasmtime_wasi::p2::bindings::sockets::network::ErrorCode;
 
 #[test]
 fn first_send_spec_defaults_to_one_ok_zero_attempt_and_one_tick() {

@@ -1,10 +1,11 @@
-//! The decorator core: what every decorated interface does around a call. Ask the plan
-//! (`injected`), write the trace line (`finish`), and feed the busy-loop detector
-//! (`account`). Generic over the interface's result type through [`Answer`], so the UDP,
-//! TCP and stream decorators share one implementation.
+//! What every decorated interface does around a call: ask the run for the plan's decision
+//! (`decided`, `injected`), write the trace line (`finish`), and account for what moved
+//! (`account`). The decision itself is [`Faults::decide`](crate::faults::Faults)'s; here
+//! it only takes the interface's types, through [`Answer`], so the UDP, TCP, stream and
+//! HTTP decorators share one implementation.
 
-use crate::faults::Hold;
-use crate::plan::{Action, Op, Readiness, error_code_name};
+use crate::faults::Choice;
+use crate::plan::{Op, error_code_name};
 use crate::state::Run;
 use crate::trace::{Event, Text};
 use crate::verdict::Stop;
@@ -74,18 +75,6 @@ impl Answer for StreamError {
     }
 }
 
-/// What the plan decided about a call.
-pub(crate) enum Decided<T, E> {
-    /// This answer replaces the real one.
-    Answer(Result<T, E>),
-    /// The real call, with its result cut to this many bytes (`slice`, `short-permit`).
-    Limit(u64),
-    /// The real call, its addresses IPv6 first (`ipv6-first`).
-    Reorder,
-    /// The real call (possibly with the readiness changed by a `pass` rule).
-    Real,
-}
-
 impl Answer for SocketError {
     fn code(code: ErrorCode) -> Self {
         code.into()
@@ -107,7 +96,36 @@ impl Answer for SocketError {
     }
 }
 
-/// A decorated interface's view: the run's state. The helpers come with it.
+/// What the plan decided about a call, in the interface's types.
+pub(crate) enum Decided<T, E> {
+    /// This answer replaces the real one.
+    Answer(Result<T, E>),
+    /// The real call, with its result cut to this many bytes (`slice`, `short-permit`).
+    Limit(u64),
+    /// The real call, its addresses IPv6 first (`ipv6-first`).
+    Reorder,
+    /// The real call (possibly with the readiness changed by a `pass` rule).
+    Real,
+}
+
+impl<T, E: Answer> Decided<T, E> {
+    /// The plan's [`Choice`] in the interface's types; `zero` is its empty answer.
+    fn of(choice: Choice, zero: impl FnOnce() -> T) -> Self {
+        match choice {
+            Choice::Empty => Decided::Answer(Ok(zero())),
+            Choice::Error(code) => Decided::Answer(Err(E::code(code))),
+            Choice::Reset => Decided::Answer(Err(E::reset())),
+            Choice::Closed => Decided::Answer(Err(E::closed())),
+            Choice::Limit(n) => Decided::Limit(n),
+            Choice::Reorder => Decided::Reorder,
+            Choice::Real => Decided::Real,
+        }
+    }
+}
+
+/// A decorated interface's view: the run's state. The helpers come with it, so a
+/// decorated call reads: make the event, [`decided`](Decorate::decided), make the real
+/// call unless answered, [`finish`](Decorate::finish), [`account`](Decorate::account).
 pub(crate) trait Decorate {
     /// The state of the run.
     fn run(&mut self) -> &mut Run;
@@ -136,78 +154,7 @@ pub(crate) trait Decorate {
         zero: impl FnOnce() -> T,
         event: &mut Event,
     ) -> Decided<T, E> {
-        let run = self.run();
-        // WIT: "When this function returns ok(0), the `subscribe` pollable will become
-        // ready when this function will report at least ok(1)": until then, it does not.
-        let held = rep
-            .filter(|_| op.has_zero_answer())
-            .and_then(|rep| run.faults.hold(rep));
-        if let Some(hold) = held {
-            let action = hold.answer(op);
-            event.fault = Some(format!(
-                "{}: {action}, held until the guest waits on the pollable",
-                hold.rule
-            ));
-            event.rule = Some(hold.index);
-            run.recorder.stats.faults_injected += 1;
-            return Decided::Answer(match action {
-                Action::OkZero if !op.zero_is_would_block() => Ok(zero()),
-                _ => Err(E::code(ErrorCode::WouldBlock)),
-            });
-        }
-        let Some(injection) = run.decide(op, rep) else {
-            return Decided::Real;
-        };
-        if let Some(rep) = rep {
-            let not_ready = matches!(injection.action, Action::OkZero)
-                || injection.action == Action::Error(ErrorCode::WouldBlock);
-            // A short read whose rest is not there yet: until the guest waits, the next
-            // reads are empty, as they are while a segment is still on its way.
-            let short = matches!(injection.action, Action::Slice(_))
-                && matches!(injection.ready, Readiness::NotReady(_) | Readiness::Never);
-            let hold = (not_ready || short).then(|| Hold {
-                index: injection.index,
-                rule: injection.rule.clone(),
-                op,
-                action: if short {
-                    Action::OkZero
-                } else {
-                    injection.action
-                },
-                short,
-            });
-            run.faults.arm(rep, injection.ready, hold);
-        }
-        event.fault = Some(format!(
-            "{}: {}, then {}",
-            injection.rule, injection.action, injection.ready
-        ));
-        event.rule = Some(injection.index);
-        let failed = |run: &mut Run, answer: E| {
-            // An error a socket call reports once leaves the socket usable; a failed
-            // stream is finished, so giving up on it is right, not a bug.
-            if !op.is_stream() {
-                let label = rep.map_or_else(Text::default, |rep| run.faults.registry.label(rep));
-                run.faults.error_injected(format!(
-                    "{} answered {} on {label}",
-                    injection.rule, injection.action
-                ));
-            }
-            Decided::Answer(Err(answer))
-        };
-        match injection.action {
-            Action::OkZero => Decided::Answer(Ok(zero())),
-            // would-block is the not-ready signal, not an error to recover from.
-            Action::Error(code) if code == ErrorCode::WouldBlock => {
-                Decided::Answer(Err(E::code(code)))
-            }
-            Action::Error(code) => failed(run, E::code(code)),
-            Action::Reset => failed(run, E::reset()),
-            Action::Closed => failed(run, E::closed()),
-            Action::Slice(n) | Action::ShortPermit(n) => Decided::Limit(n),
-            Action::Ipv6First => Decided::Reorder,
-            Action::Pass => Decided::Real,
-        }
+        Decided::of(self.run().decide(op, rep, event), zero)
     }
 
     /// [`Decorate::injected`] for operations whose only possible injection is an error.
@@ -234,25 +181,21 @@ pub(crate) trait Decorate {
         self.run().record(event);
     }
 
-    /// Feeds the busy-loop detector: moving data is progress (and hands readiness back to
-    /// the real pollable); an empty answer or an error is not.
+    /// Accounts for what a call of `op` on `rep` moved ([`Run::account`]): a harness stop
+    /// becomes the interface's trap.
     fn account<T, E: Answer>(
         &mut self,
+        op: Op,
         rep: u32,
-        moved: bool,
+        moved: u64,
         result: &Result<T, E>,
     ) -> Result<(), E> {
-        if moved {
-            self.run().faults.progress(rep);
-            return Ok(());
-        }
-        // Every answer that moved nothing counts, errors too: a guest that retries
-        // out-of-memory at once spins just as one that retries would-block. Traps end
-        // the guest anyway.
         let trapped = result.as_ref().is_err_and(E::is_trap);
-        if !trapped {
-            self.run().no_progress().map_err(E::trap)?;
-        }
-        Ok(())
+        self.run().account(op, rep, moved, trapped).map_err(E::trap)
+    }
+
+    /// A call that moved nothing, outside [`Decorate::account`] (a permit of 0).
+    fn no_progress<E: Answer>(&mut self) -> Result<(), E> {
+        self.run().no_progress().map_err(E::trap)
     }
 }

@@ -6,7 +6,6 @@
 
 use super::HttpView;
 use super::decorate::Decorate;
-use super::table::{OpRow, call};
 use crate::plan::Op;
 use crate::resources::Kind;
 use crate::trace::{Event, Text};
@@ -16,10 +15,6 @@ use wasmtime_wasi_http::p2::bindings::http::outgoing_handler;
 use wasmtime_wasi_http::p2::bindings::http::types::{Method, RequestOptions};
 use wasmtime_wasi_http::p2::types::{HostFutureIncomingResponse, HostOutgoingRequest};
 use wasmtime_wasi_http::p2::{HttpError, HttpResult};
-
-/// `wasi:http/outgoing-handler`'s operation. Explore tries nothing here: `handle` fails
-/// only for a request the guest got wrong; a connection's errors come with the response.
-pub(super) const OPS: &[OpRow] = &[call(Op::HttpHandle, "http.handle", Kind::HttpResponse)];
 
 const HANDLER: &str = "wasi:http/outgoing-handler";
 
@@ -50,9 +45,8 @@ impl outgoing_handler::Host for HttpView<'_> {
         };
         let label = result.as_ref().ok().map(|response| {
             // A server answers in real time: waits give it a moment before time jumps.
-            self.run.world.external = true;
-            let registry = &mut self.run.faults.registry;
-            registry.register(response.rep(), Kind::HttpResponse, None)
+            self.run.external();
+            self.run.register(response.rep(), Kind::HttpResponse, None)
         });
         self.finish(event, &result, |_| label.unwrap_or_default());
         result

@@ -89,6 +89,6 @@ pub(crate) async fn serve(
             }
         }
     }
-    store.data_mut().run.world.http_served = Some(served);
+    store.data_mut().run.served(served);
     Ok(Ok(()))
 }

@@ -10,13 +10,9 @@
 
 use super::SocketsView;
 use super::decorate::{Decided, Decorate};
-use super::table::{
-    Cut, KindRow, NOT_READY, OpRow, PENDING, REAL, call, eager, missed_wakeup, once,
-};
-use super::table::{real, wait};
 use crate::names::Answer;
-use crate::plan::{Action, NotReady, Op};
-use crate::resources::{Kind, Unit};
+use crate::plan::Op;
+use crate::resources::Kind;
 use crate::trace::{Event, Text};
 use std::collections::VecDeque;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
@@ -26,67 +22,6 @@ use wasmtime_wasi::p2::bindings::sockets::ip_name_lookup::{
 };
 use wasmtime_wasi::p2::bindings::sockets::network::{ErrorCode, IpAddress, Network};
 use wasmtime_wasi::p2::{DynPollable, Pollable, SocketError, subscribe};
-
-/// The resource `wasi:sockets/ip-name-lookup` hands out.
-pub(super) const KINDS: &[KindRow] = &[KindRow {
-    kind: Kind::Lookup,
-    label: "lookup",
-    wait: Op::DnsLookupPollable,
-    unit: Unit::Datagrams,
-    socket: false,
-}];
-
-/// A lookup that failed for now (EAI_AGAIN).
-const TEMPORARY: Action = Action::Error(ErrorCode::TemporaryResolverFailure);
-
-/// `wasi:sockets/ip-name-lookup`'s operations, as plans name them, and what explore tries
-/// at each.
-pub(super) const OPS: &[OpRow] = &[
-    OpRow {
-        // An error here is the lookup's outcome: `invalid-argument` at once, any other
-        // from `resolve-next-address`, as a resolver reports a failed query.
-        cut: Some(Cut::Reorder),
-        explore: &[
-            real(
-                once(Action::Ipv6First, REAL),
-                "a resolver that answers ::1 (or a dual-stack name's IPv6 address) first \
-                 while the server listens on 127.0.0.1 only",
-                "nodejs/node#40702",
-                "WIT: resolve-next-address returns the addresses in the order the resolver gives",
-                "tries every address it gets, not only the first, before it fails",
-            ),
-            real(
-                once(TEMPORARY, REAL),
-                "EAI_AGAIN: the resolver timed out or answered SERVFAIL, once (containers, CI)",
-                "uptime-kuma#878",
-                "WIT: resolve-addresses `temporary-resolver-failure`: \"A temporary failure in name resolution occurred\"",
-                "reports it and looks the name up again (after a back-off), not fatal",
-            ),
-        ],
-        ..call(Op::DnsResolve, "dns.resolve", Kind::Lookup)
-    },
-    OpRow {
-        // WIT: "`would-block`: A result is not available yet. (EAI_INPROGRESS)"
-        not_ready: Some(NotReady::WouldBlock),
-        explore: &[
-            eager(real(
-                once(PENDING, NOT_READY),
-                "a lookup still waiting for the resolver: wasmtime-wasi resolves a name on a \
-                 blocking thread, so its first resolve-next-address answers would-block",
-                "WIT: resolve-next-address \"`would-block`: A result is not available yet\"",
-                "resolve-next-address: \"`would-block`: A result is not available yet\"",
-                "waits on the lookup's pollable, then asks again",
-            )),
-            missed_wakeup(PENDING),
-        ],
-        ..call(
-            Op::DnsResolveNextAddress,
-            "dns.resolve-next-address",
-            Kind::Lookup,
-        )
-    },
-    wait(Op::DnsLookupPollable, "dns.lookup-pollable", Kind::Lookup),
-];
 
 const LOOKUP: &str = "wasi:sockets/ip-name-lookup";
 
@@ -121,10 +56,7 @@ impl Host for SocketsView<'_> {
         let decided = self.decided::<(), SocketError>(Op::DnsResolve, None, || (), &mut event);
         let ipv6_first = matches!(decided, Decided::Reorder);
         let result = self.start(network, name, decided, ipv6_first);
-        let label = result.as_ref().ok().map(|lookup| {
-            let registry = &mut self.run.faults.registry;
-            registry.register(lookup.rep(), Kind::Lookup, None)
-        });
+        let label = (result.as_ref().ok()).map(|l| self.run.register(l.rep(), Kind::Lookup, None));
         self.finish(event, &result, |_| {
             format!("ok({})", label.unwrap_or_default()).into()
         });
@@ -138,10 +70,10 @@ impl HostResolveAddressStream for SocketsView<'_> {
         this: Resource<ResolveAddressStream>,
     ) -> Result<Option<IpAddress>, SocketError> {
         let rep = this.rep();
-        let registry = &self.run.faults.registry;
-        let mut event = Event::new(LOOKUP, "resolve-next-address", registry.label(rep))
-            .on(Some(Op::DnsResolveNextAddress), registry.id(rep));
         let op = Op::DnsResolveNextAddress;
+        let mut event = self
+            .run
+            .event(LOOKUP, "resolve-next-address", Some(op), rep);
         let result = match self.injected(op, Some(rep), || None::<IpAddr>, &mut event) {
             Some(Err::<_, SocketError>(err)) => {
                 // A failed query stays failed: every later call answers the same.
@@ -158,7 +90,7 @@ impl HostResolveAddressStream for SocketsView<'_> {
             Some(ip) => Text::Owned(format!("ok({ip})")),
             None => "ok(none)".into(),
         });
-        self.account(rep, matches!(result, Ok(Some(_))), &result)?;
+        self.account(op, rep, u64::from(matches!(result, Ok(Some(_)))), &result)?;
         Ok(result?.map(IpAddress::from))
     }
 
@@ -170,12 +102,11 @@ impl HostResolveAddressStream for SocketsView<'_> {
         let system = self.lookup(rep)?.system;
         let pollable = match system {
             Some(inner) => {
-                HostResolveAddressStream::subscribe(&mut self.inner, Resource::new_borrow(inner))?
+                HostResolveAddressStream::subscribe(&mut self.inner, Resource::new_borrow(inner))
             }
-            None => subscribe(self.inner.table, Resource::<Lookup>::new_borrow(rep))?,
+            None => subscribe(self.inner.table, Resource::<Lookup>::new_borrow(rep)),
         };
-        self.run.faults.registry.subscribe(pollable.rep(), rep);
-        Ok(pollable)
+        self.run.subscribed(rep, pollable)
     }
 
     fn drop(&mut self, this: Resource<ResolveAddressStream>) -> wasmtime::Result<()> {

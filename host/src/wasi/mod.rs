@@ -19,10 +19,8 @@ mod http_types;
 mod ip_name_lookup;
 mod monotonic_clock;
 mod network;
-mod ops;
 mod poll;
 mod streams;
-mod table;
 mod tcp;
 mod tcp_create_socket;
 mod udp;
@@ -193,6 +191,25 @@ pub(crate) struct ClocksView<'a> {
 }
 
 struct Clocks;
+
+// The decorator helpers come with every view that holds the run.
+impl decorate::Decorate for SocketsView<'_> {
+    fn run(&mut self) -> &mut Run {
+        self.run
+    }
+}
+
+impl decorate::Decorate for IoView<'_> {
+    fn run(&mut self) -> &mut Run {
+        self.run
+    }
+}
+
+impl decorate::Decorate for HttpView<'_> {
+    fn run(&mut self) -> &mut Run {
+        self.run
+    }
+}
 
 impl HasData for Clocks {
     type Data<'a> = ClocksView<'a>;

@@ -5,7 +5,6 @@
 //! when it is created: a wake-up by a clock is the one sign that the guest backed off.
 
 use super::ClocksView;
-use crate::faults::Class;
 use wasmtime::component::Resource;
 use wasmtime_wasi::p2::DynPollable;
 use wasmtime_wasi::p2::bindings::clocks::monotonic_clock::{Duration, Host, Instant};
@@ -24,28 +23,25 @@ impl Pollable for VirtualTimer {
 
 impl Host for ClocksView<'_> {
     fn now(&mut self) -> wasmtime::Result<Instant> {
-        match &self.run.world.clock {
-            Some(clock) => Ok(clock.now()),
+        match self.run.now() {
+            Some(now) => Ok(now),
             None => self.inner.now(),
         }
     }
 
     fn resolution(&mut self) -> wasmtime::Result<Instant> {
-        match &self.run.world.clock {
+        match self.run.now() {
             Some(_) => Ok(1),
             None => self.inner.resolution(),
         }
     }
 
     fn subscribe_instant(&mut self, when: Instant) -> wasmtime::Result<Resource<DynPollable>> {
-        match &self.run.world.clock {
+        match self.run.now() {
             Some(_) => self.timer(when),
             None => {
                 let pollable = self.inner.subscribe_instant(when)?;
-                self.run
-                    .faults
-                    .registry
-                    .classify(pollable.rep(), Class::Clock);
+                self.run.timer(pollable.rep(), None);
                 Ok(pollable)
             }
         }
@@ -55,14 +51,11 @@ impl Host for ClocksView<'_> {
         &mut self,
         duration: Duration,
     ) -> wasmtime::Result<Resource<DynPollable>> {
-        match &self.run.world.clock {
-            Some(clock) => self.timer(clock.now().saturating_add(duration)),
+        match self.run.now() {
+            Some(now) => self.timer(now.saturating_add(duration)),
             None => {
                 let pollable = self.inner.subscribe_duration(duration)?;
-                self.run
-                    .faults
-                    .registry
-                    .classify(pollable.rep(), Class::Clock);
+                self.run.timer(pollable.rep(), None);
                 Ok(pollable)
             }
         }
@@ -74,13 +67,7 @@ impl ClocksView<'_> {
     fn timer(&mut self, deadline: u64) -> wasmtime::Result<Resource<DynPollable>> {
         let timer = self.inner.table.push(VirtualTimer)?;
         let pollable = subscribe(self.inner.table, timer)?;
-        self.run
-            .faults
-            .registry
-            .classify(pollable.rep(), Class::Clock);
-        if let Some(clock) = &mut self.run.world.clock {
-            clock.arm(pollable.rep(), deadline);
-        }
+        self.run.timer(pollable.rep(), Some(deadline));
         Ok(pollable)
     }
 }

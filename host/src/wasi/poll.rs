@@ -9,25 +9,15 @@
 //! waiting as the real host would, instead of livelocking it on a gate that says "ready".
 
 use super::IoView;
-use crate::faults::{Class, Gate, Injection};
-use crate::resources::{Kind, ResourceId};
+use crate::faults::Then;
+use crate::resources::ResourceId;
 use crate::trace::{Event, Text};
-use crate::verdict::during;
 use std::time::Duration;
 use wasmtime::component::Resource;
 use wasmtime_wasi::p2::DynPollable;
 use wasmtime_wasi_io::bindings::wasi::io::poll::{Host, HostPollable};
 
 const POLL: &str = "wasi:io/poll";
-
-/// How long a wait with a timer gives a real socket whose peer the harness does not own to
-/// become ready before virtual time jumps: loopback answers in microseconds, and a peer
-/// slower than this gets the guest's timeout, as a slow peer would.
-const SETTLE_EXTERNAL: Duration = Duration::from_millis(5);
-/// How long a wait with a timer gives a real socket while one of the harness's own TCP
-/// peers still has a connection open: that peer is a thread that will answer (send,
-/// echo, close), and a busy machine may need more than [`SETTLE_EXTERNAL`] to run it.
-const SETTLE_TCP_PEER: Duration = Duration::from_millis(50);
 
 /// Event-loop turns the guest's own bytes in flight get to reach its other end (a write
 /// is a background task, its arrival a kernel event, the read another task: a handful of
@@ -51,21 +41,15 @@ impl HostPollable for IoView<'_> {
 
     async fn ready(&mut self, pollable: Resource<DynPollable>) -> wasmtime::Result<bool> {
         let rep = pollable.rep();
-        let Some((label, id)) = self.owner(rep) else {
+        let Some((label, id)) = self.run.owner(rep) else {
             return self.table.ready(pollable).await;
         };
-        self.run.recorder.stats.socket_waits += 1;
         let mut event = Event::new(POLL, "ready", label).on(None, Some(id));
         event.waits = vec![id];
-        let injection = self.run.observe(rep);
-        event.rule = injection.as_ref().map(|i| i.index);
-        event.fault = injection.map(|i| i.rule);
-        let ready = match self.run.faults.gate(rep) {
-            Some(gate) => {
-                event.fault = Some(note(event.fault.take(), gate_note(gate)));
-                self.run.faults.tick(rep, 1);
-                gate.is_spurious()
-            }
+        let (note, rule, gated) = self.run.decide_ready(rep);
+        (event.fault, event.rule) = (note, rule);
+        let ready = match gated {
+            Some(ready) => ready,
             None => self.table.ready(pollable).await?,
         };
         event.result = if ready { "true" } else { "false" }.into();
@@ -77,22 +61,14 @@ impl HostPollable for IoView<'_> {
     }
 
     fn drop(&mut self, pollable: Resource<DynPollable>) -> wasmtime::Result<()> {
-        self.run.faults.registry.unsubscribe(pollable.rep());
-        if let Some(clock) = &mut self.run.world.clock {
-            clock.forget(pollable.rep());
-        }
+        self.run.forget_pollable(pollable.rep());
         HostPollable::drop(self.table, pollable)
     }
 }
 
 impl IoView<'_> {
-    /// The socket resource a pollable reports on: its label and id.
-    fn owner(&self, pollable: u32) -> Option<(Text, ResourceId)> {
-        let owner = self.run.faults.registry.pollable_owner(pollable)?;
-        Some((owner.label.clone(), owner.id()))
-    }
-
-    /// `poll` and `block`: gates first, then the real pollables that are left.
+    /// `poll` and `block`: the gates first ([`Run::decide_wait`]), then the real
+    /// pollables that are left.
     async fn wait(
         &mut self,
         op: &'static str,
@@ -100,19 +76,18 @@ impl IoView<'_> {
     ) -> wasmtime::Result<Vec<u32>> {
         let reps: Vec<u32> = pollables.iter().map(Resource::rep).collect();
         let owners: Vec<Option<(Text, ResourceId)>> =
-            reps.iter().map(|rep| self.owner(*rep)).collect();
+            reps.iter().map(|rep| self.run.owner(*rep)).collect();
         if owners.iter().all(Option::is_none) {
             // No socket the plan governs: the real pollables (and timers) decide, untraced.
             let all: Vec<usize> = (0..reps.len()).collect();
             let ready = self.poll_open(&reps, &all).await?;
-            self.count_timer_wake(&reps, &ready);
+            self.run.timer_woke(&reps, &ready);
             return Ok(ready);
         }
-        self.run.recorder.stats.socket_waits += 1;
         // The harness's TCP peers finish what they were doing first: what is ready then
         // does not depend on how fast their threads ran.
-        if self.run.world.has_peers() {
-            self.run.world.settle_async(0).await;
+        if self.run.has_peers() {
+            self.run.settle(0).await;
         }
         let mut event = Event::new(POLL, op, Text::default());
         let labels: Vec<Text> = owners.iter().flatten().map(|(l, _)| l.clone()).collect();
@@ -121,106 +96,53 @@ impl IoView<'_> {
             others: owners.iter().filter(|o| o.is_none()).count() as u64,
         };
         event.waits = owners.iter().flatten().map(|(_, id)| *id).collect();
-        let observed: Vec<Injection> = reps
-            .iter()
-            .zip(&owners)
-            .filter(|(_, owner)| owner.is_some())
-            .filter_map(|(rep, _)| self.run.observe(*rep))
-            .collect();
-        event.rule = observed.first().map(|i| i.index);
-        let observed = (!observed.is_empty()).then(|| {
-            let rules: Vec<&str> = observed.iter().map(|i| i.rule.as_str()).collect();
-            rules.join(", ")
-        });
-        let gates: Vec<Option<Gate>> = reps.iter().map(|rep| self.run.faults.gate(*rep)).collect();
-
-        // A spurious gate wakes the guest at once, whatever the real pollable says.
-        let spurious: Vec<u32> = (0..reps.len() as u32)
-            .filter(|&i| gates[i as usize].is_some_and(Gate::is_spurious))
-            .collect();
-        if !spurious.is_empty() {
-            let once = spurious
-                .iter()
-                .all(|&i| gates[i as usize] == Some(Gate::SpuriousOnce));
-            let gate = if once {
-                Gate::SpuriousOnce
-            } else {
-                Gate::Spurious
-            };
-            event.fault = Some(note(observed, gate_note(gate)));
-            for &i in &spurious {
-                self.run.faults.tick(reps[i as usize], 1);
+        let governed: Vec<bool> = owners.iter().map(Option::is_some).collect();
+        let decision = self.run.decide_wait(&reps, &governed);
+        (event.fault, event.rule) = (decision.note.clone(), decision.rule);
+        let on = Text::Ready(labels);
+        let hang_note = decision.hang_note();
+        let (open, missed) = match decision.then {
+            // A spurious gate wakes the guest at once, whatever the real pollable says.
+            Then::Wake(ready) => {
+                self.woke(event, &owners, &ready);
+                self.run.no_progress()?;
+                return Ok(ready);
             }
-            (event.result, event.woke) = ready_text(&owners, &spurious);
-            self.run.faults.woke(&event.woke);
-            self.run.record(event);
-            self.run.no_progress()?;
-            return Ok(spurious);
-        }
-
-        // Run readiness checks until the first finite gate opens.
-        let ticks = gates
-            .iter()
-            .filter_map(|g| match g {
-                Some(Gate::Ticks(k)) => Some(*k),
-                _ => None,
-            })
-            .min();
-        if let Some(ticks) = ticks {
-            event.fault = Some(note(
-                observed.clone(),
-                format!("not-ready for {ticks} check(s), then real"),
-            ));
-            for (rep, gate) in reps.iter().zip(&gates) {
-                if matches!(gate, Some(Gate::Ticks(_))) {
-                    self.run.faults.tick(*rep, ticks);
-                }
+            Then::Hang => {
+                event.result = "hang".into();
+                self.run.record(event);
+                return Err(self.run.hang(op, &on, None).into());
             }
-        }
-
-        if event.fault.is_none() {
-            event.fault = observed.clone();
-        }
-        let open: Vec<usize> = (0..reps.len())
-            .filter(|&i| self.run.faults.gate(reps[i]).is_none())
-            .collect();
-        if open.is_empty() {
-            event.fault = Some(note(observed, gate_note(Gate::Never)));
-            event.result = "hang".into();
-            self.run.record(event);
-            let stop = during::hang(&self.run.recorder, op, &Text::Ready(labels));
-            return Err(stop.into());
-        }
+            Then::Real { open, missed } => (open, missed),
+        };
         // A missed wake-up beside real pollables and no timer: only the real world can end
         // the wait. Decided now, not by the wall clock: once the harness's own peers have
         // settled, nothing of theirs is coming; what the harness cannot see settle gets a
         // bounded quiet window.
-        let missed = gates.contains(&Some(Gate::Never));
-        if missed && !self.has_timer(&reps, &open) {
-            self.run.world.settle_async(2).await;
-            let window = self
-                .run
-                .world
-                .quiet_window(&self.run.faults.registry, &reps, &open);
+        if missed && !self.run.has_timer(&reps, &open) {
+            self.run.settle(2).await;
+            let window = self.run.quiet_window(&reps, &open);
             if let Some(ready) = self.poll_real(&reps, &open, Some(window)).await? {
-                (event.result, event.woke) = ready_text(&owners, &ready);
-                self.run.faults.woke(&event.woke);
-                self.run.record(event);
+                self.woke(event, &owners, &ready);
                 return Ok(ready);
             }
-            event.fault = Some(note(observed, gate_note(Gate::Never)));
+            event.fault = Some(hang_note);
             event.result = "hang".into();
             self.run.record(event);
-            let on = Text::Ready(labels);
-            let stop = during::hang_beside_real(&self.run.recorder, op, &on, window);
-            return Err(stop.into());
+            return Err(self.run.hang(op, &on, Some(window)).into());
         }
         let ready = self.poll_open(&reps, &open).await?;
-        (event.result, event.woke) = ready_text(&owners, &ready);
-        self.run.faults.woke(&event.woke);
-        self.run.record(event);
-        self.count_timer_wake(&reps, &ready);
+        self.woke(event, &owners, &ready);
+        self.run.timer_woke(&reps, &ready);
         Ok(ready)
+    }
+
+    /// The wait ends with `ready` (positions in the wait): the trace says which socket
+    /// pollables woke, and the next call on each comes right after the wake-up.
+    fn woke(&mut self, mut event: Event, owners: &[Option<(Text, ResourceId)>], ready: &[u32]) {
+        (event.result, event.woke) = ready_text(owners, ready);
+        self.run.woke(&event.woke);
+        self.run.record(event);
     }
 
     /// Waits on the pollables at `open` (indices into `reps`). Real pollables decide
@@ -229,10 +151,9 @@ impl IoView<'_> {
     /// was sent, tokio has seen the kernel's events), and if still nothing is ready, the
     /// clock jumps to the earliest deadline: no sleeping on timers, ever.
     async fn poll_open(&mut self, reps: &[u32], open: &[usize]) -> wasmtime::Result<Vec<u32>> {
-        let clock = self.run.world.clock.as_ref();
         let timers: Vec<(usize, u64)> = open
             .iter()
-            .filter_map(|&i| Some((i, clock?.deadline(reps[i])?)))
+            .filter_map(|&i| Some((i, self.run.deadline(reps[i])?)))
             .collect();
         let real: Vec<usize> = open
             .iter()
@@ -242,7 +163,7 @@ impl IoView<'_> {
         if timers.is_empty() {
             return Ok(self.poll_real(reps, &real, None).await?.unwrap_or_default());
         }
-        let now = clock.map_or(0, |c| c.now());
+        let now = self.run.now().unwrap_or(0);
         let due = |until: u64| -> Vec<u32> {
             let due = timers.iter().filter(|(_, deadline)| *deadline <= until);
             due.map(|(i, _)| *i as u32).collect()
@@ -253,7 +174,7 @@ impl IoView<'_> {
             // poll would (wasmtime#13040).
             let mut ready = ready.to_vec();
             if !real.is_empty() {
-                self.run.world.settle_async(2).await;
+                self.run.settle(2).await;
                 let seen = self.poll_real(reps, &real, Some(Duration::ZERO)).await?;
                 ready.extend(seen.unwrap_or_default());
                 ready.sort_unstable();
@@ -263,17 +184,10 @@ impl IoView<'_> {
         // Time passing means the event loop runs: even a wait on timers alone lets
         // background sends finish and the kernel's events reach tokio before the jump, and
         // the harness's own peers handle what the guest sent them.
-        self.run.world.settle_async(2).await;
+        self.run.settle(2).await;
         if !real.is_empty() {
             // A peer the harness does not own cannot be seen to settle: give it a moment.
-            let tcp_busy = self.run.world.tcp_peers_open();
-            let window = if tcp_busy {
-                SETTLE_TCP_PEER
-            } else if self.run.world.external {
-                SETTLE_EXTERNAL
-            } else {
-                Duration::ZERO
-            };
+            let window = self.run.settle_window();
             if let Some(ready) = self.poll_real(reps, &real, Some(window)).await? {
                 return Ok(ready);
             }
@@ -282,13 +196,7 @@ impl IoView<'_> {
             }
         }
         let earliest = timers.iter().map(|(_, d)| *d).min().unwrap_or(now);
-        if let Some(clock) = &mut self.run.world.clock {
-            clock.advance_to(earliest);
-            let limit = self.run.world.time_limit;
-            if clock.elapsed() > limit {
-                return Err(during::virtual_time_limit(&self.run.recorder, limit).into());
-            }
-        }
+        self.run.advance_to(earliest)?;
         Ok(due(earliest))
     }
 
@@ -305,7 +213,7 @@ impl IoView<'_> {
         which: &[usize],
     ) -> wasmtime::Result<Option<Vec<u32>>> {
         for _ in 0..IN_FLIGHT_TURNS {
-            if !self.run.world.guest_bytes_in_flight() {
+            if !self.run.in_flight() {
                 return Ok(None);
             }
             tokio::task::yield_now().await;
@@ -316,12 +224,7 @@ impl IoView<'_> {
         // Still owed, and the guest waits on one of its TCP inputs: the kernel holds the
         // bytes (Nagle's algorithm keeps a small segment until the other end's delayed
         // ACK, 40 ms on Linux and at most 200 ms), and real time brings them.
-        let registry = &self.run.faults.registry;
-        let input = which.iter().any(|&i| {
-            let owner = registry.pollable_owner(reps[i]);
-            owner.is_some_and(|res| res.id().kind == Kind::TcpInput)
-        });
-        if input && self.run.world.guest_bytes_in_flight() {
+        if self.run.waits_on_tcp_input(reps, which) && self.run.in_flight() {
             return self.poll_real(reps, which, Some(IN_FLIGHT_WAIT)).await;
         }
         Ok(None)
@@ -353,45 +256,6 @@ impl IoView<'_> {
                 .map(|i| which[i as usize] as u32)
                 .collect(),
         ))
-    }
-
-    /// Whether a timer is among the pollables at `which`: then time can end the wait.
-    fn has_timer(&self, reps: &[u32], which: &[usize]) -> bool {
-        let clock = self.run.world.clock.as_ref();
-        let registry = &self.run.faults.registry;
-        which.iter().any(|&i| {
-            registry.class(reps[i]) == Class::Clock
-                || clock.is_some_and(|c| c.deadline(reps[i]).is_some())
-        })
-    }
-
-    /// A wake-up by a clock is the guest backing off; by a stream or anything else it is
-    /// not, so a guest that polls stdin instead of a timer still counts as spinning.
-    fn count_timer_wake(&mut self, reps: &[u32], ready: &[u32]) {
-        let registry = &self.run.faults.registry;
-        if ready
-            .iter()
-            .any(|&i| registry.class(reps[i as usize]) == Class::Clock)
-        {
-            self.run.faults.timer_wake();
-        }
-    }
-}
-
-/// The trace's fault note: the pollable rule that fired, if any, then what the gate did.
-fn note(rule: Option<String>, gate: String) -> String {
-    match rule {
-        Some(rule) => format!("{rule}: {gate}"),
-        None => gate,
-    }
-}
-
-fn gate_note(gate: Gate) -> String {
-    match gate {
-        Gate::Ticks(k) => format!("not-ready ({k} check(s) left)"),
-        Gate::Never => "never-ready".into(),
-        Gate::Spurious => "spurious-ready".into(),
-        Gate::SpuriousOnce => "spurious-ready once".into(),
     }
 }
 

@@ -7,13 +7,8 @@
 
 use super::IoView;
 use super::decorate::{Answer, Decided, Decorate};
-use super::table::{
-    Cut, KindRow, NOT_READY, OpRow, REAL, call, eager, missed_wakeup, once, read_wait, real, wait,
-};
-use crate::faults::Class;
-use crate::plan::{Action, NotReady, Op};
-use crate::resources::{Kind, Unit};
-use crate::state::Run;
+use crate::plan::Op;
+use crate::resources::Kind;
 use crate::trace::{Event, Text};
 use crate::verdict::during;
 use wasmtime::component::Resource;
@@ -22,110 +17,6 @@ use wasmtime_wasi_io::bindings::wasi::io::streams::{
     self, Host, HostInputStream, HostOutputStream, InputStream, OutputStream,
 };
 use wasmtime_wasi_io::streams::{StreamError, StreamResult};
-
-/// The streams of a TCP connection (`finish-connect` and `accept` hand them out).
-pub(super) const KINDS: &[KindRow] = &[
-    KindRow {
-        kind: Kind::TcpInput,
-        label: "input",
-        wait: Op::TcpInputPollable,
-        unit: Unit::Datagrams,
-        socket: false,
-    },
-    KindRow {
-        kind: Kind::TcpOutput,
-        label: "output",
-        wait: Op::TcpOutputPollable,
-        unit: Unit::Bytes,
-        socket: false,
-    },
-];
-
-/// `wasi:io/streams`' operations on TCP connections, as plans name them, and what explore
-/// tries at each.
-pub(super) const OPS: &[OpRow] = &[
-    OpRow {
-        // WIT: "When no bytes are available for reading, this function returns an empty
-        // list": the not-ready answer, never the end of the stream.
-        not_ready: Some(NotReady::Empty),
-        stream: true,
-        cut: Some(Cut::Slice),
-        explore: &[
-            real(
-                once(Action::OkZero, NOT_READY),
-                "nothing has arrived yet: the peer's next segment is still on its way",
-                "echo-valgrind (the seed's server took an empty read for the end)",
-                READ,
-                "takes the empty read for \"not yet\" and waits on the input pollable",
-            ),
-            real(
-                once(Action::Slice(1), NOT_READY),
-                "data arriving in parts: a read returns what has arrived so far, and the \
-                 rest is not there until the guest waits",
-                "echo-valgrind",
-                READ,
-                "keeps reading after waiting on the input pollable; only `closed` is the end",
-            ),
-            missed_wakeup(Action::OkZero),
-            real(
-                once(Action::Reset, REAL),
-                "the peer reset the connection (ECONNRESET; a robustness note)",
-                "WIT: stream-error last-operation-failed",
-                "read: `last-operation-failed` ends the stream",
-                "reports the reset and ends the connection cleanly",
-            ),
-        ],
-        ..call(Op::TcpRead, "tcp.read", Kind::TcpInput)
-    },
-    OpRow {
-        // WIT: "When this function returns 0 bytes, the `subscribe` pollable will become
-        // ready when this function will report at least 1 byte, or an error."
-        not_ready: Some(NotReady::Empty),
-        stream: true,
-        cut: Some(Cut::ShortPermit),
-        explore: &[
-            // A 0 right after the wake-up breaks the clause above: the host's bug.
-            eager(real(
-                once(Action::OkZero, NOT_READY),
-                "a full send buffer",
-                "WIT: check-write",
-                CHECK_WRITE,
-                "waits on the output pollable, then checks again",
-            )),
-            real(
-                once(Action::ShortPermit(1), REAL),
-                "a send buffer with little room left",
-                "WIT: check-write",
-                CHECK_WRITE,
-                "writes at most the permit, then checks again for the rest",
-            ),
-            missed_wakeup(Action::OkZero),
-        ],
-        ..call(Op::TcpCheckWrite, "tcp.check-write", Kind::TcpOutput)
-    },
-    OpRow {
-        stream: true,
-        ..call(Op::TcpWrite, "tcp.write", Kind::TcpOutput)
-    },
-    OpRow {
-        stream: true,
-        ..call(Op::TcpFlush, "tcp.flush", Kind::TcpOutput)
-    },
-    read_wait(Op::TcpInputPollable, "tcp.input-pollable", Kind::TcpInput),
-    wait(
-        Op::TcpOutputPollable,
-        "tcp.output-pollable",
-        Kind::TcpOutput,
-    ),
-];
-
-/// WIT: `read`.
-const READ: &str = "read: \"When no bytes are available for reading, this function returns \
-                    an empty list\"; only `closed` is the end of the stream";
-/// WIT: `check-write`.
-const CHECK_WRITE: &str = "check-write: \"When this function returns 0 bytes, the `subscribe` \
-                           pollable will become ready when this function will report at least \
-                           1 byte, or an error.\"";
 
 const STREAMS: &str = "wasi:io/streams";
 
@@ -202,9 +93,7 @@ impl HostInputStream for IoView<'_> {
         stream: Resource<InputStream>,
     ) -> wasmtime::Result<Resource<DynPollable>> {
         let target = stream.rep();
-        let pollable = HostInputStream::subscribe(self.table, stream)?;
-        self.classify(pollable.rep(), target);
-        Ok(pollable)
+        (self.run).subscribed(target, HostInputStream::subscribe(self.table, stream))
     }
 }
 
@@ -226,12 +115,10 @@ impl HostOutputStream for IoView<'_> {
             Decided::Limit(n) => self.table.check_write(stream).map(|permit| permit.min(n)),
             Decided::Reorder | Decided::Real => self.table.check_write(stream),
         };
-        self.run.faults.grant(rep, *result.as_ref().unwrap_or(&0));
+        self.run.grant(rep, *result.as_ref().unwrap_or(&0));
         self.finish(event, &result, |permit| Text::Ok(*permit));
         if !matches!(result, Ok(1..)) {
-            self.run
-                .no_progress()
-                .map_err(<StreamError as Answer>::trap)?;
+            self.no_progress::<StreamError>()?;
         }
         result
     }
@@ -246,13 +133,11 @@ impl HostOutputStream for IoView<'_> {
         // The permit is checked before anything is injected, as for UDP sends.
         // WIT: "precondition: check-write gave permit of Ok(n) and contents has a length
         // of less than or equal to n. Otherwise, this function will trap."
-        if let Err(permit) = self.run.faults.spend(rep, len) {
-            event.result = "trap".into();
-            self.run.record(event);
-            let on = self.run.faults.registry.label(rep);
-            let stop = during::write_past_permit(&self.run.recorder, len, &on, permit);
-            return Err(<StreamError as Answer>::trap(stop));
-        }
+        let mut event = (self.run)
+            .spend(rep, len, event, |recorder, on, permit| {
+                during::write_past_permit(recorder, len, on, permit)
+            })
+            .map_err(<StreamError as Answer>::trap)?;
         let result = match self.injected(op, Some(rep), || (), &mut event) {
             Some(answer) => answer,
             None => self.table.write(stream, bytes),
@@ -312,9 +197,7 @@ impl HostOutputStream for IoView<'_> {
         stream: Resource<OutputStream>,
     ) -> wasmtime::Result<Resource<DynPollable>> {
         let target = stream.rep();
-        let pollable = HostOutputStream::subscribe(self.table, stream)?;
-        self.classify(pollable.rep(), target);
-        Ok(pollable)
+        (self.run).subscribed(target, HostOutputStream::subscribe(self.table, stream))
     }
 
     fn write_zeroes(&mut self, stream: Resource<OutputStream>, len: u64) -> StreamResult<()> {
@@ -350,31 +233,12 @@ impl HostOutputStream for IoView<'_> {
     }
 }
 
-impl Decorate for IoView<'_> {
-    fn run(&mut self) -> &mut Run {
-        self.run
-    }
-}
-
 impl IoView<'_> {
     /// A trace event for a call on a stream the plan governs (a TCP connection's, an HTTP
     /// body's), with the operation it counts as; `None` for any other stream.
     fn stream_event(&self, function: &'static str, call: Call, rep: u32) -> Option<(Event, Op)> {
-        let res = self.run.faults.registry.get(rep)?;
-        let op = stream_op(res.kind, call)?;
-        let event = Event::new(STREAMS, function, res.label.clone()).on(Some(op), Some(res.id()));
-        Some((event, op))
-    }
-
-    /// A new pollable on stream `target`: a TCP stream's readiness is the plan's to gate;
-    /// any other stream's is a stream's.
-    fn classify(&mut self, pollable: u32, target: u32) {
-        let registry = &mut self.run.faults.registry;
-        if registry.get(target).is_some() {
-            registry.subscribe(pollable, target);
-        } else {
-            registry.classify(pollable, Class::Stream);
-        }
+        let op = stream_op(self.run.resource(rep)?.kind, call)?;
+        Some((self.run.event(STREAMS, function, Some(op), rep), op))
     }
 
     fn read_done(
@@ -385,13 +249,8 @@ impl IoView<'_> {
         result: &StreamResult<Vec<u8>>,
     ) -> StreamResult<()> {
         let moved = result.as_ref().map_or(0, |bytes| bytes.len() as u64);
-        // The TCP peers' settling counts TCP bytes only.
-        if op == Op::TcpRead {
-            self.run.recorder.stats.tcp_bytes_read += moved;
-            self.run.world.tcp_read += moved;
-        }
         self.finish(event, result, |bytes| Text::OkBytes(bytes.len() as u64));
-        self.account(rep, moved > 0, result)
+        self.account(op, rep, moved, result)
     }
 
     fn write_done(
@@ -403,14 +262,8 @@ impl IoView<'_> {
         result: &StreamResult<()>,
     ) -> StreamResult<()> {
         let moved = if result.is_ok() { len } else { 0 };
-        if op == Op::TcpWrite {
-            self.run.recorder.stats.tcp_bytes_written += moved;
-            self.run.world.tcp_written += moved;
-        } else {
-            self.run.world.http_written += moved;
-        }
         self.finish(event, result, |()| "ok".into());
-        self.account(rep, moved > 0, result)
+        self.account(op, rep, moved, result)
     }
 }
 

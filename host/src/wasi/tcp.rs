@@ -5,11 +5,8 @@
 
 use super::SocketsView;
 use super::decorate::Decorate;
-use super::table::{
-    KindRow, NOT_READY, OpRow, PENDING, call, eager, missed_wakeup, once, real, wait,
-};
-use crate::plan::{NotReady, Op};
-use crate::resources::{Kind, Unit};
+use crate::plan::Op;
+use crate::resources::Kind;
 use crate::trace::{Event, Text};
 use std::net::SocketAddr;
 use wasmtime::component::Resource;
@@ -18,60 +15,6 @@ use wasmtime_wasi::p2::bindings::sockets::network::{
 };
 use wasmtime_wasi::p2::bindings::sockets::tcp::{self, HostTcpSocket, ShutdownType};
 use wasmtime_wasi::p2::{DynInputStream, DynOutputStream, DynPollable, SocketResult, TcpSocket};
-
-/// The resource `wasi:sockets/tcp` hands out (its streams are `streams.rs`'s).
-pub(super) const KINDS: &[KindRow] = &[KindRow {
-    kind: Kind::TcpSocket,
-    label: "tcp-socket",
-    wait: Op::TcpSocketPollable,
-    unit: Unit::Datagrams,
-    socket: true,
-}];
-
-/// `wasi:sockets/tcp`'s operations, as plans name them, and what explore tries at each.
-pub(super) const OPS: &[OpRow] = &[
-    call(Op::TcpBind, "tcp.bind", Kind::TcpSocket),
-    OpRow {
-        // WIT: "`would-block`: Connection is still pending"
-        not_ready: Some(NotReady::WouldBlock),
-        explore: &[
-            // Right after the socket's pollable fired the connect has finished
-            // (wasmtime-wasi resolves it then; connect(2): writability means done).
-            eager(real(
-                once(PENDING, NOT_READY),
-                "a non-blocking connect still in progress (EINPROGRESS)",
-                "WIT: finish-connect",
-                "finish-connect: \"`would-block`: Connection is still pending\"",
-                "waits on the socket's pollable, then calls finish-connect again",
-            )),
-            missed_wakeup(PENDING),
-        ],
-        ..call(Op::TcpConnect, "tcp.connect", Kind::TcpSocket)
-    },
-    call(Op::TcpListen, "tcp.listen", Kind::TcpSocket),
-    OpRow {
-        // WIT: "`would-block`: No pending connections at the moment."
-        not_ready: Some(NotReady::WouldBlock),
-        explore: &[
-            real(
-                once(PENDING, NOT_READY),
-                "no connection in the backlog yet (EAGAIN from accept), or, after a wake-up, \
-                 one removed by a network error before accept",
-                "WIT: accept; accept(2), NOTES: no connection may be waiting after poll",
-                "accept: \"`would-block`: No pending connections at the moment.\"",
-                "waits on the listener's pollable, then accepts again",
-            ),
-            missed_wakeup(PENDING),
-        ],
-        ..call(Op::TcpAccept, "tcp.accept", Kind::TcpSocket)
-    },
-    call(Op::TcpShutdown, "tcp.shutdown", Kind::TcpSocket),
-    wait(
-        Op::TcpSocketPollable,
-        "tcp.socket-pollable",
-        Kind::TcpSocket,
-    ),
-];
 
 const TCP: &str = "wasi:sockets/tcp";
 
@@ -110,9 +53,7 @@ impl HostTcpSocket for SocketsView<'_> {
         event.args = Text::Addr(remote);
         let result = self.inner.start_connect(this, network, remote_address);
         if result.is_ok() {
-            self.run.faults.registry.connect(rep, remote);
-            // A TCP peer answers in real time: waits give it a moment before time jumps.
-            self.run.world.external = true;
+            self.run.connect(rep, remote);
         }
         self.finish(event, &result, |()| "ok".into());
         result
@@ -131,15 +72,14 @@ impl HostTcpSocket for SocketsView<'_> {
             Some(err) => Err(err),
             None => self.inner.finish_connect(this),
         };
-        let remote = self.run.faults.registry.get(rep).and_then(|r| r.remote);
+        let remote = self.run.resource(rep).and_then(|r| r.remote);
         let labels = result.as_ref().ok().map(|(input, output)| {
-            let registry = &mut self.run.faults.registry;
-            let input = registry.register(input.rep(), Kind::TcpInput, remote);
-            let output = registry.register(output.rep(), Kind::TcpOutput, remote);
+            let input = self.run.register(input.rep(), Kind::TcpInput, remote);
+            let output = self.run.register(output.rep(), Kind::TcpOutput, remote);
             Text::Owned(format!("ok({input}, {output})"))
         });
         self.finish(event, &result, |_| labels.unwrap_or_default());
-        self.settled(rep, &result)?;
+        self.settled(Op::TcpConnect, rep, &result)?;
         result
     }
 
@@ -163,7 +103,7 @@ impl HostTcpSocket for SocketsView<'_> {
         if let Some(addr) = local {
             // The harness's own client, if any, can connect now; anyone else connects in
             // real time.
-            self.run.world.listening(addr);
+            self.run.listening(addr);
         }
         result
     }
@@ -190,14 +130,13 @@ impl HostTcpSocket for SocketsView<'_> {
                 .remote_address(Resource::new_borrow(socket.rep()))
                 .ok()
                 .map(SocketAddr::from);
-            let registry = &mut self.run.faults.registry;
-            let socket = registry.register(socket.rep(), Kind::TcpSocket, remote);
-            let input = registry.register(input.rep(), Kind::TcpInput, remote);
-            let output = registry.register(output.rep(), Kind::TcpOutput, remote);
+            let socket = self.run.register(socket.rep(), Kind::TcpSocket, remote);
+            let input = self.run.register(input.rep(), Kind::TcpInput, remote);
+            let output = self.run.register(output.rep(), Kind::TcpOutput, remote);
             Text::Owned(format!("ok({socket}, {input}, {output})"))
         });
         self.finish(event, &result, |_| labels.unwrap_or_default());
-        self.settled(rep, &result)?;
+        self.settled(Op::TcpAccept, rep, &result)?;
         result
     }
 
@@ -299,9 +238,7 @@ impl HostTcpSocket for SocketsView<'_> {
 
     fn subscribe(&mut self, this: Resource<TcpSocket>) -> wasmtime::Result<Resource<DynPollable>> {
         let target = this.rep();
-        let pollable = HostTcpSocket::subscribe(&mut self.inner, this)?;
-        self.run.faults.registry.subscribe(pollable.rep(), target);
-        Ok(pollable)
+        (self.run).subscribed(target, HostTcpSocket::subscribe(&mut self.inner, this))
     }
 
     fn shutdown(
@@ -338,16 +275,15 @@ impl SocketsView<'_> {
     /// A trace event for `function` on socket `rep`, counted as `op` if the plan governs
     /// it.
     pub(super) fn tcp_event(&self, function: &'static str, op: Option<Op>, rep: u32) -> Event {
-        let registry = &self.run.faults.registry;
-        Event::new(TCP, function, registry.label(rep)).on(op, registry.id(rep))
+        self.run.event(TCP, function, op, rep)
     }
 
     /// A connect or accept that answered: progress, or another not-ready answer for the
     /// busy-loop detector.
-    fn settled<T>(&mut self, rep: u32, result: &SocketResult<T>) -> SocketResult<()> {
+    fn settled<T>(&mut self, op: Op, rep: u32, result: &SocketResult<T>) -> SocketResult<()> {
         let pending = result
             .as_ref()
             .is_err_and(|e| matches!(e.downcast_ref(), Some(ErrorCode::WouldBlock)));
-        self.account(rep, !pending && result.is_ok(), result)
+        self.account(op, rep, u64::from(!pending && result.is_ok()), result)
     }
 }

@@ -7,20 +7,17 @@ use wasmtime_wasi::p2::bindings::clocks::wall_clock::{Datetime, Host};
 
 impl Host for ClocksView<'_> {
     fn now(&mut self) -> wasmtime::Result<Datetime> {
-        match &self.run.world.clock {
-            Some(clock) => {
-                let wall = clock.wall();
-                Ok(Datetime {
-                    seconds: wall.as_secs(),
-                    nanoseconds: wall.subsec_nanos(),
-                })
-            }
+        match self.run.wall() {
+            Some(wall) => Ok(Datetime {
+                seconds: wall.as_secs(),
+                nanoseconds: wall.subsec_nanos(),
+            }),
             None => self.inner.now(),
         }
     }
 
     fn resolution(&mut self) -> wasmtime::Result<Datetime> {
-        match &self.run.world.clock {
+        match self.run.wall() {
             Some(_) => Ok(Datetime {
                 seconds: 0,
                 nanoseconds: 1,

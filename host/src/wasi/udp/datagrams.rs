@@ -24,7 +24,7 @@ impl HostIncomingDatagramStream for SocketsView<'_> {
         max_results: u64,
     ) -> SocketResult<Vec<udp::IncomingDatagram>> {
         let rep = this.rep();
-        self.run.recorder.stats.receive_calls += 1;
+        self.run.called(Op::UdpReceive);
         let mut event = self.event("receive", Op::UdpReceive, rep);
         event.args = max_results.to_string().into();
         // What the harness's peer was sent is answered first: whether a reply is there does
@@ -37,11 +37,10 @@ impl HostIncomingDatagramStream for SocketsView<'_> {
             None => self.inner.receive(this, max_results),
         };
         let received = result.as_ref().map_or(0, |d| d.len() as u64);
-        self.run.recorder.stats.datagrams_received += received;
         self.finish(event, &result, |datagrams| {
             format!("ok({} datagrams)", datagrams.len()).into()
         });
-        self.account(rep, received > 0, &result)?;
+        self.account(Op::UdpReceive, rep, received, &result)?;
         result
     }
 
@@ -50,9 +49,10 @@ impl HostIncomingDatagramStream for SocketsView<'_> {
         this: Resource<IncomingDatagramStream>,
     ) -> wasmtime::Result<Resource<DynPollable>> {
         let target = this.rep();
-        let pollable = HostIncomingDatagramStream::subscribe(&mut self.inner, this)?;
-        self.run.faults.registry.subscribe(pollable.rep(), target);
-        Ok(pollable)
+        (self.run).subscribed(
+            target,
+            HostIncomingDatagramStream::subscribe(&mut self.inner, this),
+        )
     }
 
     fn drop(&mut self, this: Resource<IncomingDatagramStream>) -> wasmtime::Result<()> {
@@ -64,7 +64,7 @@ impl HostIncomingDatagramStream for SocketsView<'_> {
 impl HostOutgoingDatagramStream for SocketsView<'_> {
     fn check_send(&mut self, this: Resource<OutgoingDatagramStream>) -> SocketResult<u64> {
         let rep = this.rep();
-        self.run.recorder.stats.check_send_calls += 1;
+        self.run.called(Op::UdpCheckSend);
         let mut event = self.event("check-send", Op::UdpCheckSend, rep);
         let result = match self.decided(Op::UdpCheckSend, Some(rep), || 0, &mut event) {
             Decided::Answer(answer) => answer,
@@ -72,18 +72,13 @@ impl HostOutgoingDatagramStream for SocketsView<'_> {
             Decided::Limit(n) => self.inner.check_send(this).map(|permit| permit.min(n)),
             Decided::Reorder | Decided::Real => self.inner.check_send(this),
         };
-        self.run.faults.grant(rep, *result.as_ref().unwrap_or(&0));
-        if event.fault.is_some()
-            && matches!(result, Ok(0))
-            && let Some(serial) = self.run.faults.registry.serial(rep)
-        {
-            // A send is owed on this stream: a guest that never sends again dropped it.
-            let seq = self.run.recorder.trace.total() + 1;
-            self.run.faults.drops.check_refused(serial, seq);
+        self.run.grant(rep, *result.as_ref().unwrap_or(&0));
+        if event.fault.is_some() && matches!(result, Ok(0)) {
+            self.run.check_refused(rep);
         }
         self.finish(event, &result, |permit| Text::Ok(*permit));
         if matches!(result, Ok(0)) {
-            self.run.no_progress().map_err(SocketError::trap)?;
+            self.no_progress::<SocketError>()?;
         }
         result
     }
@@ -103,34 +98,31 @@ impl HostOutgoingDatagramStream for SocketsView<'_> {
             self.run.record(event);
             return Ok(0);
         }
-        self.run.recorder.stats.send_calls += 1;
+        self.run.called(Op::UdpSend);
         // The permit is checked before anything is injected, so a guest that sends without
         // `check-send` traps exactly as it would on the real host.
         // WIT: "Implementations must trap if either `check-send` was not called or
         // `datagrams` contains more items than `check-send` permitted."
-        if let Err(permit) = self.run.faults.spend(rep, datagrams.len() as u64) {
-            event.result = "trap".into();
-            self.run.record(event);
-            let on = self.run.faults.registry.label(rep);
-            let (recorder, n) = (&self.run.recorder, datagrams.len());
-            return Err(SocketError::trap(during::send_past_permit(
-                recorder, n, &on, permit,
-            )));
-        }
-        self.offered(rep, &datagrams);
+        let n = datagrams.len();
+        let mut event = (self.run)
+            .spend(rep, n as u64, event, |recorder, on, permit| {
+                during::send_past_permit(recorder, n, on, permit)
+            })
+            .map_err(SocketError::trap)?;
+        self.run.offered(rep, datagrams.iter().map(key));
         let to = datagrams
             .first()
             .and_then(|d| d.remote_address)
             .map(SocketAddr::from);
-        let remote = self.run.faults.registry.get(rep).and_then(|r| r.remote);
+        let remote = self.run.resource(rep).and_then(|r| r.remote);
         // What each datagram is and where it goes, kept only when the harness has a peer:
         // the peer is owed every datagram `send` accepts for it.
-        let owed: Vec<(Option<SocketAddr>, u64)> = match self.run.world.peer {
-            Some(_) => datagrams
+        let owed: Vec<(Option<SocketAddr>, u64)> = match self.run.has_udp_peer() {
+            true => datagrams
                 .iter()
                 .map(|d| (destination(d).or(remote), digest(&d.data)))
                 .collect(),
-            None => Vec::new(),
+            false => Vec::new(),
         };
         let result = match self.injected(Op::UdpSend, Some(rep), || 0, &mut event) {
             Some(answer) => {
@@ -140,14 +132,9 @@ impl HostOutgoingDatagramStream for SocketsView<'_> {
             None => self.inner.send(this, datagrams),
         };
         let accepted = *result.as_ref().unwrap_or(&0);
-        self.run.recorder.stats.datagrams_accepted += accepted;
-        self.run.world.sent(to.or(remote), accepted);
-        // WIT: "returns the number of datagrams that were actually sent" (the first ones).
-        self.run
-            .world
-            .accepted(owed.into_iter().take(accepted as usize));
+        self.run.sent(to.or(remote), accepted, owed);
         self.finish(event, &result, |sent| Text::Ok(*sent));
-        self.account(rep, accepted > 0, &result)?;
+        self.account(Op::UdpSend, rep, accepted, &result)?;
         result
     }
 
@@ -156,9 +143,10 @@ impl HostOutgoingDatagramStream for SocketsView<'_> {
         this: Resource<OutgoingDatagramStream>,
     ) -> wasmtime::Result<Resource<DynPollable>> {
         let target = this.rep();
-        let pollable = HostOutgoingDatagramStream::subscribe(&mut self.inner, this)?;
-        self.run.faults.registry.subscribe(pollable.rep(), target);
-        Ok(pollable)
+        (self.run).subscribed(
+            target,
+            HostOutgoingDatagramStream::subscribe(&mut self.inner, this),
+        )
     }
 
     async fn drop(&mut self, this: Resource<OutgoingDatagramStream>) -> wasmtime::Result<()> {
@@ -168,14 +156,6 @@ impl HostOutgoingDatagramStream for SocketsView<'_> {
 }
 
 impl SocketsView<'_> {
-    /// The guest offers these datagrams (again): earlier refusals of them are settled.
-    fn offered(&mut self, rep: u32, datagrams: &[udp::OutgoingDatagram]) {
-        let drops = &mut self.run.faults.drops;
-        if let (true, Some(serial)) = (drops.pending(), self.run.faults.registry.serial(rep)) {
-            drops.offered(serial, datagrams.iter().map(key));
-        }
-    }
-
     /// An injected answer to `send` refused the datagrams it did not count: remembered
     /// until they are offered again.
     fn refused(
@@ -184,9 +164,6 @@ impl SocketsView<'_> {
         datagrams: &[udp::OutgoingDatagram],
         answer: &SocketResult<u64>,
     ) {
-        let Some(serial) = self.run.faults.registry.serial(rep) else {
-            return;
-        };
         let (refusal, from) = match answer {
             Ok(sent) => (Refusal::Readiness, *sent as usize),
             Err(err) if matches!(err.downcast_ref(), Some(ErrorCode::WouldBlock)) => {
@@ -194,10 +171,8 @@ impl SocketsView<'_> {
             }
             Err(_) => (Refusal::Error, 0),
         };
-        // The answer's own trace line is the next one.
-        let seq = self.run.recorder.trace.total() + 1;
         let refused = datagrams.iter().skip(from).map(key);
-        self.run.faults.drops.refused(refusal, serial, seq, refused);
+        self.run.refused(rep, refusal, refused);
     }
 }
 

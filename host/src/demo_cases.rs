@@ -1,4 +1,4 @@
-//! The fault catalogue as data: each preset with the bundled programs that show it, and
+//! The demo's cases as data: each preset with the bundled programs that show it, and
 //! what each must give on every run. The demo prints it, the tests below check that every
 //! preset is in it. Part of the binary, not the library: it needs the bundled guests.
 
@@ -231,7 +231,7 @@ mod tests {
         wouldblock_guests::foreach_c!(check);
         ensure!(
             missing.is_empty(),
-            "not in catalogue::CATALOGUE: {missing:?}"
+            "not in demo_cases::CATALOGUE: {missing:?}"
         );
         Ok(())
     }
@@ -242,7 +242,7 @@ mod tests {
         for preset in PRESETS {
             ensure!(
                 shown.contains(preset.name),
-                "preset {} is missing from catalogue::CATALOGUE (the demo)",
+                "preset {} is missing from demo_cases::CATALOGUE (the demo)",
                 preset.name
             );
         }

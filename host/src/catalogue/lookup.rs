@@ -4,11 +4,11 @@
 //! The plan's parser, the registry and explore ask these methods, never a list of their
 //! own.
 
-use super::table::{Cut, KindRow, OpRow};
+use super::fault::Tried;
+use super::op::{NotReady, Op};
+use super::rows::{Cut, KindRow, OpRow};
 use super::{http_outgoing_handler, http_types};
 use super::{ip_name_lookup, streams, tcp, tcp_create_socket, udp, udp_create_socket};
-use crate::explore::Tried;
-use crate::plan::{NotReady, Op};
 use crate::resources::{Kind, Unit};
 use std::sync::LazyLock;
 

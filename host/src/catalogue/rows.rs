@@ -1,11 +1,12 @@
-//! The shape of the per-interface operation tables. Each decorated interface's file
+//! The shape of the per-interface operation tables. Each interface's table file
 //! (`udp.rs`, `tcp.rs`, `streams.rs`, ...) declares one [`OpRow`] per operation of the plan
-//! language and one [`KindRow`] per resource kind it hands out; `ops.rs` gathers them for
-//! the plan's parser, the registry and explore. Adding an interface is its file, its rows
-//! and a README row.
+//! language and one [`KindRow`] per resource kind it hands out; `lookup.rs` gathers them for
+//! the plan's parser, the registry, the decorators and explore. Adding an interface is its
+//! table here, its decorator in `wasi/` and a README row.
 
-use crate::explore::{Fault, Tier, Tried};
-use crate::plan::{Action, NotReady, Op, Readiness};
+use super::answer::{Action, Readiness};
+use super::fault::{Fault, Tier, Tried};
+use super::op::{NotReady, Op};
 use crate::resources::{Kind, Unit};
 use wasmtime_wasi::p2::bindings::sockets::network::ErrorCode;
 
