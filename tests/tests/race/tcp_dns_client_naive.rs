@@ -45,6 +45,27 @@ fn gives_up_after_one_temporary_failure() -> Result<()> {
     })
 }
 
+/// A permanent error is no transient one: giving up on it is right, so the guest's own
+/// exit 1 stands, never `unusable-after-error` (issue 31, item 4).
+#[test]
+fn gives_up_cleanly_on_a_permanent_error() -> Result<()> {
+    for spec in [
+        "dns.resolve:first=1,action=name-unresolvable",
+        "dns.resolve:first=1,action=permanent-resolver-failure",
+        "dns.resolve:first=1,action=invalid-argument",
+        "tcp.connect:first=1,action=connection-refused",
+        "tcp.connect:first=1,action=timeout",
+        "tcp.create-socket:first=1,action=access-denied",
+    ] {
+        runs(plan(spec), |outcome| {
+            ensure!(outcome.exit == Exit::Code(1), "{spec}: {:?}", outcome.exit);
+            ensure!(outcome.verdict().is_none(), "{spec}: {:?}", outcome.verdict());
+            Ok(())
+        })?;
+    }
+    Ok(())
+}
+
 #[test]
 fn connects_to_the_first_address_only() -> Result<()> {
     runs(plan("dns.resolve:action=ipv6-first"), |outcome| {
