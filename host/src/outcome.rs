@@ -1,4 +1,4 @@
-//! What a run produced and how it ended.
+//! What a run produced and how it ended, and where a guest that panicked says it did.
 
 use crate::peer::{Received, TcpReport};
 use crate::recorder::Stats;
@@ -336,4 +336,18 @@ impl Outcome {
         }
         text
     }
+}
+
+/// Where a guest panicked, from libtest's `thread '…' panicked at FILE:LINE:COL:` line.
+///
+/// ```
+/// use wouldblock::explore::panic_location;
+/// let stderr = "\nthread 'sends' panicked at tests/udp.rs:41:9:\nsend: WouldBlock\n";
+/// assert_eq!(panic_location(stderr).as_deref(), Some("tests/udp.rs:41:9"));
+/// assert_eq!(panic_location("exit 1"), None);
+/// ```
+pub fn panic_location(stderr: &str) -> Option<String> {
+    let (_, after) = stderr.split_once("panicked at ")?;
+    let line = after.lines().next()?.trim_end().trim_end_matches(':');
+    (!line.is_empty()).then(|| line.to_string())
 }

@@ -1,12 +1,13 @@
-//! The guest's inherited stderr, remembering whether its last byte ended a line, so the
-//! harness's summary always starts on a line of its own, whatever the guest printed, and
-//! its last few KiB, so a trap after a panic message is told as the guest's panic.
+//! The one sink of a guest's stdout and stderr: it keeps the first bytes written (up to a
+//! bound) and the last [`TAIL`], with a line saying how much was cut between them, so a
+//! trap after a panic message is told as the guest's panic. An inherited stderr is also
+//! written through to the process's, remembering whether its last byte ended a line, so
+//! the harness's summary always starts on a line of its own, whatever the guest printed.
 
 use bytes::Bytes;
 use std::collections::VecDeque;
 use std::io::Write;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 use tokio::io::AsyncWrite;
@@ -16,113 +17,26 @@ use wasmtime_wasi_io::streams::{OutputStream, StreamError, StreamResult};
 
 /// What a guest may write in one go, as wasmtime-wasi's own stdio allows.
 const PERMIT: usize = 64 * 1024;
-/// How much of the end of stderr is kept: a panic message and its location fit.
+/// How much of the end of the output is kept: a panic message and its location fit.
 pub(crate) const TAIL: usize = 4096;
 
-/// The process's stderr, shared by every stream the guest opens on it.
-#[derive(Clone, Default)]
-pub(crate) struct TrackedStderr {
-    /// The guest wrote something that did not end with a newline.
-    open_line: Arc<AtomicBool>,
-    /// The last [`TAIL`] bytes written.
-    tail: Arc<Mutex<VecDeque<u8>>>,
-}
+/// The harness's names for the sink's two uses, until `harness/` (rewritten on its own
+/// branch) names [`Sink::stderr`] and [`Sink::captured`] itself.
+pub(crate) type TrackedStderr = Sink;
+/// See [`TrackedStderr`].
+pub(crate) type Captured = Sink;
 
-impl TrackedStderr {
-    /// Whether the guest left a line unfinished.
-    pub(crate) fn mid_line(&self) -> bool {
-        self.open_line.load(Ordering::Relaxed)
-    }
-
-    /// The last bytes the guest wrote.
-    pub(crate) fn tail(&self) -> Vec<u8> {
-        let tail = self.tail.lock().unwrap_or_else(|e| e.into_inner());
-        tail.iter().copied().collect()
-    }
-
-    fn write(&self, bytes: &[u8]) -> std::io::Result<()> {
-        std::io::stderr().write_all(bytes)?;
-        if let Some(last) = bytes.last() {
-            self.open_line.store(*last != b'\n', Ordering::Relaxed);
-        }
-        let mut tail = self.tail.lock().unwrap_or_else(|e| e.into_inner());
-        tail.extend(&bytes[bytes.len().saturating_sub(TAIL)..]);
-        let excess = tail.len().saturating_sub(TAIL);
-        tail.drain(..excess);
-        Ok(())
-    }
-}
-
-impl IsTerminal for TrackedStderr {
-    fn is_terminal(&self) -> bool {
-        std::io::IsTerminal::is_terminal(&std::io::stderr())
-    }
-}
-
-impl StdoutStream for TrackedStderr {
-    fn p2_stream(&self) -> Box<dyn OutputStream> {
-        Box::new(self.clone())
-    }
-
-    fn async_stream(&self) -> Box<dyn AsyncWrite + Send + Sync> {
-        Box::new(self.clone())
-    }
-}
-
-/// A closed stderr is the end of the stream, anything else a failed write.
-fn stream_error(e: std::io::Error) -> StreamError {
-    match e.kind() {
-        std::io::ErrorKind::BrokenPipe => StreamError::Closed,
-        _ => StreamError::LastOperationFailed(e.into()),
-    }
-}
-
-impl OutputStream for TrackedStderr {
-    fn write(&mut self, bytes: Bytes) -> StreamResult<()> {
-        TrackedStderr::write(self, &bytes).map_err(stream_error)
-    }
-
-    fn flush(&mut self) -> StreamResult<()> {
-        std::io::stderr().flush().map_err(stream_error)
-    }
-
-    fn check_write(&mut self) -> StreamResult<usize> {
-        Ok(PERMIT)
-    }
-}
-
-#[async_trait::async_trait]
-impl Pollable for TrackedStderr {
-    /// Writes go straight to the process's stderr: always ready.
-    async fn ready(&mut self) {}
-}
-
-impl AsyncWrite for TrackedStderr {
-    fn poll_write(
-        self: Pin<&mut Self>,
-        _: &mut Context<'_>,
-        buf: &[u8],
-    ) -> Poll<std::io::Result<usize>> {
-        Poll::Ready(TrackedStderr::write(&self, buf).map(|()| buf.len()))
-    }
-
-    fn poll_flush(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<std::io::Result<()>> {
-        Poll::Ready(std::io::stderr().flush())
-    }
-
-    fn poll_shutdown(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<std::io::Result<()>> {
-        Poll::Ready(Ok(()))
-    }
-}
-
-/// A guest's captured stdout or stderr: the first `limit` bytes and the last [`TAIL`],
-/// with a line saying how much was cut between them. Output past the bound is cut, never
-/// refused: a guest that prints a lot runs as it does on a terminal, and its last words
-/// (a panic message, libtest's result line) are still there.
+/// A guest's stdout or stderr. Output past the bound is cut, never refused: a guest that
+/// prints a lot runs as it does on a terminal, and its last words (a panic message,
+/// libtest's result line) are still there. Clones share what was written, as every
+/// stream the guest opens on it does.
 #[derive(Clone)]
-pub(crate) struct Captured {
+pub(crate) struct Sink {
+    /// How many of the first bytes are kept.
     limit: usize,
-    inner: Arc<Mutex<Kept>>,
+    /// Written through to the process's stderr (the guest inherits it).
+    inherited: bool,
+    kept: Arc<Mutex<Kept>>,
 }
 
 #[derive(Default)]
@@ -130,22 +44,65 @@ struct Kept {
     head: Vec<u8>,
     tail: VecDeque<u8>,
     cut: u64,
+    /// The last write did not end with a newline.
+    open_line: bool,
 }
 
-impl Captured {
-    pub(crate) fn new(limit: usize) -> Self {
+impl Default for Sink {
+    /// The process's stderr ([`Sink::stderr`]).
+    fn default() -> Self {
+        Self::stderr()
+    }
+}
+
+impl Sink {
+    /// The process's stderr, inherited: written through, its last [`TAIL`] bytes kept.
+    pub(crate) fn stderr() -> Self {
         Self {
-            limit,
-            inner: Arc::default(),
+            limit: 0,
+            inherited: true,
+            kept: Arc::default(),
         }
     }
 
+    /// Captured output: the first `limit` bytes and the last [`TAIL`].
+    pub(crate) fn captured(limit: usize) -> Self {
+        Self {
+            limit,
+            inherited: false,
+            kept: Arc::default(),
+        }
+    }
+
+    /// [`Sink::captured`].
+    pub(crate) fn new(limit: usize) -> Self {
+        Self::captured(limit)
+    }
+
     fn kept(&self) -> std::sync::MutexGuard<'_, Kept> {
-        self.inner.lock().unwrap_or_else(|e| e.into_inner())
+        self.kept.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn write(&self, bytes: &[u8]) -> std::io::Result<()> {
+        if self.inherited {
+            std::io::stderr().write_all(bytes)?;
+        }
+        self.push(bytes);
+        Ok(())
+    }
+
+    fn flush(&self) -> std::io::Result<()> {
+        if self.inherited {
+            std::io::stderr().flush()?;
+        }
+        Ok(())
     }
 
     fn push(&self, mut bytes: &[u8]) {
         let mut kept = self.kept();
+        if let Some(last) = bytes.last() {
+            kept.open_line = *last != b'\n';
+        }
         let room = self.limit.saturating_sub(kept.head.len());
         let head = bytes.len().min(room);
         kept.head.extend_from_slice(&bytes[..head]);
@@ -159,6 +116,11 @@ impl Captured {
         let excess = kept.tail.len().saturating_sub(TAIL);
         kept.tail.drain(..excess);
         kept.cut += excess as u64;
+    }
+
+    /// Whether the guest left a line unfinished.
+    pub(crate) fn mid_line(&self) -> bool {
+        self.kept().open_line
     }
 
     /// What was kept, with a line where bytes were cut.
@@ -183,13 +145,13 @@ impl Captured {
     }
 }
 
-impl IsTerminal for Captured {
+impl IsTerminal for Sink {
     fn is_terminal(&self) -> bool {
-        false
+        self.inherited && std::io::IsTerminal::is_terminal(&std::io::stderr())
     }
 }
 
-impl StdoutStream for Captured {
+impl StdoutStream for Sink {
     fn p2_stream(&self) -> Box<dyn OutputStream> {
         Box::new(self.clone())
     }
@@ -199,14 +161,21 @@ impl StdoutStream for Captured {
     }
 }
 
-impl OutputStream for Captured {
+/// A closed stderr is the end of the stream, anything else a failed write.
+fn stream_error(e: std::io::Error) -> StreamError {
+    match e.kind() {
+        std::io::ErrorKind::BrokenPipe => StreamError::Closed,
+        _ => StreamError::LastOperationFailed(e.into()),
+    }
+}
+
+impl OutputStream for Sink {
     fn write(&mut self, bytes: Bytes) -> StreamResult<()> {
-        self.push(&bytes);
-        Ok(())
+        Sink::write(self, &bytes).map_err(stream_error)
     }
 
     fn flush(&mut self) -> StreamResult<()> {
-        Ok(())
+        Sink::flush(self).map_err(stream_error)
     }
 
     fn check_write(&mut self) -> StreamResult<usize> {
@@ -215,23 +184,22 @@ impl OutputStream for Captured {
 }
 
 #[async_trait::async_trait]
-impl Pollable for Captured {
-    /// Memory is always ready.
+impl Pollable for Sink {
+    /// Memory and the process's stderr are always ready.
     async fn ready(&mut self) {}
 }
 
-impl AsyncWrite for Captured {
+impl AsyncWrite for Sink {
     fn poll_write(
         self: Pin<&mut Self>,
         _: &mut Context<'_>,
         buf: &[u8],
     ) -> Poll<std::io::Result<usize>> {
-        self.push(buf);
-        Poll::Ready(Ok(buf.len()))
+        Poll::Ready(Sink::write(&self, buf).map(|()| buf.len()))
     }
 
     fn poll_flush(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<std::io::Result<()>> {
-        Poll::Ready(Ok(()))
+        Poll::Ready(Sink::flush(&self))
     }
 
     fn poll_shutdown(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<std::io::Result<()>> {
@@ -245,7 +213,7 @@ mod tests {
 
     #[test]
     fn output_past_the_bound_is_cut_keeping_its_start_and_its_end() {
-        let captured = Captured::new(8);
+        let captured = Sink::captured(8);
         captured.push(b"0123456789");
         assert_eq!(captured.contents(), b"0123456789");
         let flood = vec![b'x'; 3 * TAIL];

@@ -2,10 +2,11 @@
 //! replayable plan per finding, and prints the table.
 
 use super::explore_suite::{self, SuiteRun};
-use super::files::{PlanFiles, shell_words};
+use super::files::PlanFiles;
 use super::options::{self, HarnessArgs, Knobs};
 use super::output::OutDir;
 use super::reporter::{Event, Html, Invocation, Json, Reporter, Start, Summary};
+use super::shell::shell_words;
 use super::{repeat, signal};
 use anyhow::{Context, Result, bail};
 use std::path::{Path, PathBuf};

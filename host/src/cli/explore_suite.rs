@@ -3,10 +3,11 @@
 //! files, the root causes across tests, `--json` and `--junit`; `explore --merge` of such
 //! shards.
 
-use super::files::{PlanFiles, shell_words};
+use super::files::PlanFiles;
 use super::options::{self, HarnessArgs, Knobs};
 use super::output::OutDir;
 use super::reporter::{Event, Json, Junit, Reporter, Start, Summary};
+use super::shell::shell_words;
 use super::{repeat, signal};
 use anyhow::Result;
 use std::path::Path;

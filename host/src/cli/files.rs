@@ -4,31 +4,13 @@
 //! plan (an empty plan replays as a pass). Part of the command, not the library: what a
 //! Rust test gets is the [`Report`] itself.
 
-use std::borrow::Cow;
+use super::shell::{shell_quote, shell_words};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use wouldblock::explore::{Finding, Report, SuiteReport};
 
 /// The comment that names the exploration a plan file came from.
 const EXPLORED: &str = "# explored: ";
-
-/// `word` as a POSIX shell reads it back: as it is when it is plain, else in single quotes.
-pub fn shell_quote(word: &str) -> Cow<'_, str> {
-    let plain = |c: char| c.is_ascii_alphanumeric() || "@%+=:,./_-".contains(c);
-    if !word.is_empty() && word.chars().all(plain) {
-        return Cow::Borrowed(word);
-    }
-    Cow::Owned(format!("'{}'", word.replace('\'', r"'\''")))
-}
-
-/// Words as one shell command line, each quoted as needed.
-pub fn shell_words<S: AsRef<str>>(words: impl IntoIterator<Item = S>) -> String {
-    let quoted: Vec<String> = words
-        .into_iter()
-        .map(|w| shell_quote(w.as_ref()).into_owned())
-        .collect();
-    quoted.join(" ")
-}
 
 /// Writes `bytes` to `path` through a temporary file in the same folder, synced, then
 /// renamed over it: `path` is either what it was or all of `bytes`, never a part.
@@ -200,32 +182,5 @@ mod tests {
         write_atomically(&path, b"new").unwrap();
         assert_eq!(std::fs::read(&path).unwrap(), b"new");
         std::fs::remove_dir_all(&dir).unwrap();
-    }
-
-    #[test]
-    fn plain_words_stay_as_they_are_and_others_are_single_quoted() {
-        assert_eq!(shell_quote("udp-send.wasm"), "udp-send.wasm");
-        assert_eq!(
-            shell_quote("my findings/it's.toml"),
-            r#"'my findings/it'\''s.toml'"#
-        );
-        assert_eq!(shell_quote(""), "''");
-    }
-
-    #[test]
-    fn quoted_words_read_back_as_the_same_words() {
-        let words = [
-            "wouldblock",
-            "run",
-            "--plan",
-            "a b/it's \"x\".toml",
-            "--",
-            "{peer}",
-        ];
-        let line = shell_words(words);
-        assert_eq!(
-            line,
-            r#"wouldblock run --plan 'a b/it'\''s "x".toml' -- '{peer}'"#
-        );
     }
 }

@@ -12,6 +12,7 @@ mod presets;
 mod repeat;
 mod reporter;
 mod run;
+mod shell;
 mod signal;
 mod test;
 

@@ -4,6 +4,7 @@
 
 use super::Tier;
 use super::report::{Finding, REPORT_FORMAT, Report};
+use crate::plan::Op;
 use std::collections::BTreeMap;
 
 /// Why shard reports do not merge.
@@ -180,13 +181,13 @@ impl Report {
             runs: 1,
             ..Report::default()
         };
-        let mut groups: BTreeMap<(bool, String, String, String), Finding> = BTreeMap::new();
+        let mut groups: BTreeMap<(bool, String, Option<Op>, String), Finding> = BTreeMap::new();
         for report in reports {
             merged.runs += report.runs.saturating_sub(1);
             merged.baseline_failure = merged.baseline_failure.or(report.baseline_failure);
             let all = report.findings.into_iter().chain(report.notes);
             for finding in all.chain(report.host_bugs) {
-                let op = finding.site.split(' ').next().unwrap_or("").to_string();
+                let op = finding.ops.first().copied();
                 let key = (
                     finding.robustness,
                     finding.verdict.clone(),

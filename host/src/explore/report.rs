@@ -3,8 +3,9 @@
 //! reporter prints the table.
 
 use super::{Tier, Trial, Tried};
-use crate::outcome::{Exit, Outcome};
-use serde::{Deserialize, Serialize};
+use crate::outcome::{Exit, Outcome, panic_location};
+use crate::plan::Op;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 /// One distinct finding: the verdict, the earliest site that gives it, the plan that
 /// replays it, and how many other sites gave the same.
@@ -30,6 +31,10 @@ pub struct Finding {
     pub exit_code: i32,
     /// The site, e.g. `udp.send call 1`.
     pub site: String,
+    /// The operation of each site, in plan order (`["udp.send"]` in JSON): what root causes
+    /// group by. Empty in a report of a wouldblock from before it.
+    #[serde(default, serialize_with = "op_names", deserialize_with = "ops_named")]
+    pub ops: Vec<Op>,
     /// The fault, e.g. `ok-zero, then not-ready 1`.
     pub fault: String,
     /// The plan that replays it, as TOML.
@@ -68,6 +73,21 @@ fn real() -> Tier {
     Tier::Real
 }
 
+fn op_names<S: Serializer>(ops: &[Op], s: S) -> Result<S::Ok, S::Error> {
+    s.collect_seq(ops.iter().map(|op| op.name()))
+}
+
+fn ops_named<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<Op>, D::Error> {
+    let names = Vec::<String>::deserialize(d)?;
+    names
+        .iter()
+        .map(|name| {
+            Op::from_name(name)
+                .ok_or_else(|| serde::de::Error::custom(format!("unknown operation `{name}`")))
+        })
+        .collect()
+}
+
 impl Finding {
     pub(super) fn new(index: usize, trial: &Trial, outcome: &Outcome, count: u64) -> Self {
         let sites: Vec<String> = trial.faults.iter().map(|(s, _)| s.to_string()).collect();
@@ -76,6 +96,7 @@ impl Finding {
             verdict: outcome.ending().to_string(),
             exit_code: outcome.exit_code(),
             site: sites.join(" + "),
+            ops: trial.faults.iter().map(|(site, _)| site.op).collect(),
             fault: faults.join(" + "),
             plan: trial.plan().to_toml(),
             duplicates: count - 1,
@@ -87,7 +108,7 @@ impl Finding {
             reference: why(trial, |t| t.reference),
             wit: why(trial, |t| t.wit),
             correct: why(trial, |t| t.correct),
-            location: super::suite_report::panic_location(&outcome.stderr_text()),
+            location: panic_location(&outcome.stderr_text()),
         }
     }
 

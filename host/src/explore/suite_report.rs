@@ -5,8 +5,13 @@
 
 use super::merge::MergeError;
 use super::report::{Exploration, Finding, REPORT_FORMAT, Report};
+use crate::plan::Op;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
+
+// Listed by `explore` from here (`wouldblock::explore::panic_location`); it reads a run's
+// stderr, so it lives with the outcome.
+pub use crate::outcome::panic_location;
 
 /// How one test of an explored suite went, in a word.
 ///
@@ -207,20 +212,6 @@ pub struct SuiteReport {
     pub causes: Vec<Cause>,
 }
 
-/// Where a guest panicked, from libtest's `thread '…' panicked at FILE:LINE:COL:` line.
-///
-/// ```
-/// use wouldblock::explore::panic_location;
-/// let stderr = "\nthread 'sends' panicked at tests/udp.rs:41:9:\nsend: WouldBlock\n";
-/// assert_eq!(panic_location(stderr).as_deref(), Some("tests/udp.rs:41:9"));
-/// assert_eq!(panic_location("exit 1"), None);
-/// ```
-pub fn panic_location(stderr: &str) -> Option<String> {
-    let (_, after) = stderr.split_once("panicked at ")?;
-    let line = after.lines().next()?.trim_end().trim_end_matches(':');
-    (!line.is_empty()).then(|| line.to_string())
-}
-
 impl SuiteReport {
     /// How many tests have each status.
     ///
@@ -252,13 +243,13 @@ impl SuiteReport {
     /// Recomputes [`SuiteReport::causes`] from the tests' findings (robustness notes and
     /// the host-bug tier are no root causes).
     pub(crate) fn find_causes(&mut self) {
-        type Key = (String, String, String, Option<String>);
+        type Key = (Vec<Op>, String, String, Option<String>);
         let mut causes: BTreeMap<Key, (Vec<String>, BTreeSet<String>)> = BTreeMap::new();
         for test in &self.tests {
             for finding in &test.report.findings {
                 let answer = finding.fault.split(", then").next().unwrap_or_default();
                 let key = (
-                    ops_of(&finding.site),
+                    finding.ops.clone(),
                     answer.to_string(),
                     finding.verdict.clone(),
                     finding.location.clone(),
@@ -273,8 +264,12 @@ impl SuiteReport {
         let mut causes: Vec<Cause> = causes
             .into_iter()
             .map(
-                |((op, fault, verdict, location), (tests, variants))| Cause {
-                    op,
+                |((ops, fault, verdict, location), (tests, variants))| Cause {
+                    op: ops
+                        .iter()
+                        .map(|op| op.name())
+                        .collect::<Vec<_>>()
+                        .join(" + "),
                     fault,
                     variants: variants.into_iter().collect(),
                     verdict,
@@ -283,8 +278,11 @@ impl SuiteReport {
                 },
             )
             .collect();
-        // Most tests first; the key's order breaks ties, so the order is stable.
-        causes.sort_by_key(|c| std::cmp::Reverse(c.tests.len()));
+        // Most tests first; ties in the order of their text, so the order is stable.
+        causes.sort_by_cached_key(|c| {
+            let text = (c.op.clone(), c.fault.clone(), c.verdict.clone());
+            (std::cmp::Reverse(c.tests.len()), text, c.location.clone())
+        });
         self.causes = causes;
     }
 
@@ -383,15 +381,6 @@ fn merge_test(name: &str, copies: &[&TestReport]) -> Result<TestReport, MergeErr
         report,
         unexplored: 0,
     })
-}
-
-/// The operations of a site (`udp.send call 2 + poll wait 1` → `udp.send + poll`).
-fn ops_of(site: &str) -> String {
-    let ops: Vec<&str> = site
-        .split(" + ")
-        .map(|one| one.split(' ').next().unwrap_or(one))
-        .collect();
-    ops.join(" + ")
 }
 
 /// The exit status of a suite exploration whose only trouble is a flaky test: its tests

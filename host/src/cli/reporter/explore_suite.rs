@@ -3,7 +3,7 @@
 //! counts, each test's findings with their replay files, and the root causes shared across
 //! tests.
 
-use super::terminal::table_row;
+use super::table::table_row;
 use std::fmt::Write as _;
 use std::path::PathBuf;
 use std::time::Duration;

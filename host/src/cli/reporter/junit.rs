@@ -2,8 +2,8 @@
 //! reserved before any test runs, written whole when the run ends, so a failed or
 //! interrupted run never leaves an empty report over an earlier one.
 
-use super::super::files::shell_quote;
 use super::super::output::OutFile;
+use super::super::shell::shell_quote;
 use super::{Displayer, Event, Start, Summary};
 use anyhow::Result;
 use quick_junit::{

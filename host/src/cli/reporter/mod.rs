@@ -7,6 +7,7 @@ mod explore_suite;
 mod html;
 mod json;
 mod junit;
+mod table;
 mod terminal;
 
 pub use html::{Html, Invocation};

@@ -3,14 +3,15 @@
 //! `explore`'s table. A progress bar only on a terminal; in a log a line per tenth of the
 //! runs (`--repeat`) or nothing (`explore`), so logs stay short.
 
+use super::explore_suite;
+use super::table::{table_header, table_row};
 use super::{Displayer, Event, Start, Summary};
 use anyhow::Result;
 use indicatif::{ProgressBar, ProgressStyle};
 use std::fmt::Write as _;
 use std::io::Write;
-use std::path::Path;
 use std::time::Duration;
-use wouldblock::explore::{Finding, Report};
+use wouldblock::explore::Report;
 use wouldblock::suite::{TestResult, TestStatus};
 use wouldblock::{Exit, Outcome, Repeat};
 
@@ -114,7 +115,7 @@ impl Terminal {
                 self.out.write_all(text.as_bytes())?;
             }
             Summary::ExploreSuite { report, files } => {
-                let text = super::explore_suite::summary(report, files, elapsed);
+                let text = explore_suite::summary(report, files, elapsed);
                 self.out.write_all(text.as_bytes())?;
             }
         }
@@ -168,7 +169,7 @@ impl Displayer for Terminal {
             Event::TestExplored { test, .. } => {
                 // The bar is drawn again with the next progress.
                 self.clear_bar();
-                writeln!(self.out, "{}", super::explore_suite::test_line(test))?;
+                writeln!(self.out, "{}", explore_suite::test_line(test))?;
             }
             Event::Finding { finding, file, .. } => {
                 if self.table.is_empty() {
@@ -309,37 +310,6 @@ fn suite_summary(results: &[TestResult], elapsed: Duration) -> String {
         }
         text += &stderr_tail(outcome, 8);
         let _ = writeln!(text, "  {}", outcome.summary());
-    }
-    text
-}
-
-fn table_header() -> String {
-    format!(
-        "{:<7} {:<22} {:<30} {:<40} replay\n",
-        "", "verdict", "site", "fault"
-    )
-}
-
-/// One finding or note, with its replay file and its evidence indented below it.
-pub(super) fn table_row(finding: &Finding, file: Option<&Path>) -> String {
-    let title = finding.kind();
-    let file = file.map_or(String::new(), |f| f.display().to_string());
-    let more = match finding.duplicates {
-        0 => String::new(),
-        n => format!(" (+{n} more sites)"),
-    };
-    let mut text = format!(
-        "{:<7} {:<22} {:<30} {:<40} {file}\n",
-        title,
-        finding.verdict,
-        format!("{}{more}", finding.site),
-        finding.fault,
-    );
-    for line in finding.evidence.lines().filter(|l| !l.trim().is_empty()) {
-        let _ = writeln!(text, "        {}", line.trim_start());
-    }
-    if !finding.trigger.is_empty() {
-        let _ = writeln!(text, "        why: {}", finding.why());
     }
     text
 }

@@ -11,6 +11,7 @@ mod views;
 
 use super::{Displayer, Event, Start, Summary};
 use crate::cli::output::OutFile;
+use crate::cli::shell::shell_words;
 use anyhow::{Context, Result};
 use askama::Template;
 use sha2::{Digest, Sha256};
@@ -45,7 +46,7 @@ impl Invocation {
     /// This process's command line.
     pub fn new(component: Option<&Path>, plan: Option<Plan>, clock: &str) -> Self {
         let argv: Vec<String> = std::env::args().collect();
-        let replay = text::shell_line(&argv);
+        let replay = shell_words(&argv);
         Self {
             argv,
             component: component.map(Path::to_path_buf),
@@ -60,7 +61,7 @@ impl Invocation {
     pub fn replaying_one_run(mut self) -> Self {
         let stop = self.stop_word();
         let words = text::without(&self.argv, &["--repeat", "--jobs", "--html"], &[], &stop);
-        self.replay = text::shell_line(&words);
+        self.replay = shell_words(&words);
         self
     }
 
@@ -87,7 +88,7 @@ impl Invocation {
         {
             *command = "run".into();
         }
-        self.replay = text::shell_line(&words) + " {test} --exact --test-threads 1 --nocapture";
+        self.replay = shell_words(&words) + " {test} --exact --test-threads 1 --nocapture";
         self
     }
 
@@ -343,7 +344,7 @@ impl Html {
             title: format!("wouldblock {}: {name}", self.kind),
             kind: self.kind,
             component: self.component.as_ref(),
-            command: text::shell_line(&inv.argv),
+            command: shell_words(&inv.argv),
             plan,
             plan_toml,
             clock,

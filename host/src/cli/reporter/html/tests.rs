@@ -2,9 +2,10 @@
 //! the page itself for each kind of command (a browser renders them in `host/tests/html.rs`).
 
 use super::super::tests::{outcome, stopped};
-use super::text::{nanos, reference_url, shell_line, shell_word, thousands, without};
+use super::text::{nanos, reference_url, thousands, without};
 use super::timeline::{Source, draw};
 use super::*;
+use crate::cli::shell::{shell_quote, shell_words};
 use std::collections::BTreeSet;
 use wouldblock::explore::Report;
 use wouldblock::{Event as TraceEvent, Exit, Kind, Op, ResourceId, Text, Verdict};
@@ -144,9 +145,10 @@ fn words_for_people_and_shells() {
     assert_eq!(nanos(5_000_000), "5 ms");
     assert_eq!(nanos(1_500_000_000), "1.5 s");
     assert_eq!(nanos(250_000), "250 µs");
-    assert_eq!(shell_word("{peer}"), "{peer}");
-    assert_eq!(shell_word("it's"), r"'it'\''s'");
-    assert_eq!(shell_word(""), "''");
+    // As the plan files quote it: a brace is not among the plain characters.
+    assert_eq!(shell_quote("{peer}"), "'{peer}'");
+    assert_eq!(shell_quote("it's"), r"'it'\''s'");
+    assert_eq!(shell_quote(""), "''");
     let argv: Vec<String> = [
         "wb", "run", "--repeat", "9", "--html=x", "--jobs", "2", "g.wasm",
     ]
@@ -156,7 +158,7 @@ fn words_for_people_and_shells() {
     .collect();
     let kept = without(&argv, &["--repeat", "--jobs", "--html"], &[], "g.wasm");
     // What follows the component is the guest's, whatever it looks like.
-    assert_eq!(shell_line(&kept), "wb run g.wasm --jobs 3");
+    assert_eq!(shell_words(&kept), "wb run g.wasm --jobs 3");
     assert_eq!(
         reference_url("wasmtime#12612").as_deref(),
         Some("https://github.com/bytecodealliance/wasmtime/issues/12612")

@@ -1,5 +1,7 @@
 //! Small words for the page: escaping for the SVG the program draws, numbers people read,
-//! command lines people paste, and links for the references in the fault tables.
+//! the command lines people paste (cut to what replays one run; `cli/shell.rs` quotes them
+//! as it quotes every command line the command writes), and links for the references in
+//! the fault tables.
 
 /// Text made safe inside an element or an attribute.
 pub fn esc(text: &str) -> String {
@@ -51,25 +53,6 @@ pub fn bytes(n: u64) -> String {
         n if n < 1 << 20 => format!("{:.1} KiB", n as f64 / 1024.0),
         n => format!("{:.1} MiB", n as f64 / (1 << 20) as f64),
     }
-}
-
-/// One word of a command line as a POSIX shell reads it back.
-pub fn shell_word(word: &str) -> String {
-    let plain = !word.is_empty()
-        && word
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "_-./:=,@%+{}".contains(c));
-    if plain {
-        word.to_string()
-    } else {
-        format!("'{}'", word.replace('\'', r"'\''"))
-    }
-}
-
-/// A command line, quoted for a shell.
-pub fn shell_line(words: &[String]) -> String {
-    let words: Vec<String> = words.iter().map(|w| shell_word(w)).collect();
-    words.join(" ")
 }
 
 /// `argv` without the given options and their values, up to `stop` (the component: what

@@ -1,8 +1,9 @@
 //! What the page shows, made from the reporter's typed events: a run with its timeline,
 //! a finding, a test's row. The template (`host/templates/report.html`) only lays them out.
 
-use super::text::{reference_url, shell_word, thousands};
+use super::text::{reference_url, thousands};
 use super::timeline::{self, Drawn, Source};
+use crate::cli::shell::shell_quote;
 use std::collections::{BTreeSet, HashSet};
 use std::path::Path;
 use wouldblock::explore::{self, Finding, Tier};
@@ -283,7 +284,7 @@ impl FindingView {
         let url = tried.first().and_then(|t| reference_url(t.reference));
         let file_text = file.map(|f| f.display().to_string()).unwrap_or_default();
         let replay = match file {
-            Some(_) => replay.replace("{file}", &shell_word(&file_text)),
+            Some(_) => replay.replace("{file}", &shell_quote(&file_text)),
             None => replay.replace("{file}", "FINDING.toml"),
         };
         let (timeline, remark) = match outcome {
@@ -376,7 +377,7 @@ impl TestRow {
             TestStatus::Pass => PASSED_BUDGET,
             _ => BUDGET,
         };
-        let mut replay = replay.replace("{test}", &shell_word(&result.case.name));
+        let mut replay = replay.replace("{test}", &shell_quote(&result.case.name));
         if result.case.ignored {
             replay += " --include-ignored";
         }

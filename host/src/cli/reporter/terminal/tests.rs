@@ -3,8 +3,10 @@
 use super::*;
 use crate::cli::reporter::tests::{outcome, passed, result, stopped};
 use crate::cli::reporter::{Event, Start, Summary};
+use std::path::Path;
 use std::sync::{Arc, Mutex};
 use wouldblock::Verdict;
+use wouldblock::explore::Finding;
 
 /// A sink the test reads back.
 #[derive(Clone, Default)]

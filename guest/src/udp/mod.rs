@@ -6,29 +6,32 @@
 //! empty `receive`) is handled explicitly. The `// WIT:` comments quote the
 //! clause of `wit/deps/sockets/sockets.wit` each branch implements.
 
+mod addr;
+mod streams;
+#[cfg(test)]
+mod tests;
+mod wait;
+
+pub use addr::{from_wasi, loopback_for, to_wasi};
+// The TCP socket's too.
+pub(crate) use addr::family;
+pub(crate) use wait::{Backoff, check_timeout, nanos, would_block};
+
 use std::cell::Cell;
 use std::fmt;
 use std::io;
-use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr, SocketAddrV4, SocketAddrV6};
+use std::net::SocketAddr;
 use std::time::Duration;
 
 use crate::error::error_code_to_io;
+use streams::Streams;
+use wait::{Woken, wait};
 use wasi::clocks::monotonic_clock;
 use wasi::io::poll::{self, Pollable};
 use wasi::sockets::instance_network::instance_network;
-use wasi::sockets::network::{
-    ErrorCode, IpAddressFamily, IpSocketAddress, Ipv4SocketAddress, Ipv6SocketAddress,
-};
-use wasi::sockets::udp::{
-    IncomingDatagramStream, OutgoingDatagram, OutgoingDatagramStream, UdpSocket as WasiUdpSocket,
-};
+use wasi::sockets::network::ErrorCode;
+use wasi::sockets::udp::UdpSocket as WasiUdpSocket;
 use wasi::sockets::udp_create_socket::create_udp_socket;
-
-/// First step of the insurance / ENOBUFS backoff clock.
-const BACKOFF_START: Duration = Duration::from_millis(5);
-/// Longest step of the backoff clock: bounds the latency a missed wake-up
-/// can add to one attempt.
-const BACKOFF_CAP: Duration = Duration::from_millis(100);
 
 /// How many retries the blocking calls of one direction needed.
 ///
@@ -83,151 +86,11 @@ pub struct UdpSocket {
     recv_stats: Cell<RetryStats>,
 }
 
-/// The streams of one `stream()` call, with their pollables subscribed once
-/// and reused for every wait.
-///
-/// Fields drop in declaration order: pollables are children of their stream
-/// on the host.
-struct Streams {
-    incoming_ready: Pollable,
-    outgoing_ready: Pollable,
-    incoming: IncomingDatagramStream,
-    outgoing: OutgoingDatagramStream,
-}
-
-impl Streams {
-    fn open(socket: &WasiUdpSocket, remote: Option<SocketAddr>) -> io::Result<Self> {
-        let (incoming, outgoing) = socket
-            .stream(remote.map(to_wasi))
-            .map_err(error_code_to_io)?;
-        Ok(Self {
-            incoming_ready: incoming.subscribe(),
-            outgoing_ready: outgoing.subscribe(),
-            incoming,
-            outgoing,
-        })
-    }
-
-    /// One `check-send` + at most one `send` of one datagram.
-    fn try_send(&self, data: &[u8], to: Option<SocketAddr>) -> io::Result<usize> {
-        self.send_once(data, to, true)
-    }
-
-    /// [`Self::try_send`]; with `honour_count` false, a `send` that accepted
-    /// nothing is taken as sent (the bug `udp-send-ignore-count` reproduces).
-    fn send_once(
-        &self,
-        data: &[u8],
-        to: Option<SocketAddr>,
-        honour_count: bool,
-    ) -> io::Result<usize> {
-        // WIT: "Returns the number of datagrams permitted for the next call
-        // to `send`, or an error." (`would-block` from a legacy host maps to
-        // WouldBlock like ok(0) below.)
-        let permit = self.outgoing.check_send().map_err(error_code_to_io)?;
-        if permit == 0 {
-            // WIT: "When this function returns ok(0), the `subscribe` pollable
-            // will become ready when this function will report at least ok(1),
-            // or an error."
-            return Err(would_block("check-send permitted 0 datagrams"));
-        }
-        // WIT: "Calling `send` with more datagrams than this function has
-        // permitted will trap." One datagram fits any non-zero permit.
-        let datagram = OutgoingDatagram {
-            data: data.to_vec(),
-            remote_address: to.map(to_wasi),
-        };
-        match self.outgoing.send(&[datagram]) {
-            // WIT: "If none of the datagrams were able to be sent, `ok(0)` is
-            // returned."
-            Ok(0) if honour_count => Err(would_block("send accepted 0 datagrams")),
-            Ok(_) => Ok(data.len()),
-            // WIT: "This function never returns `error(would-block)`." Legacy
-            // hosts do; it means the same as ok(0).
-            Err(ErrorCode::WouldBlock) => Err(would_block("send answered would-block")),
-            Err(code) => Err(error_code_to_io(code)),
-        }
-    }
-
-    /// One `receive(1)`, copied into `buf` (truncated like std).
-    fn try_recv(&self, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)> {
-        // Ask for one datagram only: a second would have nowhere to go.
-        let mut datagrams = self.incoming.receive(1).map_err(error_code_to_io)?;
-        // WIT: "This function returns successfully with an empty list when
-        // ... `max-results` is greater than 0, but no results are immediately
-        // available." An empty non-blocking read is not end-of-stream.
-        let datagram = datagrams
-            .pop()
-            .ok_or_else(|| would_block("receive returned no datagram"))?;
-        let len = datagram.data.len().min(buf.len());
-        buf[..len].copy_from_slice(&datagram.data[..len]);
-        Ok((len, from_wasi(datagram.remote_address)))
-    }
-}
-
 /// Which half of the socket a blocking call drives.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Direction {
     Send,
     Receive,
-}
-
-/// What ended a [`wait`].
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Woken {
-    /// The stream's pollable (possibly with others).
-    Readiness,
-    /// The insurance / backoff clock, not the stream's pollable.
-    Clock,
-    /// The call's deadline alone.
-    Deadline,
-}
-
-/// Blocks in `wasi:io/poll` until the stream's pollable (when given), the
-/// backoff `clock` or the `deadline` is ready.
-///
-/// `Deadline` only when nothing else is ready: if anything else woke too, one
-/// more attempt is cheap and may succeed.
-fn wait(readiness: Option<&Pollable>, clock: &Pollable, deadline: Option<&Pollable>) -> Woken {
-    let mut set = Vec::with_capacity(3);
-    set.extend(readiness);
-    set.push(clock);
-    set.extend(deadline);
-    // WIT (wasi:io/poll): "This function traps if either: - the list is
-    // empty, ..." It always holds the clock.
-    let ready = poll::poll(&set);
-    let readiness_index = readiness.map(|_| 0);
-    let deadline_index = deadline.map(|_| set.len() - 1);
-    if ready.iter().any(|&i| Some(i as usize) == readiness_index) {
-        Woken::Readiness
-    } else if ready.iter().all(|&i| Some(i as usize) == deadline_index) {
-        Woken::Deadline
-    } else {
-        Woken::Clock
-    }
-}
-
-/// The insurance / ENOBUFS backoff clock of one blocking call: 5 ms,
-/// doubling, capped at 100 ms. A fresh one per call is the reset after a
-/// successful attempt.
-pub(crate) struct Backoff(Duration);
-
-impl Backoff {
-    pub(crate) fn new() -> Self {
-        Self(BACKOFF_START)
-    }
-
-    /// The current step; the next one is twice as long, up to the cap.
-    fn step(&mut self) -> Duration {
-        let step = self.0;
-        self.0 = (step * 2).min(BACKOFF_CAP);
-        step
-    }
-
-    /// A clock pollable that is ready after the current step.
-    pub(crate) fn clock(&mut self) -> Pollable {
-        monotonic_clock::subscribe_duration(nanos(self.step()))
-    }
 }
 
 impl UdpSocket {
@@ -570,15 +433,6 @@ impl fmt::Debug for UdpSocket {
     }
 }
 
-/// The loopback address of `peer`'s family with port 0 (`127.0.0.1:0` or
-/// `[::1]:0`): what the programs bind before talking to `peer`.
-pub fn loopback_for(peer: SocketAddr) -> SocketAddr {
-    match peer {
-        SocketAddr::V4(_) => (Ipv4Addr::LOCALHOST, 0).into(),
-        SocketAddr::V6(_) => (Ipv6Addr::LOCALHOST, 0).into(),
-    }
-}
-
 /// Completes a `start-bind`, waiting on the socket's pollable while the host
 /// says the bind is still in progress.
 fn finish_bind(socket: &WasiUdpSocket) -> io::Result<()> {
@@ -591,160 +445,5 @@ fn finish_bind(socket: &WasiUdpSocket) -> io::Result<()> {
             Err(ErrorCode::WouldBlock) => ready.get_or_insert_with(|| socket.subscribe()).block(),
             result => return result.map_err(error_code_to_io),
         }
-    }
-}
-
-pub(crate) fn would_block(what: &str) -> io::Error {
-    io::Error::new(io::ErrorKind::WouldBlock, what)
-}
-
-pub(crate) fn check_timeout(timeout: Option<Duration>) -> io::Result<Option<Duration>> {
-    if timeout == Some(Duration::ZERO) {
-        return Err(io::Error::new(
-            io::ErrorKind::InvalidInput,
-            "cannot set a 0 duration timeout",
-        ));
-    }
-    Ok(timeout)
-}
-
-/// A duration as the nanoseconds of `wasi:clocks`, saturating (u64 ns is
-/// over 500 years).
-pub(crate) fn nanos(duration: Duration) -> u64 {
-    u64::try_from(duration.as_nanos()).unwrap_or(u64::MAX)
-}
-
-/// The address family of `addr`, for `create-udp-socket` and `create-tcp-socket`.
-pub(crate) fn family(addr: SocketAddr) -> IpAddressFamily {
-    match addr {
-        SocketAddr::V4(_) => IpAddressFamily::Ipv4,
-        SocketAddr::V6(_) => IpAddressFamily::Ipv6,
-    }
-}
-
-/// A std socket address as WASI's.
-pub fn to_wasi(addr: SocketAddr) -> IpSocketAddress {
-    match addr {
-        SocketAddr::V4(addr) => {
-            let [a, b, c, d] = addr.ip().octets();
-            IpSocketAddress::Ipv4(Ipv4SocketAddress {
-                port: addr.port(),
-                address: (a, b, c, d),
-            })
-        }
-        SocketAddr::V6(addr) => {
-            let [a, b, c, d, e, f, g, h] = addr.ip().segments();
-            IpSocketAddress::Ipv6(Ipv6SocketAddress {
-                port: addr.port(),
-                flow_info: addr.flowinfo(),
-                address: (a, b, c, d, e, f, g, h),
-                scope_id: addr.scope_id(),
-            })
-        }
-    }
-}
-
-/// A WASI socket address as std's.
-pub fn from_wasi(addr: IpSocketAddress) -> SocketAddr {
-    match addr {
-        IpSocketAddress::Ipv4(Ipv4SocketAddress {
-            port,
-            address: (a, b, c, d),
-        }) => SocketAddrV4::new(Ipv4Addr::new(a, b, c, d), port).into(),
-        IpSocketAddress::Ipv6(Ipv6SocketAddress {
-            port,
-            flow_info,
-            address: (a, b, c, d, e, f, g, h),
-            scope_id,
-        }) => SocketAddrV6::new(
-            Ipv6Addr::new(a, b, c, d, e, f, g, h),
-            port,
-            flow_info,
-            scope_id,
-        )
-        .into(),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn addresses_round_trip_through_wasi() {
-        for text in [
-            "127.0.0.1:9000",
-            "0.0.0.0:0",
-            "255.255.255.255:65535",
-            "[::1]:9000",
-            "[2001:db8::8a2e:370:7334]:443",
-        ] {
-            let addr: SocketAddr = text.parse().unwrap();
-            assert_eq!(from_wasi(to_wasi(addr)), addr, "{text}");
-        }
-        let scoped = SocketAddrV6::new(Ipv6Addr::LOCALHOST, 7, 0x12345, 3).into();
-        assert_eq!(from_wasi(to_wasi(scoped)), scoped);
-    }
-
-    /// A socket made with the `wasi` crate's own calls is this library's
-    /// socket once wrapped: the types are one.
-    #[test]
-    fn a_wasi_crate_socket_wraps_and_talks_to_itself() {
-        let raw = create_udp_socket(IpAddressFamily::Ipv4).unwrap();
-        raw.start_bind(&instance_network(), to_wasi("127.0.0.1:0".parse().unwrap()))
-            .unwrap();
-        finish_bind(&raw).unwrap();
-        let socket = UdpSocket::from_wasi(raw).unwrap();
-        socket
-            .set_read_timeout(Some(Duration::from_secs(5)))
-            .unwrap();
-        let me = socket.local_addr().unwrap();
-        socket.send_to(b"hello", me).unwrap();
-        let mut buf = [0u8; 8];
-        let (len, from) = socket.recv_from(&mut buf).unwrap();
-        assert_eq!((&buf[..len], from), (&b"hello"[..], me));
-    }
-
-    #[test]
-    fn ipv4_octets_keep_their_order() {
-        let wasi = to_wasi("10.1.2.3:80".parse().unwrap());
-        let IpSocketAddress::Ipv4(v4) = wasi else {
-            panic!("not ipv4")
-        };
-        assert_eq!((v4.port, v4.address), (80, (10, 1, 2, 3)));
-    }
-
-    #[test]
-    fn loopback_follows_the_peer_family() {
-        assert_eq!(
-            loopback_for("192.0.2.1:53".parse().unwrap()),
-            "127.0.0.1:0".parse::<SocketAddr>().unwrap()
-        );
-        assert_eq!(
-            loopback_for("[2001:db8::1]:53".parse().unwrap()),
-            "[::1]:0".parse::<SocketAddr>().unwrap()
-        );
-    }
-
-    #[test]
-    fn backoff_doubles_from_5ms_and_caps_at_100ms() {
-        let mut backoff = Backoff::new();
-        let ms: Vec<u128> = (0..7).map(|_| backoff.step().as_millis()).collect();
-        assert_eq!(ms, [5, 10, 20, 40, 80, 100, 100]);
-    }
-
-    #[test]
-    fn zero_timeout_is_rejected_like_std() {
-        assert_eq!(
-            check_timeout(Some(Duration::ZERO)).unwrap_err().kind(),
-            io::ErrorKind::InvalidInput
-        );
-        assert_eq!(check_timeout(None).unwrap(), None);
-    }
-
-    #[test]
-    fn nanos_saturates() {
-        assert_eq!(nanos(Duration::from_millis(5)), 5_000_000);
-        assert_eq!(nanos(Duration::MAX), u64::MAX);
     }
 }
