@@ -224,7 +224,7 @@ mod tests {
     fn only_ops_with_a_not_ready_answer_or_waits_are_explored_with_it() {
         for row in rows() {
             for tried in row.explore {
-                let zero = tried.fault.action == crate::plan::Action::OkZero;
+                let zero = tried.fault.action == super::super::Action::OkZero;
                 assert!(!zero || row.not_ready.is_some(), "{}", row.name);
                 assert!(!tried.trigger.is_empty() && !tried.reference.is_empty());
             }

@@ -20,12 +20,8 @@ const MAX_LINES: usize = 500;
 /// one of these; delete an entry once its circle is gone.
 const ALLOWED_CIRCLES: &[&[&str]] = &[
     // `outcome.rs` names the verdicts (`Exit::Stopped(Stop)`); `verdict/end.rs` reads the
-    // `Exit` and the run's `state.rs`, which reads `verdict/during.rs`.
-    &["outcome.rs", "state.rs", "verdict/"],
-    // The fault menus of `wasi/` name explore's `Tier` and `Tried`; explore drives the
-    // harness (`explore/mod.rs`, and `explore/suite.rs` through `suite.rs`), which links
-    // `wasi/`.
-    &["explore/", "harness/", "suite.rs", "wasi/"],
+    // `Exit` and the run's `state/`, which reads `verdict/during.rs`.
+    &["outcome.rs", "state/", "verdict/"],
 ];
 
 /// Every `.rs` file under `dir`, relative to it, in order.

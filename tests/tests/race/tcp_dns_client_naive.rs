@@ -59,7 +59,11 @@ fn gives_up_cleanly_on_a_permanent_error() -> Result<()> {
     ] {
         runs(plan(spec), |outcome| {
             ensure!(outcome.exit == Exit::Code(1), "{spec}: {:?}", outcome.exit);
-            ensure!(outcome.verdict().is_none(), "{spec}: {:?}", outcome.verdict());
+            ensure!(
+                outcome.verdict().is_none(),
+                "{spec}: {:?}",
+                outcome.verdict()
+            );
             Ok(())
         })?;
     }
