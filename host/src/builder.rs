@@ -435,8 +435,10 @@ impl Builder {
         // Instances come from a pool: a fresh instance per run (thousands a second, on
         // every core) would otherwise mmap and munmap its memory each time, and those
         // calls take the process's one address-space lock in turn.
-        // Sized from the runs at once (checked below), so a worker always finds a slot.
-        let instances = self.settings.parallelism as u32;
+        // Sized from the runs at once (checked above), plus one for the calling thread: a
+        // suite exploration shrinks a finished test's findings there while every worker is
+        // still busy with trials, so a run always finds a slot.
+        let instances = self.settings.parallelism as u32 + 1;
         let mut pool = PoolingAllocationConfig::new();
         pool.total_component_instances(instances)
             .total_core_instances(instances * 8)
@@ -481,17 +483,21 @@ mod tests {
             .compile("probe", wouldblock_guests::PROBE.wasm)
             .unwrap();
         std::thread::scope(|scope| {
-            // One run holds the one slot (it spins until the time limit)...
-            let spinning = scope.spawn(|| harness.run(&guest, &["spin"]));
+            // The worker's run and the calling thread's (shrinking while the worker is
+            // busy) hold the two slots of one job (they spin until the time limit)...
+            let worker = scope.spawn(|| harness.run(&guest, &["spin"]));
+            let caller = scope.spawn(|| harness.run(&guest, &["spin"]));
             std::thread::sleep(Duration::from_millis(500));
-            // ...so a second one at once finds none: the harness says so.
-            let second = harness.run(&guest, &["exit", "0"]);
+            // ...so a third one at once finds none: the harness says so.
+            let third = harness.run(&guest, &["exit", "0"]);
             assert!(
-                matches!(second, Err(Error::PoolFull { limit: 1 })),
-                "{second:?}"
+                matches!(third, Err(Error::PoolFull { limit: 2 })),
+                "{third:?}"
             );
-            let first = spinning.join().unwrap().unwrap();
-            assert_eq!(first.ending().to_string(), "time-limit");
+            for spinning in [worker, caller] {
+                let first = spinning.join().unwrap().unwrap();
+                assert_eq!(first.ending().to_string(), "time-limit");
+            }
         });
     }
 }

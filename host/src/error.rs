@@ -97,7 +97,7 @@ pub enum Error {
     /// the guest's verdict.
     #[error(
         "the harness's instance pool is full ({limit} runs at once): more runs were started \
-         than it was built for (Builder::parallelism, --jobs)"
+         than it was built for (Builder::parallelism, --jobs, and one for the calling thread)"
     )]
     PoolFull {
         /// Runs at once the pool holds.

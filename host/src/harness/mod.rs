@@ -365,7 +365,7 @@ impl Harness {
             // No slot in the pool: our limit, not the guest's doing.
             Ok(Err(error)) if error.downcast_ref::<PoolConcurrencyLimitError>().is_some() => {
                 return Err(Error::PoolFull {
-                    limit: settings.parallelism,
+                    limit: settings.parallelism + 1,
                 });
             }
             Ok(Ok(Ok(()))) => Exit::Code(0),
