@@ -22,8 +22,8 @@
 //! | `wasi` | the guest's WASI 0.2 world: wasmtime-wasi and wasmtime-wasi-http with one decorator file per interface, each with its table of operations (`wasi/<interface>.rs`, gathered in `wasi/ops.rs`) |
 //! | `state` | one run's state: `world` (the harness's peers, virtual clock, settling), `faults` (registry, rules, gates, permits, drops, busy-loop detector), `recorder` (trace and [`Stats`]) |
 //! | `peer`, `policy`, `limits`, `stdio` | the harness's own UDP, TCP and HTTP peers; the address policy; memory and output bounds |
-//! | `verdict` | every [`Verdict`]: while the guest runs (busy loop, hang, spec violation, time limit) and at its end (loss, dropped, unusable after error) |
-//! | `outcome`, [`trace`] | what a run produced: [`Outcome`], [`Ending`], the typed [`Trace`] |
+//! | `verdict` | every [`Verdict`] and how a run ended ([`Exit`], [`Ending`]): while the guest runs (busy loop, hang, spec violation, time limit) and at its end (loss, dropped, unusable after error), judged from plain facts |
+//! | `outcome`, [`trace`] | what a run produced: [`Outcome`], the typed [`Trace`] |
 //! | `pool`, `repeat`, [`suite`], [`explore`] | many runs: one worker pool for `--repeat`, test suites (one instance per test) and explore (sites, trials, shrinking, reports) |
 //!
 //! The `wouldblock` command (`main.rs`, `cli/`) reports through one reporter with typed
@@ -131,7 +131,7 @@ pub use builder::Builder;
 pub use component::DEFAULT_MAX_COMPONENT_SIZE;
 pub use error::Error;
 pub use harness::{Guest, Harness};
-pub use outcome::{Ending, Exit, Outcome};
+pub use outcome::Outcome;
 pub use peer::{
     Connection, PEER_PLACEHOLDER, Peer, PeerOptions, Received, TCP_ECHO_PLACEHOLDER,
     TcpClientOptions, TcpReport,
@@ -145,4 +145,4 @@ pub use settings::{
     Clock, DEFAULT_BUSY_THRESHOLD, DEFAULT_MAX_MEMORY, DEFAULT_MAX_SOCKETS, MAX_PARALLELISM, Output,
 };
 pub use trace::{Event, Text, Trace};
-pub use verdict::{Stop, Verdict};
+pub use verdict::{Ending, Exit, Stop, Verdict};

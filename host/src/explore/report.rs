@@ -3,7 +3,8 @@
 //! reporter prints the table.
 
 use super::{Tier, Trial, Tried};
-use crate::outcome::{Exit, Outcome};
+use crate::outcome::Outcome;
+use crate::verdict::Exit;
 use serde::{Deserialize, Serialize};
 
 /// One distinct finding: the verdict, the earliest site that gives it, the plan that

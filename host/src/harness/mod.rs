@@ -6,7 +6,7 @@ mod variants;
 use crate::component;
 use crate::error::Error;
 use crate::faults::Faults;
-use crate::outcome::{Exit, Outcome};
+use crate::outcome::Outcome;
 use crate::peer::{
     HTTP_ECHO_PLACEHOLDER, HttpEcho, Peer, PeerOptions, TCP_ECHO_PLACEHOLDER, TcpClient, TcpEcho,
     names_peer, substitute,
@@ -15,7 +15,7 @@ use crate::recorder::Recorder;
 use crate::settings::{CAPTURE_LIMIT, Clock, FUEL_YIELD_INTERVAL, Output, Settings};
 use crate::state::Run;
 use crate::stdio::{Captured, TrackedStderr};
-use crate::verdict::{during, end};
+use crate::verdict::{Exit, during, end};
 use crate::wasi::HostState;
 use crate::world::clock::VirtualClock;
 use crate::world::{PeerWatch, World};
@@ -396,16 +396,19 @@ impl Harness {
         let guest_status = exit.guest_status();
         let (dropped, by_error) = run.faults.drops.counts();
         run.recorder.stats.datagrams_dropped = dropped + by_error;
-        let exit = end::judge(
-            exit,
-            &run,
-            peer_options,
-            received.as_ref(),
-            tcp.as_ref(),
-            settings.no_drops,
-        );
-        let exit = end::http_loss(exit, &run, http.as_ref());
-        let exit = end::http_served(exit, &run);
+        let facts = end::Facts {
+            trace: &run.recorder.trace,
+            dropped: run.faults.drops.account(settings.no_drops),
+            pending_error: run.faults.pending_error(),
+            accepted: run.world.peer.as_ref().map(|watch| &watch.accepted),
+            expected: peer_options.and_then(|p| p.expect_datagrams),
+            received: received.as_ref(),
+            tcp: tcp.as_ref(),
+            http: http.as_ref(),
+            http_written: run.world.http_written,
+            http_served: run.world.http_served.as_ref(),
+        };
+        let exit = end::judge(exit, &facts);
         let (stdout, stderr) = captured.map_or_else(Default::default, |(out, err)| {
             (out.contents(), err.contents())
         });
