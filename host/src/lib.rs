@@ -18,7 +18,7 @@
 //! |---|---|
 //! | [`plan`] | plans as data: [`Op`]s, selectors, actions, readiness; the TOML and `--fault` parser; the presets |
 //! | `builder`, `settings` | [`Builder`] checks and makes the `Settings` a [`Harness`] runs by |
-//! | `harness`, `component` | compile a component once ([`Guest`]), run it in a fresh store per run |
+//! | `harness`, `component` | compile a component once ([`Guest`]), run it in a fresh store per run (`harness/run.rs`: peers, WASI context, run state, store, instantiate, run, judge) |
 //! | `wasi` | the guest's WASI 0.2 world: wasmtime-wasi and wasmtime-wasi-http with one decorator file per interface, each with its table of operations (`wasi/<interface>.rs`, gathered in `wasi/ops.rs`) |
 //! | `state` | one run's state: `world` (the harness's peers, virtual clock, settling), `faults` (registry, rules, gates, permits, drops, busy-loop detector), `recorder` (trace and [`Stats`]) |
 //! | `peer`, `policy`, `limits`, `stdio` | the harness's own UDP, TCP and HTTP peers; the address policy; memory and output bounds |
