@@ -378,8 +378,8 @@ impl Builder {
 
     /// Sizes the harness for `runs` runs at once (64 by default, at most
     /// [`MAX_PARALLELISM`](crate::MAX_PARALLELISM)): every instance comes from a pool of
-    /// this size, and [`Harness::repeat`], [`Harness::explore`] and the suites never use
-    /// more workers than it holds, so the harness's own limit never ends a guest's run.
+    /// this size, and [`Repeat::run`](crate::Repeat::run), [`explore`](crate::explore::explore)
+    /// and the suites use no more workers than it holds: the harness's limit ends no run.
     ///
     /// ```
     /// use wouldblock::{Builder, Error, MAX_PARALLELISM};
@@ -392,9 +392,9 @@ impl Builder {
         self
     }
 
-    /// A flag that, once set (by a signal handler, say), stops parallel runs early: no
-    /// run starts after it, and [`Harness::repeat`], [`Harness::explore`] and the suites
-    /// return what finished, marked incomplete.
+    /// A flag that, once set (by a signal handler, say), stops parallel runs early: no run
+    /// starts after it; [`Repeat::run`](crate::Repeat::run), [`explore`](crate::explore::explore)
+    /// and the suites return what finished, marked incomplete.
     ///
     /// ```no_run
     /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -404,7 +404,7 @@ impl Builder {
     /// let stop = Arc::new(AtomicBool::new(true));
     /// let harness = wouldblock::Builder::new().interrupt(stop).build()?;
     /// let guest = harness.compile("probe", wouldblock_guests::PROBE.wasm)?;
-    /// let repeat = harness.repeat(&guest, &["exit", "0"], 100, 2, |_| {})?;
+    /// let repeat = wouldblock::Repeat::run(&harness, &guest, &["exit", "0"], 100, 2, |_| {})?;
     /// assert!(repeat.incomplete);
     /// assert_eq!(repeat.runs, 1);
     /// # Ok(()) }

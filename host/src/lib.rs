@@ -24,7 +24,7 @@
 //! | `peer`, `policy`, `limits`, `stdio` | the harness's own UDP, TCP and HTTP peers; the address policy; memory and output bounds |
 //! | `verdict` | every [`Verdict`] and how a run ended ([`Exit`], [`Ending`]): while the guest runs (busy loop, hang, spec violation, time limit) and at its end (loss, dropped, unusable after error), judged from plain facts |
 //! | `outcome`, [`trace`] | what a run produced: [`Outcome`], the typed [`Trace`] |
-//! | `pool`, `repeat`, [`suite`], [`explore`] | many runs: one worker pool for `--repeat`, test suites (one instance per test) and explore (sites, trials, shrinking, reports) |
+//! | `pool`, `repeat`, [`suite`], [`explore`] | many runs, each taking a `&Harness`: one worker pool for [`Repeat::run`], test suites (one instance per test) and [`explore::explore`] (sites, trials, shrinking, reports) |
 //!
 //! The `wouldblock` command (`main.rs`, `cli/`) reports through one reporter with typed
 //! events and a displayer each for the terminal, JUnit and JSON.

@@ -3,7 +3,7 @@
 //! on refused memory that names `--max-memory`.
 
 use anyhow::{Context, Result, ensure};
-use wouldblock::{Builder, Harness, Verdict};
+use wouldblock::{Builder, Harness, Repeat, Verdict};
 use wouldblock_guests::PROBE;
 use wouldblock_tests::assert_verdict;
 
@@ -171,7 +171,7 @@ fn a_send_beyond_loopback_is_refused() -> Result<()> {
 fn repeat_counts_every_run_and_catches_a_guest_that_is_not_deterministic() -> Result<()> {
     let harness = wouldblock_tests::builder().build()?;
     let guest = harness.compile(PROBE.name, PROBE.wasm)?;
-    let steady = harness.repeat(&guest, &["sockets", "3"], 200, 2, |_| {})?;
+    let steady = Repeat::run(&harness, &guest, &["sockets", "3"], 200, 2, |_| {})?;
     ensure!(
         steady.endings.get("pass") == Some(&200),
         "{:?}",
@@ -182,7 +182,7 @@ fn repeat_counts_every_run_and_catches_a_guest_that_is_not_deterministic() -> Re
         "{:?}",
         steady.nondeterministic
     );
-    let random = harness.repeat(&guest, &["random-sockets"], 40, 2, |_| {})?;
+    let random = Repeat::run(&harness, &guest, &["random-sockets"], 40, 2, |_| {})?;
     ensure!(
         random.endings.get("pass") == Some(&40),
         "{:?}",
