@@ -9,7 +9,7 @@ use wasmtime::component::{Linker, ResourceTable};
 use wasmtime::{Config, Engine, Store};
 use wasmtime_wasi::p2::bindings::CommandPre;
 use wasmtime_wasi::{WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
-use wouldblock::{Builder, Clock, Form, PEER_PLACEHOLDER, PeerOptions, Plan, Readiness};
+use wouldblock::{Builder, Clock, Form, PEER_PLACEHOLDER, PeerOptions, Plan, Readiness, Repeat};
 use wouldblock_guests::{UDP_BURST, UDP_SEND};
 
 fn time<T>(f: impl FnOnce() -> Result<T>) -> Result<(T, Duration)> {
@@ -98,7 +98,8 @@ fn per_run_costs(plan: &Plan) -> Result<()> {
         Ok(())
     })?;
     let in_process = ms(took) / f64::from(RUNS);
-    let (_, took) = time(|| Ok(harness.repeat(&guest, &args, RUNS.into(), cores(), |_| {})?))?;
+    let runs = RUNS.into();
+    let (_, took) = time(|| Ok(Repeat::run(&harness, &guest, &args, runs, cores(), |_| {})?))?;
     let repeat = ms(took) / f64::from(RUNS);
     let cli = env!("CARGO_BIN_EXE_wouldblock");
     let cache = std::env::temp_dir().join("wouldblock-bench-cache");
@@ -151,8 +152,8 @@ fn runs_per_second(plan: &Plan) -> Result<()> {
     let guest = harness.compile(UDP_SEND.name, UDP_SEND.wasm)?;
     let sink = UdpSocket::bind("127.0.0.1:0")?;
     let addr = sink.local_addr()?.to_string();
-    let (repeat, took) =
-        time(|| Ok(harness.repeat(&guest, &[addr.as_str()], 10_000, cores(), |_| {})?))?;
+    let (args, runs) = ([addr.as_str()], 10_000);
+    let (repeat, took) = time(|| Ok(Repeat::run(&harness, &guest, &args, runs, cores(), |_| {})?))?;
     anyhow::ensure!(
         repeat.endings.get("pass") == Some(&10_000),
         "{:?}",

@@ -378,8 +378,8 @@ impl Builder {
 
     /// Sizes the harness for `runs` runs at once (64 by default, at most
     /// [`MAX_PARALLELISM`](crate::MAX_PARALLELISM)): every instance comes from a pool of
-    /// this size, and [`Harness::repeat`], [`Harness::explore`] and the suites never use
-    /// more workers than it holds, so the harness's own limit never ends a guest's run.
+    /// this size, and [`Repeat::run`](crate::Repeat::run), [`explore`](crate::explore::explore)
+    /// and the suites use no more workers than it holds: the harness's limit ends no run.
     ///
     /// ```
     /// use wouldblock::{Builder, Error, MAX_PARALLELISM};
@@ -392,9 +392,9 @@ impl Builder {
         self
     }
 
-    /// A flag that, once set (by a signal handler, say), stops parallel runs early: no
-    /// run starts after it, and [`Harness::repeat`], [`Harness::explore`] and the suites
-    /// return what finished, marked incomplete.
+    /// A flag that, once set (by a signal handler, say), stops parallel runs early: no run
+    /// starts after it; [`Repeat::run`](crate::Repeat::run), [`explore`](crate::explore::explore)
+    /// and the suites return what finished, marked incomplete.
     ///
     /// ```no_run
     /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -404,7 +404,7 @@ impl Builder {
     /// let stop = Arc::new(AtomicBool::new(true));
     /// let harness = wouldblock::Builder::new().interrupt(stop).build()?;
     /// let guest = harness.compile("probe", wouldblock_guests::PROBE.wasm)?;
-    /// let repeat = harness.repeat(&guest, &["exit", "0"], 100, 2, |_| {})?;
+    /// let repeat = wouldblock::Repeat::run(&harness, &guest, &["exit", "0"], 100, 2, |_| {})?;
     /// assert!(repeat.incomplete);
     /// assert_eq!(repeat.runs, 1);
     /// # Ok(()) }
@@ -432,12 +432,10 @@ impl Builder {
         let mut config = Config::new();
         config.wasm_component_model(true);
         config.consume_fuel(true);
-        // Instances come from a pool: a fresh instance per run (thousands a second, on
-        // every core) would otherwise mmap and munmap its memory each time, and those
-        // calls take the process's one address-space lock in turn.
-        // Sized from the runs at once (checked above), plus one for the calling thread: a
-        // suite exploration shrinks a finished test's findings there while every worker is
-        // still busy with trials, so a run always finds a slot.
+        // Instances come from a pool (a fresh instance per run would mmap and munmap its
+        // memory each time, under the process's one address-space lock), sized from the
+        // runs at once plus the calling thread, which shrinks a suite's findings while
+        // every worker is busy: a run always finds a slot.
         let instances = self.settings.parallelism as u32 + 1;
         let mut pool = PoolingAllocationConfig::new();
         pool.total_component_instances(instances)
@@ -483,12 +481,11 @@ mod tests {
             .compile("probe", wouldblock_guests::PROBE.wasm)
             .unwrap();
         std::thread::scope(|scope| {
-            // The worker's run and the calling thread's (shrinking while the worker is
-            // busy) hold the two slots of one job (they spin until the time limit)...
+            // A worker's run and the calling thread's (shrinking) hold one job's two slots
+            // until the time limit, so a third one at once finds none: the harness says so.
             let worker = scope.spawn(|| harness.run(&guest, &["spin"]));
             let caller = scope.spawn(|| harness.run(&guest, &["spin"]));
             std::thread::sleep(Duration::from_millis(500));
-            // ...so a third one at once finds none: the harness says so.
             let third = harness.run(&guest, &["exit", "0"]);
             assert!(
                 matches!(third, Err(Error::PoolFull { limit: 2 })),

@@ -21,14 +21,14 @@
 //! | `catalogue` | the shared vocabulary ([`Op`], [`Action`], [`Readiness`], [`explore::Fault`], [`explore::Tier`], [`explore::Tried`]) and one table per WIT interface: its operations, resource kinds, and the faults explore tries with their trigger, reference and WIT clause |
 //! | `resources`, [`trace`], `recorder` | resource kinds and ids; the typed [`Trace`]; the trace and [`Stats`] of one run |
 //! | [`plan`] | plans as data: [`Rule`]s, selectors; the TOML and `--fault` parser; the presets |
-//! | `verdict` | every [`Verdict`], judged from plain data: while the guest runs (busy loop, hang, spec violation, time limit) and at its end (loss, dropped, unusable after error) |
+//! | `verdict` | every [`Verdict`] and how a run ended ([`Exit`], [`Ending`]), judged from plain facts handed to it: while the guest runs (busy loop, hang, spec violation, time limit) and at its end (loss, dropped, unusable after error) |
 //! | `faults` | the plan at work and **the one decision core**: `Faults::decide` answers a call with a `Decision` (the answer or the real call, the trace's note), `Faults::decide_wait` a wait; the registry, rule counters, readiness gates, permits, drops and busy-loop detector behind them |
 //! | `world`, `peer`, `policy`, `names`, `limits`, `stdio` | the harness's side: virtual clock and settling, its own UDP, TCP and HTTP peers, the address policy, name resolution, memory and output bounds |
 //! | `state` | one run's `Run` (`world`, `faults`, `recorder`): the verbs a decorator uses (`event`, `decide`, `record`, `account`, waits and time), so no decorator reaches into the parts |
 //! | `wasi` | the guest's WASI 0.2 world: wasmtime-wasi and wasmtime-wasi-http, with one thin decorator file per interface (`wasi/<interface>.rs`): get the resource, ask `Run::decide`, make or skip the real call, report the result |
-//! | `outcome` | what a run produced: [`Outcome`], [`Ending`] |
-//! | `builder`, `settings`, `harness`, `component` | [`Builder`] makes the `Settings` a [`Harness`] runs by; a component is compiled once ([`Guest`]) and run in a fresh store per run, in named steps |
-//! | `pool`, `repeat`, [`suite`], [`explore`] | many runs: one worker pool for `--repeat`, test suites (one instance per test) and explore (sites, trials, shrinking, reports) |
+//! | `outcome` | what a run produced: [`Outcome`] |
+//! | `builder`, `settings`, `harness`, `component` | [`Builder`] makes the `Settings` a [`Harness`] runs by; a component is compiled once ([`Guest`]) and run in a fresh store per run, in named steps (`harness/run.rs`: peers, WASI context, run state, store, instantiate, run, judge) |
+//! | `pool`, `repeat`, [`suite`], [`explore`] | many runs, each taking a `&Harness`: one worker pool for [`Repeat::run`], test suites (one instance per test) and [`explore::explore`] (sites, trials, shrinking, reports) |
 //!
 //! The `wouldblock` command (`main.rs`, `cli/`) reports through one reporter with typed
 //! events and a displayer each for the terminal, JUnit, JSON and HTML.
@@ -148,7 +148,7 @@ pub use builder::Builder;
 pub use component::DEFAULT_MAX_COMPONENT_SIZE;
 pub use error::Error;
 pub use harness::{Guest, Harness};
-pub use outcome::{Ending, Exit, Outcome};
+pub use outcome::Outcome;
 pub use peer::{
     Connection, PEER_PLACEHOLDER, Peer, PeerOptions, Received, TCP_ECHO_PLACEHOLDER,
     TcpClientOptions, TcpReport,
@@ -162,4 +162,4 @@ pub use settings::{
     Clock, DEFAULT_BUSY_THRESHOLD, DEFAULT_MAX_MEMORY, DEFAULT_MAX_SOCKETS, MAX_PARALLELISM, Output,
 };
 pub use trace::{Event, Text, Trace};
-pub use verdict::{Stop, Verdict};
+pub use verdict::{Ending, Exit, Stop, Verdict};

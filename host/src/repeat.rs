@@ -20,7 +20,7 @@ use std::ops::ControlFlow;
 /// let harness = wouldblock::Builder::new().build()?;
 /// let guest = harness.compile("probe", wouldblock_guests::PROBE.wasm)?;
 /// // 1 to 8 random sockets a run: the runs do not all take the same path.
-/// let repeat = harness.repeat(&guest, &["random-sockets"], 40, 2, |_| {})?;
+/// let repeat = wouldblock::Repeat::run(&harness, &guest, &["random-sockets"], 40, 2, |_| {})?;
 /// assert_eq!(repeat.exit_code(), wouldblock::EXIT_NONDETERMINISTIC);
 /// # Ok(()) }
 /// ```
@@ -32,7 +32,7 @@ pub const EXIT_NONDETERMINISTIC: i32 = 91;
 /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
 /// let harness = wouldblock::Builder::new().build()?;
 /// let guest = harness.compile("probe", wouldblock_guests::PROBE.wasm)?;
-/// let repeat = harness.repeat(&guest, &["sockets", "3"], 200, 2, |_| {})?;
+/// let repeat = wouldblock::Repeat::run(&harness, &guest, &["sockets", "3"], 200, 2, |_| {})?;
 /// assert_eq!((repeat.runs, repeat.endings.get("pass")), (200, Some(&200)));
 /// assert_eq!(repeat.differing, 0);
 /// # Ok(()) }
@@ -60,15 +60,97 @@ pub struct Repeat {
 }
 
 impl Repeat {
+    /// Runs `guest args...` `runs` times on `jobs` threads, output captured; `progress`
+    /// is called on the calling thread after each run with the number done. Run 1 goes
+    /// first, alone: its trace is what every other run is compared with. At most as many
+    /// threads as the harness was built for ([`Builder::parallelism`](crate::Builder::parallelism))
+    /// run at once; the interrupt flag, once set, ends it early (`incomplete`).
+    ///
+    /// ```no_run
+    /// # fn main() -> anyhow::Result<()> {
+    /// use wouldblock::Repeat;
+    /// let harness = wouldblock::Builder::new().fault("first-send")?.build()?;
+    /// let guest = harness.compile("udp-send", wouldblock_guests::UDP_SEND.wasm)?;
+    /// let repeat = Repeat::run(&harness, &guest, &["127.0.0.1:9"], 1000, 2, |_| {})?;
+    /// assert_eq!(repeat.endings.get("pass"), Some(&1000));
+    /// assert!(repeat.nondeterministic.is_empty());
+    /// # Ok(()) }
+    /// ```
+    pub fn run(
+        harness: &Harness,
+        guest: &Guest,
+        args: &[impl AsRef<str> + Sync],
+        runs: u64,
+        jobs: usize,
+        mut progress: impl FnMut(u64),
+    ) -> Result<Repeat, Error> {
+        let quiet = harness.with_output(Output::Capture);
+        let mut repeat = Repeat {
+            runs,
+            ..Repeat::default()
+        };
+        if runs == 0 {
+            return Ok(repeat);
+        }
+        let first = quiet.run(guest, args)?;
+        let reference = first.trace.normalized().to_json_lines();
+        let reference_digest = digest(&reference);
+        if first.passed() {
+            repeat.first = Some(first.clone());
+        }
+        repeat.record(1, first, None);
+        progress(1);
+        let rest = usize::try_from(runs - 1)
+            .map_err(|_| Error::Setup(format!("{runs} runs are more than this machine counts")))?;
+        // The traces are normalised and compared on the workers: the calling thread only
+        // counts.
+        let work = |_: usize| -> Result<(Outcome, Option<String>), Error> {
+            let outcome = quiet.run(guest, args)?;
+            let lines = outcome.trace.normalized().to_json_lines();
+            let difference =
+                (digest(&lines) != reference_digest).then(|| first_difference(&reference, &lines));
+            Ok((outcome, difference))
+        };
+        let (mut done, mut error) = (1, None);
+        let jobs = harness.workers(jobs);
+        let interrupted = pool::run(
+            harness.interrupt(),
+            rest,
+            jobs,
+            work,
+            |i, result| match result {
+                Ok((outcome, difference)) => {
+                    repeat.record(i as u64 + 2, outcome, difference);
+                    done += 1;
+                    progress(done);
+                    ControlFlow::Continue(())
+                }
+                Err(e) => {
+                    error = Some(e);
+                    ControlFlow::Break(())
+                }
+            },
+        );
+        if interrupted {
+            repeat.incomplete = true;
+            repeat.runs = done;
+        }
+        match error {
+            Some(e) => Err(e),
+            None => Ok(repeat),
+        }
+    }
+
     /// 0 if every run passed the same way; else the first failing run's status, or 91 if
     /// only the traces differed.
     ///
     /// ```no_run
     /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use wouldblock::Repeat;
     /// let harness = wouldblock::Builder::new().build()?;
     /// let guest = harness.compile("probe", wouldblock_guests::PROBE.wasm)?;
-    /// assert_eq!(harness.repeat(&guest, &["exit", "0"], 10, 2, |_| {})?.exit_code(), 0);
-    /// assert_eq!(harness.repeat(&guest, &["exit", "3"], 10, 2, |_| {})?.exit_code(), 3);
+    /// assert_eq!(Repeat::run(&harness, &guest, &["exit", "0"], 10, 2, |_| {})?.exit_code(), 0);
+    /// assert_eq!(Repeat::run(&harness, &guest, &["exit", "3"], 10, 2, |_| {})?.exit_code(), 3);
     /// # Ok(()) }
     /// ```
     pub fn exit_code(&self) -> i32 {
@@ -85,7 +167,7 @@ impl Repeat {
     /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// let harness = wouldblock::Builder::new().build()?;
     /// let guest = harness.compile("probe", wouldblock_guests::PROBE.wasm)?;
-    /// let repeat = harness.repeat(&guest, &["exit", "0"], 10, 2, |_| {})?;
+    /// let repeat = wouldblock::Repeat::run(&harness, &guest, &["exit", "0"], 10, 2, |_| {})?;
     /// let (index, outcome) = repeat.described().expect("a run was made");
     /// assert!(index == 1 && outcome.passed());
     /// # Ok(()) }
@@ -139,86 +221,4 @@ fn first_difference(first: &str, other: &str) -> String {
         }
     }
     unreachable!("the loop returns")
-}
-
-impl Harness {
-    /// Runs `guest args...` `runs` times on `jobs` threads, output captured; `progress`
-    /// is called on the calling thread after each run with the number done. Run 1 goes
-    /// first, alone: its trace is what every other run is compared with. At most as many
-    /// threads as the harness was built for ([`Builder::parallelism`](crate::Builder::parallelism))
-    /// run at once; the interrupt flag, once set, ends it early (`incomplete`).
-    ///
-    /// ```no_run
-    /// # fn main() -> anyhow::Result<()> {
-    /// let harness = wouldblock::Builder::new().fault("first-send")?.build()?;
-    /// let guest = harness.compile("udp-send", wouldblock_guests::UDP_SEND.wasm)?;
-    /// let repeat = harness.repeat(&guest, &["127.0.0.1:9"], 1000, 2, |_| {})?;
-    /// assert_eq!(repeat.endings.get("pass"), Some(&1000));
-    /// assert!(repeat.nondeterministic.is_empty());
-    /// # Ok(()) }
-    /// ```
-    pub fn repeat(
-        &self,
-        guest: &Guest,
-        args: &[impl AsRef<str> + Sync],
-        runs: u64,
-        jobs: usize,
-        mut progress: impl FnMut(u64),
-    ) -> Result<Repeat, Error> {
-        let quiet = self.with_output(Output::Capture);
-        let mut repeat = Repeat {
-            runs,
-            ..Repeat::default()
-        };
-        if runs == 0 {
-            return Ok(repeat);
-        }
-        let first = quiet.run(guest, args)?;
-        let reference = first.trace.normalized().to_json_lines();
-        let reference_digest = digest(&reference);
-        if first.passed() {
-            repeat.first = Some(first.clone());
-        }
-        repeat.record(1, first, None);
-        progress(1);
-        let rest = usize::try_from(runs - 1)
-            .map_err(|_| Error::Setup(format!("{runs} runs are more than this machine counts")))?;
-        // The traces are normalised and compared on the workers: the calling thread only
-        // counts.
-        let work = |_: usize| -> Result<(Outcome, Option<String>), Error> {
-            let outcome = quiet.run(guest, args)?;
-            let lines = outcome.trace.normalized().to_json_lines();
-            let difference =
-                (digest(&lines) != reference_digest).then(|| first_difference(&reference, &lines));
-            Ok((outcome, difference))
-        };
-        let (mut done, mut error) = (1, None);
-        let jobs = self.workers(jobs);
-        let interrupted = pool::run(
-            self.interrupt(),
-            rest,
-            jobs,
-            work,
-            |i, result| match result {
-                Ok((outcome, difference)) => {
-                    repeat.record(i as u64 + 2, outcome, difference);
-                    done += 1;
-                    progress(done);
-                    ControlFlow::Continue(())
-                }
-                Err(e) => {
-                    error = Some(e);
-                    ControlFlow::Break(())
-                }
-            },
-        );
-        if interrupted {
-            repeat.incomplete = true;
-            repeat.runs = done;
-        }
-        match error {
-            Some(e) => Err(e),
-            None => Ok(repeat),
-        }
-    }
 }

@@ -20,12 +20,6 @@ const PERMIT: usize = 64 * 1024;
 /// How much of the end of the output is kept: a panic message and its location fit.
 pub(crate) const TAIL: usize = 4096;
 
-/// The harness's names for the sink's two uses, until `harness/` (rewritten on its own
-/// branch) names [`Sink::stderr`] and [`Sink::captured`] itself.
-pub(crate) type TrackedStderr = Sink;
-/// See [`TrackedStderr`].
-pub(crate) type Captured = Sink;
-
 /// A guest's stdout or stderr. Output past the bound is cut, never refused: a guest that
 /// prints a lot runs as it does on a terminal, and its last words (a panic message,
 /// libtest's result line) are still there. Clones share what was written, as every
@@ -72,11 +66,6 @@ impl Sink {
             inherited: false,
             kept: Arc::default(),
         }
-    }
-
-    /// [`Sink::captured`].
-    pub(crate) fn new(limit: usize) -> Self {
-        Self::captured(limit)
     }
 
     fn kept(&self) -> std::sync::MutexGuard<'_, Kept> {

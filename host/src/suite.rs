@@ -4,9 +4,10 @@
 
 use crate::error::Error;
 use crate::harness::{Guest, Harness};
-use crate::outcome::{Exit, Outcome};
+use crate::outcome::Outcome;
 use crate::pool;
 use crate::settings::Output;
+use crate::verdict::Exit;
 use std::fmt;
 use std::time::{Duration, Instant};
 

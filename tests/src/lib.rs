@@ -8,7 +8,8 @@ use anyhow::{Context, Result, ensure};
 use std::collections::BTreeMap;
 use std::sync::{Mutex, OnceLock};
 use wouldblock::{
-    Builder, Exit, Guest, Harness, Outcome, PeerOptions, Plan, TcpClientOptions, Trace, Verdict,
+    Builder, Exit, Guest, Harness, Outcome, PeerOptions, Plan, Repeat, TcpClientOptions, Trace,
+    Verdict,
 };
 use wouldblock_guests::BundledGuest;
 
@@ -193,7 +194,7 @@ pub fn assert_deterministic(
     args: &[&str],
     ending: &str,
 ) -> Result<()> {
-    let repeat = harness.repeat(guest, args, u64::from(RUNS), 2, |_| {})?;
+    let repeat = Repeat::run(harness, guest, args, u64::from(RUNS), 2, |_| {})?;
     ensure!(
         repeat.differing == 0,
         "{} of {RUNS} runs took another path: {:?}",

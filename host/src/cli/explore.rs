@@ -11,7 +11,7 @@ use super::{repeat, signal};
 use anyhow::{Context, Result, bail};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
-use wouldblock::explore::{Finding, REPORT_FORMAT, Report, SUITE_REPORT_FORMAT, SuiteReport};
+use wouldblock::explore::{self, Finding, REPORT_FORMAT, Report, SUITE_REPORT_FORMAT, SuiteReport};
 use wouldblock::{Guest, Harness, Outcome, Output, Plan};
 
 #[derive(clap::Args)]
@@ -117,7 +117,8 @@ pub fn explore(args: ExploreArgs) -> Result<i32> {
         shared.1 = total;
         shared.0.progress(done, total);
     };
-    let mut report = harness.explore_with_progress(&guest, &args.args, options, progress)?;
+    let mut report =
+        explore::explore_with_progress(&harness, &guest, &args.args, options, progress)?;
     let (mut reporter, total) = shared.into_inner().unwrap_or_else(|e| e.into_inner());
     let replay = replay_command();
     report.exploration.replay = replay.clone();

@@ -11,7 +11,7 @@ use super::shell::shell_words;
 use super::{repeat, signal};
 use anyhow::Result;
 use std::path::Path;
-use wouldblock::explore::{SuiteEvent, SuiteReport};
+use wouldblock::explore::{self, SuiteEvent, SuiteReport};
 use wouldblock::suite::{self, Selection};
 
 /// What a suite exploration was asked for.
@@ -61,19 +61,20 @@ pub fn explore_suite(run: SuiteRun<'_>) -> Result<i32> {
     // command's.
     let mut failed_report = None;
     let options = run.knobs.options(jobs);
-    let mut report = harness.explore_suite(&guest, &cases, &selection, options, |event| {
-        let shown = match event {
-            SuiteEvent::Progress { done, total } => {
-                reporter.progress(done, total);
-                Ok(())
+    let mut report =
+        explore::explore_suite(&harness, &guest, &cases, &selection, options, |event| {
+            let shown = match event {
+                SuiteEvent::Progress { done, total } => {
+                    reporter.progress(done, total);
+                    Ok(())
+                }
+                SuiteEvent::TestDone { test, .. } => reporter.report(Event::TestExplored { test }),
+                _ => Ok(()),
+            };
+            if let Err(e) = shown {
+                failed_report.get_or_insert(e);
             }
-            SuiteEvent::TestDone { test, .. } => reporter.report(Event::TestExplored { test }),
-            _ => Ok(()),
-        };
-        if let Err(e) = shown {
-            failed_report.get_or_insert(e);
-        }
-    })?;
+        })?;
     if let Some(e) = failed_report {
         return Err(e);
     }

@@ -31,7 +31,7 @@ pub fn repeat(
     // Run 1 goes alone; the others share the threads.
     let jobs = jobs.min(usize::try_from(runs - 1).unwrap_or(usize::MAX).max(1));
     reporter.report(Event::RunStarted(Start::Repeat { runs, jobs }))?;
-    let repeat = harness.repeat(guest, args, runs, jobs, |done| {
+    let repeat = Repeat::run(harness, guest, args, runs, jobs, |done| {
         reporter.progress(done, runs);
     })?;
     if let Some((_, signal)) = signal::interrupted() {

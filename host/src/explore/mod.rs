@@ -13,12 +13,13 @@ mod suite;
 mod suite_report;
 
 pub use crate::catalogue::{Fault, Tier, Tried};
+pub use crate::outcome::panic_location;
 pub use merge::MergeError;
 pub use report::{Exploration, Finding, REPORT_FORMAT, Report};
 pub use sites::menu;
-pub use suite::SuiteEvent;
+pub use suite::{SuiteEvent, explore_suite};
 pub use suite_report::{
-    Cause, EXIT_FLAKY, SUITE_REPORT_FORMAT, SuiteReport, TestReport, TestVerdict, panic_location,
+    Cause, EXIT_FLAKY, SUITE_REPORT_FORMAT, SuiteReport, TestReport, TestVerdict,
 };
 
 use crate::error::Error;
@@ -220,109 +221,130 @@ impl Trial {
     }
 }
 
-impl Harness {
-    /// Explores `guest args...`: a fault-free run, then every fault at every site it
-    /// showed. The report is the same for the same options, whatever the thread count.
-    ///
-    /// ```no_run
-    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
-    /// use wouldblock::{Builder, PeerOptions};
-    /// use wouldblock::explore::ExploreOptions;
-    /// let harness = Builder::new().peer(PeerOptions::counting().expect_datagrams(4)).build()?;
-    /// let guest = harness.compile("udp-burst-drop", wouldblock_guests::UDP_BURST_DROP.wasm)?;
-    /// let report = harness.explore(&guest, &["{peer}", "--count", "4"], ExploreOptions::new())?;
-    /// for finding in &report.findings {
-    ///     println!("{}: {}", finding.verdict, finding.site);
-    /// }
-    /// # Ok(()) }
-    /// ```
-    pub fn explore(
-        &self,
-        guest: &Guest,
-        args: &[impl AsRef<str> + Sync],
-        options: ExploreOptions,
-    ) -> Result<Report, Error> {
-        self.explore_with_progress(guest, args, options, |_, _| {})
-    }
+/// Explores `guest args...`: a fault-free run, then every fault at every site it
+/// showed. The report is the same for the same options, whatever the thread count.
+///
+/// ```no_run
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// use wouldblock::{Builder, PeerOptions};
+/// use wouldblock::explore::{self, ExploreOptions};
+/// let harness = Builder::new().peer(PeerOptions::counting().expect_datagrams(4)).build()?;
+/// let guest = harness.compile("udp-burst-drop", wouldblock_guests::UDP_BURST_DROP.wasm)?;
+/// let args = ["{peer}", "--count", "4"];
+/// let report = explore::explore(&harness, &guest, &args, ExploreOptions::new())?;
+/// for finding in &report.findings {
+///     println!("{}: {}", finding.verdict, finding.site);
+/// }
+/// # Ok(()) }
+/// ```
+pub fn explore(
+    harness: &Harness,
+    guest: &Guest,
+    args: &[impl AsRef<str> + Sync],
+    options: ExploreOptions,
+) -> Result<Report, Error> {
+    explore_with_progress(harness, guest, args, options, |_, _| {})
+}
 
-    /// [`Harness::explore`], calling `progress(done, total)` as runs end (for a bar).
-    ///
-    /// ```no_run
-    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
-    /// use wouldblock::{Builder, PeerOptions};
-    /// use wouldblock::explore::ExploreOptions;
-    /// let harness = Builder::new().peer(PeerOptions::counting().expect_datagrams(4)).build()?;
-    /// let guest = harness.compile("udp-burst-drop", wouldblock_guests::UDP_BURST_DROP.wasm)?;
-    /// let args = ["{peer}", "--count", "4"];
-    /// let report = harness.explore_with_progress(&guest, &args, ExploreOptions::new(), |done, total| {
-    ///     eprint!("\r{done}/{total}");
-    /// })?;
-    /// assert_eq!(report.runs, report.trials + 1, "every trial, and the fault-free run");
-    /// # Ok(()) }
-    /// ```
-    pub fn explore_with_progress(
-        &self,
-        guest: &Guest,
-        args: &[impl AsRef<str> + Sync],
-        options: ExploreOptions,
-        progress: impl Fn(u64, u64) + Sync,
-    ) -> Result<Report, Error> {
-        let quiet = self.with_output(Output::Capture);
-        let words: Vec<String> = args.iter().map(|a| a.as_ref().to_string()).collect();
-        let exploration = self.exploration(guest, &words, options);
-        let baseline = quiet.with_plan(Plan::new()).run(guest, args)?;
-        if !baseline.passed() {
-            return Ok(Report::failed_baseline(
-                &baseline,
-                options.shard,
-                exploration,
-            ));
-        }
-        let sites = sites::sites(&baseline.trace);
-        let trials = trials(&sites, &sites::woken(&baseline.trace), options);
-        let (shard, of) = options.shard;
-        let mine: Vec<(usize, &Trial)> = trials
-            .iter()
-            .enumerate()
-            .filter(|(i, _)| of <= 1 || (*i as u64) % of == shard.saturating_sub(1))
-            .collect();
-        let deadline = options.budget_time.map(|limit| Instant::now() + limit);
-        let mut ran = run_all(
-            &quiet,
-            guest,
-            args,
-            &mine,
-            options.jobs,
-            deadline,
-            &progress,
-        )?;
-        let incomplete = ran.done < mine.len() as u64;
-        let found = settle(
-            &quiet,
-            guest,
-            args,
-            std::mem::take(&mut ran.groups),
-            incomplete,
-        )?;
-        let Found {
-            findings,
-            notes,
-            host_bugs,
-        } = found;
-        Ok(Report {
-            host_bugs,
-            format: REPORT_FORMAT,
+/// [`explore`], calling `progress(done, total)` as runs end (for a bar).
+///
+/// ```no_run
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// use wouldblock::{Builder, PeerOptions};
+/// use wouldblock::explore::{self, ExploreOptions};
+/// let harness = Builder::new().peer(PeerOptions::counting().expect_datagrams(4)).build()?;
+/// let guest = harness.compile("udp-burst-drop", wouldblock_guests::UDP_BURST_DROP.wasm)?;
+/// let args = ["{peer}", "--count", "4"];
+/// let options = ExploreOptions::new();
+/// let report = explore::explore_with_progress(&harness, &guest, &args, options, |done, total| {
+///     eprint!("\r{done}/{total}");
+/// })?;
+/// assert_eq!(report.runs, report.trials + 1, "every trial, and the fault-free run");
+/// # Ok(()) }
+/// ```
+pub fn explore_with_progress(
+    harness: &Harness,
+    guest: &Guest,
+    args: &[impl AsRef<str> + Sync],
+    options: ExploreOptions,
+    progress: impl Fn(u64, u64) + Sync,
+) -> Result<Report, Error> {
+    let quiet = harness.with_output(Output::Capture);
+    let words: Vec<String> = args.iter().map(|a| a.as_ref().to_string()).collect();
+    let exploration = exploration(harness, guest, &words, options);
+    let baseline = quiet.with_plan(Plan::new()).run(guest, args)?;
+    if !baseline.passed() {
+        return Ok(Report::failed_baseline(
+            &baseline,
+            options.shard,
             exploration,
-            incomplete,
-            not_run: ran.cut,
-            sites: sites.len() as u64,
-            runs: ran.done + 1,
-            trials: trials.len() as u64,
-            shard: options.shard,
-            baseline_failure: None,
-            findings,
-            notes,
-        })
+        ));
+    }
+    let sites = sites::sites(&baseline.trace);
+    let trials = trials(&sites, &sites::woken(&baseline.trace), options);
+    let (shard, of) = options.shard;
+    let mine: Vec<(usize, &Trial)> = trials
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| of <= 1 || (*i as u64) % of == shard.saturating_sub(1))
+        .collect();
+    let deadline = options.budget_time.map(|limit| Instant::now() + limit);
+    let mut ran = run_all(
+        &quiet,
+        guest,
+        args,
+        &mine,
+        options.jobs,
+        deadline,
+        &progress,
+    )?;
+    let incomplete = ran.done < mine.len() as u64;
+    let found = settle(
+        &quiet,
+        guest,
+        args,
+        std::mem::take(&mut ran.groups),
+        incomplete,
+    )?;
+    let Found {
+        findings,
+        notes,
+        host_bugs,
+    } = found;
+    Ok(Report {
+        host_bugs,
+        format: REPORT_FORMAT,
+        exploration,
+        incomplete,
+        not_run: ran.cut,
+        sites: sites.len() as u64,
+        runs: ran.done + 1,
+        trials: trials.len() as u64,
+        shard: options.shard,
+        baseline_failure: None,
+        findings,
+        notes,
+    })
+}
+
+/// What an exploration records of itself: what decides its trials and verdicts.
+fn exploration(
+    harness: &Harness,
+    guest: &Guest,
+    args: &[String],
+    options: ExploreOptions,
+) -> Exploration {
+    Exploration {
+        component: guest.name().to_string(),
+        sha256: guest.sha256().to_string(),
+        args: args.to_vec(),
+        depth: options.depth,
+        budget: options.budget,
+        seed: options.seed,
+        host_bugs: options.host_bugs,
+        plan: harness.settings().plan.to_toml(),
+        settings: harness.settings().fingerprint(),
+        replay: String::new(),
     }
 }
 

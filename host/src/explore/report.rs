@@ -3,8 +3,9 @@
 //! reporter prints the table.
 
 use super::{Tier, Trial, Tried};
-use crate::outcome::{Exit, Outcome, panic_location};
+use crate::outcome::{Outcome, panic_location};
 use crate::plan::Op;
+use crate::verdict::Exit;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 /// One distinct finding: the verdict, the earliest site that gives it, the plan that
@@ -13,10 +14,11 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 /// ```no_run
 /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
 /// use wouldblock::{Builder, PeerOptions};
-/// use wouldblock::explore::ExploreOptions;
+/// use wouldblock::explore::{self, ExploreOptions};
 /// let harness = Builder::new().peer(PeerOptions::counting().expect_datagrams(4)).build()?;
 /// let guest = harness.compile("udp-burst-drop", wouldblock_guests::UDP_BURST_DROP.wasm)?;
-/// let report = harness.explore(&guest, &["{peer}", "--count", "4"], ExploreOptions::new())?;
+/// let args = ["{peer}", "--count", "4"];
+/// let report = explore::explore(&harness, &guest, &args, ExploreOptions::new())?;
 /// let loss = report.findings.iter().find(|f| f.verdict == "loss");
 /// assert!(loss.is_some_and(|f| f.site.starts_with("udp.send") && f.kind() == "finding"));
 /// # Ok(()) }

@@ -7,7 +7,7 @@
 use super::report::{Exploration, REPORT_FORMAT, Report, evidence};
 use super::settle::{Found, Groups, group, settle};
 use super::suite_report::{SUITE_REPORT_FORMAT, SuiteReport, TestReport, TestVerdict};
-use super::{ExploreOptions, Trial, sites, trials};
+use super::{ExploreOptions, Trial, exploration, sites, trials};
 use crate::error::Error;
 use crate::harness::{Guest, Harness};
 use crate::outcome::Outcome;
@@ -16,7 +16,6 @@ use crate::pool;
 use crate::settings::Output;
 use crate::suite::{self, Selection, TestCase};
 use std::ops::ControlFlow;
-use std::sync::atomic::Ordering;
 use std::time::Instant;
 
 /// What a suite exploration tells its caller as it goes, on the calling thread.
@@ -24,14 +23,14 @@ use std::time::Instant;
 /// ```no_run
 /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
 /// use wouldblock::Builder;
-/// use wouldblock::explore::{ExploreOptions, SuiteEvent};
+/// use wouldblock::explore::{self, ExploreOptions, SuiteEvent};
 /// use wouldblock::suite::{self, Selection};
 /// let harness = Builder::new().build()?;
 /// let guest = harness.load(wouldblock_guests::GUEST_SUITE.as_ref())?;
 /// let selection = Selection::default();
 /// let cases = suite::list(&harness, &guest, &selection)?;
 /// let mut done = 0;
-/// harness.explore_suite(&guest, &cases, &selection, ExploreOptions::new(), |event| {
+/// explore::explore_suite(&harness, &guest, &cases, &selection, ExploreOptions::new(), |event| {
 ///     if let SuiteEvent::TestDone { test, .. } = event {
 ///         println!("{} {}", test.status.word(), test.name);
 ///         done += 1;
@@ -81,195 +80,167 @@ struct Progress<'t> {
     groups: Groups<'t>,
 }
 
-impl Harness {
-    /// Explores `cases` (as [`suite::list`] gives them for `selection`) of `guest`, a
-    /// libtest component: each test in fresh instances, with its own fault-free runs,
-    /// sites and trials; an ignored test only when `selection` asks for it. `on` hears
-    /// each test as it ends. The report is the same for the same options, whatever the
-    /// threads.
-    ///
-    /// ```no_run
-    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
-    /// use wouldblock::Builder;
-    /// use wouldblock::explore::{ExploreOptions, TestVerdict};
-    /// use wouldblock::suite::Selection;
-    /// let harness = Builder::new().build()?;
-    /// let guest = harness.load(wouldblock_guests::GUEST_SUITE.as_ref())?;
-    /// let selection = Selection::from_args(&["udp"]);
-    /// let cases = wouldblock::suite::list(&harness, &guest, &selection)?;
-    /// let report = harness.explore_suite(&guest, &cases, &selection, ExploreOptions::new(), |_| {})?;
-    /// for test in &report.tests {
-    ///     println!("{} {}", test.status.word(), test.name);
-    /// }
-    /// # Ok(()) }
-    /// ```
-    pub fn explore_suite(
-        &self,
-        guest: &Guest,
-        cases: &[TestCase],
-        selection: &Selection,
-        options: ExploreOptions,
-        mut on: impl FnMut(SuiteEvent<'_>),
-    ) -> Result<SuiteReport, Error> {
-        let quiet = self.with_output(Output::Capture).with_plan(Plan::new());
-        let deadline = options.budget_time.map(|limit| Instant::now() + limit);
-        let mut report = SuiteReport {
-            suite_format: SUITE_REPORT_FORMAT,
-            exploration: self.exploration(guest, &selection.filters, options),
-            shard: options.shard,
-            tests: cases
-                .iter()
-                .map(|c| TestReport::unexplored(&c.name, TestVerdict::Skipped, None))
-                .collect(),
-            ..SuiteReport::default()
-        };
-        for (index, case) in cases.iter().enumerate() {
-            if !suite::runs(case, selection) {
-                let test = &report.tests[index];
-                on(SuiteEvent::TestDone { index, test });
-            }
-        }
-        let mut explorable = baselines(
-            &quiet,
-            guest,
-            cases,
-            selection,
-            options,
-            &mut report,
-            &mut on,
-        )?;
-        slice(&mut explorable, options.shard);
-        let all: Vec<(usize, usize)> = explorable
+/// Explores `cases` (as [`suite::list`] gives them for `selection`) of `guest`, a
+/// libtest component: each test in fresh instances, with its own fault-free runs,
+/// sites and trials; an ignored test only when `selection` asks for it. `on` hears
+/// each test as it ends. The report is the same for the same options, whatever the
+/// threads.
+///
+/// ```no_run
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// use wouldblock::Builder;
+/// use wouldblock::explore::{self, ExploreOptions, TestVerdict};
+/// use wouldblock::suite::Selection;
+/// let harness = Builder::new().build()?;
+/// let guest = harness.load(wouldblock_guests::GUEST_SUITE.as_ref())?;
+/// let selection = Selection::from_args(&["udp"]);
+/// let cases = wouldblock::suite::list(&harness, &guest, &selection)?;
+/// let options = ExploreOptions::new();
+/// let report = explore::explore_suite(&harness, &guest, &cases, &selection, options, |_| {})?;
+/// for test in &report.tests {
+///     println!("{} {}", test.status.word(), test.name);
+/// }
+/// # Ok(()) }
+/// ```
+pub fn explore_suite(
+    harness: &Harness,
+    guest: &Guest,
+    cases: &[TestCase],
+    selection: &Selection,
+    options: ExploreOptions,
+    mut on: impl FnMut(SuiteEvent<'_>),
+) -> Result<SuiteReport, Error> {
+    let quiet = harness.with_output(Output::Capture).with_plan(Plan::new());
+    let deadline = options.budget_time.map(|limit| Instant::now() + limit);
+    let mut report = SuiteReport {
+        suite_format: SUITE_REPORT_FORMAT,
+        exploration: exploration(harness, guest, &selection.filters, options),
+        shard: options.shard,
+        tests: cases
             .iter()
-            .enumerate()
-            .flat_map(|(t, test)| test.mine.iter().map(move |&k| (t, k)))
-            .collect();
-        let mut state: Vec<Progress<'_>> = explorable
-            .iter()
-            .map(|test| Progress {
-                done: false,
-                left: test.mine.len(),
-                ran: 0,
-                groups: Groups::new(),
-            })
-            .collect();
-        let work = |i: usize| -> Result<Option<Outcome>, Error> {
-            if deadline.is_some_and(|d| Instant::now() >= d) {
-                return Ok(None);
-            }
-            let (t, k) = all[i];
-            let test = &explorable[t];
-            let plan = test.trials[k].plan();
-            quiet.with_plan(plan).run(guest, &test.args).map(Some)
-        };
-        let baseline_runs = 2 * cases.iter().filter(|c| suite::runs(c, selection)).count() as u64;
-        let total = baseline_runs + all.len() as u64;
-        let mut done = baseline_runs;
-        // A test with no trial in this shard is done now.
-        for (t, test) in explorable.iter().enumerate() {
-            if test.mine.is_empty() && !self.interrupted() {
-                let groups = std::mem::take(&mut state[t].groups);
-                report.tests[test.index] =
-                    explored(&quiet, guest, test, 0, groups, false, options)?;
-                state[t].done = true;
-                on(SuiteEvent::TestDone {
-                    index: test.index,
-                    test: &report.tests[test.index],
-                });
-            }
+            .map(|c| TestReport::unexplored(&c.name, TestVerdict::Skipped, None))
+            .collect(),
+        ..SuiteReport::default()
+    };
+    for (index, case) in cases.iter().enumerate() {
+        if !suite::runs(case, selection) {
+            let test = &report.tests[index];
+            on(SuiteEvent::TestDone { index, test });
         }
-        let jobs = self.workers(options.jobs);
-        pool::try_run(self.interrupt(), all.len(), jobs, work, |i, outcome| {
-            done += 1;
-            on(SuiteEvent::Progress { done, total });
-            let (t, k) = all[i];
-            let test = &explorable[t];
-            let progress = &mut state[t];
-            progress.left -= 1;
-            match outcome {
-                None => report.out_of_time = true,
-                Some(outcome) => {
-                    progress.ran += 1;
-                    if !suite::passed(&outcome) {
-                        group(&mut progress.groups, k, &test.trials[k], outcome);
-                    }
-                }
-            }
-            if progress.left > 0 {
-                return ControlFlow::Continue(());
-            }
-            // Out of time, what ran stays as found, unshrunk: the budget is spent.
-            let cut = progress.ran < test.mine.len() as u64;
-            let groups = std::mem::take(&mut progress.groups);
-            progress.done = true;
-            match explored(&quiet, guest, test, progress.ran, groups, cut, options) {
-                Ok(finished) => {
-                    report.tests[test.index] = finished;
-                    let index = test.index;
-                    on(SuiteEvent::TestDone {
-                        index,
-                        test: &report.tests[index],
-                    });
-                    ControlFlow::Continue(())
-                }
-                Err(e) => ControlFlow::Break(e),
-            }
-        })?;
-        report.interrupted = self.interrupted();
-        // Interrupted, the tests with trials left keep what ran, unshrunk.
-        for (t, test) in explorable.iter().enumerate() {
-            let progress = &mut state[t];
-            if progress.done {
-                continue;
-            }
-            let groups = std::mem::take(&mut progress.groups);
-            report.tests[test.index] =
-                explored(&quiet, guest, test, progress.ran, groups, true, options)?;
+    }
+    let mut explorable = baselines(
+        &quiet,
+        guest,
+        cases,
+        selection,
+        options,
+        &mut report,
+        &mut on,
+    )?;
+    slice(&mut explorable, options.shard);
+    let all: Vec<(usize, usize)> = explorable
+        .iter()
+        .enumerate()
+        .flat_map(|(t, test)| test.mine.iter().map(move |&k| (t, k)))
+        .collect();
+    let mut state: Vec<Progress<'_>> = explorable
+        .iter()
+        .map(|test| Progress {
+            done: false,
+            left: test.mine.len(),
+            ran: 0,
+            groups: Groups::new(),
+        })
+        .collect();
+    let work = |i: usize| -> Result<Option<Outcome>, Error> {
+        if deadline.is_some_and(|d| Instant::now() >= d) {
+            return Ok(None);
+        }
+        let (t, k) = all[i];
+        let test = &explorable[t];
+        let plan = test.trials[k].plan();
+        quiet.with_plan(plan).run(guest, &test.args).map(Some)
+    };
+    let baseline_runs = 2 * cases.iter().filter(|c| suite::runs(c, selection)).count() as u64;
+    let total = baseline_runs + all.len() as u64;
+    let mut done = baseline_runs;
+    // A test with no trial in this shard is done now.
+    for (t, test) in explorable.iter().enumerate() {
+        if test.mine.is_empty() && !harness.interrupted() {
+            let groups = std::mem::take(&mut state[t].groups);
+            report.tests[test.index] = explored(&quiet, guest, test, 0, groups, false, options)?;
+            state[t].done = true;
             on(SuiteEvent::TestDone {
                 index: test.index,
                 test: &report.tests[test.index],
             });
         }
-        if report.interrupted {
-            // The tests whose fault-free runs never ended say so.
-            for (index, case) in cases.iter().enumerate() {
-                let test = &mut report.tests[index];
-                if suite::runs(case, selection) && test.status == TestVerdict::Skipped {
-                    test.status = TestVerdict::Incomplete;
-                    test.detail = Some("interrupted before its fault-free runs ended".into());
-                    on(SuiteEvent::TestDone { index, test });
+    }
+    let jobs = harness.workers(options.jobs);
+    pool::try_run(harness.interrupt(), all.len(), jobs, work, |i, outcome| {
+        done += 1;
+        on(SuiteEvent::Progress { done, total });
+        let (t, k) = all[i];
+        let test = &explorable[t];
+        let progress = &mut state[t];
+        progress.left -= 1;
+        match outcome {
+            None => report.out_of_time = true,
+            Some(outcome) => {
+                progress.ran += 1;
+                if !suite::passed(&outcome) {
+                    group(&mut progress.groups, k, &test.trials[k], outcome);
                 }
             }
         }
-        report.find_causes();
-        Ok(report)
+        if progress.left > 0 {
+            return ControlFlow::Continue(());
+        }
+        // Out of time, what ran stays as found, unshrunk: the budget is spent.
+        let cut = progress.ran < test.mine.len() as u64;
+        let groups = std::mem::take(&mut progress.groups);
+        progress.done = true;
+        match explored(&quiet, guest, test, progress.ran, groups, cut, options) {
+            Ok(finished) => {
+                report.tests[test.index] = finished;
+                let index = test.index;
+                on(SuiteEvent::TestDone {
+                    index,
+                    test: &report.tests[index],
+                });
+                ControlFlow::Continue(())
+            }
+            Err(e) => ControlFlow::Break(e),
+        }
+    })?;
+    report.interrupted = harness.interrupted();
+    // Interrupted, the tests with trials left keep what ran, unshrunk.
+    for (t, test) in explorable.iter().enumerate() {
+        let progress = &mut state[t];
+        if progress.done {
+            continue;
+        }
+        let groups = std::mem::take(&mut progress.groups);
+        report.tests[test.index] =
+            explored(&quiet, guest, test, progress.ran, groups, true, options)?;
+        on(SuiteEvent::TestDone {
+            index: test.index,
+            test: &report.tests[test.index],
+        });
     }
-
-    /// What an exploration records of itself: what decides its trials and verdicts.
-    pub(super) fn exploration(
-        &self,
-        guest: &Guest,
-        args: &[String],
-        options: ExploreOptions,
-    ) -> Exploration {
-        Exploration {
-            component: guest.name().to_string(),
-            sha256: guest.sha256().to_string(),
-            args: args.to_vec(),
-            depth: options.depth,
-            budget: options.budget,
-            seed: options.seed,
-            host_bugs: options.host_bugs,
-            plan: self.settings().plan.to_toml(),
-            settings: self.settings().fingerprint(),
-            replay: String::new(),
+    if report.interrupted {
+        // The tests whose fault-free runs never ended say so.
+        for (index, case) in cases.iter().enumerate() {
+            let test = &mut report.tests[index];
+            if suite::runs(case, selection) && test.status == TestVerdict::Skipped {
+                test.status = TestVerdict::Incomplete;
+                test.detail = Some("interrupted before its fault-free runs ended".into());
+                on(SuiteEvent::TestDone { index, test });
+            }
         }
     }
-
-    fn interrupted(&self) -> bool {
-        self.interrupt()
-            .is_some_and(|flag| flag.load(Ordering::Relaxed))
-    }
+    report.find_causes();
+    Ok(report)
 }
 
 /// Runs every selected test twice with no fault, two runs at a time on the pool; reports

@@ -9,10 +9,6 @@ use crate::plan::Op;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
 
-// Listed by `explore` from here (`wouldblock::explore::panic_location`); it reads a run's
-// stderr, so it lives with the outcome.
-pub use crate::outcome::panic_location;
-
 /// How one test of an explored suite went, in a word.
 ///
 /// ```
@@ -136,13 +132,14 @@ impl TestReport {
 /// ```no_run
 /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
 /// use wouldblock::Builder;
-/// use wouldblock::explore::ExploreOptions;
+/// use wouldblock::explore::{self, ExploreOptions};
 /// use wouldblock::suite::{self, Selection};
 /// let harness = Builder::new().build()?;
 /// let guest = harness.load(wouldblock_guests::GUEST_SUITE.as_ref())?;
 /// let selection = Selection::default();
 /// let cases = suite::list(&harness, &guest, &selection)?;
-/// let report = harness.explore_suite(&guest, &cases, &selection, ExploreOptions::new(), |_| {})?;
+/// let options = ExploreOptions::new();
+/// let report = explore::explore_suite(&harness, &guest, &cases, &selection, options, |_| {})?;
 /// for cause in &report.causes {
 ///     println!("{} {} ({}): {}", cause.op, cause.fault, cause.verdict, cause.tests.join(", "));
 /// }

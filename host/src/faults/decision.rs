@@ -9,6 +9,7 @@ use super::Faults;
 use super::gates::Hold;
 use super::rules::Call;
 use crate::catalogue::{Action, Op, Readiness, transient};
+use crate::resources::Kind;
 use wasmtime_wasi::p2::bindings::sockets::network::ErrorCode;
 
 /// What the plan decided about one call.
@@ -63,6 +64,9 @@ impl Faults {
     /// Decides one call of `op` on resource `rep` (`None`: a call on no resource, such as
     /// a create): the not-ready answer standing on the resource first, then the plan.
     pub(crate) fn decide(&mut self, op: Op, rep: Option<u32>) -> Decision {
+        if let Some(decision) = rep.and_then(|rep| self.after_end(op, rep)) {
+            return decision;
+        }
         if let Some(decision) = rep.and_then(|rep| self.held(op, rep)) {
             return decision;
         }
@@ -106,6 +110,9 @@ impl Faults {
             Action::Reset | Action::Closed => failed(None),
             _ => false,
         };
+        if let (Some(rep), Action::Reset | Action::Closed, true) = (rep, action, op.is_stream()) {
+            self.end_stream(rep, op, choice_of(action));
+        }
         if remember {
             let on = rep
                 .map(|rep| self.registry.label(rep))
@@ -119,6 +126,32 @@ impl Faults {
             note: Some(format!("{}: {action}, then {ready}", injection.rule)),
             rule: Some(injection.index),
         }
+    }
+
+    /// A stream an injected reset or early end finished answers as wasmtime-wasi's finished
+    /// streams do: a read `closed`, a write, permit or flush the same error again.
+    fn after_end(&self, op: Op, rep: u32) -> Option<Decision> {
+        let serial = self.registry.serial(rep)?;
+        let ended = *self.finished.get(&serial)?;
+        Some(Decision {
+            choice: ended,
+            note: Some(format!("the stream ended earlier ({})", choice_name(ended))),
+            rule: None,
+        })
+        .filter(|_| op.is_stream())
+    }
+
+    /// An injected reset or early end finishes stream `rep`: a read side is `closed` from
+    /// now on, a write side keeps its error, and its pollable is ready at once, as a
+    /// finished stream's is.
+    fn end_stream(&mut self, rep: u32, op: Op, ended: Choice) {
+        let Some(serial) = self.registry.serial(rep) else {
+            return;
+        };
+        let reads = matches!(op.kind(), Kind::TcpInput | Kind::HttpBodyInput);
+        let after = if reads { Choice::Closed } else { ended };
+        self.finished.insert(serial, after);
+        self.gates.arm(serial, Readiness::Spurious, None);
     }
 
     /// The not-ready answer standing on `rep` until the guest waits, if `op` has one.
@@ -145,6 +178,14 @@ impl Faults {
     }
 }
 
+/// What a finished stream answers, in the trace's words.
+fn choice_name(choice: Choice) -> &'static str {
+    match choice {
+        Choice::Closed => "closed",
+        _ => "reset",
+    }
+}
+
 /// A rule's action as an answer.
 fn choice_of(action: Action) -> Choice {
     match action {
@@ -155,5 +196,67 @@ fn choice_of(action: Action) -> Choice {
         Action::Slice(n) | Action::ShortPermit(n) => Choice::Limit(n),
         Action::Ipv6First => Choice::Reorder,
         Action::Pass => Choice::Real,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::plan::Plan;
+
+    fn faults(spec: &str) -> Faults {
+        let plan = Plan::new().with_spec(spec).unwrap();
+        let mut faults = Faults::new(&plan, 1000, 100);
+        let remote = Some("127.0.0.1:9".parse().unwrap());
+        faults.registry.register(1, Kind::TcpInput, remote);
+        faults.registry.register(2, Kind::TcpOutput, remote);
+        faults
+    }
+
+    #[test]
+    fn after_an_injected_reset_a_read_side_is_closed_for_good() {
+        let mut faults = faults("tcp.read:first=1,action=reset");
+        assert_eq!(faults.decide(Op::TcpRead, Some(1)).choice, Choice::Reset);
+        // wasmtime-wasi's reader is `Closed` after an error: no data comes out again.
+        for _ in 0..3 {
+            let after = faults.decide(Op::TcpRead, Some(1));
+            assert_eq!(after.choice, Choice::Closed);
+            assert!(after.note.is_some_and(|n| n.contains("ended earlier")));
+        }
+        // The other stream is not the one the rule answered.
+        assert_eq!(faults.decide(Op::TcpWrite, Some(2)).choice, Choice::Real);
+    }
+
+    #[test]
+    fn after_an_injected_reset_a_write_side_keeps_its_error() {
+        let mut faults = faults("tcp.write:first=1,action=reset");
+        for _ in 0..3 {
+            assert_eq!(faults.decide(Op::TcpWrite, Some(2)).choice, Choice::Reset);
+        }
+        assert_eq!(
+            faults.decide(Op::TcpCheckWrite, Some(2)).choice,
+            Choice::Reset
+        );
+    }
+
+    #[test]
+    fn a_permanent_error_is_not_remembered_as_transient() {
+        let mut faults = faults("tcp.connect:first=1,action=connection-refused");
+        faults.decide(Op::TcpConnect, None);
+        assert_eq!(faults.pending_error(), None);
+        let mut faults = faults_udp("udp.send:first=1,action=out-of-memory");
+        faults.decide(Op::UdpSend, Some(3));
+        assert!(
+            faults
+                .pending_error()
+                .is_some_and(|e| e.ends_with("on outgoing#1"))
+        );
+    }
+
+    fn faults_udp(spec: &str) -> Faults {
+        let plan = Plan::new().with_spec(spec).unwrap();
+        let mut faults = Faults::new(&plan, 1000, 100);
+        faults.registry.register(3, Kind::UdpOutgoing, None);
+        faults
     }
 }

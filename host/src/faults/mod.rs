@@ -42,6 +42,9 @@ pub(crate) struct Faults {
     /// Resources a wait found ready whose next call has not come yet: that call comes
     /// right after the wake-up (an `eager` rule lets it through).
     woken: std::collections::BTreeSet<u64>,
+    /// Streams an injected reset or early end finished, by serial, with that answer: as
+    /// on a real host, nothing comes out of them again.
+    finished: std::collections::BTreeMap<u64, Choice>,
 }
 
 impl Faults {
@@ -55,6 +58,7 @@ impl Faults {
             drops: Drops::default(),
             max_sockets,
             woken: std::collections::BTreeSet::new(),
+            finished: std::collections::BTreeMap::new(),
         }
     }
 
@@ -62,6 +66,7 @@ impl Faults {
     pub(crate) fn forget(&mut self, rep: u32) -> Option<u64> {
         let serial = self.registry.forget(rep)?;
         self.gates.open(serial);
+        self.finished.remove(&serial);
         self.permits.forget(serial);
         Some(serial)
     }

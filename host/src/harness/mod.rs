@@ -1,32 +1,24 @@
 //! The harness: a [`Harness`] owns the engine and the linker, compiles [`Guest`]s once and
-//! runs each of them as often as asked, every run in a fresh store.
+//! runs each of them as often as asked, every run in a fresh store (its steps are in
+//! `run.rs`). Its variants share the engine and the linker; what runs a guest many times
+//! (repeat, explore, suites) takes a `&Harness`, above this module.
 
-mod variants;
+mod run;
 
 use crate::component;
 use crate::error::Error;
-use crate::faults::Faults;
-use crate::outcome::{Exit, Outcome};
-use crate::peer::{
-    HTTP_ECHO_PLACEHOLDER, HttpEcho, Peer, PeerOptions, TCP_ECHO_PLACEHOLDER, TcpClient, TcpEcho,
-    names_peer, substitute,
-};
-use crate::recorder::Recorder;
-use crate::settings::{CAPTURE_LIMIT, Clock, FUEL_YIELD_INTERVAL, Output, Settings};
-use crate::state::Run;
-use crate::stdio::{Captured, TrackedStderr};
-use crate::verdict::{during, end};
+use crate::outcome::Outcome;
+use crate::peer::{PeerOptions, TcpClientOptions};
+use crate::plan::Plan;
+use crate::settings::{Output, Settings};
 use crate::wasi::HostState;
-use crate::world::clock::VirtualClock;
-use crate::world::{PeerWatch, World};
 use sha2::{Digest, Sha256};
 use std::path::Path;
 use std::sync::Arc;
-use std::sync::atomic::AtomicBool;
+use std::sync::atomic::{AtomicBool, Ordering};
+use wasmtime::Engine;
 use wasmtime::component::{Component, Linker};
-use wasmtime::{Engine, PoolConcurrencyLimitError, Store};
 use wasmtime_wasi::p2::bindings::CommandPre;
-use wasmtime_wasi::{FsPerms, WasiCtxBuilder};
 use wasmtime_wasi_http::p2::bindings::ProxyPre;
 
 /// A compiled guest component, ready to run many times.
@@ -197,6 +189,12 @@ impl Harness {
         self.settings.interrupt.as_deref()
     }
 
+    /// Whether the interrupt flag is set.
+    pub(crate) fn interrupted(&self) -> bool {
+        self.interrupt()
+            .is_some_and(|flag| flag.load(Ordering::Relaxed))
+    }
+
     /// Runs a guest to the end with `args` (after `argv[0]`), on a fresh single-threaded
     /// tokio runtime.
     ///
@@ -236,189 +234,101 @@ impl Harness {
         guest: &Guest,
         args: &[impl AsRef<str>],
     ) -> Result<Outcome, Error> {
-        let settings = &self.settings;
-        // `{peer}` always has a harness-owned peer: a counting one unless asked otherwise.
-        let named = args.iter().any(|arg| names_peer(arg.as_ref()));
-        let peer_options = settings.peer.or(named.then(PeerOptions::counting));
-        let peer = peer_options
-            .map(|options| Peer::with_capacity(options.echo, options.expect_datagrams.unwrap_or(0)))
-            .transpose()
-            .map_err(|e| Error::Setup(format!("cannot bind the UDP peer on 127.0.0.1: {e}")))?;
-        let peer_addr = peer.as_ref().map(|p| p.addr().to_string());
-        // The echo server starts only for guests that name it.
-        let echo = args
-            .iter()
-            .any(|arg| arg.as_ref().contains(TCP_ECHO_PLACEHOLDER))
-            .then(TcpEcho::start)
-            .transpose()
-            .map_err(|e| Error::Setup(format!("cannot start the TCP echo peer: {e}")))?;
-        let echo_addr = echo.as_ref().map(|e| e.addr().to_string());
-        let http_echo = args
-            .iter()
-            .any(|arg| arg.as_ref().contains(HTTP_ECHO_PLACEHOLDER))
-            .then(HttpEcho::start)
-            .transpose()
-            .map_err(|e| Error::Setup(format!("cannot start the HTTP echo peer: {e}")))?;
-        let http_url = http_echo.as_ref().map(HttpEcho::url);
-        let mut ctx = WasiCtxBuilder::new();
-        let argv: Vec<String> = std::iter::once(guest.name.clone())
-            .chain(
-                args.iter()
-                    .map(|arg| substitute(arg.as_ref(), peer_addr.as_deref()))
-                    .map(|arg| {
-                        arg.replace(TCP_ECHO_PLACEHOLDER, echo_addr.as_deref().unwrap_or(""))
-                            .replace(HTTP_ECHO_PLACEHOLDER, http_url.as_deref().unwrap_or(""))
-                    }),
-            )
-            .collect();
-        ctx.args(&argv)
-            .allow_udp(true)
-            .allow_tcp(true)
-            // Every lookup is answered by the decorator, which asks wasmtime-wasi's
-            // resolver only for names the policy lets leave the machine.
-            .allow_ip_name_lookup(true)
-            .socket_addr_check(settings.net.clone().into_check());
-        if settings.inherit_env {
-            ctx.inherit_env();
-        }
-        ctx.envs(&settings.env);
-        for (host, guest) in &settings.preopens {
-            ctx.preopened_dir(host, guest, FsPerms::ReadWrite)
-                .map_err(|e| Error::Setup(format!("cannot preopen {host}: {e:#}")))?;
-        }
-        if settings.inherit_stdin {
-            ctx.inherit_stdin();
-        }
-        let tracked = TrackedStderr::default();
-        let captured = match settings.output {
-            Output::Inherit => {
-                ctx.inherit_stdout().stderr(tracked.clone());
-                None
-            }
-            Output::Capture => {
-                let (out, err) = (Captured::new(CAPTURE_LIMIT), Captured::new(CAPTURE_LIMIT));
-                ctx.stdout(out.clone()).stderr(err.clone());
-                Some((out, err))
-            }
-        };
-        let faults = Faults::new(
-            &settings.plan,
-            settings.busy_threshold,
-            settings.max_sockets,
-        );
-        let tcp_client = settings.tcp_client.clone().map(TcpClient::new);
-        let world = World {
-            clock: (settings.clock == Clock::Virtual).then(VirtualClock::default),
-            peer: peer.as_ref().map(|peer| PeerWatch {
-                addr: peer.addr(),
-                sent: 0,
-                handled: peer.handled(),
-                accepted: Default::default(),
-            }),
-            tcp_peers: tcp_client
-                .iter()
-                .map(TcpClient::io)
-                .chain(echo.iter().map(TcpEcho::io))
-                .collect(),
-            tcp_client,
-            quiet: settings.quiet_window,
-            time_limit: settings.time_limit,
-            ..World::default()
-        };
-        let run = Run {
-            world,
-            faults,
-            recorder: Recorder::default(),
-        };
-        let state = HostState::new(
-            ctx.build(),
-            run,
-            settings.max_memory,
-            settings.names.clone(),
-            settings.net.clone(),
-        );
-        let mut store = Store::new(&self.engine, state);
-        store.limiter(|state| state.limits());
-        let setup = |e: wasmtime::Error| Error::Setup(format!("{e:#}"));
-        store.set_fuel(u64::MAX).map_err(setup)?;
-        store
-            .fuel_async_yield_interval(Some(FUEL_YIELD_INTERVAL))
-            .map_err(setup)?;
+        run::run(self, guest, args).await
+    }
 
-        let run = async {
-            match (&settings.http_client, &guest.proxy, &guest.pre) {
-                (Some(sizes), Some(proxy), _) => crate::wasi::serve(&mut store, proxy, sizes).await,
-                (Some(_), None, _) => Err(wasmtime::format_err!(
-                    "--http-client: the component exports no wasi:http/incoming-handler"
-                )),
-                (None, _, Some(command)) => {
-                    let command = command.instantiate_async(&mut store).await?;
-                    command.wasi_cli_run().call_run(&mut store).await
-                }
-                (None, _, None) => Err(wasmtime::format_err!(
-                    "the component exports no wasi:cli/run: serve its \
-                     wasi:http/incoming-handler with --http-client SIZES"
-                )),
-            }
-        };
-        let exit = match tokio::time::timeout(settings.time_limit, run).await {
-            // No slot in the pool: our limit, not the guest's doing.
-            Ok(Err(error)) if error.downcast_ref::<PoolConcurrencyLimitError>().is_some() => {
-                return Err(Error::PoolFull {
-                    limit: settings.parallelism + 1,
-                });
-            }
-            Ok(Ok(Ok(()))) => Exit::Code(0),
-            Ok(Ok(Err(()))) => Exit::Code(1),
-            Ok(Err(error)) => {
-                let tail = match &captured {
-                    Some((_, err)) => err.tail(),
-                    None => tracked.tail(),
-                };
-                end::classify(&error, store.data().limits.note(), &tail)
-            }
-            Err(_elapsed) => Exit::Stopped(during::time_limit(
-                &store.data().run.recorder,
-                settings.time_limit,
-            )),
-        };
-        // Everything the guest sent is queued at the peer once its send calls returned.
-        let received = peer
-            .map(Peer::finish)
-            .transpose()
-            .map_err(|e| Error::Setup(format!("the UDP peer failed: {e}")))?;
-        // The guest's sockets close with its store, so the harness's TCP peers see the
-        // end of every connection before they are waited for.
-        let mut run = store.into_data().into_run();
-        drop(echo);
-        let tcp = run.world.tcp_client.take().map(TcpClient::finish);
-        let http = http_echo.map(HttpEcho::finish);
-        let guest_status = exit.guest_status();
-        let (dropped, by_error) = run.faults.drops.counts();
-        run.recorder.stats.datagrams_dropped = dropped + by_error;
-        let exit = end::judge(
-            exit,
-            &run,
-            peer_options,
-            received.as_ref(),
-            tcp.as_ref(),
-            settings.no_drops,
-        );
-        let exit = end::http_loss(exit, &run, http.as_ref());
-        let exit = end::http_served(exit, &run);
-        let (stdout, stderr) = captured.map_or_else(Default::default, |(out, err)| {
-            (out.contents(), err.contents())
-        });
-        Ok(Outcome {
-            exit,
-            stats: run.recorder.stats,
-            trace: run.recorder.trace,
-            stdout,
-            stderr,
-            received,
-            tcp,
-            guest_status,
-            stderr_mid_line: tracked.mid_line(),
-        })
+    /// The same harness (same engine, so guests compiled once run on both) with another plan.
+    ///
+    /// ```no_run
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use wouldblock::{Builder, Plan};
+    /// let harness = Builder::new().build()?;
+    /// let guest = harness.compile("udp-send", wouldblock_guests::UDP_SEND.wasm)?;
+    /// let faulty = harness.with_plan(Plan::new().with_spec("first-send")?);
+    /// let outcome = faulty.run(&guest, &["127.0.0.1:9"])?;
+    /// assert!(outcome.passed(), "{}", outcome.summary());
+    /// # Ok(()) }
+    /// ```
+    pub fn with_plan(&self, plan: Plan) -> Harness {
+        Harness {
+            engine: self.engine.clone(),
+            linker: self.linker.clone(),
+            settings: Settings {
+                plan,
+                ..self.settings.clone()
+            },
+        }
+    }
+
+    /// The same harness with a harness-owned UDP peer for every run (see [`PeerOptions`]).
+    ///
+    /// ```no_run
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use wouldblock::{Builder, PeerOptions};
+    /// let harness = Builder::new().build()?;
+    /// let guest = harness.compile("udp-request", wouldblock_guests::UDP_REQUEST.wasm)?;
+    /// // The request guest waits for its replies: the peer echoes them.
+    /// let echoing = harness.with_peer(PeerOptions::echo());
+    /// let outcome = echoing.run(&guest, &["{peer}", "--count", "4"])?;
+    /// assert!(outcome.passed(), "{}", outcome.stderr_text());
+    /// # Ok(()) }
+    /// ```
+    pub fn with_peer(&self, peer: PeerOptions) -> Harness {
+        let mut harness = self.clone();
+        harness.settings.peer = Some(peer);
+        harness
+    }
+
+    /// The same harness with the harness's TCP client driving a guest server (see
+    /// [`TcpClientOptions`]).
+    ///
+    /// ```no_run
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use wouldblock::{Builder, TcpClientOptions};
+    /// let harness = Builder::new().fault("tcp-slow-peer")?.build()?;
+    /// let guest = harness.compile("tcp-echo-server", wouldblock_guests::TCP_ECHO_SERVER.wasm)?;
+    /// let driven = harness.with_tcp_client(TcpClientOptions::new(vec![1, 1024]));
+    /// let outcome = driven.run(&guest, &["127.0.0.1:0"])?;
+    /// assert!(outcome.tcp.is_some_and(|report| report.complete()));
+    /// # Ok(()) }
+    /// ```
+    pub fn with_tcp_client(&self, client: TcpClientOptions) -> Harness {
+        let mut harness = self.clone();
+        harness.settings.tcp_client = Some(client);
+        harness
+    }
+
+    /// The same harness serving the guest's `wasi:http/incoming-handler` with one request
+    /// of each size (see [`Builder::http_client`](crate::Builder::http_client)).
+    ///
+    /// ```no_run
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let harness = wouldblock::Builder::new().fault("http-slow-body")?.build()?;
+    /// let guest = harness.compile("http-echo-server", wouldblock_guests::HTTP_ECHO_SERVER.wasm)?;
+    /// let outcome = harness.with_http_client(vec![1, 4096]).run(&guest, &[] as &[&str])?;
+    /// assert!(outcome.passed(), "{}", outcome.summary());
+    /// # Ok(()) }
+    /// ```
+    pub fn with_http_client(&self, sizes: Vec<usize>) -> Harness {
+        let mut harness = self.clone();
+        harness.settings.http_client = Some(sizes);
+        harness
+    }
+
+    /// The same harness with guest output going elsewhere (see [`Output`]).
+    ///
+    /// ```no_run
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use wouldblock::{Builder, Output};
+    /// let harness = Builder::new().output(Output::Inherit).env("GREETING", "hi").build()?;
+    /// let guest = harness.compile("probe", wouldblock_guests::PROBE.wasm)?;
+    /// let outcome = harness.with_output(Output::Capture).run(&guest, &["env"])?;
+    /// assert_eq!(outcome.stdout_text(), "GREETING=hi\n");
+    /// # Ok(()) }
+    /// ```
+    pub fn with_output(&self, output: Output) -> Harness {
+        let mut harness = self.clone();
+        harness.settings.output = output;
+        harness
     }
 }

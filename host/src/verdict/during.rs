@@ -4,18 +4,18 @@
 
 use super::{Stop, Verdict};
 use crate::recorder::Recorder;
-use crate::trace::{self, Text};
+use crate::trace::{self, Text, Trace};
 use std::time::Duration;
 
 /// How many trace lines a verdict quotes as evidence.
 pub(crate) const EVIDENCE_LINES: usize = 6;
 
 /// A stop with the last trace lines as evidence.
-pub(crate) fn stop(recorder: &Recorder, verdict: Verdict, reason: String) -> Stop {
+pub(crate) fn stop(trace: &Trace, verdict: Verdict, reason: String) -> Stop {
     Stop {
         verdict,
         reason,
-        evidence: trace::render(&recorder.trace.tail(EVIDENCE_LINES)),
+        evidence: trace::render(&trace.tail(EVIDENCE_LINES)),
     }
 }
 
@@ -26,7 +26,7 @@ pub(crate) fn busy_loop(recorder: &Recorder, calls: u64, threshold: u64) -> Stop
          and without being woken by a timer (threshold {threshold}): it is spinning instead \
          of waiting or backing off"
     );
-    stop(recorder, Verdict::BusyLoop, reason)
+    stop(&recorder.trace, Verdict::BusyLoop, reason)
 }
 
 /// The guest blocked in `wait` on the socket pollables `on` alone, and the plan will never
@@ -37,7 +37,7 @@ pub(crate) fn hang(recorder: &Recorder, wait: &str, on: &Text) -> Stop {
          ready again (a missed wake-up): on a real host this guest would hang forever; wait \
          on a clock pollable too, or retry with a backoff"
     );
-    stop(recorder, Verdict::Hang, reason)
+    stop(&recorder.trace, Verdict::Hang, reason)
 }
 
 /// The guest blocked in `wait` on the socket pollables `on`, which the plan never makes
@@ -64,7 +64,7 @@ pub(crate) fn hang_beside_real(
          wake-up), and on real pollables alone besides, with no timer: {quiet}. On a real host \
          this guest would hang; wait on a clock pollable too, or retry with a backoff"
     );
-    stop(recorder, Verdict::Hang, reason)
+    stop(&recorder.trace, Verdict::Hang, reason)
 }
 
 /// A `send` of `datagrams` on `on` beyond the last `check-send` permit.
@@ -81,7 +81,7 @@ pub(crate) fn send_past_permit(
          permitted {permit}; the WIT requires the host to trap (\"Each call to `send` must be \
          permitted by a preceding `check-send`\")"
     );
-    stop(recorder, Verdict::SpecViolation, reason)
+    stop(&recorder.trace, Verdict::SpecViolation, reason)
 }
 
 /// A `write` of `len` bytes on `on` beyond the last `check-write` permit.
@@ -93,10 +93,9 @@ pub(crate) fn write_past_permit(recorder: &Recorder, len: u64, on: &Text, permit
          the WIT requires the host to trap (\"contents has a length of less than or equal to \
          n. Otherwise, this function will trap\")"
     );
-    stop(recorder, Verdict::SpecViolation, reason)
+    stop(&recorder.trace, Verdict::SpecViolation, reason)
 }
 
-/// The wall-clock safety net ran out.
 /// The guest's virtual clock passed the time limit: it kept waiting on timers (a retry
 /// loop that never ends), decided when its clock got there, not by the wall clock.
 pub(crate) fn virtual_time_limit(recorder: &Recorder, limit: Duration) -> Stop {
@@ -105,13 +104,14 @@ pub(crate) fn virtual_time_limit(recorder: &Recorder, limit: Duration) -> Stop {
          timers with no busy loop or hang the counters could see (a retry loop without end; \
          raise it with --time-limit)"
     );
-    stop(recorder, Verdict::TimeLimit, reason)
+    stop(&recorder.trace, Verdict::TimeLimit, reason)
 }
 
+/// The wall-clock safety net ran out.
 pub(crate) fn time_limit(recorder: &Recorder, limit: Duration) -> Stop {
     let reason = format!(
         "the guest was still running after the {limit:?} wall-clock limit, with no busy loop \
          or hang the counters could see (raise it with --time-limit)"
     );
-    stop(recorder, Verdict::TimeLimit, reason)
+    stop(&recorder.trace, Verdict::TimeLimit, reason)
 }

@@ -1,12 +1,39 @@
 //! The verdicts only the end of a run can give, and how a run's end is told apart: the
-//! guest's own exit, its abort, a harness stop, a trap.
+//! guest's own exit, its abort, a harness stop, a trap. Judged from [`Facts`], plain data
+//! the harness gathers once the guest is gone, so nothing here reads the run's state.
 
 use super::during::{EVIDENCE_LINES, stop};
-use super::{Stop, Verdict};
-use crate::outcome::Exit;
-use crate::peer::{HttpReport, PeerOptions, Received, TcpReport, short_of};
-use crate::state::Run;
+use super::{Exit, Stop, Verdict};
+use crate::peer::{HttpReport, Received, Served, TcpReport, short_of};
+use crate::trace::Trace;
+use std::collections::BTreeMap;
 use wasmtime_wasi::I32Exit;
+
+/// What the end of a run is judged from: what the guest did at the WIT boundary and what
+/// the harness's own peers saw of it.
+pub(crate) struct Facts<'a> {
+    /// Every socket call, for the evidence.
+    pub(crate) trace: &'a Trace,
+    /// Datagrams an injected answer refused that were never offered again (refused by an
+    /// error too under `--no-drops`): what they were, and the trace lines that show it.
+    pub(crate) dropped: Option<(String, Vec<u64>)>,
+    /// The transient error injected last, if the guest moved no data since.
+    pub(crate) pending_error: Option<&'a str>,
+    /// What `send` accepted for the harness's UDP peer, by payload digest, if it had one.
+    pub(crate) accepted: Option<&'a BTreeMap<u64, u32>>,
+    /// How many numbered datagrams the harness's UDP peer was told to expect.
+    pub(crate) expected: Option<u64>,
+    /// What the harness's UDP peer received.
+    pub(crate) received: Option<&'a Received>,
+    /// What the harness's TCP client saw of a guest server.
+    pub(crate) tcp: Option<&'a TcpReport>,
+    /// What the harness's HTTP echo peer read.
+    pub(crate) http: Option<&'a HttpReport>,
+    /// Bytes the guest's writes to outgoing HTTP bodies accepted.
+    pub(crate) http_written: u64,
+    /// What the harness's HTTP client got back from a guest server.
+    pub(crate) http_served: Option<&'a Served>,
+}
 
 /// The last line with something to say: not blank, not std's hint about backtraces.
 fn last_line(text: &str) -> &str {
@@ -19,141 +46,187 @@ fn last_line(text: &str) -> &str {
 /// The verdicts that only the end of a run can give: a guest that says it succeeded but
 /// dropped what it was told to send again, or lost data, and a guest that gave up after a
 /// transient error the plan injected.
-pub(crate) fn judge(
-    exit: Exit,
-    run: &Run,
-    peer: Option<PeerOptions>,
-    received: Option<&Received>,
-    tcp: Option<&TcpReport>,
-    no_drops: bool,
-) -> Exit {
+pub(crate) fn judge(exit: Exit, facts: &Facts<'_>) -> Exit {
     // An abort (a panic) is the guest failing, judged like any other exit.
     let Some(code) = exit.guest_status() else {
         return exit;
     };
-    if code == 0
-        && let Some((dropped, lines)) = run.faults.drops.account(no_drops)
-    {
-        let mut stop = stop(
-            &run.recorder,
-            Verdict::Dropped,
+    // Each check below is one way to lose data; the first that finds some speaks.
+    let stop = if code == 0 {
+        dropped(facts)
+            .or_else(|| not_delivered(facts))
+            .or_else(|| not_counted(facts))
+            .or_else(|| not_served_tcp(facts))
+            .or_else(|| http_loss(facts))
+            .or_else(|| http_served(facts))
+    } else {
+        unusable(&exit, code, facts)
+    };
+    stop.map_or(exit, Exit::Stopped)
+}
+
+/// Datagrams an injected readiness answer refused, never offered again.
+fn dropped(facts: &Facts<'_>) -> Option<Stop> {
+    let (dropped, lines) = facts.dropped.as_ref()?;
+    let mut stop = stop(
+        facts.trace,
+        Verdict::Dropped,
+        format!(
+            "the guest exited 0, but datagrams an injected answer refused were never \
+             offered again: {dropped}. WIT: \"If none of the datagrams were able to be \
+             sent, `ok(0)` is returned\": a refused datagram must be sent again"
+        ),
+    );
+    stop.evidence = facts.trace.render_lines(lines, EVIDENCE_LINES);
+    Some(stop)
+}
+
+/// Everything `send` accepted for the harness's peer must arrive there, as often as it
+/// was accepted, byte for byte, whatever the payload.
+fn not_delivered(facts: &Facts<'_>) -> Option<Stop> {
+    let (received, accepted) = (facts.received?, facts.accepted?);
+    let (missing, payloads) = short_of(accepted, received);
+    if missing == 0 {
+        return None;
+    }
+    let drops = received.kernel_drops.unwrap_or(0);
+    let what = format!(
+        "{missing} datagram(s) that send accepted for the harness's peer ({payloads} \
+         distinct payload(s)) never arrived there"
+    );
+    Some(if drops >= missing {
+        stop(
+            facts.trace,
+            Verdict::PeerOverflow,
             format!(
-                "the guest exited 0, but datagrams an injected answer refused were never \
-                 offered again: {dropped}. WIT: \"If none of the datagrams were able to be \
-                 sent, `ok(0)` is returned\": a refused datagram must be sent again"
+                "the guest exited 0 and {what}: the kernel dropped {drops} on the way \
+                 to the harness's own peer (inconclusive, not the guest's loss)"
             ),
-        );
-        stop.evidence = run.recorder.trace.render_lines(&lines, EVIDENCE_LINES);
-        return Exit::Stopped(stop);
-    }
-    let expected = peer.and_then(|p| p.expect_datagrams);
-    // Everything `send` accepted for the harness's peer must arrive there, as often as it
-    // was accepted, byte for byte, whatever the payload.
-    if let (0, Some(received), Some(watch)) = (code, received, &run.world.peer) {
-        let (missing, payloads) = short_of(&watch.accepted, received);
-        if missing > 0 {
-            let drops = received.kernel_drops.unwrap_or(0);
-            let what = format!(
-                "{missing} datagram(s) that send accepted for the harness's peer ({payloads} \
-                 distinct payload(s)) never arrived there"
-            );
-            return Exit::Stopped(if drops >= missing {
-                stop(
-                    &run.recorder,
-                    Verdict::PeerOverflow,
-                    format!(
-                        "the guest exited 0 and {what}: the kernel dropped {drops} on the way \
-                         to the harness's own peer (inconclusive, not the guest's loss)"
-                    ),
-                )
-            } else {
-                stop(
-                    &run.recorder,
-                    Verdict::Loss,
-                    format!("the guest exited 0, but {what}: data lost after the WIT boundary"),
-                )
-            });
-        }
-    }
-    // The numbered check, where the guest numbers its datagrams (the bundled guests send
-    // the decimal text of 0..N); a guest that does not is held to the count alone.
-    let numbered = received.is_some_and(|r| !r.counts.is_empty() || r.invalid == 0);
-    if let (0, Some(n), Some(received), false) = (code, expected, received, numbered)
-        && received.total() != n
-    {
-        return Exit::Stopped(stop(
-            &run.recorder,
+        )
+    } else {
+        stop(
+            facts.trace,
             Verdict::Loss,
-            format!(
-                "the guest exited 0, but {} of {n} datagrams arrived (its payloads are not \
-                 numbered, so only their count is judged): it lost data silently",
-                received.total()
-            ),
-        ));
-    }
-    if let (0, Some(n), Some(received), true) = (code, expected, received, numbered)
-        && let Some(discrepancy) = received.discrepancy(n)
-    {
-        // Loss is the guest's only when the kernel provably did not drop what is missing
-        // on its way to the harness's own socket.
-        let drops = received.kernel_drops.unwrap_or(0);
-        let only_missing = received.duplicated().is_empty()
-            && received.invalid == 0
-            && received.counts.range(n..).next().is_none();
-        if drops > 0 && only_missing && received.missing_count(n) <= drops {
-            return Exit::Stopped(stop(
-                &run.recorder,
-                Verdict::PeerOverflow,
+            format!("the guest exited 0, but {what}: data lost after the WIT boundary"),
+        )
+    })
+}
+
+/// The numbered check, where the guest numbers its datagrams (the bundled guests send
+/// the decimal text of 0..N); a guest that does not is held to the count alone.
+fn not_counted(facts: &Facts<'_>) -> Option<Stop> {
+    let (n, received) = (facts.expected?, facts.received?);
+    let numbered = !received.counts.is_empty() || received.invalid == 0;
+    if !numbered {
+        return (received.total() != n).then(|| {
+            stop(
+                facts.trace,
+                Verdict::Loss,
                 format!(
-                    "the guest exited 0 and {discrepancy}: the kernel dropped {drops} \
-                     datagram(s) on the way to the harness's own peer, so the run cannot \
-                     tell whether the guest lost any (inconclusive, not the guest's loss)"
+                    "the guest exited 0, but {} of {n} datagrams arrived (its payloads are \
+                     not numbered, so only their count is judged): it lost data silently",
+                    received.total()
                 ),
-            ));
-        }
-        return Exit::Stopped(stop(
-            &run.recorder,
-            Verdict::Loss,
-            format!("the guest exited 0, but {discrepancy}: it lost data silently"),
-        ));
+            )
+        });
     }
-    if let (0, Some(report)) = (code, tcp)
-        && !report.complete()
-    {
-        let failures: Vec<&str> = report
-            .connections
-            .iter()
-            .filter_map(|c| c.failure.as_deref())
-            .collect();
-        let never = report.expected_connections - report.connections.len();
-        let mut why = failures.join("; ");
-        if never > 0 {
-            why = format!("{never} connection(s) never made (the guest never listened); {why}");
-        }
-        return Exit::Stopped(stop(
-            &run.recorder,
-            Verdict::Loss,
+    let discrepancy = received.discrepancy(n)?;
+    // Loss is the guest's only when the kernel provably did not drop what is missing
+    // on its way to the harness's own socket.
+    let drops = received.kernel_drops.unwrap_or(0);
+    let only_missing = received.duplicated().is_empty()
+        && received.invalid == 0
+        && received.counts.range(n..).next().is_none();
+    if drops > 0 && only_missing && received.missing_count(n) <= drops {
+        return Some(stop(
+            facts.trace,
+            Verdict::PeerOverflow,
             format!(
-                "the guest exited 0, but the harness's client got {}: {why}",
-                report.summary()
+                "the guest exited 0 and {discrepancy}: the kernel dropped {drops} \
+                 datagram(s) on the way to the harness's own peer, so the run cannot \
+                 tell whether the guest lost any (inconclusive, not the guest's loss)"
             ),
         ));
     }
-    let ended = match &exit {
+    Some(stop(
+        facts.trace,
+        Verdict::Loss,
+        format!("the guest exited 0, but {discrepancy}: it lost data silently"),
+    ))
+}
+
+/// A guest server that exited 0 although the harness's TCP client did not get every
+/// connection echoed.
+fn not_served_tcp(facts: &Facts<'_>) -> Option<Stop> {
+    let report = facts.tcp.filter(|report| !report.complete())?;
+    let failures: Vec<&str> = report
+        .connections
+        .iter()
+        .filter_map(|c| c.failure.as_deref())
+        .collect();
+    let never = report.expected_connections - report.connections.len();
+    let mut why = failures.join("; ");
+    if never > 0 {
+        why = format!("{never} connection(s) never made (the guest never listened); {why}");
+    }
+    Some(stop(
+        facts.trace,
+        Verdict::Loss,
+        format!(
+            "the guest exited 0, but the harness's client got {}: {why}",
+            report.summary()
+        ),
+    ))
+}
+
+/// A guest that exited 0 although the harness's HTTP echo peer read fewer request body
+/// bytes than the guest's body writes accepted: `loss`, as for a TCP peer.
+fn http_loss(facts: &Facts<'_>) -> Option<Stop> {
+    let report = facts.http.filter(|r| r.body_bytes < facts.http_written)?;
+    Some(stop(
+        facts.trace,
+        Verdict::Loss,
+        format!(
+            "the guest exited 0, but the harness's HTTP echo peer read {} of the {} \
+             request body bytes its body writes accepted ({} request(s))",
+            report.body_bytes, facts.http_written, report.requests
+        ),
+    ))
+}
+
+/// A guest server that answered without trapping, but not every response body was its
+/// request's, byte for byte: `loss`, as for the TCP client.
+fn http_served(facts: &Facts<'_>) -> Option<Stop> {
+    let served = facts.http_served.filter(|s| s.echoed < s.requests)?;
+    Some(stop(
+        facts.trace,
+        Verdict::Loss,
+        format!(
+            "the guest served, but the harness's HTTP client got {} of {} response(s) \
+             echoed byte-exactly: {}",
+            served.echoed,
+            served.requests,
+            served.failure.as_deref().unwrap_or("a response is missing")
+        ),
+    ))
+}
+
+/// A guest that failed (`code`, not 0) after an injected transient error and moved no
+/// data since.
+fn unusable(exit: &Exit, code: i32, facts: &Facts<'_>) -> Option<Stop> {
+    let error = facts.pending_error?;
+    let ended = match exit {
         Exit::Abort { kind, message, .. } => format!("ended in a {kind} ({message})"),
         _ => format!("exited {code}"),
     };
-    match run.faults.pending_error() {
-        Some(error) if code != 0 => Exit::Stopped(stop(
-            &run.recorder,
-            Verdict::UnusableAfterError,
-            format!(
-                "the guest {ended} after {error} and moved no data since: it treated an \
-                 error the host reports once as fatal, though the socket stays usable"
-            ),
-        )),
-        _ => exit,
-    }
+    Some(stop(
+        facts.trace,
+        Verdict::UnusableAfterError,
+        format!(
+            "the guest {ended} after {error} and moved no data since: it treated an \
+             error the host reports once as fatal, though the socket stays usable"
+        ),
+    ))
 }
 
 /// Tells a guest's own exit, its abort, a harness stop and a trap apart; `note` says what
@@ -200,42 +273,4 @@ pub(crate) fn classify(error: &wasmtime::Error, note: Option<String>, stderr: &[
         },
         evidence: String::new(),
     })
-}
-
-/// A guest that exited 0 although the harness's HTTP echo peer read fewer request body
-/// bytes than the guest's body writes accepted: `loss`, as for a TCP peer.
-pub(crate) fn http_loss(exit: Exit, run: &Run, http: Option<&HttpReport>) -> Exit {
-    match (exit.guest_status(), http) {
-        (Some(0), Some(report)) if report.body_bytes < run.world.http_written => {
-            Exit::Stopped(stop(
-                &run.recorder,
-                Verdict::Loss,
-                format!(
-                    "the guest exited 0, but the harness's HTTP echo peer read {} of the {} \
-                     request body bytes its body writes accepted ({} request(s))",
-                    report.body_bytes, run.world.http_written, report.requests
-                ),
-            ))
-        }
-        _ => exit,
-    }
-}
-
-/// A guest server that answered without trapping, but not every response body was its
-/// request's, byte for byte: `loss`, as for the TCP client.
-pub(crate) fn http_served(exit: Exit, run: &Run) -> Exit {
-    match (exit.guest_status(), &run.world.http_served) {
-        (Some(0), Some(served)) if served.echoed < served.requests => Exit::Stopped(stop(
-            &run.recorder,
-            Verdict::Loss,
-            format!(
-                "the guest served, but the harness's HTTP client got {} of {} response(s) \
-                 echoed byte-exactly: {}",
-                served.echoed,
-                served.requests,
-                served.failure.as_deref().unwrap_or("a response is missing")
-            ),
-        )),
-        _ => exit,
-    }
 }

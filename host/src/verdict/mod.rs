@@ -1,9 +1,14 @@
 //! Verdicts: why a run ended, and the exit status that says so. Every verdict is decided
 //! in this module: [`during`] while the guest runs (from what the decorators report),
-//! [`end`] when it has ended (from the recorder, the faults and the harness's peers).
+//! [`end`] when it has ended (from [`end::Facts`], plain data the harness hands it). A
+//! leaf: it knows nothing of the run's state or the harness, and [`Exit`] lives here so
+//! the verdicts can judge one.
 
 pub(crate) mod during;
 pub(crate) mod end;
+mod exit;
+
+pub use exit::{Ending, Exit};
 
 use std::fmt;
 

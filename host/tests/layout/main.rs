@@ -15,15 +15,6 @@ const GUEST_SRC: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../guest/src");
 /// The longest a file of `host/src` may be.
 const MAX_LINES: usize = 500;
 
-/// Circles left for now (issue 29): each is closed only in code other branches are
-/// rewriting, which remove them. A circle found is let through when its entries are all in
-/// one of these; delete an entry once its circle is gone.
-const ALLOWED_CIRCLES: &[&[&str]] = &[
-    // `outcome.rs` names the verdicts (`Exit::Stopped(Stop)`); `verdict/end.rs` reads the
-    // `Exit` and the run's `state/`, which reads `verdict/during.rs`.
-    &["outcome.rs", "state/", "verdict/"],
-];
-
 /// Every `.rs` file under `dir`, relative to it, in order.
 fn files(dir: &Path) -> Result<Vec<PathBuf>> {
     let mut out = Vec::new();
@@ -284,21 +275,15 @@ fn explain(lifted: &Lifted, circle: &[String]) -> String {
     text
 }
 
-/// Every circle under `dir` not in [`ALLOWED_CIRCLES`], between files and between folders
-/// at any level, each explained ([`explain`]).
-fn unallowed_circles(dir: &str) -> Result<Vec<String>> {
+/// Every circle under `dir`, between files and between folders at any level, each
+/// explained ([`explain`]).
+fn circles_under(dir: &str) -> Result<Vec<String>> {
     let graph = edges(Path::new(dir))?;
     let lifted = folder_graph(&graph);
-    let allowed = |set: &Vec<String>| {
-        ALLOWED_CIRCLES
-            .iter()
-            .any(|allowed| set.iter().all(|entry| allowed.contains(&entry.as_str())))
-    };
     // Lifting keeps the edges between two files of one folder: a circle between files is
     // a circle of `lifted` too, within one folder.
     Ok(lifted_circles(&lifted)
         .into_iter()
-        .filter(|set| !allowed(set))
         .map(|set| explain(&lifted, &set))
         .collect())
 }
@@ -316,7 +301,7 @@ fn back_arrows(dir: &str) -> Result<Vec<PathBuf>> {
 
 #[test]
 fn the_library_has_no_import_circles_and_no_back_arrows() -> Result<()> {
-    let found = unallowed_circles(SRC)?;
+    let found = circles_under(SRC)?;
     let back = back_arrows(SRC)?;
     if !found.is_empty() || !back.is_empty() {
         bail!(
@@ -332,7 +317,7 @@ fn the_library_has_no_import_circles_and_no_back_arrows() -> Result<()> {
 
 #[test]
 fn the_guest_library_has_no_import_circles() -> Result<()> {
-    let found = unallowed_circles(GUEST_SRC)?;
+    let found = circles_under(GUEST_SRC)?;
     if !found.is_empty() {
         bail!(
             "{} import circle(s) under guest/src: {found:#?}",

@@ -8,7 +8,7 @@ use anyhow::{Result, ensure};
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use wouldblock::Harness;
-use wouldblock::explore::{ExploreOptions, Report};
+use wouldblock::explore::{self, ExploreOptions, Report};
 use wouldblock_guests as g;
 use wouldblock_guests::BundledGuest;
 use wouldblock_tests::{counting, echoing, guest, harness, tcp_driving};
@@ -260,7 +260,7 @@ fn explore_finds_every_buggy_program_and_nothing_in_the_correct_ones() -> Result
     let mut wrong = Vec::new();
     for row in CORPUS {
         let (harness, args) = setup(row.program);
-        let report = harness.explore(&guest(row.program), args, ExploreOptions::new())?;
+        let report = explore::explore(&harness, &guest(row.program), args, ExploreOptions::new())?;
         ensure!(
             report.baseline_failure.is_none(),
             "{}: {:?}",
@@ -331,7 +331,7 @@ fn at_depth_2_the_correct_programs_still_have_no_finding() -> Result<()> {
         let (harness, args) = setup(row.program);
         let start = std::time::Instant::now();
         let options = ExploreOptions::new().depth(2);
-        let report = harness.explore(&guest(row.program), args, options)?;
+        let report = explore::explore(&harness, &guest(row.program), args, options)?;
         let got = by_verdict(&report);
         println!(
             "{:<26} {:<8} depth 2: {:>5} runs, {:>6.2} s, {}",

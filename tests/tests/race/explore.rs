@@ -3,7 +3,7 @@
 //! correct ones.
 
 use anyhow::{Context, Result, ensure};
-use wouldblock::explore::{ExploreOptions, Report};
+use wouldblock::explore::{self, ExploreOptions, Report};
 use wouldblock::{Harness, Plan};
 use wouldblock_guests::{
     BundledGuest, TCP_C_SERVER, TCP_C_SERVER_NAIVE, TCP_C_SERVER_PATIENCE, TCP_ECHO_SERVER,
@@ -38,7 +38,8 @@ fn args_for(program: &BundledGuest) -> &'static [&'static str] {
 }
 
 fn explore(program: &BundledGuest, options: ExploreOptions) -> Result<Report> {
-    Ok(harness_for(program).explore(&guest(program), args_for(program), options)?)
+    let (harness, guest, args) = (harness_for(program), guest(program), args_for(program));
+    Ok(explore::explore(&harness, &guest, args, options)?)
 }
 
 /// The report has a finding with this verdict at a site of this operation and fault.
@@ -257,8 +258,9 @@ fn the_same_options_give_the_same_report_and_shards_merge_into_it() -> Result<()
 #[test]
 fn finds_the_empty_read_taken_for_the_end_at_depth_one() -> Result<()> {
     let args = ["127.0.0.1:0"];
+    let options = ExploreOptions::new();
     let naive = tcp_driving(Plan::new(), &[1, 1024], 1);
-    let report = naive.explore(&guest(&TCP_ECHO_SERVER_NAIVE), &args, ExploreOptions::new())?;
+    let report = explore::explore(&naive, &guest(&TCP_ECHO_SERVER_NAIVE), &args, options)?;
     assert_found(
         &report,
         "loss",
@@ -267,7 +269,7 @@ fn finds_the_empty_read_taken_for_the_end_at_depth_one() -> Result<()> {
     )?;
     assert_replays_with(&naive, &TCP_ECHO_SERVER_NAIVE, &args, &report)?;
     let correct = tcp_driving(Plan::new(), &[1, 1024], 1);
-    let report = correct.explore(&guest(&TCP_ECHO_SERVER), &args, ExploreOptions::new())?;
+    let report = explore::explore(&correct, &guest(&TCP_ECHO_SERVER), &args, options)?;
     ensure!(report.findings.is_empty(), "{:#?}", report.findings);
     Ok(())
 }
@@ -279,7 +281,7 @@ fn finds_the_empty_read_taken_for_the_end_at_depth_two() -> Result<()> {
     let args = ["127.0.0.1:0"];
     let options = ExploreOptions::new().depth(2);
     let naive = tcp_driving(Plan::new(), &[1, 1024], 1);
-    let report = naive.explore(&guest(&TCP_ECHO_SERVER_NAIVE), &args, options)?;
+    let report = explore::explore(&naive, &guest(&TCP_ECHO_SERVER_NAIVE), &args, options)?;
     assert_found(&report, "loss", "tcp.read call 1", "slice 1")?;
     // An empty first read, then the short one: the same bug by another path, which
     // neither fault gives alone.
@@ -290,7 +292,7 @@ fn finds_the_empty_read_taken_for_the_end_at_depth_two() -> Result<()> {
         "ok-zero, then not-ready 1 + slice 1",
     )?;
     let correct = tcp_driving(Plan::new(), &[1, 1024], 1);
-    let report = correct.explore(&guest(&TCP_ECHO_SERVER), &args, options)?;
+    let report = explore::explore(&correct, &guest(&TCP_ECHO_SERVER), &args, options)?;
     ensure!(report.findings.is_empty(), "{:#?}", report.findings);
     Ok(())
 }

@@ -3,7 +3,7 @@
 //! on refused memory that names `--max-memory`.
 
 use anyhow::{Context, Result, ensure};
-use wouldblock::{Builder, Harness, Verdict};
+use wouldblock::{Builder, Harness, Repeat, Verdict};
 use wouldblock_guests::PROBE;
 use wouldblock_tests::assert_verdict;
 
@@ -171,7 +171,7 @@ fn a_send_beyond_loopback_is_refused() -> Result<()> {
 fn repeat_counts_every_run_and_catches_a_guest_that_is_not_deterministic() -> Result<()> {
     let harness = wouldblock_tests::builder().build()?;
     let guest = harness.compile(PROBE.name, PROBE.wasm)?;
-    let steady = harness.repeat(&guest, &["sockets", "3"], 200, 2, |_| {})?;
+    let steady = Repeat::run(&harness, &guest, &["sockets", "3"], 200, 2, |_| {})?;
     ensure!(
         steady.endings.get("pass") == Some(&200),
         "{:?}",
@@ -182,7 +182,7 @@ fn repeat_counts_every_run_and_catches_a_guest_that_is_not_deterministic() -> Re
         "{:?}",
         steady.nondeterministic
     );
-    let random = harness.repeat(&guest, &["random-sockets"], 40, 2, |_| {})?;
+    let random = Repeat::run(&harness, &guest, &["random-sockets"], 40, 2, |_| {})?;
     ensure!(
         random.endings.get("pass") == Some(&40),
         "{:?}",
@@ -213,6 +213,61 @@ fn a_std_tcp_client_reaches_a_loopback_peer_and_nothing_beyond() -> Result<()> {
     );
     let outcome = probe(&harness, &["std-tcp-echo", "10.0.0.1:9"])?;
     assert_permission_denied(&outcome)?;
+    Ok(())
+}
+
+/// An injected reset reads in the guest as a real one does (issue 30): std's `read` gets
+/// the same error and the guest ends the same way (that nothing comes out of the stream
+/// after it is the decision core's unit test). The real one: a server that takes the
+/// guest's 5 bytes and closes with `SO_LINGER` 0, which sends an RST.
+#[test]
+fn an_injected_reset_reads_as_a_real_one() -> Result<()> {
+    use nix::sys::socket::{setsockopt, sockopt::Linger};
+    use std::io::Read;
+    let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
+    let addr = listener.local_addr()?.to_string();
+    let server = std::thread::spawn(move || -> Result<()> {
+        let (mut conn, _) = listener.accept()?;
+        conn.read_exact(&mut [0; 5])?;
+        let abort = nix::libc::linger {
+            l_onoff: 1,
+            l_linger: 0,
+        };
+        setsockopt(&conn, Linger, &abort)?;
+        Ok(())
+    });
+    let harness = wouldblock_tests::builder().build()?;
+    let real = probe(&harness, &["std-tcp-echo", &addr])?;
+    server
+        .join()
+        .map_err(|_| anyhow::anyhow!("the server panicked"))??;
+    let reset = wouldblock::Plan::parse_spec("tcp.read:first=1,action=reset")?;
+    let plan = wouldblock::Plan::new().with_rule(reset[0].clone());
+    let harness = wouldblock_tests::builder().plan(plan).build()?;
+    let injected = probe(&harness, &["std-tcp-echo", "{tcp-echo}"])?;
+    // What the guest said, with the address it named left out.
+    let said = |outcome: &wouldblock::Outcome| -> Result<String> {
+        let stderr = outcome.stderr_text();
+        let line = stderr.lines().find(|l| l.contains("tcp echo with"));
+        let line = line.with_context(|| format!("no error line: {stderr}"))?;
+        let after = line.split_once("tcp echo with ").map_or(line, |(_, a)| a);
+        Ok(after.split_once(": ").map_or(after, |(_, e)| e).to_string())
+    };
+    // Measured: under wasmtime-wasi 48.0.8, std sees a real RST as `os error 29` (EIO):
+    // wasi-libc reports a stream's `last-operation-failed` as EIO. The point is that
+    // both read alike, whatever the host says.
+    let (real_said, injected_said) = (said(&real)?, said(&injected)?);
+    ensure!(!real.passed(), "the real reset did not reach the guest");
+    ensure!(
+        real_said == injected_said,
+        "real: {real_said}\ninjected: {injected_said}"
+    );
+    ensure!(
+        real.exit == injected.exit,
+        "{:?} vs {:?}",
+        real.exit,
+        injected.exit
+    );
     Ok(())
 }
 

@@ -7,7 +7,7 @@ use anyhow::{Result, ensure};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
-use wouldblock::explore::{ExploreOptions, SuiteEvent, SuiteReport, TestVerdict};
+use wouldblock::explore::{self, ExploreOptions, SuiteEvent, SuiteReport, TestVerdict};
 use wouldblock::suite::{self, Selection};
 use wouldblock::{Guest, Harness};
 use wouldblock_guests::{GUEST_FLAKY, GUEST_SUITE};
@@ -16,7 +16,8 @@ use wouldblock_tests::{RUNS, builder};
 fn explore(harness: &Harness, guest: &Guest, options: ExploreOptions) -> Result<SuiteReport> {
     let selection = Selection::default();
     let cases = suite::list(harness, guest, &selection)?;
-    Ok(harness.explore_suite(guest, &cases, &selection, options, |_| {})?)
+    let report = explore::explore_suite(harness, guest, &cases, &selection, options, |_| {})?;
+    Ok(report)
 }
 
 fn status(report: &SuiteReport) -> Vec<(&str, TestVerdict)> {
@@ -127,7 +128,8 @@ fn an_interrupt_keeps_the_tests_that_ended_and_names_the_others() -> Result<()> 
     let cases = suite::list(&harness, &guest, &selection)?;
     let mut ended = Vec::new();
     // The first test to end stops the exploration, as Ctrl-C would.
-    let report = harness.explore_suite(&guest, &cases, &selection, ExploreOptions::new(), |e| {
+    let options = ExploreOptions::new();
+    let report = explore::explore_suite(&harness, &guest, &cases, &selection, options, |e| {
         if let SuiteEvent::TestDone { test, .. } = e {
             ended.push((test.name.clone(), test.status));
             stop.store(true, Ordering::Relaxed);

@@ -85,10 +85,11 @@ fn connects_to_the_first_address_only() -> Result<()> {
 /// finding there.
 #[test]
 fn explore_finds_every_lookup_bug_and_none_in_the_correct_client() -> Result<()> {
-    use wouldblock::explore::ExploreOptions;
+    use wouldblock::explore::{self, ExploreOptions};
     use wouldblock_guests::TCP_DNS_CLIENT;
     let dns_findings = |program| -> Result<Vec<String>> {
-        let report = harness(Plan::new()).explore(&guest(program), &ARGS, ExploreOptions::new())?;
+        let harness = harness(Plan::new());
+        let report = explore::explore(&harness, &guest(program), &ARGS, ExploreOptions::new())?;
         let at_dns = report
             .findings
             .iter()

@@ -2,7 +2,7 @@
 //! first-send form, and the harness is transparent, deterministic and bounded.
 
 use anyhow::{Result, ensure};
-use wouldblock::{Form, Plan, Readiness};
+use wouldblock::{Form, Plan, Readiness, Repeat};
 use wouldblock_guests::UDP_SEND;
 use wouldblock_tests::{
     assert_delivered_exactly_once, assert_nothing_arrived, assert_same_trace, counting, guest,
@@ -136,7 +136,8 @@ fn a_100k_burst_with_no_fault_is_never_called_loss() -> Result<()> {
     let count = N.to_string();
     // Two runs at a time: each has its own peer, and neither may blame its guest.
     let args = ["{peer}", "--count", count.as_str()];
-    let repeat = harness.repeat(
+    let repeat = Repeat::run(
+        &harness,
         &guest(&UDP_SEND),
         &args,
         wouldblock_tests::RUNS.into(),
@@ -162,7 +163,8 @@ fn a_100k_burst_with_no_fault_is_never_called_loss() -> Result<()> {
 fn ten_thousand_echo_runs_never_time_out_early() -> Result<()> {
     let harness = wouldblock_tests::echoing(Plan::new());
     let guest = guest(&wouldblock_guests::UDP_REQUEST);
-    let repeat = harness.repeat(&guest, &["{peer}", "--count", "4"], 10_000, 2, |_| {})?;
+    let args = ["{peer}", "--count", "4"];
+    let repeat = Repeat::run(&harness, &guest, &args, 10_000, 2, |_| {})?;
     ensure!(
         repeat.endings.get("pass") == Some(&10_000),
         "{:?}",
