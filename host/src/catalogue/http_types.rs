@@ -161,11 +161,6 @@ pub(crate) const OPS: &[OpRow] = &[
 const READ: &str = "read: \"When no bytes are available for reading, this function returns \
                     an empty list\"; only `closed` is the end of the body";
 
-/// WIT: `check-write` on a body's output stream.
-const CHECK_WRITE: &str = "check-write: \"When this function returns 0 bytes, the `subscribe` \
-                           pollable will become ready when this function will report at least \
-                           1 byte, or an error.\"";
-
 /// WIT: the response's pollable.
 const RESPONSE: &str = "future-incoming-response.subscribe: \"Returns a pollable which becomes \
                         ready when either the Response has been received, or an error has \

@@ -55,6 +55,12 @@ pub(crate) struct KindRow {
     pub(crate) socket: bool,
 }
 
+/// WIT: `check-write`, on every output stream the plan governs (a TCP connection's, a
+/// body's).
+pub(crate) const CHECK_WRITE: &str = "check-write: \"When this function returns 0 bytes, the \
+                                      `subscribe` pollable will become ready when this \
+                                      function will report at least 1 byte, or an error.\"";
+
 /// Readiness shorthands for the rows.
 pub(crate) const NOT_READY: Readiness = Readiness::NotReady(1);
 pub(crate) const REAL: Readiness = Readiness::Real;

@@ -105,8 +105,3 @@ pub(crate) const OPS: &[OpRow] = &[
 /// WIT: `read`.
 const READ: &str = "read: \"When no bytes are available for reading, this function returns \
                     an empty list\"; only `closed` is the end of the stream";
-
-/// WIT: `check-write`.
-const CHECK_WRITE: &str = "check-write: \"When this function returns 0 bytes, the `subscribe` \
-                           pollable will become ready when this function will report at least \
-                           1 byte, or an error.\"";
