@@ -605,3 +605,40 @@ fn explore_names_a_bad_shard() -> Result<()> {
     let out = wouldblock(&["explore", "--shard", "3/2", UDP_SEND.path])?;
     assert_usage_error(&out, &["--shard", "3/2"])
 }
+
+/// `--version` names the runtime inside, as pinned in `Cargo.lock`: what a real host
+/// answers depends on it.
+#[test]
+fn the_version_names_the_wasmtime_inside() -> Result<()> {
+    let out = wouldblock(&["--version"])?;
+    ensure!(out.status.success(), "{}", stderr(&out));
+    let said = String::from_utf8_lossy(&out.stdout).into_owned();
+    let lock = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../Cargo.lock"))?;
+    for name in ["wasmtime", "wasmtime-wasi", "wasmtime-wasi-http"] {
+        let entry = format!("name = \"{name}\"\nversion = \"");
+        let at = lock.find(&entry).context(format!("{name} in Cargo.lock"))? + entry.len();
+        let version = &lock[at..at + lock[at..].find('"').unwrap_or(0)];
+        let named = format!("{name} {version}");
+        ensure!(
+            said.contains(&named),
+            "--version says {said:?}, Cargo.lock {named}"
+        );
+    }
+    Ok(())
+}
+
+/// `completions SHELL` prints a script that completes the subcommands; another shell is
+/// refused with the ones there are.
+#[test]
+fn completions_are_printed_for_each_shell() -> Result<()> {
+    for shell in ["bash", "zsh", "fish"] {
+        let out = wouldblock(&["completions", shell])?;
+        ensure!(out.status.success(), "{shell}: {}", stderr(&out));
+        let script = String::from_utf8_lossy(&out.stdout);
+        ensure!(
+            script.contains("explore") && script.contains("presets"),
+            "{shell}: {script}"
+        );
+    }
+    assert_usage_error(&wouldblock(&["completions", "tcsh"])?, &["tcsh", "bash"])
+}

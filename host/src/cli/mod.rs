@@ -22,9 +22,17 @@ use std::process::ExitCode;
 /// Exit status for bad usage or bad input (missing file, not a component, bad plan).
 const EXIT_USAGE: u8 = 2;
 
+/// What `--version` says: the tool's version and the runtime inside it, which decides what
+/// a real host answers (the versions are pinned exactly in `host/Cargo.toml`; a test checks
+/// this line against `Cargo.lock`).
+const VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    " (wasmtime 48.0.8, wasmtime-wasi 48.0.8, wasmtime-wasi-http 48.0.8)"
+);
+
 /// Deterministic socket-readiness faults for WASI 0.2 components.
 #[derive(Parser)]
-#[command(version, about, long_about = None)]
+#[command(version = VERSION, about, long_about = None)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -52,6 +60,11 @@ enum Command {
     Explore(Box<explore::ExploreArgs>),
     /// List the fault presets.
     Presets,
+    /// Print a shell completion script: `wouldblock completions bash > /etc/bash_completion.d/wouldblock`.
+    Completions {
+        /// The shell: bash, zsh, fish, elvish or powershell.
+        shell: clap_complete::Shell,
+    },
 }
 
 /// Parses the command line and runs the command; its status, or 2 for bad input.
@@ -63,6 +76,12 @@ pub fn main() -> ExitCode {
         Command::Demo(args) => demo::demo(args),
         Command::Explore(args) => explore::explore(*args),
         Command::Presets => presets::presets(),
+        Command::Completions { shell } => {
+            use clap::CommandFactory;
+            let mut command = Cli::command();
+            clap_complete::generate(shell, &mut command, "wouldblock", &mut std::io::stdout());
+            Ok(0)
+        }
     };
     match result {
         Ok(code) => ExitCode::from(u8::try_from(code).unwrap_or(1)),
