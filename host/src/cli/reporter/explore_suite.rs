@@ -9,22 +9,25 @@ use std::path::PathBuf;
 use std::time::Duration;
 use wouldblock::explore::{SuiteReport, TestReport, TestVerdict};
 
-/// The first line of `text`, at most 100 characters.
-fn first_line(text: &str) -> String {
-    text.lines()
-        .next()
-        .unwrap_or_default()
-        .chars()
-        .take(100)
-        .collect()
+/// The first line of `text`: whole, or at most `cut` characters (on a terminal).
+fn first_line(text: &str, cut: Option<usize>) -> String {
+    one_line(text.lines().next().unwrap_or_default(), cut)
 }
 
-/// One test's line, as it ends.
-pub fn test_line(test: &TestReport) -> String {
+/// `text` on one line (an assertion's `left:`/`right:` lines joined to it): whole, or at
+/// most `cut` characters (on a terminal).
+pub fn one_line(text: &str, cut: Option<usize>) -> String {
+    let joined = text.lines().map(str::trim).collect::<Vec<_>>().join(" ");
+    joined.chars().take(cut.unwrap_or(usize::MAX)).collect()
+}
+
+/// One test's line, as it ends; its detail cut to `cut` characters on a terminal.
+pub fn test_line(test: &TestReport, cut: Option<usize>) -> String {
+    let first_line = |text: &str| first_line(text, cut);
     let name = &test.name;
     let report = &test.report;
     let trials = format!("{:>4} trials", report.runs.saturating_sub(1));
-    let detail = test.detail.as_deref().map(first_line).unwrap_or_default();
+    let detail = test.detail.as_deref().map(&first_line).unwrap_or_default();
     match test.status {
         TestVerdict::Clean => format!("{:>12} [{trials}] {name}", "PASS"),
         TestVerdict::Findings => {

@@ -147,15 +147,22 @@ pub struct Reporter {
     started: Instant,
 }
 
+/// How much of a test line's reason fits on a terminal.
+const TERMINAL_WIDTH: usize = 100;
+
 impl Reporter {
     /// The terminal's lines on stdout and stderr; a progress bar only when stderr is a
     /// terminal.
     pub fn new() -> Self {
+        // Test lines are cut to a terminal's width only: a file or a CI log keeps them
+        // whole.
+        let width = std::io::stdout().is_terminal().then_some(TERMINAL_WIDTH);
         let terminal = Terminal::new(
             Box::new(std::io::stdout()),
             Box::new(std::io::stderr()),
             std::io::stderr().is_terminal(),
-        );
+        )
+        .cut_at(width);
         Self {
             json: None,
             html: None,

@@ -35,6 +35,9 @@ pub struct Terminal {
     out: Sink,
     err: Sink,
     is_terminal: bool,
+    /// How long a test line's reason may be: cut on a terminal, whole in a file or a CI
+    /// log, where the end of a panic message or the second side of a "vs" matters.
+    cut: Option<usize>,
     kind: Option<Kind>,
     bar: Option<ProgressBar>,
     /// Tenths of a `--repeat` logged so far.
@@ -50,11 +53,18 @@ impl Terminal {
             out,
             err,
             is_terminal,
+            cut: None,
             kind: None,
             bar: None,
             tenths: 0,
             table: String::new(),
         }
+    }
+
+    /// Cuts test lines' reasons to `width` characters (stdout is a terminal).
+    pub fn cut_at(mut self, width: Option<usize>) -> Self {
+        self.cut = width;
+        self
     }
 
     fn progress(&mut self, done: u64, total: u64, elapsed: Duration) -> Result<()> {
@@ -165,11 +175,13 @@ impl Displayer for Terminal {
                 });
             }
             Event::Progress { done, total } => self.progress(done, total, elapsed)?,
-            Event::TestEnded { result, .. } => writeln!(self.out, "{}", test_line(result))?,
+            Event::TestEnded { result, .. } => {
+                writeln!(self.out, "{}", test_line(result, self.cut))?;
+            }
             Event::TestExplored { test, .. } => {
                 // The bar is drawn again with the next progress.
                 self.clear_bar();
-                writeln!(self.out, "{}", explore_suite::test_line(test))?;
+                writeln!(self.out, "{}", explore_suite::test_line(test, self.cut))?;
             }
             Event::Finding { finding, file, .. } => {
                 if self.table.is_empty() {
@@ -269,14 +281,14 @@ fn repeat_report(repeat: &Repeat, jobs: usize, elapsed: Duration) -> String {
     text
 }
 
-/// One line per test, nextest's shape.
-fn test_line(result: &TestResult) -> String {
+/// One line per test, nextest's shape; a failure's reason cut to `cut` characters.
+fn test_line(result: &TestResult, cut: Option<usize>) -> String {
     let name = &result.case.name;
     let secs = result.duration.as_secs_f64();
     match (result.status(), result.failure()) {
         (TestStatus::Skip, _) => format!("        SKIP              {name} (ignored)"),
         (TestStatus::Fail, Some(why)) => {
-            let why: String = why.chars().take(100).collect();
+            let why = explore_suite::one_line(&why, cut);
             format!("        FAIL [{secs:>8.3}s] {name}: {why}")
         }
         _ => format!("        PASS [{secs:>8.3}s] {name}"),

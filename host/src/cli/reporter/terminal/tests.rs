@@ -263,3 +263,25 @@ fn explore_without_findings_prints_the_header_and_a_failed_baseline_instead() {
             + counts
     );
 }
+
+#[test]
+fn a_failing_test_line_is_whole_in_a_file_and_cut_on_a_terminal() {
+    let message = format!(
+        "assertion `left == right` failed\n  left: {}\n right: 50",
+        "1".repeat(120)
+    );
+    let panic = Exit::Abort {
+        status: 101,
+        kind: "panic",
+        message,
+    };
+    let failed = result("counts", Some(outcome(panic, "")), 1);
+    let whole = test_line(&failed, None);
+    assert!(whole.ends_with(" right: 50"), "{whole}");
+    assert!(!whole.contains('\n'), "{whole}");
+    let cut = test_line(&failed, Some(40));
+    assert_eq!(
+        cut,
+        "        FAIL [   0.001s] counts: panic: assertion `left == right` failed "
+    );
+}
