@@ -112,7 +112,9 @@ impl Harness {
         mut on: impl FnMut(SuiteEvent<'_>),
     ) -> Result<SuiteReport, Error> {
         let quiet = self.with_output(Output::Capture).with_plan(Plan::new());
-        let deadline = options.budget_time.map(|limit| Instant::now() + limit);
+        let deadline = options
+            .budget_time
+            .and_then(|limit| Instant::now().checked_add(limit));
         let mut report = SuiteReport {
             suite_format: SUITE_REPORT_FORMAT,
             exploration: self.exploration(guest, &selection.filters, options),

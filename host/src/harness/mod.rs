@@ -9,10 +9,10 @@ use crate::faults::Faults;
 use crate::outcome::{Exit, Outcome};
 use crate::peer::{
     HTTP_ECHO_PLACEHOLDER, HttpEcho, Peer, PeerOptions, TCP_ECHO_PLACEHOLDER, TcpClient, TcpEcho,
-    names_peer, substitute,
+    http_echo_cut, names_peer, substitute,
 };
 use crate::recorder::Recorder;
-use crate::settings::{CAPTURE_LIMIT, Clock, FUEL_YIELD_INTERVAL, Output, Settings};
+use crate::settings::{Clock, FUEL_YIELD_INTERVAL, Output, Settings};
 use crate::state::Run;
 use crate::stdio::{Captured, TrackedStderr};
 use crate::verdict::{during, end};
@@ -56,6 +56,27 @@ impl std::fmt::Debug for Guest {
         f.debug_struct("Guest")
             .field("name", &self.name)
             .finish_non_exhaustive()
+    }
+}
+
+impl Guest {
+    /// Refuses, before it runs, a guest that exports nothing the settings can call: the
+    /// harness's misuse, never the guest's `trap`.
+    fn check_entry(&self, serve: bool) -> Result<(), Error> {
+        let message = match (serve, &self.proxy, &self.pre) {
+            (true, None, _) => "the component exports no wasi:http/incoming-handler to serve",
+            // Its `main`, if it keeps one (wstd's, a bin's), is no server: it panics or
+            // returns at once.
+            (false, Some(_), _) => {
+                "not given, but the component is a wasi:http/incoming-handler: serve it \
+                 with --http-client SIZES"
+            }
+            _ => return Ok(()),
+        };
+        Err(Error::Invalid {
+            setting: "http-client",
+            message: format!("{}: {message}", self.name),
+        })
     }
 }
 
@@ -237,6 +258,7 @@ impl Harness {
         args: &[impl AsRef<str>],
     ) -> Result<Outcome, Error> {
         let settings = &self.settings;
+        guest.check_entry(settings.http_client.is_some())?;
         // `{peer}` always has a harness-owned peer: a counting one unless asked otherwise.
         let named = args.iter().any(|arg| names_peer(arg.as_ref()));
         let peer_options = settings.peer.or(named.then(PeerOptions::counting));
@@ -296,7 +318,8 @@ impl Harness {
                 None
             }
             Output::Capture => {
-                let (out, err) = (Captured::new(CAPTURE_LIMIT), Captured::new(CAPTURE_LIMIT));
+                let limit = settings.capture_limit;
+                let (out, err) = (Captured::new(limit), Captured::new(limit));
                 ctx.stdout(out.clone()).stderr(err.clone());
                 Some((out, err))
             }
@@ -307,7 +330,7 @@ impl Harness {
             settings.max_sockets,
         );
         let tcp_client = settings.tcp_client.clone().map(TcpClient::new);
-        let world = World {
+        let mut world = World {
             clock: (settings.clock == Clock::Virtual).then(VirtualClock::default),
             peer: peer.as_ref().map(|peer| PeerWatch {
                 addr: peer.addr(),
@@ -325,6 +348,7 @@ impl Harness {
             time_limit: settings.time_limit,
             ..World::default()
         };
+        world.http_bodies.echo = http_echo.as_ref().map(HttpEcho::addr);
         let run = Run {
             world,
             faults,
@@ -392,7 +416,11 @@ impl Harness {
         let mut run = store.into_data().into_run();
         drop(echo);
         let tcp = run.world.tcp_client.take().map(TcpClient::finish);
+        let tcp = tcp.transpose().map_err(Error::Harness)?;
         let http = http_echo.map(HttpEcho::finish);
+        if let Some(cut) = http.map(|report| report.cut).filter(|&cut| cut > 0) {
+            return Err(Error::Harness(http_echo_cut(cut)));
+        }
         let guest_status = exit.guest_status();
         let (dropped, by_error) = run.faults.drops.counts();
         run.recorder.stats.datagrams_dropped = dropped + by_error;

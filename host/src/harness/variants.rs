@@ -101,4 +101,11 @@ impl Harness {
         harness.settings.output = output;
         harness
     }
+
+    /// The same harness capturing up to `limit` bytes of each of stdout and stderr.
+    pub(crate) fn with_capture_limit(&self, limit: usize) -> Harness {
+        let mut harness = self.clone();
+        harness.settings.capture_limit = limit;
+        harness
+    }
 }

@@ -206,14 +206,16 @@ pub(crate) fn classify(error: &wasmtime::Error, note: Option<String>, stderr: &[
 /// bytes than the guest's body writes accepted: `loss`, as for a TCP peer.
 pub(crate) fn http_loss(exit: Exit, run: &Run, http: Option<&HttpReport>) -> Exit {
     match (exit.guest_status(), http) {
-        (Some(0), Some(report)) if report.body_bytes < run.world.http_written => {
+        (Some(0), Some(report)) if report.body_bytes < run.world.http_bodies.owed_to_echo() => {
             Exit::Stopped(stop(
                 &run.recorder,
                 Verdict::Loss,
                 format!(
                     "the guest exited 0, but the harness's HTTP echo peer read {} of the {} \
                      request body bytes its body writes accepted ({} request(s))",
-                    report.body_bytes, run.world.http_written, report.requests
+                    report.body_bytes,
+                    run.world.http_bodies.owed_to_echo(),
+                    report.requests
                 ),
             ))
         }

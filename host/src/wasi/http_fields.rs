@@ -135,7 +135,12 @@ impl types::HostOutgoingRequest for HttpView<'_> {
         &mut self,
         request: Resource<HostOutgoingRequest>,
     ) -> wasmtime::Result<Result<Resource<HostOutgoingBody>, ()>> {
-        types::HostOutgoingRequest::body(&mut self.inner, request)
+        let rep = request.rep();
+        let result = types::HostOutgoingRequest::body(&mut self.inner, request)?;
+        if let Ok(body) = &result {
+            self.run.world.http_bodies.body(rep, body.rep());
+        }
+        Ok(result)
     }
 
     fn drop(&mut self, request: Resource<HostOutgoingRequest>) -> wasmtime::Result<()> {

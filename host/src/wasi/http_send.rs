@@ -67,7 +67,17 @@ async fn send(
         .authority()
         .ok_or(Error::HttpRequestUriInvalid)?
         .clone();
-    let port = authority.port_u16().unwrap_or(80);
+    // An authority with a port that is no u16 (`:99999`, `:abc`) is invalid, as
+    // wasmtime-wasi-http's own `parse_authority` says; only a missing one means 80.
+    // (`http`'s `port` is `None` for both.)
+    let text = authority.as_str();
+    let text = &text[text.rfind('@').map_or(0, |at| at + 1)..];
+    let has_port = text[text.rfind(']').unwrap_or(0)..].contains(':');
+    let port = match authority.port_u16() {
+        Some(port) => port,
+        None if has_port => return Err(Error::HttpRequestUriInvalid),
+        None => 80,
+    };
     let host = authority.host();
     let ips = match names.answer(host.trim_start_matches('[').trim_end_matches(']')) {
         Answer::Known(Ok(ips)) => ips,

@@ -407,7 +407,7 @@ impl IoView<'_> {
             self.run.recorder.stats.tcp_bytes_written += moved;
             self.run.world.tcp_written += moved;
         } else {
-            self.run.world.http_written += moved;
+            self.run.world.http_bodies.written(rep, moved);
         }
         self.finish(event, result, |()| "ok".into());
         self.account(rep, moved > 0, result)
