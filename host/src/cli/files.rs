@@ -12,13 +12,47 @@ use wouldblock::explore::{Finding, Report, SuiteReport};
 /// The comment that names the exploration a plan file came from.
 const EXPLORED: &str = "# explored: ";
 
-/// `word` as a POSIX shell reads it back: as it is when it is plain, else in single quotes.
+/// `word` as a shell reads it back: as it is when it is plain, else in single quotes, or
+/// as bash's `$'...'` when it holds control characters.
 pub fn shell_quote(word: &str) -> Cow<'_, str> {
     let plain = |c: char| c.is_ascii_alphanumeric() || "@%+=:,./_-".contains(c);
     if !word.is_empty() && word.chars().all(plain) {
         return Cow::Borrowed(word);
     }
+    if word.chars().any(char::is_control) {
+        return Cow::Owned(ansi_c_quote(word));
+    }
     Cow::Owned(format!("'{}'", word.replace('\'', r"'\''")))
+}
+
+/// A word with control characters (CR, NUL, an escape) as bash's `$'...'`: the line that
+/// holds it stays one line of printable text, in a terminal and in a TOML comment.
+fn ansi_c_quote(word: &str) -> String {
+    let mut quoted = String::from("$'");
+    for c in word.chars() {
+        match c {
+            '\\' | '\'' => quoted.extend(['\\', c]),
+            '\n' => quoted.push_str(r"\n"),
+            '\r' => quoted.push_str(r"\r"),
+            '\t' => quoted.push_str(r"\t"),
+            c if c.is_ascii_control() => quoted.push_str(&format!("\\x{:02x}", u32::from(c))),
+            c if c.is_control() => quoted.push_str(&format!("\\u{:04x}", u32::from(c))),
+            c => quoted.push(c),
+        }
+    }
+    quoted.push('\'');
+    quoted
+}
+
+/// Text for one comment line: its control characters escaped, so the line stays a
+/// comment and TOML reads it (TOML refuses control characters other than tab in one).
+fn comment_text(text: &str) -> String {
+    text.chars()
+        .map(|c| match c {
+            c if c.is_control() && c != '\t' => c.escape_default().to_string(),
+            c => c.to_string(),
+        })
+        .collect()
 }
 
 /// Words as one shell command line, each quoted as needed.
@@ -134,6 +168,9 @@ impl PlanFiles for SuiteReport {
     }
 }
 
+/// The most characters of a plan file's name taken from its test, verdict and site.
+const MAX_SLUG: usize = 96;
+
 /// Writes each finding's plan file (its test's name in the file's name and comments, when
 /// it has one), then removes the plan files of an earlier exploration in `dir`.
 fn write_plan_files<'a>(
@@ -154,13 +191,15 @@ fn write_plan_files<'a>(
         let slug: String = named
             .chars()
             .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+            // File names hold 255 bytes: the index keeps cut names apart.
+            .take(MAX_SLUG)
             .collect();
         let path = dir.join(format!("{kind}-{:02}-{slug}.toml", i + 1));
         let mut command = replay.replace("{file}", &shell_quote(&path.display().to_string()));
         let mut header = format!("\n{EXPLORED}{explored}\n");
         if let Some(test) = test {
             command = command.replace("{test}", &shell_quote(test));
-            header = format!("\n# test: {test}{header}");
+            header = format!("\n# test: {}{header}", comment_text(test));
         }
         let text = finding
             .plan_file(&command)

@@ -123,5 +123,6 @@ fn names(dir: &Path) -> Result<Vec<String>> {
 mod http;
 mod limits;
 mod listings;
+mod outputs;
 mod reports;
 mod suites;

@@ -21,7 +21,7 @@ fn first_line(text: &str) -> String {
 
 /// One test's line, as it ends.
 pub fn test_line(test: &TestReport) -> String {
-    let name = &test.name;
+    let name = super::shown(&test.name);
     let report = &test.report;
     let trials = format!("{:>4} trials", report.runs.saturating_sub(1));
     let detail = test.detail.as_deref().map(first_line).unwrap_or_default();
@@ -88,11 +88,12 @@ pub fn summary(report: &SuiteReport, files: &[PathBuf], elapsed: Duration) -> St
         match test.status {
             TestVerdict::Failed | TestVerdict::Flaky => {
                 let word = test.status.word();
-                let _ = writeln!(text, "\n--- {word} {} ---", test.name);
+                let _ = writeln!(text, "\n--- {word} {} ---", super::shown(&test.name));
                 let _ = writeln!(text, "{}", test.detail.as_deref().unwrap_or_default());
             }
             _ if !rows.is_empty() => {
-                let _ = writeln!(text, "\n--- {} {} ---", test.status.word(), test.name);
+                let name = super::shown(&test.name);
+                let _ = writeln!(text, "\n--- {} {name} ---", test.status.word());
                 text.extend(rows);
             }
             _ => {}
