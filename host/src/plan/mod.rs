@@ -26,6 +26,7 @@ mod op;
 mod parse;
 mod presets;
 mod print;
+mod too_large;
 
 pub(crate) use error_codes::{error_code_from_name, error_code_name, error_code_names};
 pub(crate) use op::NotReady;

@@ -189,7 +189,19 @@ fn numbers_out_of_range_are_named_in_our_words() {
     .unwrap_err()
     .to_string();
     assert!(
-        err.contains("line 4, column 9") && err.contains("counts are whole numbers from 0 to"),
+        err.contains("big.toml line 4, column 9")
+            && err.contains("field `first`: 99999999999999999999 is out of range (a whole number from 0 to 9223372036854775807)"),
+        "{err}"
+    );
+    // Just past TOML's integers, as the issue-31 round found it: the bounds message too.
+    let err = Plan::from_toml(
+        "[[fault]]\nop = \"udp.send\"\naction = \"ok-zero\"\nafter = 9223372036854775808\n",
+        "big.toml",
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(
+        err.contains("field `after`: 9223372036854775808 is out of range"),
         "{err}"
     );
 }
