@@ -38,7 +38,7 @@ struct FaultSpec {
 }
 
 /// The largest count a plan can say: TOML's integers are 64-bit signed.
-pub(super) const MAX_COUNT: u64 = i64::MAX as u64;
+const MAX_COUNT: u64 = i64::MAX as u64;
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -91,7 +91,7 @@ impl Plan {
             // A number past TOML's 64-bit integers never reaches our checks: said as they
             // say it, where the number stands.
             if let Some(span) = e.span()
-                && let Some(message) = too_large(text, span.clone())
+                && let Some(message) = too_large(text, span.clone(), MAX_COUNT)
             {
                 let (line, column) = LineIndex::new(text).locate(span.start);
                 return invalid(&format!("{origin} line {line}, column {column}"), message);
