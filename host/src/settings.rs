@@ -33,6 +33,8 @@ pub(crate) const DEFAULT_TIME_LIMIT: Duration = Duration::from_secs(60);
 pub const DEFAULT_MAX_SOCKETS: u64 = 1024;
 /// The most datagrams a run may be expected to deliver (`--expect-datagrams`).
 pub(crate) const MAX_EXPECTED_DATAGRAMS: u64 = 1_000_000_000;
+/// The most linear memory a guest may be given (`--max-memory`): a wasm32 memory's 4 GiB.
+const MAX_MEMORY: u64 = 4 << 30;
 /// The most bytes the harness's TCP or HTTP client sends in one run, all its messages and
 /// connections together (`--tcp-client`, `--http-client`): each message is built and
 /// checked in memory, and a length prefix is 32 bits.
@@ -216,6 +218,16 @@ impl Settings {
                 "max-memory",
                 "must be at least 1 MiB: a wasm32-wasip2 program cannot even start below it",
             );
+        }
+        if self.max_memory as u64 > MAX_MEMORY {
+            return Err(Error::Invalid {
+                setting: "max-memory",
+                message: format!(
+                    "{} MiB is more than {} MiB, all a wasm32 memory can address",
+                    self.max_memory >> 20,
+                    MAX_MEMORY >> 20
+                ),
+            });
         }
         if self.time_limit.is_zero() {
             return invalid(

@@ -232,3 +232,21 @@ fn a_spec_may_be_written_the_toml_way() {
         Plan::parse_spec("first-send:n=2").unwrap()
     );
 }
+
+#[test]
+fn connected_is_refused_where_it_would_never_fire() {
+    // Issue 31: `connected = true` on `http.body-*` was accepted and never fired.
+    for spec in [
+        "http.body-write:first=1,action=closed,connected=true",
+        "dns.resolve:first=1,action=would-block,connected=true",
+    ] {
+        let err = Plan::parse_spec(spec).unwrap_err().to_string();
+        assert!(
+            err.contains("field `connected`") && err.contains("never fire"),
+            "{spec}: {err}"
+        );
+    }
+    assert!(
+        Plan::parse_spec("udp.receive:first=1,action=connection-refused,connected=true").is_ok()
+    );
+}

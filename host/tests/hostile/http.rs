@@ -129,6 +129,25 @@ fn every_client_flag_is_bounded_before_the_guest_runs() -> Result<()> {
     Ok(())
 }
 
+/// Deliverable 2: every harness flag at its extreme is refused naming it or runs as
+/// bounded (`--max-component-size 18446744073709551615` panicked on an overflow,
+/// `--max-memory` past 4 GiB was a setup error naming no flag).
+#[test]
+fn every_harness_flag_at_its_extreme_is_refused_or_bounded() -> Result<()> {
+    let huge = "18446744073709551615";
+    let guest = [UDP_SEND.path, "--", "127.0.0.1:9"];
+    let mut args = vec!["run", "--max-memory", huge];
+    args.extend(guest);
+    refused(&quickly(&args)?, &["--max-memory", "4096 MiB"])?;
+    for flag in ["--max-component-size", "--max-sockets", "--busy-threshold"] {
+        let mut args = vec!["run", flag, huge];
+        args.extend(guest);
+        let out = quickly(&args)?;
+        ensure!(out.status.success(), "{flag}: {}", both(&out));
+    }
+    Ok(())
+}
+
 /// Item 10: a handler streaming an endless response under `--http-client` grew the
 /// harness by gigabytes (the body was collected whole); now the response is compared as
 /// it comes and fails at its first byte past the request's.
