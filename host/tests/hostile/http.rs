@@ -192,3 +192,24 @@ fn https_says_the_harness_has_no_tls_client() -> Result<()> {
     );
     Ok(())
 }
+
+/// Item 13: wasmtime-wasi-http's bound on a guest's header fields surfaced as `trap`
+/// without naming the bound.
+#[test]
+fn the_header_size_bound_is_named_in_the_trap() -> Result<()> {
+    let out = wouldblock(&[
+        "run",
+        "--http-client",
+        "1",
+        "--env",
+        "PROBE=header 1",
+        PROBE_HTTP_SERVER.path,
+    ])?;
+    ensure!(out.status.code() == Some(83), "{}", both(&out));
+    ensure!(
+        text(&out.stderr).contains("128 KiB, `WasiHttpCtx::set_field_size_limit`"),
+        "{}",
+        both(&out)
+    );
+    Ok(())
+}
