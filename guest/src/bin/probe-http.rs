@@ -1,4 +1,4 @@
-//! Probes the harness's HTTP side as a hostile or careless client would, on the raw wasi:http bindings: `post URL...` POSTs `hello` to each URL in turn and says what each answered (a URL written `short:URL` declares 10 bytes and sends 5, so the host refuses the body at `finish`), exiting 0 whatever they answered; `get URL` exits 0 on a response and 1 naming the error code otherwise; `endless URL` POSTs a body without end while reading the echo, and says how it ended; `lookup NAME...` looks each name up and prints its addresses or error, exiting 0.
+//! Probes the harness's HTTP side as a hostile or careless client would, on the raw wasi:http bindings: `post URL...` POSTs `hello` to each URL in turn and says what each answered (a URL written `short:URL` declares 10 bytes and sends 5, so the host refuses the body at `finish`), exiting 0 whatever they answered; `get URL` exits 0 on a response and 1 naming the error code otherwise; `endless URL` POSTs a body without end while reading the echo, and says how it ended; `lookup NAME...` looks each name up and prints its addresses or error, exiting 0; `many URL N` sends N GETs at once, then counts how each ended.
 
 use wasi::http::outgoing_handler;
 use wasi::http::types::{
@@ -9,7 +9,7 @@ use wasi::io::streams::{InputStream, StreamError};
 use wouldblock_guest::program::{EXIT_USAGE, exit, fail};
 
 const USAGE: &str =
-    "usage: probe-http post [short:]URL... | get URL | endless URL | lookup NAME...";
+    "usage: probe-http post [short:]URL... | get URL | endless URL | lookup NAME... | many URL N";
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -31,6 +31,7 @@ fn main() {
             Err(why) => fail(format_args!("{url}: {why}")),
         },
         (Some("endless"), [url]) => endless(url),
+        (Some("many"), [url, n]) => many(url, n.parse().unwrap_or_else(|_| fail(USAGE))),
         (Some("lookup"), names) if !names.is_empty() => {
             for name in names {
                 match wouldblock_guest::lookup::resolve(name, None) {
@@ -177,4 +178,21 @@ fn endless(url: &str) {
     fail(format_args!(
         "sent {sent} bytes, read {read} back, then {ended}"
     ))
+}
+
+/// Sends `n` GETs before waiting for any, then prints how many were answered and how
+/// each other one ended, by error code.
+fn many(url: &str, n: usize) {
+    let sent: Vec<_> = (0..n).map(|_| send(Method::Get, url, None)).collect();
+    let mut ended = std::collections::BTreeMap::<String, usize>::new();
+    for request in sent {
+        let how = match request.and_then(|r| wait(&r)) {
+            Ok(response) => format!("status {}", response.status()),
+            Err(why) => why,
+        };
+        *ended.entry(how).or_default() += 1;
+    }
+    for (how, count) in ended {
+        println!("{count} {how}");
+    }
 }

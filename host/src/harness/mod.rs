@@ -359,7 +359,7 @@ impl Harness {
             run,
             settings.max_memory,
             settings.names.clone(),
-            settings.net.clone(),
+            (settings.net.clone(), settings.max_sockets),
         );
         let mut store = Store::new(&self.engine, state);
         store.limiter(|state| state.limits());

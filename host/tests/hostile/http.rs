@@ -213,3 +213,29 @@ fn the_header_size_bound_is_named_in_the_trap() -> Result<()> {
     );
     Ok(())
 }
+
+/// Item 13: 20,000 requests at once exhausted the harness's descriptors and reached the
+/// guest as `connection-refused`; past `--max-sockets` in flight, a request is now
+/// answered the WIT's `connection-limit-reached` before any descriptor is taken.
+#[test]
+fn requests_past_the_socket_bound_are_told_so_not_refused() -> Result<()> {
+    let out = wouldblock(&[
+        "run",
+        "--max-sockets",
+        "256",
+        PROBE_HTTP.path,
+        "many",
+        "{http-echo}",
+        "20000",
+    ])?;
+    let stdout = text(&out.stdout);
+    ensure!(out.status.success(), "{}", both(&out));
+    ensure!(!stdout.contains("ConnectionRefused"), "{stdout}");
+    let answered: usize = stdout
+        .lines()
+        .filter(|l| l.ends_with(" status 200") || l.contains("ConnectionLimitReached"))
+        .filter_map(|l| l.split_whitespace().next()?.parse::<usize>().ok())
+        .sum();
+    ensure!(answered == 20000, "{stdout}");
+    Ok(())
+}
