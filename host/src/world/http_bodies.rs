@@ -67,9 +67,9 @@ impl HttpBodies {
         let Some(&index) = self.by_request.get(&request) else {
             return;
         };
-        let to = authority.parse::<SocketAddr>().ok();
+        let to_echo = self.echo.is_some_and(|echo| names(authority, echo));
         let body = &mut self.bodies[index];
-        body.to_echo = Some(to.is_some() && to == self.echo);
+        body.to_echo = Some(to_echo);
         match response {
             Some(response) => {
                 self.by_response.insert(response, index);
@@ -94,6 +94,16 @@ impl HttpBodies {
             .map(|body| body.bytes)
             .sum()
     }
+}
+
+/// Whether `authority` names `echo`: its address, or `localhost` and its port.
+fn names(authority: &str, echo: SocketAddr) -> bool {
+    if let Ok(addr) = authority.parse::<SocketAddr>() {
+        return addr == echo;
+    }
+    authority.rsplit_once(':').is_some_and(|(host, port)| {
+        host.eq_ignore_ascii_case("localhost") && port.parse() == Ok(echo.port())
+    })
 }
 
 #[cfg(test)]
@@ -128,7 +138,16 @@ mod tests {
             }
         }
         assert_eq!(bodies.owed_to_echo(), 5);
+        bodies.body(1, 2);
+        bodies.stream(2, 3);
+        bodies.written(3, 2);
+        bodies.handled(1, "LocalHost:4000", Some(4));
+        assert_eq!(
+            bodies.owed_to_echo(),
+            7,
+            "localhost is the echo peer's name too"
+        );
         bodies.written(99, 7);
-        assert_eq!(bodies.owed_to_echo(), 5, "a TCP stream is no body");
+        assert_eq!(bodies.owed_to_echo(), 7, "a TCP stream is no body");
     }
 }
