@@ -86,27 +86,27 @@ fn every_client_flag_is_bounded_before_the_guest_runs() -> Result<()> {
     ] {
         let mut args = vec!["run", "--tcp-client", sizes];
         args.extend(server);
-        refused(&quickly(&args)?, &["--tcp-client", "64 MiB"])?;
+        refused(&wouldblock(&args)?, &["--tcp-client", "64 MiB"])?;
     }
     let mut args = vec!["run", "--tcp-client", "1024", "--tcp-connections", "100000"];
     args.extend(server);
-    refused(&quickly(&args)?, &["--tcp-connections", "256"])?;
+    refused(&wouldblock(&args)?, &["--tcp-connections", "256"])?;
     for sizes in ["18446744073709551615", "99999999999"] {
-        let out = quickly(&["run", "--http-client", sizes, PROBE_HTTP_SERVER.path])?;
+        let out = wouldblock(&["run", "--http-client", sizes, PROBE_HTTP_SERVER.path])?;
         refused(&out, &["--http-client", "64 MiB"])?;
     }
     let mut args = vec!["run", "--http-client", "1"];
     args.extend(server);
     refused(
-        &quickly(&args)?,
+        &wouldblock(&args)?,
         &["--http-client", "no wasi:http/incoming-handler"],
     )?;
     let mut args = vec!["run", "--http-client", "1", "--tcp-client", "1"];
     args.extend(server);
-    refused(&quickly(&args)?, &["--http-client", "--tcp-client"])?;
+    refused(&wouldblock(&args)?, &["--http-client", "--tcp-client"])?;
     // A proxy component run as a command panicked in its `main`.
     refused(
-        &quickly(&["run", PROBE_HTTP_SERVER.path])?,
+        &wouldblock(&["run", PROBE_HTTP_SERVER.path])?,
         &["--http-client", "wasi:http/incoming-handler"],
     )?;
     let dir = scratch("budget-time")?;
@@ -124,7 +124,7 @@ fn every_client_flag_is_bounded_before_the_guest_runs() -> Result<()> {
     ] {
         let mut args = command;
         args.extend([GUEST_SUITE]);
-        refused(&quickly(&args)?, &["--budget-time", "a year"])?;
+        refused(&wouldblock(&args)?, &["--budget-time", "a year"])?;
     }
     Ok(())
 }
@@ -138,11 +138,11 @@ fn every_harness_flag_at_its_extreme_is_refused_or_bounded() -> Result<()> {
     let guest = [UDP_SEND.path, "--", "127.0.0.1:9"];
     let mut args = vec!["run", "--max-memory", huge];
     args.extend(guest);
-    refused(&quickly(&args)?, &["--max-memory", "4096 MiB"])?;
+    refused(&wouldblock(&args)?, &["--max-memory", "4096 MiB"])?;
     for flag in ["--max-component-size", "--max-sockets", "--busy-threshold"] {
         let mut args = vec!["run", flag, huge];
         args.extend(guest);
-        let out = quickly(&args)?;
+        let out = wouldblock(&args)?;
         ensure!(out.status.success(), "{flag}: {}", both(&out));
     }
     Ok(())

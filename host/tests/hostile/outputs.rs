@@ -59,7 +59,7 @@ fn no_output_replaces_an_input_or_another_output() -> Result<()> {
         (vec!["test", "--junit", c, c], ["--junit", "the component"]),
     ];
     for (args, flags) in cases {
-        let out = quickly(&args)?;
+        let out = wouldblock(&args)?;
         refused(&out, &flags).with_context(|| format!("{args:?}"))?;
         ensure!(!text(&out.stderr).contains("os error 17"), "{}", both(&out));
         ensure!(
@@ -102,13 +102,13 @@ fn hand_edited_shards_are_refused_at_once() -> Result<()> {
         Ok(file)
     };
     let huge = edited("huge.json", serde_json::json!([1u64, u64::MAX]))?;
-    let out = quickly(&["explore", "--merge", path(&huge)])?;
+    let out = wouldblock(&["explore", "--merge", path(&huge)])?;
     refused(&out, &["18446744073709551604 more", "missing"])?;
     let zero = edited("zero.json", serde_json::json!([5, 0]))?;
-    let out = quickly(&["explore", "--merge", path(&zero)])?;
+    let out = wouldblock(&["explore", "--merge", path(&zero)])?;
     refused(&out, &["shard 5/0 is not a shard"])?;
     let third = edited("third.json", serde_json::json!([3, 2]))?;
-    let out = quickly(&[
+    let out = wouldblock(&[
         "explore",
         "--merge",
         path(&shards[0]),
