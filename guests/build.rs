@@ -187,8 +187,10 @@ fn main() -> Result<()> {
 }
 
 /// The programs in none of `foreach_udp!`, `foreach_tcp!` and `foreach_http!`: `probe` probes the harness
-/// itself (environment, memory, stack, output, socket limits) over both protocols.
-const NEITHER: &[&str] = &["probe"];
+/// itself (environment, memory, stack, output, socket limits) over both protocols;
+/// `probe-http`, `probe-http-server` and `probe-libtest` are hostile HTTP clients, servers
+/// and test binaries (host/tests/hostile).
+const NEITHER: &[&str] = &["probe", "probe-http", "probe-http-server", "probe-libtest"];
 
 /// The `foreach_*!` kind of a program, by its name's prefix. A name that fits none and is
 /// not in [`NEITHER`] stops the build: a new program is put in a kind on purpose (as

@@ -426,7 +426,8 @@ impl Builder {
     /// ```
     pub fn build(mut self) -> Result<Harness, Error> {
         self.settings.check()?;
-        let system = self.settings.net.reaches_beyond_loopback();
+        let resolv_conf = std::fs::read_to_string("/etc/resolv.conf").unwrap_or_default();
+        let system = self.settings.net.uses_resolver(&resolv_conf);
         self.settings.names = Arc::new(Names::from_machine(system));
         let setup = |e: wasmtime::Error| Error::Setup(format!("{e:#}"));
         let mut config = Config::new();

@@ -69,7 +69,7 @@ pub(crate) fn read(path: &Path, max_size: u64) -> Result<Vec<u8>, Error> {
     file.read_exact(&mut bytes).map_err(read_error)?;
     check_header(&path.display().to_string(), &bytes)?;
     // The file may have grown since its size was read: never read past the bound.
-    file.take(max_size + 1 - bytes.len() as u64)
+    file.take((max_size - bytes.len() as u64).saturating_add(1))
         .read_to_end(&mut bytes)
         .map_err(read_error)?;
     if bytes.len() as u64 > max_size {

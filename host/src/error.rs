@@ -106,4 +106,8 @@ pub enum Error {
     /// The engine or runtime could not be set up.
     #[error("cannot set up the harness: {0}")]
     Setup(String),
+    /// One of the harness's own bounds or parts (its peers and clients) gave out during
+    /// a run: its failure, never the guest's verdict.
+    #[error("the harness's own limit, not the guest's verdict: {0}")]
+    Harness(String),
 }

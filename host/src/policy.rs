@@ -94,6 +94,28 @@ impl NetPolicy {
         !self.allowed.iter().all(inside)
     }
 
+    /// Whether the names the harness does not know go to the machine's resolver: only when
+    /// the guest may reach beyond loopback and may reach every nameserver of `resolv_conf`
+    /// (the text of `/etc/resolv.conf`), so a lookup never sends a query where the guest
+    /// could not (`--allow-net 0.0.0.0/32` or `::ffff:127.0.0.1/128` reach no resolver).
+    pub(crate) fn uses_resolver(&self, resolv_conf: &str) -> bool {
+        let servers: Vec<IpAddr> = resolv_conf
+            .lines()
+            .filter_map(|line| line.trim().strip_prefix("nameserver"))
+            .filter_map(|rest| {
+                rest.split_whitespace()
+                    .next()?
+                    .split('%')
+                    .next()?
+                    .parse()
+                    .ok()
+            })
+            .collect();
+        self.reaches_beyond_loopback()
+            && !servers.is_empty()
+            && servers.iter().all(|ip| self.allows(*ip))
+    }
+
     /// The check wasmtime-wasi runs before every bind, listen, connect, accept and send.
     pub(crate) fn into_check(
         self,
@@ -147,5 +169,23 @@ mod tests {
         assert!(!narrower.reaches_beyond_loopback());
         let wider = NetPolicy::loopback().allow(net("10.0.0.0/8"));
         assert!(wider.reaches_beyond_loopback());
+    }
+
+    #[test]
+    fn names_go_to_the_resolver_only_where_the_guest_may_reach_it() {
+        let net = |s: &str| s.parse::<IpNet>().unwrap();
+        let conf = "# generated\nsearch example.com\nnameserver 10.0.0.2\n";
+        let wider = NetPolicy::loopback().allow(net("10.0.0.0/8"));
+        assert!(wider.uses_resolver(conf));
+        assert!(
+            !wider.uses_resolver("search example.com\n"),
+            "no nameserver"
+        );
+        for odd in ["::ffff:127.0.0.1/128", "0.0.0.0/32"] {
+            let policy = NetPolicy::loopback().allow(net(odd));
+            assert!(policy.reaches_beyond_loopback(), "{odd}");
+            assert!(!policy.uses_resolver(conf), "{odd}");
+        }
+        assert!(!NetPolicy::loopback().uses_resolver("nameserver 127.0.0.53\n"));
     }
 }

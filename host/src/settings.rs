@@ -33,6 +33,15 @@ pub(crate) const DEFAULT_TIME_LIMIT: Duration = Duration::from_secs(60);
 pub const DEFAULT_MAX_SOCKETS: u64 = 1024;
 /// The most datagrams a run may be expected to deliver (`--expect-datagrams`).
 pub(crate) const MAX_EXPECTED_DATAGRAMS: u64 = 1_000_000_000;
+/// The most linear memory a guest may be given (`--max-memory`): a wasm32 memory's 4 GiB.
+const MAX_MEMORY: u64 = 4 << 30;
+/// The most bytes the harness's TCP or HTTP client sends in one run, all its messages and
+/// connections together (`--tcp-client`, `--http-client`): each message is built and
+/// checked in memory, and a length prefix is 32 bits.
+pub(crate) const MAX_CLIENT_BYTES: u64 = 64 << 20;
+/// The most connections the harness's TCP client opens at once (`--tcp-connections`):
+/// each is a thread of the harness.
+pub(crate) const MAX_CLIENT_CONNECTIONS: usize = 256;
 /// Instances alive at once in one harness unless [`Builder::parallelism`](crate::Builder::parallelism)
 /// says otherwise: runs on every thread, tests in parallel.
 pub(crate) const DEFAULT_PARALLELISM: usize = 64;
@@ -65,6 +74,9 @@ pub const DEFAULT_BUSY_THRESHOLD: u64 = 1000;
 pub(crate) const FUEL_YIELD_INTERVAL: u64 = 1_000_000;
 /// Captured stdout/stderr is bounded; a guest that prints more is cut, not fatal.
 pub(crate) const CAPTURE_LIMIT: usize = 1 << 20;
+/// The capture bound of a test binary's listing (`--list --format terse`): a listing is
+/// read whole, never cut, or refused past this.
+pub(crate) const LISTING_LIMIT: usize = 16 << 20;
 
 /// Where the guest's stdout and stderr go.
 ///
@@ -120,6 +132,8 @@ pub(crate) struct Settings {
     pub(crate) clock: Clock,
     pub(crate) peer: Option<PeerOptions>,
     pub(crate) tcp_client: Option<TcpClientOptions>,
+    /// The bound of each of stdout and stderr when captured.
+    pub(crate) capture_limit: usize,
     /// Serve the guest's `wasi:http/incoming-handler`: one request of each size.
     pub(crate) http_client: Option<Vec<usize>>,
     /// How the guest's names resolve: read when the harness is built.
@@ -151,6 +165,7 @@ impl Default for Settings {
             clock: Clock::default(),
             peer: None,
             tcp_client: None,
+            capture_limit: CAPTURE_LIMIT,
             http_client: None,
             names: Arc::default(),
             parallelism: DEFAULT_PARALLELISM,
@@ -204,6 +219,16 @@ impl Settings {
                 "must be at least 1 MiB: a wasm32-wasip2 program cannot even start below it",
             );
         }
+        if self.max_memory as u64 > MAX_MEMORY {
+            return Err(Error::Invalid {
+                setting: "max-memory",
+                message: format!(
+                    "{} MiB is more than {} MiB, all a wasm32 memory can address",
+                    self.max_memory >> 20,
+                    MAX_MEMORY >> 20
+                ),
+            });
+        }
         if self.time_limit.is_zero() {
             return invalid(
                 "time-limit",
@@ -230,6 +255,28 @@ impl Settings {
                 ),
             });
         }
+        if self.tcp_client.is_some() && self.http_client.is_some() {
+            return invalid(
+                "http-client",
+                "cannot be given with --tcp-client: a run drives one guest server, a TCP \
+                 one (--tcp-client) or a wasi:http one (--http-client)",
+            );
+        }
+        if let Some(client) = &self.tcp_client {
+            if !(1..=MAX_CLIENT_CONNECTIONS).contains(&client.connections) {
+                return Err(Error::Invalid {
+                    setting: "tcp-connections",
+                    message: format!(
+                        "{} connections: must be from 1 to {MAX_CLIENT_CONNECTIONS}",
+                        client.connections
+                    ),
+                });
+            }
+            client_bytes("tcp-client", &client.sizes, client.connections)?;
+        }
+        if let Some(sizes) = &self.http_client {
+            client_bytes("http-client", sizes, 1)?;
+        }
         if self.busy_threshold == 0 {
             return invalid(
                 "busy-threshold",
@@ -237,5 +284,29 @@ impl Settings {
             );
         }
         Ok(())
+    }
+}
+
+/// Refuses a client that would send more than [`MAX_CLIENT_BYTES`] in all.
+fn client_bytes(setting: &'static str, sizes: &[usize], connections: usize) -> Result<(), Error> {
+    let total = sizes
+        .iter()
+        .try_fold(0u64, |sum, &size| {
+            sum.checked_add(u64::try_from(size).ok()?)
+        })
+        .and_then(|sum| sum.checked_mul(connections as u64));
+    match total {
+        Some(total) if total <= MAX_CLIENT_BYTES => Ok(()),
+        _ => Err(Error::Invalid {
+            setting,
+            message: format!(
+                "{} message(s) of {} bytes in all: the harness's client sends at most {} MiB \
+                 a run (every message and connection together), and builds and checks each \
+                 in memory",
+                sizes.len() * connections,
+                total.map_or_else(|| "more than 2^64".to_string(), |t| t.to_string()),
+                MAX_CLIENT_BYTES >> 20
+            ),
+        }),
     }
 }

@@ -6,8 +6,9 @@ use crate::error::Error;
 use crate::harness::{Guest, Harness};
 use crate::outcome::Outcome;
 use crate::pool;
-use crate::settings::Output;
+use crate::settings::{LISTING_LIMIT, Output};
 use crate::verdict::Exit;
+use std::collections::HashSet;
 use std::fmt;
 use std::time::{Duration, Instant};
 
@@ -213,7 +214,11 @@ pub fn list(
     guest: &Guest,
     selection: &Selection,
 ) -> Result<Vec<TestCase>, Error> {
-    let quiet = harness.with_output(Output::Capture);
+    // A listing is read whole or refused, never cut: a test missing from it would never
+    // run and be named nowhere.
+    let quiet = harness
+        .with_output(Output::Capture)
+        .with_capture_limit(LISTING_LIMIT);
     let names = |extra: &[&str]| -> Result<Vec<String>, Error> {
         let mut args = selection.filters.clone();
         args.extend(["--list", "--format", "terse"].map(String::from));
@@ -227,6 +232,21 @@ pub fn list(
                 outcome.stderr_text()
             )));
         }
+        // Past the bound, the capture keeps its first bytes and says so right after them.
+        if outcome
+            .stdout
+            .get(LISTING_LIMIT..)
+            .is_some_and(|cut| cut.starts_with(b"\n[wouldblock: "))
+        {
+            return Err(Error::Setup(format!(
+                "{}: its test listing (--list --format terse) is over {} MiB, the most \
+                 wouldblock reads of one; run a part of its tests at a time with a filter \
+                 (wouldblock test {} FILTER)",
+                guest.name(),
+                LISTING_LIMIT >> 20,
+                guest.name()
+            )));
+        }
         let stdout = outcome.stdout_text();
         Ok(stdout
             .lines()
@@ -235,12 +255,17 @@ pub fn list(
             .collect())
     };
     let ignored = names(&["--ignored"])?;
-    let all = if selection.ignored_only {
-        ignored.clone()
-    } else {
-        names(&[])?
-    };
-    Ok(all
+    if selection.ignored_only {
+        return Ok(ignored
+            .into_iter()
+            .map(|name| TestCase {
+                name,
+                ignored: true,
+            })
+            .collect());
+    }
+    let ignored: HashSet<String> = ignored.into_iter().collect();
+    Ok(names(&[])?
         .into_iter()
         .map(|name| TestCase {
             ignored: ignored.contains(&name),

@@ -14,7 +14,8 @@ use std::process::{Command, Output, Stdio};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 use wouldblock_guests::{
-    GUEST_SUITE, TCP_ECHO_CLIENT_NAIVE, UDP_BURST_SPIN, UDP_BURST_WAIT, UDP_SEND_NAIVE,
+    GUEST_SUITE, PROBE_HTTP, PROBE_LIBTEST, TCP_ECHO_CLIENT_NAIVE, UDP_BURST_SPIN, UDP_BURST_WAIT,
+    UDP_SEND_NAIVE,
 };
 
 /// Where the pages, the browser's output and the screenshot go.
@@ -242,6 +243,64 @@ fn a_command_that_stops_on_an_error_still_leaves_its_page() -> Result<()> {
     ensure!(out.status.code() == Some(2), "{:?}", out.status);
     let text = std::fs::read_to_string(&path)?;
     ensure!(text.contains("stopped before its end"), "{text}");
+    Ok(())
+}
+
+/// Issue 31, item 9: a trace string `<!--<script>` made the timeline's JSON block swallow
+/// the rest of the page (only `</` was escaped). Hostile strings in every field that comes
+/// from a guest (a looked-up name in the trace, test names, a failure's reason, stderr)
+/// end no element and start none.
+#[test]
+fn hostile_strings_end_no_block_and_start_no_element() -> Result<()> {
+    std::fs::create_dir_all(dir())?;
+    let hostile = ["<!--<script>", "</script>", "<img src=x onerror=alert(1)>"];
+    let probe = component(PROBE_HTTP.path, "probe-http.wasm")?;
+    let mut args = vec!["run", probe, "lookup"];
+    args.extend(hostile);
+    let (_, run) = page("hostile-run", &[0], &args)?;
+    let suite = component(PROBE_LIBTEST.path, "probe-libtest.wasm")?;
+    let (_, test) = page(
+        "hostile-test",
+        &[1],
+        &[
+            "test",
+            "--fault",
+            "op=udp.send,first=1,action=connection-refused",
+            "--env",
+            "TESTS=hostile",
+            suite,
+        ],
+    )?;
+    for (name, text) in [("run", &run), ("test", &test)] {
+        for block in text.split("<script type=\"application/json\"").skip(1) {
+            let data = block.split_once('>').map_or("", |(_, rest)| rest);
+            let data = data.split("</script>").next().unwrap_or("");
+            ensure!(
+                !data.contains(['<', '>', '&']),
+                "{name}: a data block holds {data:?}"
+            );
+        }
+        ensure!(
+            text.matches("<script").count() == text.matches("</script>").count(),
+            "{name}: a guest's string opened or closed a script"
+        );
+        ensure!(
+            !text.contains("<img src=x"),
+            "{name}: a guest's string became markup"
+        );
+        ensure!(
+            !text.contains("<!--<script>"),
+            "{name}: a guest's comment opener"
+        );
+        ensure!(
+            text.contains("img src=x onerror"),
+            "{name}: the hostile strings are not shown at all"
+        );
+    }
+    ensure!(
+        test.contains("&#60;/script&#62;&#60;img src=x onerror=alert(1)&#62;"),
+        "a test name is missing"
+    );
     Ok(())
 }
 

@@ -4,7 +4,7 @@
 use super::explore_suite::{self, SuiteRun};
 use super::files::PlanFiles;
 use super::options::{self, HarnessArgs, Knobs};
-use super::output::OutDir;
+use super::output::{self, OutDir};
 use super::reporter::{Event, Html, Invocation, Json, Reporter, Start, Summary};
 use super::shell::shell_words;
 use super::{repeat, signal};
@@ -51,6 +51,14 @@ pub struct ExploreArgs {
 /// `wouldblock explore`: 0 when nothing was found, 1 when something was; 130 or 143 when
 /// SIGINT or SIGTERM stopped it (what ended is reported, marked incomplete).
 pub fn explore(args: ExploreArgs) -> Result<i32> {
+    let mut inputs = args.harness.inputs();
+    inputs.extend(
+        args.component
+            .iter()
+            .map(|c| ("the component", c.as_path())),
+    );
+    inputs.extend(args.merge.iter().map(|m| ("--merge", m.as_path())));
+    output::inputs(inputs);
     if !args.merge.is_empty() {
         let mut programs = Vec::new();
         let mut suites = Vec::new();

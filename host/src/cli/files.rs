@@ -12,6 +12,17 @@ use wouldblock::explore::{Finding, Report, SuiteReport};
 /// The comment that names the exploration a plan file came from.
 const EXPLORED: &str = "# explored: ";
 
+/// Text for one comment line: its control characters escaped, so the line stays a
+/// comment and TOML reads it (TOML refuses control characters other than tab in one).
+fn comment_text(text: &str) -> String {
+    text.chars()
+        .map(|c| match c {
+            c if c.is_control() && c != '\t' => c.escape_default().to_string(),
+            c => c.to_string(),
+        })
+        .collect()
+}
+
 /// Writes `bytes` to `path` through a temporary file in the same folder, synced, then
 /// renamed over it: `path` is either what it was or all of `bytes`, never a part.
 pub fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
@@ -116,6 +127,9 @@ impl PlanFiles for SuiteReport {
     }
 }
 
+/// The most characters of a plan file's name taken from its test, verdict and site.
+const MAX_SLUG: usize = 96;
+
 /// Writes each finding's plan file (its test's name in the file's name and comments, when
 /// it has one), then removes the plan files of an earlier exploration in `dir`.
 fn write_plan_files<'a>(
@@ -136,13 +150,15 @@ fn write_plan_files<'a>(
         let slug: String = named
             .chars()
             .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+            // File names hold 255 bytes: the index keeps cut names apart.
+            .take(MAX_SLUG)
             .collect();
         let path = dir.join(format!("{kind}-{:02}-{slug}.toml", i + 1));
         let mut command = replay.replace("{file}", &shell_quote(&path.display().to_string()));
         let mut header = format!("\n{EXPLORED}{explored}\n");
         if let Some(test) = test {
             command = command.replace("{test}", &shell_quote(test));
-            header = format!("\n# test: {test}{header}");
+            header = format!("\n# test: {}{header}", comment_text(test));
         }
         let text = finding
             .plan_file(&command)

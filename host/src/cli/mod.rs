@@ -70,7 +70,9 @@ enum Command {
 /// Parses the command line and runs the command; its status, or 2 for bad input.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
-    let result = match cli.command {
+    // A panic of the harness is its own failure: exit 2 like any harness error, never 101,
+    // which is a guest's panic status.
+    let result = std::panic::catch_unwind(|| match cli.command {
         Command::Run(args) => run::run(*args),
         Command::Test(args) => test::test(*args),
         Command::Demo(args) => demo::demo(args),
@@ -82,11 +84,18 @@ pub fn main() -> ExitCode {
             clap_complete::generate(shell, &mut command, "wouldblock", &mut std::io::stdout());
             Ok(0)
         }
-    };
+    });
     match result {
-        Ok(code) => ExitCode::from(u8::try_from(code).unwrap_or(1)),
-        Err(error) => {
+        Ok(Ok(code)) => ExitCode::from(u8::try_from(code).unwrap_or(1)),
+        Ok(Err(error)) => {
             eprintln!("wouldblock: error: {error:#}");
+            ExitCode::from(EXIT_USAGE)
+        }
+        Err(_) => {
+            eprintln!(
+                "wouldblock: error: the harness itself failed (the panic above is a bug in \
+                 wouldblock, not the guest's doing; no verdict was reached)"
+            );
             ExitCode::from(EXIT_USAGE)
         }
     }

@@ -132,6 +132,12 @@ impl HarnessArgs {
         Ok(plan)
     }
 
+    /// The files these options read, named as the user gave them: outputs must not
+    /// replace them.
+    pub fn inputs(&self) -> Vec<(&'static str, &Path)> {
+        self.plan.iter().map(|p| ("--plan", p.as_path())).collect()
+    }
+
     /// `virtual` or `real`.
     pub fn clock(&self) -> &str {
         &self.clock
@@ -240,13 +246,25 @@ fn env_var(spec: &str) -> Result<(String, String)> {
     }
 }
 
-/// A duration: a bare number of seconds, or a number with a unit (`500ms`, `20s`, `2m`).
+/// The longest duration any flag takes: a year. Past it, deadlines overflow the clock.
+const MAX_DURATION: Duration = Duration::from_secs(365 * 24 * 3600);
+
+/// A duration: a bare number of seconds, or a number with a unit (`500ms`, `20s`, `2m`),
+/// of at most a year.
 pub fn duration(text: &str) -> Result<Duration, String> {
-    if let Ok(secs) = text.parse::<u64>() {
-        return Ok(Duration::from_secs(secs));
+    let parsed = match text.parse::<u64>() {
+        Ok(secs) => Duration::from_secs(secs),
+        Err(_) => humantime::parse_duration(text)
+            .map_err(|e| format!("`{text}` is not a duration (e.g. 20s, 500ms, 2m): {e}"))?,
+    };
+    if parsed > MAX_DURATION {
+        return Err(format!(
+            "`{text}` is more than a year (365 days, {} seconds), the longest duration \
+             wouldblock takes",
+            MAX_DURATION.as_secs()
+        ));
     }
-    humantime::parse_duration(text)
-        .map_err(|e| format!("`{text}` is not a duration (e.g. 20s, 500ms, 2m): {e}"))
+    Ok(parsed)
 }
 
 /// The exploration's own options that take a value: a replay command leaves them out.

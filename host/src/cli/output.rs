@@ -11,6 +11,7 @@ use std::fs::{File, OpenOptions};
 use std::io::Write;
 use std::os::unix::fs::FileTypeExt;
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 
 /// What a path is when it is not a regular file or folder, for the message.
 fn kind(file_type: std::fs::FileType) -> &'static str {
@@ -46,6 +47,87 @@ fn metadata(path: &Path) -> Result<Option<std::fs::Metadata>> {
     }
 }
 
+/// The command's inputs and reserved outputs, by what they are on disk, each with the
+/// flag that named it: an output on an input's or another output's path is refused
+/// before anything runs, naming both flags.
+static CLAIMS: Mutex<Vec<Claim>> = Mutex::new(Vec::new());
+
+struct Claim {
+    identity: PathBuf,
+    flag: String,
+    output: bool,
+    /// An output's temporary file.
+    temp: Option<PathBuf>,
+}
+
+/// What `path` is on disk: its canonical path, or its folder's with its name when it is
+/// not there yet.
+fn identity(path: &Path) -> PathBuf {
+    if let Ok(real) = path.canonicalize() {
+        return real;
+    }
+    let dir = match path.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir,
+        _ => Path::new("."),
+    };
+    let dir = dir.canonicalize().unwrap_or_else(|_| dir.to_path_buf());
+    dir.join(path.file_name().unwrap_or_default())
+}
+
+fn claims() -> std::sync::MutexGuard<'static, Vec<Claim>> {
+    CLAIMS.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Names the files the command reads (`flag` as the user knows it: `the component`,
+/// `--plan`, `--merge`), so that no output replaces one. Call before reserving outputs.
+pub fn inputs<'a>(named: impl IntoIterator<Item = (&'a str, &'a Path)>) {
+    let mut claims = claims();
+    for (flag, path) in named {
+        claims.push(Claim {
+            identity: identity(path),
+            flag: format!("{flag} {}", path.display()),
+            output: false,
+            temp: None,
+        });
+    }
+}
+
+/// Claims `path` for `flag`'s output, or says which input or output already has it.
+fn claim(path: &Path, flag: &str) -> Result<PathBuf> {
+    let identity = identity(path);
+    let mut claims = claims();
+    if let Some(other) = claims.iter().find(|c| c.identity == identity) {
+        let what = if other.output {
+            "is also the output of"
+        } else {
+            "is an input of the command:"
+        };
+        bail!(
+            "{flag} {}: {what} {}; an output never replaces an input or another output: \
+             give each its own path",
+            path.display(),
+            other.flag
+        );
+    }
+    claims.push(Claim {
+        identity: identity.clone(),
+        flag: format!("{flag} {}", path.display()),
+        output: true,
+        temp: None,
+    });
+    Ok(identity)
+}
+
+/// The temporary files of the outputs reserved and not yet written or given up.
+pub fn reserved_temps() -> Vec<PathBuf> {
+    claims().iter().filter_map(|c| c.temp.clone()).collect()
+}
+
+/// Releases an output's claim (its file was written or given up).
+fn release(identity: &Path) {
+    claims().retain(|c| !(c.output && c.identity == identity));
+}
+
 /// An output file, reserved: written whole by [`OutFile::commit`], or not at all.
 pub struct OutFile {
     /// Where it goes (through a symlink, the file it names).
@@ -53,6 +135,8 @@ pub struct OutFile {
     /// As the user gave it.
     shown: PathBuf,
     temp: Option<(File, PathBuf)>,
+    /// Its claim among the command's paths.
+    identity: PathBuf,
 }
 
 impl OutFile {
@@ -60,7 +144,32 @@ impl OutFile {
     /// device, a FIFO, a symlink loop or a folder that cannot be written is refused now.
     pub fn reserve(path: &Path, flag: &str) -> Result<Self> {
         let why = |e: anyhow::Error| e.context(format!("{flag} {}", path.display()));
-        let target = match metadata(path).map_err(why)? {
+        let identity = claim(path, flag)?;
+        let reserved = Self::reserve_claimed(path, flag, why);
+        if reserved.is_err() {
+            release(&identity);
+        }
+        let (target, temp) = reserved?;
+        if let Some(claim) = claims()
+            .iter_mut()
+            .find(|c| c.output && c.identity == identity)
+        {
+            claim.temp = Some(temp.1.clone());
+        }
+        Ok(Self {
+            target,
+            shown: path.to_path_buf(),
+            temp: Some(temp),
+            identity,
+        })
+    }
+
+    fn reserve_claimed(
+        path: &Path,
+        flag: &str,
+        why: impl Fn(anyhow::Error) -> anyhow::Error,
+    ) -> Result<(PathBuf, (File, PathBuf))> {
+        let target = match metadata(path).map_err(&why)? {
             Some(meta) if !meta.is_file() => {
                 bail!(
                     "{flag} {}: is {}, not a file: wouldblock writes its files whole, \
@@ -83,11 +192,7 @@ impl OutFile {
             .create_new(true)
             .open(&temp)
             .with_context(|| format!("{flag} {}: cannot create a file there", path.display()))?;
-        Ok(Self {
-            target,
-            shown: path.to_path_buf(),
-            temp: Some((file, temp)),
-        })
+        Ok((target, (file, temp)))
     }
 
     /// Writes `bytes` and puts the file in place.
@@ -112,6 +217,7 @@ impl Drop for OutFile {
         if let Some((_, temp)) = self.temp.take() {
             let _ = std::fs::remove_file(temp);
         }
+        release(&self.identity);
     }
 }
 

@@ -1,7 +1,7 @@
 //! `wouldblock run`: one component under a fault plan, as a user or a cargo runner calls it.
 
 use super::options::{self, HarnessArgs};
-use super::output::OutFile;
+use super::output::{self, OutFile};
 use super::reporter::{Event, Html, Invocation, Json, Reporter, Start, Summary};
 use super::{repeat, signal, test};
 use anyhow::{Result, bail};
@@ -55,6 +55,9 @@ pub fn run(args: RunArgs) -> Result<i32> {
         || (!args.no_per_test && options::looks_like_libtest(&args.component, &args.args));
     // Output files are checked and reserved before the guest runs: a verdict is never lost
     // to a path that cannot be written, and a failed run leaves an earlier file as it was.
+    let mut inputs = args.harness.inputs();
+    inputs.push(("the component", &args.component));
+    output::inputs(inputs);
     let mut trace = args
         .trace
         .as_deref()
@@ -73,6 +76,9 @@ pub fn run(args: RunArgs) -> Result<i32> {
         let invocation = Invocation::new(Some(&args.component), plan, args.harness.clock());
         reporter = reporter.html(Html::create(path, invocation.replaying_one_run())?);
     }
+    // One run is not stopped gracefully: a signal ends it, and its outputs' temporary
+    // files go with it (`--repeat` and a test binary install their own handlers).
+    signal::remove_on_signal(output::reserved_temps());
     if let Some(runs) = args.repeat {
         if args.per_test {
             bail!(

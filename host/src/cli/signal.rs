@@ -48,6 +48,46 @@ pub fn install() -> Arc<AtomicBool> {
     flag
 }
 
+/// Files a plain run removes if a signal ends it (its outputs' temporary files): set once.
+static DOOMED: OnceLock<Vec<std::ffi::CString>> = OnceLock::new();
+
+extern "C" fn remove_and_end(signal: nix::libc::c_int) {
+    // Only what is async-signal-safe: unlink(2), then the default action, again.
+    for path in DOOMED.get().map_or(&[][..], Vec::as_slice) {
+        // SAFETY: unlink(2) is async-signal-safe; the paths live for the process.
+        unsafe {
+            nix::libc::unlink(path.as_ptr());
+        }
+    }
+    // SAFETY: the handler was installed with SA_RESETHAND: raising the signal again takes
+    // the default action, which ends the process with that signal's status.
+    unsafe {
+        nix::libc::raise(signal);
+    }
+}
+
+/// For a command that is not stopped gracefully (a plain `run`): a SIGINT or SIGTERM
+/// removes `paths` (its outputs' temporary files) and ends the process as before.
+pub fn remove_on_signal(paths: Vec<std::path::PathBuf>) {
+    use std::os::unix::ffi::OsStrExt;
+    let paths: Vec<_> = paths
+        .into_iter()
+        .filter_map(|p| std::ffi::CString::new(p.as_os_str().as_bytes()).ok())
+        .collect();
+    if paths.is_empty() || DOOMED.set(paths).is_err() {
+        return;
+    }
+    let action = SigAction::new(
+        SigHandler::Handler(remove_and_end),
+        SaFlags::SA_RESETHAND | SaFlags::SA_RESTART,
+        SigSet::empty(),
+    );
+    for signal in [Signal::SIGINT, Signal::SIGTERM] {
+        // SAFETY: the handler only calls unlink(2) and raise(2).
+        let _ = unsafe { sigaction(signal, &action) };
+    }
+}
+
 /// The status to exit with when a signal stopped the command, and its name.
 pub fn interrupted() -> Option<(i32, &'static str)> {
     match SIGNAL.load(Ordering::SeqCst) {

@@ -5,7 +5,7 @@
 use super::explore_suite::{self, SuiteRun};
 use super::options::{self, HarnessArgs, Knobs};
 use super::reporter::{Event, Html, Invocation, Junit, Reporter, Start, Summary};
-use super::{repeat, signal};
+use super::{output, repeat, signal};
 use anyhow::{Result, bail};
 use std::path::{Path, PathBuf};
 use wouldblock::suite::{self, Selection, TestStatus};
@@ -42,6 +42,9 @@ pub struct TestArgs {
 
 /// `wouldblock test`.
 pub fn test(args: TestArgs) -> Result<i32> {
+    let mut inputs = args.harness.inputs();
+    inputs.push(("the component", &args.component));
+    output::inputs(inputs);
     if args.explore {
         if args.html.is_some() {
             bail!("--html is not for --explore: a suite's exploration writes --json and --junit");

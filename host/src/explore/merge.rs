@@ -41,6 +41,12 @@ pub enum MergeError {
         /// Another, `i/n`.
         b: String,
     },
+    /// A shard number that is no shard (`0/2`, `3/2`): a report edited by hand.
+    #[error("shard {shard} is not a shard of a split: I/N needs 1 <= I <= N")]
+    NotAShard {
+        /// The shard, `i/n`.
+        shard: String,
+    },
     /// A shard given twice.
     #[error("shard {shard} is given twice")]
     Duplicate {
@@ -76,6 +82,9 @@ pub enum MergeError {
 fn name((i, n): (u64, u64)) -> String {
     format!("{i}/{n}")
 }
+
+/// The missing shards a refused merge names one by one.
+const MISSING_NAMED: usize = 10;
 
 /// What two shards of one exploration must share, by name, for the error to say which.
 fn differences(a: &Report, b: &Report) -> Option<String> {
@@ -143,6 +152,11 @@ impl Report {
                     b: name(report.shard),
                 });
             }
+            if !(1..=of).contains(&report.shard.0) {
+                return Err(MergeError::NotAShard {
+                    shard: name(report.shard),
+                });
+            }
             if seen.insert(report.shard.0, ()).is_some() {
                 return Err(MergeError::Duplicate {
                     shard: name(report.shard),
@@ -161,11 +175,17 @@ impl Report {
                 });
             }
         }
-        let missing: Vec<String> = (1..=of)
+        // The first few missing, and how many: `of` may be anything up to 2^64 - 1.
+        let mut missing: Vec<String> = (1..=of)
             .filter(|i| !seen.contains_key(i))
+            .take(MISSING_NAMED)
             .map(|i| i.to_string())
             .collect();
         if !missing.is_empty() {
+            let all = of - seen.len() as u64;
+            if all > missing.len() as u64 {
+                missing.push(format!("{} more", all - missing.len() as u64));
+            }
             return Err(MergeError::Missing {
                 missing: missing.join(", "),
                 of,
@@ -259,6 +279,15 @@ mod tests {
         assert_eq!(err, "shard 1/3 is given twice");
         let err = merge(vec![shard(1, 3), shard(3, 3)]).unwrap_err();
         assert!(err.contains("shard(s) 2 of 3 are missing"), "{err}");
+        let err = merge(vec![shard(1, u64::MAX)]).unwrap_err();
+        assert!(err.contains("2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 18446744073709551604 more of"));
+        let err = merge(vec![shard(1, 2), shard(2, 2), shard(3, 2)]).unwrap_err();
+        assert_eq!(
+            err,
+            "shard 3/2 is not a shard of a split: I/N needs 1 <= I <= N"
+        );
+        let err = merge(vec![shard(5, 0)]).unwrap_err();
+        assert!(err.contains("shard 5/0 is not a shard"), "{err}");
         let err = merge(vec![shard(1, 2), shard(2, 3)]).unwrap_err();
         assert!(err.contains("different splits"), "{err}");
         let mut other = shard(2, 2);

@@ -288,7 +288,9 @@ pub fn explore_with_progress(
         .enumerate()
         .filter(|(i, _)| of <= 1 || (*i as u64) % of == shard.saturating_sub(1))
         .collect();
-    let deadline = options.budget_time.map(|limit| Instant::now() + limit);
+    let deadline = options
+        .budget_time
+        .and_then(|limit| Instant::now().checked_add(limit));
     let mut ran = run_all(
         &quiet,
         guest,

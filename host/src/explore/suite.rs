@@ -111,7 +111,9 @@ pub fn explore_suite(
     mut on: impl FnMut(SuiteEvent<'_>),
 ) -> Result<SuiteReport, Error> {
     let quiet = harness.with_output(Output::Capture).with_plan(Plan::new());
-    let deadline = options.budget_time.map(|limit| Instant::now() + limit);
+    let deadline = options
+        .budget_time
+        .and_then(|limit| Instant::now().checked_add(limit));
     let mut report = SuiteReport {
         suite_format: SUITE_REPORT_FORMAT,
         exploration: exploration(harness, guest, &selection.filters, options),

@@ -51,6 +51,27 @@ impl std::fmt::Debug for Guest {
     }
 }
 
+impl Guest {
+    /// Refuses, before it runs, a guest that exports nothing the settings can call: the
+    /// harness's misuse, never the guest's `trap`.
+    fn check_entry(&self, serve: bool) -> Result<(), Error> {
+        let message = match (serve, &self.proxy, &self.pre) {
+            (true, None, _) => "the component exports no wasi:http/incoming-handler to serve",
+            // Its `main`, if it keeps one (wstd's, a bin's), is no server: it panics or
+            // returns at once.
+            (false, Some(_), _) => {
+                "not given, but the component is a wasi:http/incoming-handler: serve it \
+                 with --http-client SIZES"
+            }
+            _ => return Ok(()),
+        };
+        Err(Error::Invalid {
+            setting: "http-client",
+            message: format!("{}: {message}", self.name),
+        })
+    }
+}
+
 impl std::fmt::Debug for Harness {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Harness")
@@ -329,6 +350,13 @@ impl Harness {
     pub fn with_output(&self, output: Output) -> Harness {
         let mut harness = self.clone();
         harness.settings.output = output;
+        harness
+    }
+
+    /// The same harness capturing up to `limit` bytes of each of stdout and stderr.
+    pub(crate) fn with_capture_limit(&self, limit: usize) -> Harness {
+        let mut harness = self.clone();
+        harness.settings.capture_limit = limit;
         harness
     }
 }

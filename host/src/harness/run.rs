@@ -9,10 +9,10 @@ use crate::faults::Faults;
 use crate::outcome::Outcome;
 use crate::peer::{
     HTTP_ECHO_PLACEHOLDER, HttpEcho, Peer, PeerOptions, TCP_ECHO_PLACEHOLDER, TcpClient, TcpEcho,
-    names_peer, substitute,
+    http_echo_cut, names_peer, substitute,
 };
 use crate::recorder::Recorder;
-use crate::settings::{CAPTURE_LIMIT, Clock, FUEL_YIELD_INTERVAL, Output, Settings};
+use crate::settings::{Clock, FUEL_YIELD_INTERVAL, Output, Settings};
 use crate::state::Run;
 use crate::stdio::Sink;
 use crate::verdict::{Exit, during, end};
@@ -47,6 +47,7 @@ pub(super) async fn run(
     args: &[impl AsRef<str>],
 ) -> Result<Outcome, Error> {
     let settings = &harness.settings;
+    guest.check_entry(settings.http_client.is_some())?;
     let peers = start_peers(settings, args)?;
     let (ctx, stdio) = wasi_ctx(settings, &argv(guest, args, &peers))?;
     let run = new_run(settings, &peers);
@@ -125,7 +126,8 @@ fn wasi_ctx(settings: &Settings, argv: &[String]) -> Result<(WasiCtx, Stdio), Er
             None
         }
         Output::Capture => {
-            let (out, err) = (Sink::captured(CAPTURE_LIMIT), Sink::captured(CAPTURE_LIMIT));
+            let limit = settings.capture_limit;
+            let (out, err) = (Sink::captured(limit), Sink::captured(limit));
             ctx.stdout(out.clone()).stderr(err.clone());
             Some((out, err))
         }
@@ -141,7 +143,7 @@ fn new_run(settings: &Settings, peers: &Peers) -> Run {
         settings.max_sockets,
     );
     let tcp_client = settings.tcp_client.clone().map(TcpClient::new);
-    let world = World {
+    let mut world = World {
         clock: (settings.clock == Clock::Virtual).then(VirtualClock::default),
         peer: peers.udp.as_ref().map(|peer| PeerWatch {
             addr: peer.addr(),
@@ -159,6 +161,7 @@ fn new_run(settings: &Settings, peers: &Peers) -> Run {
         time_limit: settings.time_limit,
         ..World::default()
     };
+    world.http_bodies.echo = peers.http_echo.as_ref().map(HttpEcho::addr);
     Run {
         world,
         faults,
@@ -174,7 +177,8 @@ fn new_store(
     run: Run,
 ) -> Result<Store<HostState>, Error> {
     let names = settings.names.clone();
-    let state = HostState::new(ctx, run, settings.max_memory, names, settings.net.clone());
+    let sockets = (settings.net.clone(), settings.max_sockets);
+    let state = HostState::new(ctx, run, settings.max_memory, names, sockets);
     let mut store = Store::new(engine, state);
     store.limiter(|state| state.limits());
     let setup = |e: wasmtime::Error| Error::Setup(format!("{e:#}"));
@@ -259,7 +263,15 @@ fn judge(
     let mut run = store.into_data().into_run();
     drop(peers.tcp_echo);
     let tcp = run.world.tcp_client.take().map(TcpClient::finish);
+    let tcp = tcp.transpose().map_err(Error::Harness)?;
     let http = peers.http_echo.map(HttpEcho::finish);
+    if let Some(cut) = http
+        .as_ref()
+        .map(|report| report.cut)
+        .filter(|&cut| cut > 0)
+    {
+        return Err(Error::Harness(http_echo_cut(cut)));
+    }
     let guest_status = exit.guest_status();
     let (dropped, by_error) = run.faults.drops.counts();
     run.recorder.stats.datagrams_dropped = dropped + by_error;
@@ -272,7 +284,7 @@ fn judge(
         received: received.as_ref(),
         tcp: tcp.as_ref(),
         http: http.as_ref(),
-        http_written: run.world.http_written,
+        http_owed: run.world.http_bodies.owed_to_echo(),
         http_served: run.world.http_served.as_ref(),
     };
     let exit = end::judge(exit, &facts);

@@ -14,7 +14,7 @@ mod tcp;
 #[cfg(test)]
 mod tests;
 
-pub(crate) use http::{HttpEcho, HttpReport, Served};
+pub(crate) use http::{HttpEcho, HttpReport, Served, http_echo_cut};
 pub use received::Received;
 pub use tcp::{Connection, TcpClientOptions, TcpReport};
 pub(crate) use tcp::{PeerIo, TcpClient, TcpEcho, echo_frame};

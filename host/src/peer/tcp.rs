@@ -221,19 +221,20 @@ impl TcpClient {
     }
 
     /// Waits for every connection and reports what was echoed.
-    pub(crate) fn finish(self) -> TcpReport {
-        let connections: Vec<Connection> = self
-            .threads
-            .into_iter()
-            .map(|t| {
-                t.join()
-                    .unwrap_or_else(|_| Connection::failed("the client panicked"))
-            })
-            .collect();
-        TcpReport {
+    /// Waits for every connection; a connection thread that panicked is the harness's
+    /// failure, never the guest's `loss`.
+    pub(crate) fn finish(self) -> Result<TcpReport, String> {
+        let mut connections = Vec::new();
+        for thread in self.threads {
+            let connection = thread
+                .join()
+                .map_err(|_| "the harness's TCP client panicked".to_string())?;
+            connections.push(connection);
+        }
+        Ok(TcpReport {
             expected_connections: self.options.connections,
             connections,
-        }
+        })
     }
 }
 
@@ -262,15 +263,6 @@ pub struct Connection {
     pub messages_ok: u64,
     /// What went wrong, if anything: a short echo, a wrong byte, an early close.
     pub failure: Option<String>,
-}
-
-impl Connection {
-    fn failed(why: &str) -> Self {
-        Self {
-            failure: Some(why.to_string()),
-            ..Self::default()
-        }
-    }
 }
 
 /// What the harness's client saw of a guest server.

@@ -110,6 +110,8 @@ fn rule() -> impl Strategy<Value = Rule> {
                     other => other,
                 };
                 let scope = if global { Scope::Global } else { Scope::Stream };
+                let socket = op.name().starts_with("udp.") || op.name().starts_with("tcp.");
+                let connected = connected && socket;
                 Rule {
                     name,
                     op,

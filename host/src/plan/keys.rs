@@ -1,7 +1,7 @@
 //! The keys of a `[[fault]]` table once read and checked ([`Fault`]), and the names a preset
 //! gives them ([`Field`]): what the parser makes and the presets expand.
 
-use super::{Action, Form, Readiness, Scope};
+use super::{Action, Form, Op, Readiness, Scope};
 
 /// A key of a `[[fault]]` table, as a preset names it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -63,6 +63,20 @@ pub(super) struct Fault {
 }
 
 impl Fault {
+    /// `connected = true` selects calls on a socket with a remote address: a rule on any
+    /// other resource (an HTTP body, a name lookup) would never fire.
+    pub(super) fn check_connected(&self, op: Op) -> Result<(), String> {
+        let name = op.name();
+        if self.connected == Some(true) && !name.starts_with("udp.") && !name.starts_with("tcp.") {
+            return Err(format!(
+                "field `connected`: `{name}` is not a call on a socket, so no call of it is \
+                 on a connected one and the rule would never fire; `connected` is for udp.* \
+                 and tcp.* operations"
+            ));
+        }
+        Ok(())
+    }
+
     /// The fields this fault sets, for the presets' key check.
     pub(super) fn fields(&self) -> impl Iterator<Item = Field> {
         [

@@ -24,6 +24,7 @@ mod keys;
 mod parse;
 mod presets;
 mod print;
+mod too_large;
 
 pub use crate::catalogue::{Action, Op, Readiness};
 pub(crate) use crate::catalogue::{error_code_from_name, error_code_name, error_code_names};

@@ -3,6 +3,7 @@
 
 use super::keys::Fault;
 use super::presets;
+use super::too_large::too_large;
 use super::{Action, Form, Op, Plan, PlanError, Readiness, Rule, Scope, Select};
 use super::{error_code_from_name, error_code_names};
 use serde::{Deserialize, Deserializer};
@@ -87,14 +88,17 @@ impl Plan {
     /// ```
     pub fn from_toml(text: &str, origin: &str) -> Result<Self, PlanError> {
         let file: PlanFile = toml::from_str(text).map_err(|e| {
-            let mut message = e.to_string().trim_end().to_string();
-            // A number past TOML's 64-bit integers never reaches our checks.
-            if message.contains("as i128") {
-                message += &format!("\n(counts are whole numbers from 0 to {MAX_COUNT})");
+            // A number past TOML's 64-bit integers never reaches our checks: said as they
+            // say it, where the number stands.
+            if let Some(span) = e.span()
+                && let Some(message) = too_large(text, span.clone(), MAX_COUNT)
+            {
+                let (line, column) = LineIndex::new(text).locate(span.start);
+                return invalid(&format!("{origin} line {line}, column {column}"), message);
             }
             PlanError::Syntax {
                 origin: origin.to_string(),
-                message,
+                message: e.to_string().trim_end().to_string(),
             }
         })?;
         // Line starts once, so locating every fault is linear in the plan's size.
@@ -251,6 +255,7 @@ impl Fault {
                 "field `form` belongs to the first-send preset, not to an `op` rule".into(),
             );
         }
+        self.check_connected(op)?;
         let ready = self.ready;
         let (action, ready) = if op.is_pollable() {
             self.wait_answer(op, ready)?

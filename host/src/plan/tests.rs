@@ -190,7 +190,19 @@ fn numbers_out_of_range_are_named_in_our_words() {
     .unwrap_err()
     .to_string();
     assert!(
-        err.contains("line 4, column 9") && err.contains("counts are whole numbers from 0 to"),
+        err.contains("big.toml line 4, column 9")
+            && err.contains("field `first`: 99999999999999999999 is out of range (a whole number from 0 to 9223372036854775807)"),
+        "{err}"
+    );
+    // Just past TOML's integers, as the issue-31 round found it: the bounds message too.
+    let err = Plan::from_toml(
+        "[[fault]]\nop = \"udp.send\"\naction = \"ok-zero\"\nafter = 9223372036854775808\n",
+        "big.toml",
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(
+        err.contains("field `after`: 9223372036854775808 is out of range"),
         "{err}"
     );
 }
@@ -219,5 +231,23 @@ fn a_spec_may_be_written_the_toml_way() {
     assert_eq!(
         Plan::parse_spec("preset=first-send,n=2").unwrap(),
         Plan::parse_spec("first-send:n=2").unwrap()
+    );
+}
+
+#[test]
+fn connected_is_refused_where_it_would_never_fire() {
+    // Issue 31: `connected = true` on `http.body-*` was accepted and never fired.
+    for spec in [
+        "http.body-write:first=1,action=closed,connected=true",
+        "dns.resolve:first=1,action=would-block,connected=true",
+    ] {
+        let err = Plan::parse_spec(spec).unwrap_err().to_string();
+        assert!(
+            err.contains("field `connected`") && err.contains("never fire"),
+            "{spec}: {err}"
+        );
+    }
+    assert!(
+        Plan::parse_spec("udp.receive:first=1,action=connection-refused,connected=true").is_ok()
     );
 }

@@ -76,7 +76,7 @@ impl Run {
         match op {
             Op::TcpRead => self.world.tcp_read += moved,
             Op::TcpWrite => self.world.tcp_written += moved,
-            Op::HttpBodyWrite => self.world.http_written += moved,
+            Op::HttpBodyWrite => self.world.http_bodies.written(rep, moved),
             _ => {}
         }
         if moved > 0 {
@@ -192,6 +192,12 @@ impl Run {
         if self.world.has_peers() {
             self.world.settle();
         }
+    }
+
+    /// The guest's outgoing HTTP bodies, followed from request to response so the HTTP
+    /// echo peer is owed only the bytes of the bodies it was sent.
+    pub(crate) fn bodies(&mut self) -> &mut crate::world::HttpBodies {
+        &mut self.world.http_bodies
     }
 
     /// What the harness's HTTP client saw of a guest server, once it has served.

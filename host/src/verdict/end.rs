@@ -29,8 +29,8 @@ pub(crate) struct Facts<'a> {
     pub(crate) tcp: Option<&'a TcpReport>,
     /// What the harness's HTTP echo peer read.
     pub(crate) http: Option<&'a HttpReport>,
-    /// Bytes the guest's writes to outgoing HTTP bodies accepted.
-    pub(crate) http_written: u64,
+    /// Bytes the guest's writes accepted on bodies of requests to the HTTP echo peer.
+    pub(crate) http_owed: u64,
     /// What the harness's HTTP client got back from a guest server.
     pub(crate) http_served: Option<&'a Served>,
 }
@@ -182,14 +182,14 @@ fn not_served_tcp(facts: &Facts<'_>) -> Option<Stop> {
 /// A guest that exited 0 although the harness's HTTP echo peer read fewer request body
 /// bytes than the guest's body writes accepted: `loss`, as for a TCP peer.
 fn http_loss(facts: &Facts<'_>) -> Option<Stop> {
-    let report = facts.http.filter(|r| r.body_bytes < facts.http_written)?;
+    let report = facts.http.filter(|r| r.body_bytes < facts.http_owed)?;
     Some(stop(
         facts.trace,
         Verdict::Loss,
         format!(
             "the guest exited 0, but the harness's HTTP echo peer read {} of the {} \
              request body bytes its body writes accepted ({} request(s))",
-            report.body_bytes, facts.http_written, report.requests
+            report.body_bytes, facts.http_owed, report.requests
         ),
     ))
 }

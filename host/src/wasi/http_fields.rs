@@ -32,13 +32,31 @@ impl types::Host for HttpView<'_> {
     }
 }
 
+/// What a trap of a fields call says: wasmtime-wasi-http traps when a guest's fields pass
+/// its bound on their total size (`total size of fields exceeds limit`), as it does under
+/// `wasmtime serve`; the trap names the bound.
+const FIELDS_LIMIT: &str = "the guest's header fields went past wasmtime-wasi-http's bound \
+    on their total size (128 KiB, `WasiHttpCtx::set_field_size_limit`): wasmtime traps \
+    there too";
+
+/// A fields call's answer, a trap naming the bound.
+fn named<T>(result: HeaderResult<T>) -> HeaderResult<T> {
+    result.map_err(|error| match error.downcast() {
+        Ok(code) => code.into(),
+        Err(trap) if format!("{trap:#}").contains("total size of fields") => {
+            HeaderError::trap(trap.context(FIELDS_LIMIT))
+        }
+        Err(trap) => HeaderError::trap(trap),
+    })
+}
+
 impl types::HostFields for HttpView<'_> {
     fn new(&mut self) -> wasmtime::Result<Resource<FieldMap>> {
         types::HostFields::new(&mut self.inner)
     }
 
     fn from_list(&mut self, entries: Vec<(String, Vec<u8>)>) -> HeaderResult<Resource<FieldMap>> {
-        types::HostFields::from_list(&mut self.inner, entries)
+        named(types::HostFields::from_list(&mut self.inner, entries))
     }
 
     fn drop(&mut self, fields: Resource<FieldMap>) -> wasmtime::Result<()> {
@@ -59,7 +77,12 @@ impl types::HostFields for HttpView<'_> {
         name: String,
         values: Vec<Vec<u8>>,
     ) -> HeaderResult<()> {
-        types::HostFields::set(&mut self.inner, fields, name, values)
+        named(types::HostFields::set(
+            &mut self.inner,
+            fields,
+            name,
+            values,
+        ))
     }
 
     fn delete(&mut self, fields: Resource<FieldMap>, name: String) -> HeaderResult<()> {
@@ -72,7 +95,12 @@ impl types::HostFields for HttpView<'_> {
         name: String,
         value: Vec<u8>,
     ) -> HeaderResult<()> {
-        types::HostFields::append(&mut self.inner, fields, name, value)
+        named(types::HostFields::append(
+            &mut self.inner,
+            fields,
+            name,
+            value,
+        ))
     }
 
     fn entries(&mut self, fields: Resource<FieldMap>) -> wasmtime::Result<Vec<(String, Vec<u8>)>> {
@@ -135,7 +163,12 @@ impl types::HostOutgoingRequest for HttpView<'_> {
         &mut self,
         request: Resource<HostOutgoingRequest>,
     ) -> wasmtime::Result<Result<Resource<HostOutgoingBody>, ()>> {
-        types::HostOutgoingRequest::body(&mut self.inner, request)
+        let rep = request.rep();
+        let result = types::HostOutgoingRequest::body(&mut self.inner, request)?;
+        if let Ok(body) = &result {
+            self.run.bodies().body(rep, body.rep());
+        }
+        Ok(result)
     }
 
     fn drop(&mut self, request: Resource<HostOutgoingRequest>) -> wasmtime::Result<()> {

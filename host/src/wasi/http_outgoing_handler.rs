@@ -12,7 +12,7 @@ use crate::trace::{Event, Text};
 use std::net::SocketAddr;
 use wasmtime::component::Resource;
 use wasmtime_wasi_http::p2::bindings::http::outgoing_handler;
-use wasmtime_wasi_http::p2::bindings::http::types::{Method, RequestOptions};
+use wasmtime_wasi_http::p2::bindings::http::types::{Method, RequestOptions, Scheme};
 use wasmtime_wasi_http::p2::types::{HostFutureIncomingResponse, HostOutgoingRequest};
 use wasmtime_wasi_http::p2::{HttpError, HttpResult};
 
@@ -26,10 +26,14 @@ impl outgoing_handler::Host for HttpView<'_> {
     ) -> HttpResult<Resource<HostFutureIncomingResponse>> {
         let mut event =
             Event::new(HANDLER, "handle", Text::default()).on(Some(Op::HttpHandle), None);
+        let rep = request.rep();
+        let mut authority = String::new();
+        let mut tls = false;
         // The destination, typed where it is an address, so runs with other ports still
         // compare equal (`Trace::normalized`); the method and path are the guest's own.
         if let Ok(req) = self.inner.table.get(&request) {
-            let authority = req.authority.as_deref().unwrap_or_default();
+            authority = req.authority.clone().unwrap_or_default();
+            tls = matches!(req.scheme, Some(Scheme::Https));
             event.args = match authority.parse::<SocketAddr>() {
                 Ok(addr) => Text::Addr(addr),
                 Err(_) => Text::Owned(format!(
@@ -49,6 +53,11 @@ impl outgoing_handler::Host for HttpView<'_> {
             self.run.register(response.rep(), Kind::HttpResponse, None)
         });
         self.finish(event, &result, |_| label.unwrap_or_default());
+        if tls && result.is_err() {
+            no_tls_note();
+        }
+        let response = result.as_ref().ok().map(Resource::rep);
+        self.run.bodies().handled(rep, &authority, response);
         result
     }
 }
@@ -66,5 +75,18 @@ fn method_name(method: &Method) -> &str {
         Method::Trace => "TRACE",
         Method::Patch => "PATCH",
         Method::Other(other) => other,
+    }
+}
+
+/// Says once a process that an `https` request failed because the harness has no TLS
+/// client: the guest sees only wasi:http's `HTTP-protocol-error`.
+fn no_tls_note() {
+    static SAID: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+    if !SAID.swap(true, std::sync::atomic::Ordering::Relaxed) {
+        eprintln!(
+            "wouldblock: note: the guest sent an https:// request: the harness has no TLS \
+             client, so wasi:http answers it HTTP-protocol-error (give the guest a plain \
+             http:// server, such as {{http-echo}})"
+        );
     }
 }

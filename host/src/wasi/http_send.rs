@@ -13,6 +13,7 @@ use http_body_util::BodyExt;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use wasmtime_wasi::sockets::SocketAddrUse;
 use wasmtime_wasi_http::io::TokioIo;
 use wasmtime_wasi_http::{Error, RequestOptions, WasiBody, WasiHttpHooks};
@@ -21,11 +22,29 @@ use wasmtime_wasi_http::{Error, RequestOptions, WasiBody, WasiHttpHooks};
 pub(crate) struct Hooks {
     net: NetPolicy,
     names: Arc<Names>,
+    /// Connections open now, and the most there may be (`--max-sockets`): each is a
+    /// descriptor of the harness's, and so is the echo peer's end of it.
+    open: Arc<AtomicU64>,
+    max_open: u64,
 }
 
 impl Hooks {
-    pub(crate) fn new(net: NetPolicy, names: Arc<Names>) -> Self {
-        Self { net, names }
+    pub(crate) fn new(net: NetPolicy, names: Arc<Names>, max_open: u64) -> Self {
+        Self {
+            net,
+            names,
+            open: Arc::default(),
+            max_open,
+        }
+    }
+}
+
+/// One open connection, counted until it ends.
+struct Open(Arc<AtomicU64>);
+
+impl Drop for Open {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::AcqRel);
     }
 }
 
@@ -51,7 +70,15 @@ impl WasiHttpHooks for Hooks {
         _fut: Box<dyn Future<Output = Result<(), Error>> + Send>,
     ) -> Box<dyn Future<Output = Result<Sent, Error>> + Send> {
         let (net, names) = (self.net.clone(), self.names.clone());
-        Box::new(send(request, net, names))
+        // Past `--max-sockets` requests in flight, the answer is the WIT's own for a
+        // limit, before any descriptor is taken: 20,000 at once exhausted the harness's
+        // and reached the guest as `connection-refused`.
+        if self.open.fetch_add(1, Ordering::AcqRel) >= self.max_open {
+            self.open.fetch_sub(1, Ordering::AcqRel);
+            return Box::new(std::future::ready(Err(Error::ConnectionLimitReached)));
+        }
+        let open = Open(self.open.clone());
+        Box::new(send(request, net, names, open))
     }
 }
 
@@ -61,13 +88,24 @@ async fn send(
     mut request: http::Request<WasiBody>,
     net: NetPolicy,
     names: Arc<Names>,
+    open: Open,
 ) -> Result<Sent, Error> {
     let authority = request
         .uri()
         .authority()
         .ok_or(Error::HttpRequestUriInvalid)?
         .clone();
-    let port = authority.port_u16().unwrap_or(80);
+    // An authority with a port that is no u16 (`:99999`, `:abc`) is invalid, as
+    // wasmtime-wasi-http's own `parse_authority` says; only a missing one means 80.
+    // (`http`'s `port` is `None` for both.)
+    let text = authority.as_str();
+    let text = &text[text.rfind('@').map_or(0, |at| at + 1)..];
+    let has_port = text[text.rfind(']').unwrap_or(0)..].contains(':');
+    let port = match authority.port_u16() {
+        Some(port) => port,
+        None if has_port => return Err(Error::HttpRequestUriInvalid),
+        None => 80,
+    };
     let host = authority.host();
     let ips = match names.answer(host.trim_start_matches('[').trim_end_matches(']')) {
         Answer::Known(Ok(ips)) => ips,
@@ -129,6 +167,7 @@ async fn send(
     };
     let response = response.map(|body| body.map_err(Error::from).boxed_unsync());
     let rest = async move {
+        let _open = open;
         match connection {
             Some(connection) => connection.await.map_err(Error::from),
             None => Ok(()),

@@ -47,9 +47,10 @@ pub(crate) async fn serve(
                 Err(_) => return Err("the handler never set a response".to_string()),
             };
             let status = response.status();
-            let body = response.into_body().collect().await;
-            let body = body.map_err(|e| format!("the response body failed: {e}"))?;
-            Ok((status, body.to_bytes()))
+            if !status.is_success() {
+                return Err(format!("status {status}"));
+            }
+            compare(response.into_body(), &sent).await
         };
         tokio::pin!(call, response);
         // A handler that traps (or that the harness stops: a hang, a busy loop) ends the
@@ -65,21 +66,7 @@ pub(crate) async fn serve(
                 answered
             }
         };
-        let failure = match answered {
-            Ok((status, got)) if status.is_success() && got == sent => None,
-            Ok((status, _)) if !status.is_success() => Some(format!("status {status}")),
-            Ok((_, got)) if got.len() < sent.len() => Some(format!(
-                "echo short: {} of {} bytes back",
-                got.len(),
-                sent.len()
-            )),
-            Ok((_, got)) => Some(format!(
-                "echo differs ({} bytes for {})",
-                got.len(),
-                sent.len()
-            )),
-            Err(why) => Some(why),
-        };
+        let failure = answered.err();
         match failure {
             None => served.echoed += 1,
             Some(why) => {
@@ -91,4 +78,40 @@ pub(crate) async fn serve(
     }
     store.data_mut().run.served(served);
     Ok(Ok(()))
+}
+
+/// Reads a response body as it comes, comparing it with `sent`, and keeps none of it: a
+/// body that differs or runs past `sent` (a server streaming without end) fails at once.
+async fn compare<B>(mut body: B, sent: &[u8]) -> Result<(), String>
+where
+    B: hyper::body::Body<Data = Bytes> + Unpin,
+    B::Error: std::fmt::Display,
+{
+    let mut got = 0;
+    while let Some(frame) = body.frame().await {
+        let frame = frame.map_err(|e| format!("the response body failed: {e}"))?;
+        let Ok(data) = frame.into_data() else {
+            continue;
+        };
+        let Some(want) = sent.get(got..got + data.len()) else {
+            return Err(format!(
+                "echo longer than the {} bytes sent: more than {} bytes back (the rest \
+                 was not read)",
+                sent.len(),
+                got.max(sent.len())
+            ));
+        };
+        if let Some(at) = data.iter().zip(want).position(|(a, b)| a != b) {
+            return Err(format!(
+                "echo differs at byte {} of {}",
+                got + at,
+                sent.len()
+            ));
+        }
+        got += data.len();
+    }
+    if got < sent.len() {
+        return Err(format!("echo short: {got} of {} bytes back", sent.len()));
+    }
+    Ok(())
 }

@@ -82,12 +82,14 @@ impl types::HostFutureIncomingResponse for HttpView<'_> {
     ) -> wasmtime::Result<Option<Result<Result<Resource<HostIncomingResponse>, ErrorCode>, ()>>>
     {
         // WIT: "Returns `none` if the response is not yet available".
-        self.future_get(
-            id.rep(),
-            Op::HttpResponseGet,
-            "incoming-response",
-            |inner| types::HostFutureIncomingResponse::get(inner, id),
-        )
+        let rep = id.rep();
+        let answer = self.future_get(rep, Op::HttpResponseGet, "incoming-response", |inner| {
+            types::HostFutureIncomingResponse::get(inner, id)
+        });
+        if let Ok(Some(Ok(Err(_)))) = &answer {
+            self.run.bodies().response_failed(rep);
+        }
+        answer
     }
 
     fn subscribe(
@@ -161,8 +163,10 @@ impl types::HostOutgoingBody for HttpView<'_> {
         &mut self,
         id: Resource<HostOutgoingBody>,
     ) -> wasmtime::Result<Result<Resource<DynOutputStream>, ()>> {
+        let body = id.rep();
         let result = types::HostOutgoingBody::write(&mut self.inner, id)?;
         if let Ok(stream) = &result {
+            self.run.bodies().stream(body, stream.rep());
             self.register("write", stream.rep(), Kind::HttpBodyOutput);
         }
         Ok(result)
@@ -173,7 +177,12 @@ impl types::HostOutgoingBody for HttpView<'_> {
         id: Resource<HostOutgoingBody>,
         trailers: Option<Resource<Trailers>>,
     ) -> HttpResult<()> {
-        types::HostOutgoingBody::finish(&mut self.inner, id, trailers)
+        let body = id.rep();
+        let result = types::HostOutgoingBody::finish(&mut self.inner, id, trailers);
+        if result.is_err() {
+            self.run.bodies().refused(body);
+        }
+        result
     }
 
     fn drop(&mut self, id: Resource<HostOutgoingBody>) -> wasmtime::Result<()> {

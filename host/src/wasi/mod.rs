@@ -80,7 +80,7 @@ impl HostState {
         run: Run,
         max_memory: usize,
         names: Arc<Names>,
-        net: NetPolicy,
+        (net, max_connections): (NetPolicy, u64),
     ) -> Self {
         Self {
             wasi: Wasi {
@@ -89,7 +89,7 @@ impl HostState {
             },
             run,
             limits: Limits::new(max_memory),
-            hooks: http_send::Hooks::new(net, names.clone()),
+            hooks: http_send::Hooks::new(net, names.clone(), max_connections),
             names,
             http: WasiHttpCtx::new(),
         }

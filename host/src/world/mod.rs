@@ -4,6 +4,9 @@
 //! not depend on how fast their threads ran. One settle loop, one set of bounds.
 
 pub(crate) mod clock;
+mod http_bodies;
+
+pub(crate) use http_bodies::HttpBodies;
 
 use crate::faults::Class;
 use crate::faults::registry::Registry;
@@ -56,8 +59,8 @@ pub(crate) struct World {
     pub(crate) tcp_written: u64,
     /// Bytes the guest read from TCP connections.
     pub(crate) tcp_read: u64,
-    /// Bytes the guest's writes to outgoing HTTP bodies accepted.
-    pub(crate) http_written: u64,
+    /// The guest's outgoing HTTP bodies: what the HTTP echo peer owes it.
+    pub(crate) http_bodies: HttpBodies,
     /// What the harness's HTTP client saw of a guest server, once it has served.
     pub(crate) http_served: Option<Served>,
     /// The guest talks to something the harness does not own (an address that is not its

@@ -3,6 +3,9 @@
 //! careless or hostile user tried on `explore`, `test`, `--merge` and `--repeat`. The
 //! harness never blames a guest for its own limits (`limits.rs`), and never loses or
 //! garbles a report (`reports.rs`); `suites.rs` explores whole suites as a CI job does.
+//! Round 3 (issue 31) brings hostile guests of its own (`probe-http`, `probe-http-server`,
+//! `probe-libtest`): the HTTP side and the harness's flags (`http.rs`), hostile listings
+//! and test names (`listings.rs`), and the command's files (`outputs.rs`).
 
 use anyhow::{Context, Result, ensure};
 use std::path::{Path, PathBuf};
@@ -117,6 +120,9 @@ fn names(dir: &Path) -> Result<Vec<String>> {
     Ok(names)
 }
 
+mod http;
 mod limits;
+mod listings;
+mod outputs;
 mod reports;
 mod suites;

@@ -306,7 +306,7 @@ fn wait_at_most(child: &mut std::process::Child, limit: Duration) -> Result<Outp
 /// Waits until `child` has used `cpu` of processor time (all its threads, from
 /// `/proc/PID/stat`), so what it has done by then does not depend on the machine's load;
 /// at most a minute of wall time.
-fn wait_for_cpu(child: &std::process::Child, cpu: Duration) -> Result<()> {
+pub(super) fn wait_for_cpu(child: &std::process::Child, cpu: Duration) -> Result<()> {
     // Linux's clock ticks: USER_HZ is 100 on every architecture it runs on.
     let ticks = cpu.as_millis() as u64 / 10;
     let start = Instant::now();

@@ -309,7 +309,13 @@ fn the_readme_corpus_table_is_rendered_from_the_rows() -> Result<()> {
 
 #[test]
 fn every_bundled_program_is_in_the_corpus() -> Result<()> {
-    let skip = ["probe", "udp-send-unpermitted"];
+    let skip = [
+        "probe",
+        "probe-http",
+        "probe-http-server",
+        "probe-libtest",
+        "udp-send-unpermitted",
+    ];
     for program in g::ALL {
         ensure!(
             skip.contains(&program.name) || CORPUS.iter().any(|r| r.program.name == program.name),

@@ -3,7 +3,7 @@
 //! body presets.
 
 use anyhow::{Result, ensure};
-use wouldblock::{Exit, Plan, Verdict};
+use wouldblock::{Plan, Verdict};
 use wouldblock_guests::HTTP_ECHO_SERVER;
 use wouldblock_tests::{assert_deterministic, assert_verdict, guest, harness, plan, repeat};
 
@@ -44,9 +44,21 @@ fn a_reset_mid_body_is_no_echo_and_the_client_says_so() -> Result<()> {
 #[test]
 fn a_proxy_component_is_not_run_without_the_http_client() -> Result<()> {
     let none: [&str; 0] = [];
-    let outcome = harness(Plan::new()).run(&guest(&HTTP_ECHO_SERVER), &none)?;
-    // wstd's servers keep a `main` that must never run: it panics saying so.
-    ensure!(outcome.exit != Exit::Code(0), "{:?}", outcome.exit);
+    // wstd's servers keep a `main` that must never run: the harness refuses before it
+    // would (it panicked, with no hint of --http-client), as its own error.
+    let refused = harness(Plan::new())
+        .run(&guest(&HTTP_ECHO_SERVER), &none)
+        .unwrap_err();
+    ensure!(
+        matches!(
+            refused,
+            wouldblock::Error::Invalid {
+                setting: "http-client",
+                ..
+            }
+        ),
+        "{refused}"
+    );
     Ok(())
 }
 

@@ -24,7 +24,7 @@ pub fn one_line(text: &str, cut: Option<usize>) -> String {
 /// One test's line, as it ends; its detail cut to `cut` characters on a terminal.
 pub fn test_line(test: &TestReport, cut: Option<usize>) -> String {
     let first_line = |text: &str| first_line(text, cut);
-    let name = &test.name;
+    let name = super::shown(&test.name);
     let report = &test.report;
     let trials = format!("{:>4} trials", report.runs.saturating_sub(1));
     let detail = test.detail.as_deref().map(&first_line).unwrap_or_default();
@@ -91,11 +91,12 @@ pub fn summary(report: &SuiteReport, files: &[PathBuf], elapsed: Duration) -> St
         match test.status {
             TestVerdict::Failed | TestVerdict::Flaky => {
                 let word = test.status.word();
-                let _ = writeln!(text, "\n--- {word} {} ---", test.name);
+                let _ = writeln!(text, "\n--- {word} {} ---", super::shown(&test.name));
                 let _ = writeln!(text, "{}", test.detail.as_deref().unwrap_or_default());
             }
             _ if !rows.is_empty() => {
-                let _ = writeln!(text, "\n--- {} {} ---", test.status.word(), test.name);
+                let name = super::shown(&test.name);
+                let _ = writeln!(text, "\n--- {} {name} ---", test.status.word());
                 text.extend(rows);
             }
             _ => {}

@@ -218,3 +218,20 @@ impl Reporter {
 
 #[cfg(test)]
 mod tests;
+
+/// A test's name as a terminal line shows it: its control characters (an escape
+/// sequence, CR, NUL) escaped, so a hostile name cannot move the cursor, recolour or hide
+/// the lines around it.
+pub(crate) fn shown(name: &str) -> std::borrow::Cow<'_, str> {
+    if !name.chars().any(char::is_control) {
+        return std::borrow::Cow::Borrowed(name);
+    }
+    std::borrow::Cow::Owned(
+        name.chars()
+            .map(|c| match c {
+                c if c.is_control() => c.escape_default().to_string(),
+                c => c.to_string(),
+            })
+            .collect(),
+    )
+}

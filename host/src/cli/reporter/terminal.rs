@@ -283,7 +283,7 @@ fn repeat_report(repeat: &Repeat, jobs: usize, elapsed: Duration) -> String {
 
 /// One line per test, nextest's shape; a failure's reason cut to `cut` characters.
 fn test_line(result: &TestResult, cut: Option<usize>) -> String {
-    let name = &result.case.name;
+    let name = super::shown(&result.case.name);
     let secs = result.duration.as_secs_f64();
     match (result.status(), result.failure()) {
         (TestStatus::Skip, _) => format!("        SKIP              {name} (ignored)"),
@@ -312,7 +312,7 @@ fn suite_summary(results: &[TestResult], elapsed: Duration) -> String {
         let Some(outcome) = &result.outcome else {
             continue;
         };
-        let _ = writeln!(text, "\n--- FAIL {} ---", result.case.name);
+        let _ = writeln!(text, "\n--- FAIL {} ---", super::shown(&result.case.name));
         let _ = writeln!(text, "{}", result.failure().unwrap_or_default());
         if let Exit::Stopped(stop) = &outcome.exit
             && !stop.evidence.is_empty()

@@ -3,7 +3,7 @@
 
 use super::super::tests::{outcome, stopped};
 use super::text::{nanos, reference_url, thousands, without};
-use super::timeline::{Source, draw};
+use super::timeline::{Source, draw, script_json};
 use super::*;
 use crate::cli::shell::{shell_quote, shell_words};
 use std::collections::BTreeSet;
@@ -290,4 +290,17 @@ fn an_exploration_page_has_a_row_and_a_section_per_finding_and_note() {
     // A note without its replay says why it has no timeline.
     assert!(page.contains("No timeline"));
     std::fs::remove_file(&path).unwrap();
+}
+
+#[test]
+fn json_in_a_script_holds_no_character_that_ends_or_changes_it() {
+    // Issue 31: `<!--<script>` in a trace string swallowed the rest of the page.
+    let hostile = "<!--<script></script><img src=x onerror=alert(1)>&\u{2028}\u{2029}";
+    let json = serde_json::to_string(&hostile).unwrap();
+    let safe = script_json(&json);
+    assert!(
+        !safe.contains(['<', '>', '&', '\u{2028}', '\u{2029}']),
+        "{safe}"
+    );
+    assert_eq!(serde_json::from_str::<String>(&safe).unwrap(), hostile);
 }

@@ -430,9 +430,7 @@ pub fn draw(source: &Source<'_>, evidence: &BTreeSet<u64>, budget: usize, id: &s
         if k > 0 {
             data.push(',');
         }
-        let json = serde_json::to_string(e).unwrap_or_default();
-        // Inside a <script> element, `</` would end it.
-        data += &json.replace("</", "<\\/");
+        data += &script_json(&serde_json::to_string(e).unwrap_or_default());
     }
     data.push(']');
     svg.push_str("</svg>");
@@ -475,4 +473,21 @@ fn gap(source: &Source<'_>, a: usize, b: usize) -> Gap {
         ops,
         unkept: count - kept,
     }
+}
+
+/// JSON safe inside a `<script>` element: `</script>` would end it and `<!--` change how
+/// it ends, so `<`, `>` and `&` are written as `\u` escapes (which JSON reads as the same
+/// string), as are U+2028 and U+2029 for older script parsers. They occur only inside
+/// JSON strings, where the escapes mean the same characters.
+pub(super) fn script_json(json: &str) -> String {
+    let mut safe = String::with_capacity(json.len());
+    for c in json.chars() {
+        match c {
+            '<' | '>' | '&' | '\u{2028}' | '\u{2029}' => {
+                safe.push_str(&format!("\\u{:04x}", u32::from(c)));
+            }
+            c => safe.push(c),
+        }
+    }
+    safe
 }

@@ -1,0 +1,2 @@
+//! `probe-http`: a hostile HTTP client. Its runs are the hostile tests' (host/tests/hostile,
+//! round 3), which judge the command as a user calls it.
