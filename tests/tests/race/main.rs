@@ -12,6 +12,7 @@ mod http_echo_server_naive;
 mod probe;
 mod std_udp_send;
 mod suite_explore;
+mod suite_shared;
 mod tcp_c_server;
 mod tcp_c_server_naive;
 mod tcp_c_server_patience;
