@@ -45,6 +45,8 @@ fn main() -> Result<()> {
             "suite",
             "--test",
             "flaky",
+            "--test",
+            "shared",
             "--no-run",
             "--message-format=json",
         ],
@@ -59,8 +61,9 @@ fn main() -> Result<()> {
     let unit_tests = executable("wouldblock_guest")?;
     let suite = executable("suite")?;
     let flaky = executable("flaky")?;
+    let shared = executable("shared")?;
     let mut deps = BTreeSet::new();
-    for test in [&unit_tests, &suite, &flaky] {
+    for test in [&unit_tests, &suite, &flaky, &shared] {
         read_deps(test, &guest, &mut deps)?;
     }
 
@@ -134,10 +137,14 @@ fn main() -> Result<()> {
          /// `guest/tests/suite.rs`: passing, panicking, ignored and fault-sensitive tests.\n\
          pub const GUEST_SUITE: &str = {suite:?};\n\
          /// `guest/tests/flaky.rs`: a steady test and one whose path moves from run to run.\n\
-         pub const GUEST_FLAKY: &str = {flaky:?};",
+         pub const GUEST_FLAKY: &str = {flaky:?};\n\
+         /// `guest/tests/shared.rs`: two tests counting on a server at `COUNTER_ADDR`, one\n\
+         /// with a fixed key, one with a key of its own run's.\n\
+         pub const GUEST_SHARED: &str = {shared:?};",
         unit_tests = unit_tests.display().to_string(),
         suite = suite.display().to_string(),
         flaky = flaky.display().to_string(),
+        shared = shared.display().to_string(),
     )?;
     writeln!(
         out,

@@ -17,7 +17,7 @@ pub use crate::outcome::panic_location;
 pub use merge::MergeError;
 pub use report::{Exploration, Finding, REPORT_FORMAT, Report};
 pub use sites::menu;
-pub use suite::{SuiteEvent, explore_suite};
+pub use suite::{SIDE_BY_SIDE, SuiteEvent, explore_suite};
 pub use suite_report::{
     Cause, EXIT_FLAKY, SUITE_REPORT_FORMAT, SuiteReport, TestReport, TestVerdict,
 };

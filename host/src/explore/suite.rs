@@ -1,6 +1,7 @@
 //! Exploring a whole libtest suite, a test at a time: each test gets two fault-free runs in
 //! fresh instances (a test that fails is reported with its evidence, one whose two runs part
-//! is `flaky`), then its own sites and trials. The trials of every test share the one worker
+//! is `flaky`; one whose runs fail only side by side is flaky for sharing a server), then
+//! its own sites and trials. The trials of every test share the one worker
 //! pool, so the cores stay busy to the last trial; a test is reported as soon as its last
 //! trial ends.
 
@@ -16,6 +17,7 @@ use crate::pool;
 use crate::settings::Output;
 use crate::suite::{self, Selection, TestCase};
 use std::ops::ControlFlow;
+use std::sync::Mutex;
 use std::time::Instant;
 
 /// What a suite exploration tells its caller as it goes, on the calling thread.
@@ -154,7 +156,13 @@ pub fn explore_suite(
             groups: Groups::new(),
         })
         .collect();
+    let jobs = harness.workers(options.jobs);
+    // One job runs every run one at a time: a test's shrinking, on this thread, waits for
+    // the trial the worker is running, and the worker waits for it.
+    let one_at_a_time = Mutex::new(());
+    let serial = || (jobs == 1).then(|| one_at_a_time.lock().unwrap_or_else(|e| e.into_inner()));
     let work = |i: usize| -> Result<Option<Outcome>, Error> {
+        let _turn = serial();
         if deadline.is_some_and(|d| Instant::now() >= d) {
             return Ok(None);
         }
@@ -178,7 +186,6 @@ pub fn explore_suite(
             });
         }
     }
-    let jobs = harness.workers(options.jobs);
     pool::try_run(harness.interrupt(), all.len(), jobs, work, |i, outcome| {
         done += 1;
         on(SuiteEvent::Progress { done, total });
@@ -202,6 +209,7 @@ pub fn explore_suite(
         let cut = progress.ran < test.mine.len() as u64;
         let groups = std::mem::take(&mut progress.groups);
         progress.done = true;
+        let _turn = serial();
         match explored(&quiet, guest, test, progress.ran, groups, cut, options) {
             Ok(finished) => {
                 report.tests[test.index] = finished;
@@ -246,7 +254,8 @@ pub fn explore_suite(
 }
 
 /// Runs every selected test twice with no fault, two runs at a time on the pool; reports
-/// the failing and the flaky ones at once and returns the others, with their trials.
+/// the failing and the flaky ones (on more than one job, after running them again one at
+/// a time) and returns the others, with their trials.
 fn baselines(
     quiet: &Harness,
     guest: &Guest,
@@ -266,12 +275,15 @@ fn baselines(
     let work = |i: usize| quiet.run(guest, &args[i / 2]);
     let mut first: Vec<Option<Outcome>> = selected.iter().map(|_| None).collect();
     let mut explorable = Vec::new();
+    // The tests whose runs failed or parted while they may have run side by side.
+    let mut suspects = Vec::new();
     let total = 2 * selected.len() as u64;
     let mut done = 0;
+    let jobs = quiet.workers(options.jobs);
     pool::try_run(
         quiet.interrupt(),
         2 * selected.len(),
-        quiet.workers(options.jobs),
+        jobs,
         work,
         |i, outcome| {
             done += 1;
@@ -289,6 +301,7 @@ fn baselines(
             };
             let index = selected[s];
             match judge(&a, &b) {
+                Some(verdict) if jobs > 1 => suspects.push((s, verdict)),
                 Some((status, detail)) => {
                     report.tests[index] =
                         TestReport::unexplored(&cases[index].name, status, Some(detail));
@@ -312,10 +325,36 @@ fn baselines(
             ControlFlow::Continue(())
         },
     )?;
+    // Run one at a time, a test that passes and agrees with itself shares state between
+    // its runs (a server's key): said so, with the remedies, and not explored.
+    for (s, (mut status, mut detail)) in suspects {
+        let index = selected[s];
+        if !quiet.interrupted() {
+            let (a, b) = (quiet.run(guest, &args[s])?, quiet.run(guest, &args[s])?);
+            if judge(&a, &b).is_none() {
+                (status, detail) = (TestVerdict::Flaky, SIDE_BY_SIDE.into());
+            }
+        }
+        report.tests[index] = TestReport::unexplored(&cases[index].name, status, Some(detail));
+        on(SuiteEvent::TestDone {
+            index,
+            test: &report.tests[index],
+        });
+    }
     // The trials are numbered in list order, whatever order the tests ended in.
     explorable.sort_by_key(|t| t.index);
     Ok(explorable)
 }
+
+/// Why a test whose fault-free runs fail side by side and pass one at a time is flaky:
+/// its [`TestReport::detail`].
+///
+/// ```
+/// assert!(wouldblock::explore::SIDE_BY_SIDE.contains("WOULDBLOCK_RUN_ID"));
+/// ```
+pub const SIDE_BY_SIDE: &str = "fails only when its runs share the server: its two \
+     fault-free runs failed or parted side by side and passed alike one at a time; keep its \
+     keys apart with WOULDBLOCK_RUN_ID, or run with --jobs 1";
 
 /// Whether two fault-free runs of one test rule its exploration out: `failed` when both
 /// fail, `flaky` when they part (one passes, or their normalised traces differ).

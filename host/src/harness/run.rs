@@ -19,6 +19,7 @@ use crate::verdict::{Exit, during, end};
 use crate::wasi::HostState;
 use crate::world::clock::VirtualClock;
 use crate::world::{PeerWatch, World};
+use std::sync::atomic::{AtomicU32, Ordering};
 use wasmtime::{Engine, PoolConcurrencyLimitError, Store};
 use wasmtime_wasi::{FsPerms, WasiCtx, WasiCtxBuilder};
 
@@ -97,6 +98,18 @@ fn argv(guest: &Guest, args: &[impl AsRef<str>], peers: &Peers) -> Vec<String> {
     std::iter::once(guest.name.clone()).chain(args).collect()
 }
 
+/// The variable that names each run: [`run_id`].
+pub(crate) const RUN_ID_VAR: &str = "WOULDBLOCK_RUN_ID";
+
+/// This run's id: the harness process's id and the run's number in it, 16 hex digits. Its
+/// width is fixed so that a key built from it has one length in every run: the trace
+/// counts bytes, and two runs must give the same trace.
+fn run_id() -> String {
+    static RUNS: AtomicU32 = AtomicU32::new(0);
+    let run = RUNS.fetch_add(1, Ordering::Relaxed);
+    format!("{:08x}{run:08x}", std::process::id())
+}
+
 /// The guest's WASI context: its arguments, sockets under the address policy, its
 /// environment and preopened directories, and where its output goes.
 fn wasi_ctx(settings: &Settings, argv: &[String]) -> Result<(WasiCtx, Stdio), Error> {
@@ -112,6 +125,13 @@ fn wasi_ctx(settings: &Settings, argv: &[String]) -> Result<(WasiCtx, Stdio), Er
         ctx.inherit_env();
     }
     ctx.envs(&settings.env);
+    // A value of its own in every run, so that runs of one test sharing a server can keep
+    // their keys apart; one the user gave (or let inherit) wins.
+    let given = settings.env.iter().any(|(name, _)| name == RUN_ID_VAR)
+        || (settings.inherit_env && std::env::var_os(RUN_ID_VAR).is_some());
+    if !given {
+        ctx.env(RUN_ID_VAR, run_id());
+    }
     for (host, guest) in &settings.preopens {
         ctx.preopened_dir(host, guest, FsPerms::ReadWrite)
             .map_err(|e| Error::Setup(format!("cannot preopen {host}: {e:#}")))?;

@@ -15,6 +15,7 @@ mod probe_http_server;
 mod probe_libtest;
 mod std_udp_send;
 mod suite_explore;
+mod suite_shared;
 mod tcp_c_server;
 mod tcp_c_server_naive;
 mod tcp_c_server_patience;

@@ -1,4 +1,5 @@
-//! `probe`: what the harness gives a guest. No environment unless asked (as `wasmtime run`),
+//! `probe`: what the harness gives a guest. No environment unless asked (as `wasmtime run`)
+//! but its run id,
 //! a memory bound that `memory.grow` answers with -1 (so `try_reserve` works), and a trap
 //! on refused memory that names `--max-memory`.
 
@@ -13,7 +14,7 @@ fn probe(harness: &Harness, args: &[&str]) -> Result<wouldblock::Outcome> {
 }
 
 #[test]
-fn the_environment_is_passed_only_when_asked() -> Result<()> {
+fn the_environment_is_the_run_id_and_only_what_was_asked() -> Result<()> {
     let env = |builder: Builder| -> Result<String> {
         let outcome = probe(&builder.build()?, &["env"])?;
         ensure!(outcome.passed(), "{}", outcome.stderr_text());
@@ -24,12 +25,23 @@ fn the_environment_is_passed_only_when_asked() -> Result<()> {
         "the test needs PATH set"
     );
     let default = env(wouldblock_tests::builder())?;
+    let id = |vars: &str| -> Option<String> {
+        let id = vars.lines().find_map(|l| l.strip_prefix("WOULDBLOCK_RUN_ID="))?;
+        (id.len() == 16 && id.bytes().all(|b| b.is_ascii_hexdigit())).then(|| id.into())
+    };
     ensure!(
-        default.is_empty(),
-        "nothing may be inherited by default: {default}"
+        default.lines().count() == 1 && id(&default).is_some(),
+        "nothing but the run id by default: {default}"
     );
+    let again = env(wouldblock_tests::builder())?;
+    ensure!(id(&again) != id(&default), "every run its own id: {again}");
     let given = env(wouldblock_tests::builder().env("WOULDBLOCK_PROBE", "1"))?;
-    ensure!(given == "WOULDBLOCK_PROBE=1\n", "{given}");
+    ensure!(
+        given.starts_with("WOULDBLOCK_PROBE=1\n") && given.lines().count() == 2,
+        "{given}"
+    );
+    let fixed = env(wouldblock_tests::builder().env("WOULDBLOCK_RUN_ID", "replay"))?;
+    ensure!(fixed == "WOULDBLOCK_RUN_ID=replay\n", "a given id wins: {fixed}");
     let inherited = env(wouldblock_tests::builder().inherit_env(true))?;
     ensure!(inherited.contains("PATH="), "{inherited}");
     Ok(())
