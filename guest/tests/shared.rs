@@ -8,7 +8,9 @@ use wouldblock_guest::tcp::TcpStream;
 
 /// Sends `line` and reads the one-line answer.
 fn ask(stream: &mut TcpStream, line: &str) -> String {
-    stream.write_all(format!("{line}\n").as_bytes()).expect("send");
+    stream
+        .write_all(format!("{line}\n").as_bytes())
+        .expect("send");
     let mut answer = Vec::new();
     let mut buf = [0u8; 32];
     while !answer.ends_with(b"\n") {

@@ -31,6 +31,32 @@ pub struct TestCase {
     pub ignored: bool,
 }
 
+impl TestCase {
+    /// The arguments that run this test alone in an instance of its own, as every run of
+    /// a suite does (a finding's plan replays on them too).
+    ///
+    /// ```
+    /// use wouldblock::suite::TestCase;
+    /// let case = TestCase { name: "udp::sends".into(), ignored: false };
+    /// assert_eq!(case.args()[..2], ["udp::sends", "--exact"]);
+    /// ```
+    pub fn args(&self) -> Vec<String> {
+        // `--nocapture`: a panic aborts the instance at once, so libtest's captured output
+        // would die with it; on stderr the panic message reaches the harness.
+        let mut args = vec![
+            self.name.as_str(),
+            "--exact",
+            "--test-threads",
+            "1",
+            "--nocapture",
+        ];
+        if self.ignored {
+            args.push("--include-ignored");
+        }
+        args.into_iter().map(String::from).collect()
+    }
+}
+
 /// Which tests to run, as libtest's own flags say it.
 ///
 /// ```
@@ -336,23 +362,6 @@ pub(crate) fn runs(case: &TestCase, selection: &Selection) -> bool {
     !case.ignored || selection.ignored_only || selection.include_ignored
 }
 
-/// The arguments that run `case` alone in an instance of its own.
-pub(crate) fn test_args(case: &TestCase) -> Vec<String> {
-    // `--nocapture`: a panic aborts the instance at once, so libtest's captured output
-    // would die with it; on stderr the panic message reaches the harness.
-    let mut args = vec![
-        case.name.as_str(),
-        "--exact",
-        "--test-threads",
-        "1",
-        "--nocapture",
-    ];
-    if case.ignored {
-        args.push("--include-ignored");
-    }
-    args.into_iter().map(String::from).collect()
-}
-
 fn run_one(
     harness: &Harness,
     guest: &Guest,
@@ -366,7 +375,7 @@ fn run_one(
             duration: Duration::ZERO,
         });
     }
-    let args = test_args(case);
+    let args = case.args();
     let start = Instant::now();
     let outcome = harness.run(guest, &args)?;
     Ok(TestResult {

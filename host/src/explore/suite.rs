@@ -268,10 +268,7 @@ fn baselines(
     let selected: Vec<usize> = (0..cases.len())
         .filter(|&i| suite::runs(&cases[i], selection))
         .collect();
-    let args: Vec<Vec<String>> = selected
-        .iter()
-        .map(|&i| suite::test_args(&cases[i]))
-        .collect();
+    let args: Vec<Vec<String>> = selected.iter().map(|&i| cases[i].args()).collect();
     let work = |i: usize| quiet.run(guest, &args[i / 2]);
     let mut first: Vec<Option<Outcome>> = selected.iter().map(|_| None).collect();
     let mut explorable = Vec::new();

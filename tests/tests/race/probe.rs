@@ -26,7 +26,9 @@ fn the_environment_is_the_run_id_and_only_what_was_asked() -> Result<()> {
     );
     let default = env(wouldblock_tests::builder())?;
     let id = |vars: &str| -> Option<String> {
-        let id = vars.lines().find_map(|l| l.strip_prefix("WOULDBLOCK_RUN_ID="))?;
+        let id = vars
+            .lines()
+            .find_map(|l| l.strip_prefix("WOULDBLOCK_RUN_ID="))?;
         (id.len() == 16 && id.bytes().all(|b| b.is_ascii_hexdigit())).then(|| id.into())
     };
     ensure!(
@@ -41,7 +43,10 @@ fn the_environment_is_the_run_id_and_only_what_was_asked() -> Result<()> {
         "{given}"
     );
     let fixed = env(wouldblock_tests::builder().env("WOULDBLOCK_RUN_ID", "replay"))?;
-    ensure!(fixed == "WOULDBLOCK_RUN_ID=replay\n", "a given id wins: {fixed}");
+    ensure!(
+        fixed == "WOULDBLOCK_RUN_ID=replay\n",
+        "a given id wins: {fixed}"
+    );
     let inherited = env(wouldblock_tests::builder().inherit_env(true))?;
     ensure!(inherited.contains("PATH="), "{inherited}");
     Ok(())

@@ -83,7 +83,14 @@ fn explore_shared(pair: bool, jobs: usize, filters: &[&str]) -> Result<SuiteRepo
     let selection = Selection::from_args(filters);
     let cases = suite::list(&harness, &guest, &selection)?;
     let options = ExploreOptions::new().jobs(jobs);
-    Ok(explore::explore_suite(&harness, &guest, &cases, &selection, options, |_| {})?)
+    Ok(explore::explore_suite(
+        &harness,
+        &guest,
+        &cases,
+        &selection,
+        options,
+        |_| {},
+    )?)
 }
 
 fn status<'r>(report: &'r SuiteReport, name: &str) -> Option<&'r wouldblock::explore::TestReport> {
@@ -96,8 +103,9 @@ fn a_test_failing_only_side_by_side_is_flaky_for_sharing_the_server_and_a_run_id
     let report = explore_shared(true, 2, &[])?;
     let fixed = status(&report, "shares_a_fixed_key");
     ensure!(
-        fixed.is_some_and(|t| t.status == TestVerdict::Flaky
-            && t.detail.as_deref() == Some(SIDE_BY_SIDE)),
+        fixed.is_some_and(
+            |t| t.status == TestVerdict::Flaky && t.detail.as_deref() == Some(SIDE_BY_SIDE)
+        ),
         "{fixed:?}"
     );
     let apart = status(&report, "keeps_its_key_apart");
@@ -114,8 +122,10 @@ fn one_job_explores_a_fixed_key_test_as_any_other() -> Result<()> {
     let report = explore_shared(false, 1, &["--exact", "shares_a_fixed_key"])?;
     let fixed = status(&report, "shares_a_fixed_key");
     ensure!(
-        fixed.is_some_and(|t| matches!(t.status, TestVerdict::Clean | TestVerdict::Findings)
-            && t.report.trials > 0),
+        fixed.is_some_and(
+            |t| matches!(t.status, TestVerdict::Clean | TestVerdict::Findings)
+                && t.report.trials > 0
+        ),
         "{fixed:?}"
     );
     Ok(())
