@@ -414,9 +414,8 @@ impl Builder {
         self
     }
 
-    /// Creates the engine and links WASI. Settings that cannot work (a memory bound of 0,
-    /// a time limit of 0, a busy-loop threshold of 0) are refused here, before any guest
-    /// runs.
+    /// Creates the engine and links WASI. Settings that cannot work (a memory bound, time
+    /// limit or busy-loop threshold of 0) are refused here, before any guest runs.
     ///
     /// ```
     /// use wouldblock::{Builder, Error};

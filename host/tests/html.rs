@@ -1,8 +1,9 @@
 //! `--html` as a reviewer opens it: `run` (a short run, and one past the trace's limit),
-//! `run --repeat`, `explore` and `test` each write one self-contained, small page; and
-//! where Chromium is installed, each page is rendered headless and its DOM checked (the
-//! findings rows are the report's, every finding and test has its timeline, a mark shows
-//! its trace line, no console error), and a screenshot of a finding's timeline is saved.
+//! `run --repeat`, `explore`, `test` and an explored suite each write one self-contained,
+//! small page; and where Chromium is installed, each page is rendered headless and its
+//! DOM checked (the findings rows are the report's, every finding and test has its
+//! timeline, a mark shows its trace line, no console error), and a screenshot of a
+//! finding's timeline is saved.
 //! Without Chromium that check says it is skipped, unless `WOULDBLOCK_REQUIRE_CHROMIUM=1`
 //! (CI) makes a missing browser a failure.
 
@@ -132,6 +133,8 @@ fn make() -> Result<Pages> {
     // (a reset) is always there.
     let tcp = [client, "--", "{tcp-echo}", "--sizes", "1024"];
     let explore_tcp = explore("explore-tcp", &[0, 1], &tcp)?;
+    // A suite explored a test at a time: its tests, and each finding with its test.
+    let explore_suite = explore("explore-suite", &[1], &["--suite", suite])?;
     let suite = page(
         "suite",
         &[1],
@@ -152,6 +155,7 @@ fn make() -> Result<Pages> {
         ("explore", explore_udp),
         ("explore-tcp", explore_tcp),
         ("suite", suite),
+        ("explore-suite", explore_suite),
     ] {
         println!("{name}.html: {} bytes ({})", text.len(), path.display());
         all.push((name, path, text));
@@ -198,6 +202,49 @@ fn every_page_is_self_contained_and_small() -> Result<()> {
         };
         ensure!(text.len() < limit, "{name}: {} bytes", text.len());
     }
+    Ok(())
+}
+
+#[test]
+fn an_explored_suite_names_each_findings_test_and_its_replay_gives_it_again() -> Result<()> {
+    let page = text_of(pages()?, "explore-suite");
+    let report = report("explore-suite")?;
+    let tests = report["tests"].as_array().cloned().unwrap_or_default();
+    ensure!(page.contains(&format!("data-tests=\"{}\"", tests.len())));
+    let found = tests.iter().find_map(|t| {
+        let finding = t["report"]["findings"].as_array()?.first()?.clone();
+        Some((t["name"].as_str()?.to_string(), finding))
+    });
+    let Some((test, finding)) = found else {
+        bail!("no finding in {report}");
+    };
+    // The finding's replay, as the page gives it: the test's own command line.
+    let replay = format!("-- --exact {test}");
+    ensure!(page.contains(&replay), "no replay naming {test}");
+    let plan = dir().join("finding.toml");
+    std::fs::write(&plan, finding["plan"].as_str().unwrap_or(""))?;
+    let plan = plan.display().to_string();
+    let out = wouldblock(&[
+        "test",
+        "--plan",
+        &plan,
+        "suite.wasm",
+        "--",
+        "--exact",
+        &test,
+    ])?;
+    // The test fails again with the finding's verdict.
+    let verdict = finding["verdict"].as_str().unwrap_or("?");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    ensure!(
+        out.status.code() == Some(1) && stdout.contains("FAIL ["),
+        "the replay of {test} ended {:?}: {stdout}",
+        out.status
+    );
+    ensure!(
+        stdout.contains(&format!("{test}: {verdict}")),
+        "the replay of {test} is not {verdict}: {stdout}"
+    );
     Ok(())
 }
 
@@ -493,6 +540,24 @@ fn pages_render_in_headless_chromium() -> Result<()> {
                 let last = if findings > 0 { findings } else { notes };
                 let first = check["first_cell_after_sort"].as_str();
                 ensure!(first == Some(&*last.to_string()), "{check}");
+            }
+            "explore-suite" => {
+                let report = report(name)?;
+                let tests = report["tests"].as_array().cloned().unwrap_or_default();
+                let of = |key: &str| -> u64 {
+                    let len =
+                        |t: &serde_json::Value| t["report"][key].as_array().map_or(0, Vec::len);
+                    tests.iter().map(len).sum::<usize>() as u64
+                };
+                let (findings, notes) = (of("findings"), of("notes"));
+                ensure!(findings > 0 && notes > 0, "{report}");
+                ensure!(count(&check, "test_rows") == tests.len() as u64, "{check}");
+                ensure!(count(&check, "findings_rows") == findings, "{check}");
+                ensure!(count(&check, "notes_rows") == notes, "{check}");
+                ensure!(
+                    count(&check, "findings_with_timeline") == findings + notes,
+                    "{check}"
+                );
             }
             "suite" => {
                 ensure!(count(&check, "test_rows") == 5, "{check}");

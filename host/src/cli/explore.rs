@@ -77,7 +77,8 @@ pub fn explore(args: ExploreArgs) -> Result<i32> {
         }
         if !suites.is_empty() {
             let suites = suites.into_iter().map(|(_, report)| report).collect();
-            return explore_suite::merge(&args.knobs, args.junit.as_deref(), suites);
+            let files = (args.junit.as_deref(), args.html.as_deref());
+            return explore_suite::merge(&args.harness, &args.knobs, files, suites);
         }
         let shards = programs.into_iter().map(|(_, report)| report).collect();
         let report = Report::merge(shards).context("cannot merge the shard reports")?;
@@ -89,17 +90,12 @@ pub fn explore(args: ExploreArgs) -> Result<i32> {
         bail!("give a component to explore, or --merge with shard reports");
     };
     if args.suite || options::looks_like_libtest(component, &args.args) {
-        if args.html.is_some() {
-            bail!(
-                "--html is for one program's exploration; a test suite's report is --json \
-                 and --junit"
-            );
-        }
         return explore_suite::explore_suite(SuiteRun {
             harness: &args.harness,
             knobs: &args.knobs,
             jobs: args.jobs,
             junit: args.junit.as_deref(),
+            html: args.html.as_deref(),
             component,
             args: &args.args,
         });

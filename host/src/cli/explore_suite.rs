@@ -6,13 +6,14 @@
 use super::files::PlanFiles;
 use super::options::{self, HarnessArgs, Knobs};
 use super::output::OutDir;
-use super::reporter::{Event, Json, Junit, Reporter, Start, Summary};
+use super::reporter::{Event, Html, Invocation, Json, Junit, Reporter, Start, Summary};
 use super::shell::shell_words;
 use super::{repeat, signal};
 use anyhow::Result;
 use std::path::Path;
 use wouldblock::explore::{self, SuiteEvent, SuiteReport};
-use wouldblock::suite::{self, Selection};
+use wouldblock::suite::{self, Selection, TestCase};
+use wouldblock::{Guest, Harness, Outcome, Output, Plan};
 
 /// What a suite exploration was asked for.
 pub struct SuiteRun<'a> {
@@ -24,6 +25,8 @@ pub struct SuiteRun<'a> {
     pub jobs: Option<u64>,
     /// `--junit`.
     pub junit: Option<&'a Path>,
+    /// `--html`.
+    pub html: Option<&'a Path>,
     /// The libtest component.
     pub component: &'a Path,
     /// libtest's filters.
@@ -49,7 +52,14 @@ pub fn explore_suite(run: SuiteRun<'_>) -> Result<i32> {
         std::iter::once(guest.name()).chain(selection.filters.iter().map(String::as_str)),
     );
     let out = OutDir::claim(&run.knobs.out, &explored, run.knobs.force)?;
-    let mut reporter = reporter_for(run.knobs, run.junit)?;
+    let files = Files {
+        json: run.knobs.json.as_deref(),
+        junit: run.junit,
+        html: run
+            .html
+            .map(|path| (path, Some(run.component), run.harness.clock())),
+    };
+    let mut reporter = reporter_for(&files, replay_command(run.component))?;
     let cases = suite::list(&harness, &guest, &selection)?;
     reporter.report(Event::RunStarted(Start::ExploreSuite {
         tests: cases.len(),
@@ -87,15 +97,52 @@ pub fn explore_suite(run: SuiteRun<'_>) -> Result<i32> {
             total: report.tests.len() as u64,
         })?;
     }
-    finish(reporter, &report, out.path())
+    let outcomes = match run.html {
+        Some(_) => replay_findings(&harness, &guest, &report, &cases)?,
+        None => Vec::new(),
+    };
+    finish(reporter, &report, out.path(), &outcomes)
 }
 
-/// `explore --merge` of a suite's shard reports.
-pub fn merge(knobs: &Knobs, junit: Option<&Path>, shards: Vec<SuiteReport>) -> Result<i32> {
+/// Each finding's plan run once more on its test, for its timeline in the HTML report (in
+/// the report's order: each test's findings, notes and host-bug results).
+fn replay_findings(
+    harness: &Harness,
+    guest: &Guest,
+    report: &SuiteReport,
+    cases: &[TestCase],
+) -> Result<Vec<Outcome>> {
+    let quiet = harness.with_output(Output::Capture);
+    let mut outcomes = Vec::new();
+    for test in &report.tests {
+        let Some(case) = cases.iter().find(|case| case.name == test.name) else {
+            continue;
+        };
+        for finding in test.all_findings() {
+            let plan = Plan::from_toml(&finding.plan, "a finding's plan")?;
+            outcomes.push(quiet.with_plan(plan).run(guest, &case.args())?);
+        }
+    }
+    Ok(outcomes)
+}
+
+/// `explore --merge` of a suite's shard reports (the HTML page's findings have no
+/// timelines: shard reports carry no traces).
+pub fn merge(
+    harness: &HarnessArgs,
+    knobs: &Knobs,
+    (junit, html): (Option<&Path>, Option<&Path>),
+    shards: Vec<SuiteReport>,
+) -> Result<i32> {
     let report = SuiteReport::merge(shards)
         .map_err(|e| anyhow::anyhow!("cannot merge the shard reports: {e}"))?;
     let out = OutDir::claim(&knobs.out, &report.explored(), knobs.force)?;
-    let mut reporter = reporter_for(knobs, junit)?;
+    let files = Files {
+        json: knobs.json.as_deref(),
+        junit,
+        html: html.map(|path| (path, None, harness.clock())),
+    };
+    let mut reporter = reporter_for(&files, report.exploration.replay.clone())?;
     reporter.report(Event::RunStarted(Start::ExploreSuite {
         tests: report.tests.len(),
         jobs: 1,
@@ -105,28 +152,48 @@ pub fn merge(knobs: &Knobs, junit: Option<&Path>, shards: Vec<SuiteReport>) -> R
     for test in &report.tests {
         reporter.report(Event::TestExplored { test })?;
     }
-    finish(reporter, &report, out.path())
+    finish(reporter, &report, out.path(), &[])
 }
 
-fn reporter_for(knobs: &Knobs, junit: Option<&Path>) -> Result<Reporter> {
+/// The report files asked for: `--json`, `--junit`, and `--html` with the component and
+/// clock its header names.
+struct Files<'a> {
+    json: Option<&'a Path>,
+    junit: Option<&'a Path>,
+    html: Option<(&'a Path, Option<&'a Path>, &'a str)>,
+}
+
+/// The reporter with the files asked for (checked before the first run); `replay` is the
+/// command with `{file}` and `{test}` where a finding's plan and test go.
+fn reporter_for(files: &Files<'_>, replay: String) -> Result<Reporter> {
     let mut reporter = Reporter::new();
-    if let Some(path) = &knobs.json {
+    if let Some(path) = files.json {
         reporter = reporter.json(Json::create(path, "--json")?);
     }
-    if let Some(path) = junit {
+    if let Some((path, component, clock)) = files.html {
+        let invocation = Invocation::new(component, None, clock).replaying(replay);
+        reporter = reporter.html(Html::create(path, invocation)?);
+    }
+    if let Some(path) = files.junit {
         reporter = reporter.junit(Junit::create(path)?);
     }
     Ok(reporter)
 }
 
-/// The plan files, the summary, the JSON and JUnit files; the status.
-fn finish(mut reporter: Reporter, report: &SuiteReport, out: &Path) -> Result<i32> {
+/// The plan files, the summary, the JSON, HTML and JUnit files; the status.
+fn finish(
+    mut reporter: Reporter,
+    report: &SuiteReport,
+    out: &Path,
+    outcomes: &[Outcome],
+) -> Result<i32> {
     let files = report
         .write_plans(out, &report.exploration.replay)
         .map_err(|e| anyhow::anyhow!("writing the findings to {}: {e}", out.display()))?;
     reporter.report(Event::Summary(Summary::ExploreSuite {
         report,
         files: &files,
+        outcomes,
     }))?;
     reporter.report(Event::RunEnded)?;
     Ok(signal::interrupted().map_or(report.exit_code(), |(status, _)| status))

@@ -2,7 +2,9 @@
 //! file is reserved as a temporary file beside it (which proves the folder writable) and
 //! renamed over it only when it is whole, so a failed, interrupted or refused command
 //! leaves an earlier file as it was. Explore's `--out` folder is locked for the whole
-//! command and owned by one exploration.
+//! command and owned by one exploration. `{binary}` in an output path stands for the
+//! component's name, so that a cargo runner's one set of flags gives each test binary
+//! its own files.
 
 use super::files::plan_files_in;
 use anyhow::{Context, Result, anyhow, bail};
@@ -11,7 +13,7 @@ use std::fs::{File, OpenOptions};
 use std::io::Write;
 use std::os::unix::fs::FileTypeExt;
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use std::sync::{Mutex, OnceLock};
 
 /// What a path is when it is not a regular file or folder, for the message.
 fn kind(file_type: std::fs::FileType) -> &'static str {
@@ -78,11 +80,46 @@ fn claims() -> std::sync::MutexGuard<'static, Vec<Claim>> {
     CLAIMS.lock().unwrap_or_else(|e| e.into_inner())
 }
 
+/// What `{binary}` in an output path stands for: the component's file name without its
+/// extension and cargo's `-HASH` (`deps/suite-0123456789abcdef.wasm` is `suite`), so a
+/// rebuild keeps the names.
+static BINARY: OnceLock<String> = OnceLock::new();
+
+/// The component's name as `{binary}` gives it.
+fn binary_name(component: &Path) -> String {
+    let stem = component.file_stem().unwrap_or_default().to_string_lossy();
+    match stem.rsplit_once('-') {
+        Some((name, hash)) if hash.len() == 16 && hash.bytes().all(|b| b.is_ascii_hexdigit()) => {
+            name.to_string()
+        }
+        _ => stem.into_owned(),
+    }
+}
+
+/// `path` with `{binary}` replaced by the component's name.
+fn expanded(path: &Path, flag: &str) -> Result<PathBuf> {
+    let text = path.to_string_lossy();
+    if !text.contains("{binary}") {
+        return Ok(path.to_path_buf());
+    }
+    let Some(binary) = BINARY.get() else {
+        bail!(
+            "{flag} {}: {{binary}} stands for the component's name, and this command has no \
+             component",
+            path.display()
+        );
+    };
+    Ok(PathBuf::from(text.replace("{binary}", binary)))
+}
+
 /// Names the files the command reads (`flag` as the user knows it: `the component`,
 /// `--plan`, `--merge`), so that no output replaces one. Call before reserving outputs.
 pub fn inputs<'a>(named: impl IntoIterator<Item = (&'a str, &'a Path)>) {
     let mut claims = claims();
     for (flag, path) in named {
+        if flag == "the component" {
+            let _ = BINARY.set(binary_name(path));
+        }
         claims.push(Claim {
             identity: identity(path),
             flag: format!("{flag} {}", path.display()),
@@ -143,6 +180,7 @@ impl OutFile {
     /// Checks `path` (for `flag`) and reserves a temporary file beside it: a folder, a
     /// device, a FIFO, a symlink loop or a folder that cannot be written is refused now.
     pub fn reserve(path: &Path, flag: &str) -> Result<Self> {
+        let path = &expanded(path, flag)?;
         let why = |e: anyhow::Error| e.context(format!("{flag} {}", path.display()));
         let identity = claim(path, flag)?;
         let reserved = Self::reserve_claimed(path, flag, why);
@@ -232,6 +270,7 @@ impl OutDir {
     /// writing there is refused, not mixed in), and checks that the plan files already in
     /// it are this exploration's (`explored`): another's are refused unless `force`.
     pub fn claim(path: &Path, explored: &str, force: bool) -> Result<Self> {
+        let path = &expanded(path, "--out")?;
         let shown = path.display();
         match metadata(path).with_context(|| format!("--out {shown}"))? {
             Some(meta) if !meta.is_dir() => bail!(

@@ -46,14 +46,12 @@ pub fn test(args: TestArgs) -> Result<i32> {
     inputs.push(("the component", &args.component));
     output::inputs(inputs);
     if args.explore {
-        if args.html.is_some() {
-            bail!("--html is not for --explore: a suite's exploration writes --json and --junit");
-        }
         return explore_suite::explore_suite(SuiteRun {
             harness: &args.harness,
             knobs: &args.knobs,
             jobs: args.jobs,
             junit: args.junit.as_deref(),
+            html: args.html.as_deref(),
             component: &args.component,
             args: &args.args,
         });

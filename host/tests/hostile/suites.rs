@@ -186,10 +186,6 @@ fn suite_options_are_refused_where_they_mean_nothing() -> Result<()> {
         "--depth is an exploration's option",
     )?;
     refused(
-        &["test", "--explore", "--html", "x.html", GUEST_SUITE],
-        "--html",
-    )?;
-    refused(
         &["explore", "--junit", "j.xml", UDP_SEND.path],
         "--junit needs a test suite",
     )?;

@@ -129,7 +129,7 @@ impl Displayer for Junit {
             ) => {
                 self.suite = component.to_string();
             }
-            Event::Summary(Summary::ExploreSuite { report, files }) => {
+            Event::Summary(Summary::ExploreSuite { report, files, .. }) => {
                 let mut files = files.iter();
                 for (index, test) in report.tests.iter().enumerate() {
                     let mine: Vec<&PathBuf> =

@@ -78,6 +78,9 @@ pub enum Summary<'a> {
         report: &'a SuiteReport,
         /// The plan files.
         files: &'a [PathBuf],
+        /// The runs the findings' plans give, replayed for their timelines, in the same
+        /// order (only with `--html`, and not for a merge of shard reports).
+        outcomes: &'a [Outcome],
     },
 }
 

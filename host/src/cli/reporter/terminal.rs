@@ -124,7 +124,7 @@ impl Terminal {
                 let text = explore_summary(report, std::mem::take(&mut self.table));
                 self.out.write_all(text.as_bytes())?;
             }
-            Summary::ExploreSuite { report, files } => {
+            Summary::ExploreSuite { report, files, .. } => {
                 let text = explore_suite::summary(report, files, elapsed);
                 self.out.write_all(text.as_bytes())?;
             }

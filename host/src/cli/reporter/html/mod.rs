@@ -5,13 +5,16 @@
 //! suite's tests with their timelines on demand (`test`). Written when the command ends,
 //! whatever its outcome, and also when it stops on an error midway (then it says so).
 
+mod invocation;
 mod text;
 mod timeline;
 mod views;
 
+pub use invocation::Invocation;
+
 use super::{Displayer, Event, Start, Summary};
 use crate::cli::output::OutFile;
-use crate::cli::shell::shell_words;
+use crate::cli::shell::{shell_quote, shell_words};
 use anyhow::{Context, Result};
 use askama::Template;
 use sha2::{Digest, Sha256};
@@ -20,89 +23,12 @@ use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 use views::{FindingView, RunView, TestRow, rule_names};
-use wouldblock::explore::Tier;
+use wouldblock::explore::{Finding, SuiteReport, TestVerdict, Tier};
 use wouldblock::suite::TestStatus;
-use wouldblock::{Outcome, Plan, Repeat};
+use wouldblock::{Outcome, Repeat};
 
 /// The wasmtime the binary links (`host/Cargo.toml` pins it; a test keeps them equal).
 const WASMTIME: &str = "48.0.8";
-
-/// What the command was asked, for the page's header.
-pub struct Invocation {
-    /// The command line.
-    pub argv: Vec<String>,
-    /// The component file, if there is one (`explore --merge` has none).
-    pub component: Option<PathBuf>,
-    /// The plan the runs used (none for `explore`: each finding has its own).
-    pub plan: Option<Plan>,
-    /// `virtual` or `real`.
-    pub clock: String,
-    /// The command that replays a run, with `{file}` (a finding's plan) or `{test}` (a
-    /// test's name) where those go.
-    pub replay: String,
-}
-
-impl Invocation {
-    /// This process's command line.
-    pub fn new(component: Option<&Path>, plan: Option<Plan>, clock: &str) -> Self {
-        let argv: Vec<String> = std::env::args().collect();
-        let replay = shell_words(&argv);
-        Self {
-            argv,
-            component: component.map(Path::to_path_buf),
-            plan,
-            clock: clock.to_string(),
-            replay,
-        }
-    }
-
-    /// `run` (or `run --repeat`) replayed as one run: the same command without
-    /// `--repeat`, `--jobs` and `--html`.
-    pub fn replaying_one_run(mut self) -> Self {
-        let stop = self.stop_word();
-        let words = text::without(&self.argv, &["--repeat", "--jobs", "--html"], &[], &stop);
-        self.replay = shell_words(&words);
-        self
-    }
-
-    /// `test` (or `run` on a cargo test binary) replayed one test at a time, as the suite
-    /// runs each: `wouldblock run OPTIONS COMPONENT {test} --exact ...`.
-    pub fn replaying_tests(mut self) -> Self {
-        let stop = self.stop_word();
-        let own = [
-            "--junit",
-            "--jobs",
-            "--html",
-            "--trace",
-            "--summary-json",
-            "--repeat",
-        ];
-        let mut words = text::without(&self.argv, &own, &["--per-test", "--no-per-test"], &stop);
-        if let Some(at) = words.iter().position(|w| *w == stop) {
-            words.truncate(at + 1);
-        }
-        if let Some(command) = words
-            .iter_mut()
-            .skip(1)
-            .find(|w| *w == "test" || *w == "run")
-        {
-            *command = "run".into();
-        }
-        self.replay = shell_words(&words) + " {test} --exact --test-threads 1 --nocapture";
-        self
-    }
-
-    /// With this replay command (`{file}` where a finding's plan goes).
-    pub fn replaying(mut self, replay: String) -> Self {
-        self.replay = replay;
-        self
-    }
-
-    fn stop_word(&self) -> String {
-        let component = self.component.as_deref().unwrap_or(Path::new(""));
-        component.display().to_string()
-    }
-}
 
 /// The component as the header names it.
 struct Component {
@@ -180,6 +106,8 @@ struct Page<'a> {
     run: Option<&'a RunView>,
     repeat: Option<&'a RepeatView>,
     explore: Option<&'a ExploreView>,
+    /// A suite's tests table (`test`, or an explored suite).
+    suite: bool,
     rows: &'a [TestRow],
     suite_counts: String,
     findings: &'a [FindingView],
@@ -242,8 +170,11 @@ impl Html {
                 (Body::Run(view), line)
             }
             Summary::Repeat(repeat) => repeat_body(repeat, &rules, replay),
-            // A suite's exploration has no page (the command refuses --html for it).
-            Summary::ExploreSuite { .. } => return,
+            Summary::ExploreSuite {
+                report,
+                files,
+                outcomes,
+            } => self.explored_suite(report, files, outcomes),
             Summary::Suite(results) => {
                 let rows: Vec<TestRow> = results
                     .iter()
@@ -298,6 +229,71 @@ impl Html {
         };
         self.body = Some(body);
         self.outcome = outcome;
+    }
+
+    /// A suite's exploration: a row per test, and each finding (naming its test) with its
+    /// timeline when its plan was replayed.
+    fn explored_suite(
+        &mut self,
+        report: &SuiteReport,
+        files: &[PathBuf],
+        outcomes: &[Outcome],
+    ) -> (Body, (String, bool)) {
+        let rows = (report.tests.iter().enumerate())
+            .map(|(i, test)| TestRow::explored(i + 1, test))
+            .collect();
+        let all: Vec<_> = (report.tests.iter())
+            .flat_map(|test| test.all_findings().map(move |f| (test, f)))
+            .enumerate()
+            .collect();
+        // The findings first, then the notes, numbered so (as one program's page does);
+        // `i` is the report's order, which the plan files and replays keep.
+        let (notes, findings): (Vec<_>, Vec<_>) = all.into_iter().partition(|(_, (_, f))| apart(f));
+        for (i, (test, finding)) in findings.into_iter().chain(notes) {
+            let replay = (self.invocation.replay).replace("{test}", &shell_quote(&test.name));
+            let file = files.get(i).map(PathBuf::as_path);
+            self.finding(finding, file, outcomes.get(i), &replay, &test.name);
+        }
+        let count = |status| report.count(status);
+        let counts = format!(
+            "{} test(s) at depth {}: {} clean, {} with findings, {} failing without a fault, \
+             {} flaky, {} skipped, {} cut short",
+            report.tests.len(),
+            report.exploration.depth,
+            count(TestVerdict::Clean),
+            count(TestVerdict::Findings),
+            count(TestVerdict::Failed),
+            count(TestVerdict::Flaky),
+            count(TestVerdict::Skipped),
+            count(TestVerdict::Incomplete),
+        );
+        let passed = report.exit_code() == 0;
+        (
+            Body::Suite {
+                rows,
+                counts: counts.clone(),
+            },
+            (counts, passed),
+        )
+    }
+
+    /// A finding (or note, or host-bug result) in the page's lists.
+    fn finding(
+        &mut self,
+        finding: &Finding,
+        file: Option<&Path>,
+        outcome: Option<&Outcome>,
+        replay: &str,
+        test: &str,
+    ) {
+        let n = self.findings.len() + self.notes.len() + 1;
+        let mut view = FindingView::new(n, finding, file, outcome, replay);
+        view.test = test.to_string();
+        // Host-bug results stand with the notes: never findings.
+        match apart(finding) {
+            true => self.notes.push(view),
+            false => self.findings.push(view),
+        }
     }
 
     /// Renders and writes the page (once).
@@ -357,6 +353,7 @@ impl Html {
             run,
             repeat,
             explore,
+            suite: matches!(self.body, Some(Body::Suite { .. })),
             rows,
             suite_counts,
             findings: &self.findings,
@@ -418,6 +415,11 @@ fn repeat_body(repeat: &Repeat, rules: &[String], replay: String) -> (Body, (Str
     (Body::Repeat(view), (line, passed))
 }
 
+/// Robustness notes and host-bug results: listed apart from the findings.
+fn apart(finding: &Finding) -> bool {
+    finding.robustness || finding.tier == Tier::HostBug
+}
+
 impl Displayer for Html {
     fn display(&mut self, event: &Event<'_>, elapsed: Duration) -> Result<()> {
         self.elapsed = elapsed;
@@ -435,14 +437,8 @@ impl Displayer for Html {
                 file,
                 outcome,
             } => {
-                let n = self.findings.len() + self.notes.len() + 1;
-                let view = FindingView::new(n, finding, *file, *outcome, &self.invocation.replay);
-                // Host-bug results stand with the notes: never findings.
-                let apart = finding.robustness || finding.tier == Tier::HostBug;
-                match apart {
-                    true => self.notes.push(view),
-                    false => self.findings.push(view),
-                }
+                let replay = self.invocation.replay.clone();
+                self.finding(finding, *file, *outcome, &replay, "");
             }
             Event::Summary(summary) => self.summary(summary),
             Event::RunEnded => self.write()?,

@@ -8,7 +8,7 @@ use super::*;
 use crate::cli::shell::{shell_quote, shell_words};
 use std::collections::BTreeSet;
 use wouldblock::explore::Report;
-use wouldblock::{Event as TraceEvent, Exit, Kind, Op, ResourceId, Text, Verdict};
+use wouldblock::{Event as TraceEvent, Exit, Kind, Op, Plan, ResourceId, Text, Verdict};
 
 fn event(seq: u64, op: &'static str, target: Option<ResourceId>) -> TraceEvent {
     TraceEvent {

@@ -6,7 +6,7 @@ use super::timeline::{self, Drawn, Source};
 use crate::cli::shell::shell_quote;
 use std::collections::{BTreeSet, HashSet};
 use std::path::Path;
-use wouldblock::explore::{self, Finding, Tier};
+use wouldblock::explore::{self, Finding, TestReport, TestVerdict, Tier};
 use wouldblock::suite::{TestResult, TestStatus};
 use wouldblock::{Ending, Exit, Outcome, Plan, Readiness, Rule};
 
@@ -361,11 +361,14 @@ pub struct TestRow {
     pub name: String,
     /// `pass`, `fail` or `skip` (`flaky` once a test can be run again).
     pub status: String,
+    /// Seconds it ran (`test`), or trials (an explored suite).
     pub secs: String,
     pub why: String,
     /// Findings `test --explore` made in it (`None`: not explored).
     pub findings: Option<usize>,
     pub run: Option<RunView>,
+    /// What stands in its details when it has no run.
+    pub no_run: String,
 }
 
 impl TestRow {
@@ -394,6 +397,45 @@ impl TestRow {
             why: result.failure().unwrap_or_default(),
             findings: None,
             run,
+            no_run: "Skipped: ignored, and not asked for.".into(),
+        }
+    }
+
+    /// A test of an explored suite: its status, its findings, and for a failing or flaky
+    /// test the evidence (its findings' timelines stand with the findings).
+    pub fn explored(n: usize, test: &TestReport) -> Self {
+        let report = &test.report;
+        let findings = report.findings.len();
+        let trials = report.runs.saturating_sub(1);
+        let no_run = match test.status {
+            TestVerdict::Skipped => "Skipped: ignored, and not asked for.".into(),
+            TestVerdict::Failed | TestVerdict::Flaky => {
+                format!(
+                    "Not explored: {}",
+                    test.detail.as_deref().unwrap_or_default()
+                )
+            }
+            _ => format!(
+                "{trials} trial(s) at {} site(s): {findings} finding(s), {} robustness \
+                 note(s){}",
+                report.sites,
+                report.notes.len(),
+                match test.unexplored {
+                    0 => String::new(),
+                    n => format!("; {n} trial(s) did not run"),
+                }
+            ),
+        };
+        Self {
+            id: format!("t{n}"),
+            n,
+            name: test.name.clone(),
+            status: test.status.word().to_ascii_lowercase(),
+            secs: trials.to_string(),
+            why: test.detail.clone().unwrap_or_default(),
+            findings: Some(findings),
+            run: None,
+            no_run,
         }
     }
 }

@@ -1,0 +1,211 @@
+//! `cargo wouldblock`: a package's tests under the harness in one command.
+//!
+//! ```text
+//! cargo wouldblock test    [CARGO OPTIONS] [WOULDBLOCK OPTIONS] [-- TEST ARGS]
+//! cargo wouldblock explore [CARGO OPTIONS] [WOULDBLOCK OPTIONS] [-- TEST ARGS]
+//! ```
+//!
+//! It builds the package's tests for `wasm32-wasip2` (`cargo test --no-run`, the target
+//! added where it is missing), runs `wouldblock test` or `wouldblock explore` on every test
+//! binary with the options given, and writes each binary's JUnit, HTML (and for `explore`
+//! JSON and plan files) under `target/wouldblock/`, named after the binary, with
+//! `summary.json` for the package. The status covers every binary.
+
+mod build;
+mod split;
+
+use anyhow::{Context, Result, bail};
+use serde::Serialize;
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode};
+
+/// The usage, for `--help` and for a call without a command.
+const USAGE: &str = "\
+cargo wouldblock: a package's tests for wasm32-wasip2 under the wouldblock harness
+
+usage:
+  cargo wouldblock test    [CARGO OPTIONS] [WOULDBLOCK OPTIONS] [-- TEST ARGS]
+  cargo wouldblock explore [CARGO OPTIONS] [WOULDBLOCK OPTIONS] [-- TEST ARGS]
+
+cargo options (passed to `cargo test --no-run --target wasm32-wasip2`):
+  -p, --package SPEC, --workspace, --lib, --tests, --test NAME, -F, --features LIST,
+  --all-features, --no-default-features, --release, --manifest-path PATH,
+  --target-dir DIR, --locked, --offline, --frozen
+  --tokio-unstable     build with `--cfg tokio_unstable` (tokio's `net` on wasip2 needs it)
+
+own options:
+  --report-dir DIR     where the reports go (default: TARGET_DIR/wouldblock)
+
+every other option is wouldblock's (`wouldblock test --help`, `wouldblock explore --help`);
+the words after `--` are libtest's, for every test binary.";
+
+fn main() -> ExitCode {
+    match run() {
+        Ok(code) => ExitCode::from(u8::try_from(code).unwrap_or(1)),
+        Err(error) => {
+            eprintln!("cargo-wouldblock: error: {error:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+/// One test binary's run, as `summary.json` lists it.
+#[derive(Serialize)]
+struct BinaryRun {
+    /// The name its reports carry.
+    name: String,
+    /// The test binary.
+    executable: PathBuf,
+    /// `wouldblock`'s exit status.
+    status: i32,
+    /// Its report files.
+    reports: Vec<PathBuf>,
+}
+
+/// `summary.json`: the package's binaries and the status that covers them.
+#[derive(Serialize)]
+struct Summary<'a> {
+    command: &'a str,
+    status: i32,
+    binaries: &'a [BinaryRun],
+}
+
+fn run() -> Result<i32> {
+    // cargo runs `cargo-wouldblock wouldblock ARGS`; called directly, the word is absent.
+    let mut args: Vec<String> = std::env::args().skip(1).collect();
+    if args.first().is_some_and(|a| a == "wouldblock") {
+        args.remove(0);
+    }
+    let Some(command) = args.first().cloned() else {
+        println!("{USAGE}");
+        return Ok(2);
+    };
+    match command.as_str() {
+        "test" | "explore" => {}
+        "-h" | "--help" | "help" => {
+            println!("{USAGE}");
+            return Ok(0);
+        }
+        other => bail!(
+            "unknown command {other:?}: `cargo wouldblock test` or `cargo wouldblock explore`"
+        ),
+    }
+    let split = split::split(&args[1..])?;
+    build::ensure_target()?;
+    let built = build::test_binaries(&split)?;
+    if built.binaries.is_empty() {
+        bail!("cargo built no test binary for wasm32-wasip2 (the options select none)");
+    }
+    let dir = split
+        .report_dir
+        .clone()
+        .unwrap_or_else(|| built.target_dir.join("wouldblock"));
+    std::fs::create_dir_all(&dir)
+        .with_context(|| format!("--report-dir {}: cannot create it", dir.display()))?;
+    let wouldblock = wouldblock_binary();
+    let mut runs = Vec::new();
+    for binary in &built.binaries {
+        let run = run_binary(&wouldblock, &command, &split, binary, &dir)?;
+        let interrupted = matches!(run.status, 130 | 143);
+        runs.push(run);
+        if interrupted {
+            break;
+        }
+    }
+    let status = package_status(runs.iter().map(|r| r.status));
+    let summary = Summary {
+        command: &command,
+        status,
+        binaries: &runs,
+    };
+    let path = dir.join("summary.json");
+    let text = serde_json::to_string_pretty(&summary)? + "\n";
+    write_whole(&path, text.as_bytes())?;
+    println!(
+        "\ncargo-wouldblock: {} test binaries, status {status}",
+        runs.len()
+    );
+    for run in &runs {
+        println!("  {:>3}  {}", run.status, run.name);
+    }
+    println!("  reports in {}", dir.display());
+    Ok(status)
+}
+
+/// The `wouldblock` beside this binary (`cargo install` puts both in one folder), or the
+/// one on the PATH.
+fn wouldblock_binary() -> PathBuf {
+    let beside = std::env::current_exe()
+        .ok()
+        .map(|exe| exe.with_file_name("wouldblock"))
+        .filter(|path| path.is_file());
+    beside.unwrap_or_else(|| PathBuf::from("wouldblock"))
+}
+
+/// Runs `wouldblock COMMAND` on one test binary, its reports named after it.
+fn run_binary(
+    wouldblock: &Path,
+    command: &str,
+    split: &split::Split,
+    binary: &build::TestBinary,
+    dir: &Path,
+) -> Result<BinaryRun> {
+    let at = |ext: &str| dir.join(format!("{}.{ext}", binary.name));
+    let mut reports = vec![at("xml"), at("html")];
+    let mut cmd = Command::new(wouldblock);
+    cmd.arg(command);
+    if command == "test" && !split.wouldblock.iter().any(|a| a == "--explore") {
+        cmd.args(["--junit".as_ref(), reports[0].as_os_str()]);
+        cmd.args(["--html".as_ref(), reports[1].as_os_str()]);
+    } else {
+        let (json, out) = (at("json"), dir.join(format!("{}-findings", binary.name)));
+        cmd.args(["--junit".as_ref(), reports[0].as_os_str()]);
+        cmd.args(["--html".as_ref(), reports[1].as_os_str()]);
+        cmd.args(["--json".as_ref(), json.as_os_str()]);
+        // The folder is this command's: a new exploration replaces the last one's plans.
+        cmd.args(["--out".as_ref(), out.as_os_str(), "--force".as_ref()]);
+        reports.extend([json, out]);
+    }
+    cmd.args(&split.wouldblock).arg(&binary.executable);
+    cmd.args(&split.test_args);
+    println!(
+        "\n     Running {} ({})",
+        binary.name,
+        binary.executable.display()
+    );
+    let status = cmd
+        .status()
+        .with_context(|| format!("cannot run {}", wouldblock.display()))?;
+    // A signal that ended wouldblock is reported as a shell does: 128 + its number.
+    let code = status.code().unwrap_or_else(|| {
+        use std::os::unix::process::ExitStatusExt;
+        128 + status.signal().unwrap_or(0)
+    });
+    Ok(BinaryRun {
+        name: binary.name.clone(),
+        executable: binary.executable.clone(),
+        status: code,
+        reports,
+    })
+}
+
+/// The status that covers every binary: the first that is neither 0 nor 92 (flaky), else
+/// 92 if any binary had a flaky test, else 0.
+fn package_status(statuses: impl IntoIterator<Item = i32>) -> i32 {
+    let mut flaky = false;
+    for status in statuses {
+        match status {
+            0 => {}
+            92 => flaky = true,
+            other => return other,
+        }
+    }
+    if flaky { 92 } else { 0 }
+}
+
+/// Writes `path` whole: a temporary file beside it, renamed over it.
+fn write_whole(path: &Path, bytes: &[u8]) -> Result<()> {
+    let temp = path.with_extension(format!("tmp.{}", std::process::id()));
+    std::fs::write(&temp, bytes).with_context(|| format!("writing {}", temp.display()))?;
+    std::fs::rename(&temp, path).with_context(|| format!("writing {}", path.display()))
+}

@@ -1,0 +1,113 @@
+//! `cargo wouldblock` on a package nobody wrote for it (`tests/fixtures/udp-pair`: std's
+//! UdpSocket, a lib's unit test and an integration test), called through cargo as users
+//! call it: built for wasm32-wasip2, every test binary run, each binary's reports apart,
+//! one summary and one status for the package.
+
+use anyhow::{Context, Result, ensure};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+/// The fixture copied to a fresh folder (its `Cargo.lock` and `target/` go there).
+fn package(name: &str) -> Result<PathBuf> {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(name);
+    let _ = std::fs::remove_dir_all(&dir);
+    let from = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/udp-pair");
+    for file in ["Cargo.toml", "src/lib.rs", "tests/round_trip.rs"] {
+        let to = dir.join(file);
+        std::fs::create_dir_all(to.parent().unwrap())?;
+        std::fs::copy(from.join(file), &to).with_context(|| format!("copying {file}"))?;
+    }
+    Ok(dir)
+}
+
+/// `cargo wouldblock ARGS` in `dir`, with this build's binaries first on the PATH.
+fn cargo_wouldblock(dir: &Path, args: &[&str]) -> Result<Output> {
+    let bin = Path::new(env!("CARGO_BIN_EXE_cargo-wouldblock"));
+    let path = std::env::join_paths(std::iter::once(bin.parent().unwrap().to_path_buf()).chain(
+        std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default()),
+    ))?;
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    Command::new(cargo)
+        .arg("wouldblock")
+        .args(args)
+        .current_dir(dir)
+        .env("PATH", path)
+        .env("XDG_CACHE_HOME", dir.join("cache"))
+        .env_remove("CARGO_TARGET_DIR")
+        .output()
+        .context("running cargo wouldblock")
+}
+
+fn summary(dir: &Path) -> Result<serde_json::Value> {
+    let text = std::fs::read_to_string(dir.join("target/wouldblock/summary.json"))?;
+    Ok(serde_json::from_str(&text)?)
+}
+
+fn both(out: &Output) -> String {
+    let (stdout, stderr) = (&out.stdout, &out.stderr);
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(stdout),
+        String::from_utf8_lossy(stderr)
+    )
+}
+
+#[test]
+fn a_packages_tests_run_and_are_explored_binary_by_binary() -> Result<()> {
+    let dir = package("cargo-wouldblock")?;
+    let out = cargo_wouldblock(&dir, &["test"])?;
+    ensure!(out.status.code() == Some(0), "{}", both(&out));
+    let test = summary(&dir)?;
+    let names: Vec<&str> = (test["binaries"].as_array().into_iter().flatten())
+        .filter_map(|b| b["name"].as_str())
+        .collect();
+    ensure!(names == ["round_trip", "udp_pair-lib"], "{test}");
+    for name in &names {
+        for ext in ["xml", "html"] {
+            let file = dir.join(format!("target/wouldblock/{name}.{ext}"));
+            ensure!(file.is_file(), "no {}", file.display());
+        }
+    }
+    let junit = std::fs::read_to_string(dir.join("target/wouldblock/round_trip.xml"))?;
+    ensure!(junit.contains("a_datagram_arrives_whole"), "{junit}");
+
+    // std's send_to hands the one-off ENOBUFS to the test, which unwraps it: a finding in
+    // each binary, each in its own report.
+    let out = cargo_wouldblock(&dir, &["explore", "--jobs", "2"])?;
+    ensure!(out.status.code() == Some(1), "{}", both(&out));
+    let explore = summary(&dir)?;
+    ensure!(
+        explore["status"] == 1 && explore["command"] == "explore",
+        "{explore}"
+    );
+    let mut components = Vec::new();
+    for name in &names {
+        let path = dir.join(format!("target/wouldblock/{name}.json"));
+        let report: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(path)?)?;
+        let tests = report["tests"].as_array().cloned().unwrap_or_default();
+        let findings = tests.iter().any(|t| t["status"] == "findings");
+        ensure!(findings, "{name}: no finding: {report}");
+        components.push(report["exploration"]["component"].clone());
+        let plans = dir.join(format!("target/wouldblock/{name}-findings"));
+        ensure!(
+            std::fs::read_dir(&plans)?.count() > 0,
+            "no plan in {}",
+            plans.display()
+        );
+    }
+    ensure!(components[0] != components[1], "{components:?}");
+    Ok(())
+}
+
+#[test]
+fn a_report_path_is_refused_for_it_names_each_itself() -> Result<()> {
+    let dir = package("cargo-wouldblock-refused")?;
+    let out = cargo_wouldblock(&dir, &["explore", "--json", "r.json"])?;
+    ensure!(out.status.code() == Some(2), "{}", both(&out));
+    ensure!(
+        both(&out).contains("--json: cargo wouldblock names"),
+        "{}",
+        both(&out)
+    );
+    Ok(())
+}
