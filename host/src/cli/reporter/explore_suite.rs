@@ -54,6 +54,21 @@ pub fn test_line(test: &TestReport, cut: Option<usize>) -> String {
     }
 }
 
+/// How many tests ended each way: `2 clean, 1 with findings, ...`.
+pub fn counts(report: &SuiteReport) -> String {
+    let count = |status| report.count(status);
+    format!(
+        "{} clean, {} with findings, {} failing without a fault, {} flaky, {} skipped, {} cut \
+         short",
+        count(TestVerdict::Clean),
+        count(TestVerdict::Findings),
+        count(TestVerdict::Failed),
+        count(TestVerdict::Flaky),
+        count(TestVerdict::Skipped),
+        count(TestVerdict::Incomplete),
+    )
+}
+
 /// The counts, then each test's findings (with their plan files) and each failing or
 /// flaky test's evidence, then the root causes.
 pub fn summary(report: &SuiteReport, files: &[PathBuf], elapsed: Duration) -> String {
@@ -70,17 +85,11 @@ pub fn summary(report: &SuiteReport, files: &[PathBuf], elapsed: Duration) -> St
     };
     let mut text = format!(
         "------------\n     Summary [{:>8.3}s] {} tests, {explored} explored at depth {}{shard}: \
-         {} clean, {} with findings, {} failing without a fault, {} flaky, {} skipped, {} cut \
-         short; {trials} trials\n",
+         {}; {trials} trials\n",
         elapsed.as_secs_f64(),
         report.tests.len(),
         report.exploration.depth,
-        count(TestVerdict::Clean),
-        count(TestVerdict::Findings),
-        count(TestVerdict::Failed),
-        count(TestVerdict::Flaky),
-        count(TestVerdict::Skipped),
-        count(TestVerdict::Incomplete),
+        counts(report),
     );
     let mut files = files.iter();
     for test in &report.tests {

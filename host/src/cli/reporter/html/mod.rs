@@ -23,7 +23,7 @@ use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 use views::{FindingView, RunView, TestRow, rule_names};
-use wouldblock::explore::{Finding, SuiteReport, TestVerdict, Tier};
+use wouldblock::explore::{Finding, SuiteReport, Tier};
 use wouldblock::suite::TestStatus;
 use wouldblock::{Outcome, Repeat};
 
@@ -254,18 +254,11 @@ impl Html {
             let file = files.get(i).map(PathBuf::as_path);
             self.finding(finding, file, outcomes.get(i), &replay, &test.name);
         }
-        let count = |status| report.count(status);
         let counts = format!(
-            "{} test(s) at depth {}: {} clean, {} with findings, {} failing without a fault, \
-             {} flaky, {} skipped, {} cut short",
+            "{} test(s) at depth {}: {}",
             report.tests.len(),
             report.exploration.depth,
-            count(TestVerdict::Clean),
-            count(TestVerdict::Findings),
-            count(TestVerdict::Failed),
-            count(TestVerdict::Flaky),
-            count(TestVerdict::Skipped),
-            count(TestVerdict::Incomplete),
+            super::explore_suite::counts(report)
         );
         let passed = report.exit_code() == 0;
         (
