@@ -111,3 +111,62 @@ fn a_report_path_is_refused_for_it_names_each_itself() -> Result<()> {
     );
     Ok(())
 }
+
+/// `docs/ci/`'s workflows, run here as their jobs run: three shard jobs, then the merge.
+#[test]
+fn the_ci_examples_shards_merge_into_the_whole_exploration() -> Result<()> {
+    let docs = Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/ci");
+    for file in ["github-actions.yml", "gitlab-ci.yml"] {
+        let text = std::fs::read_to_string(docs.join(file))?;
+        ensure!(
+            text.contains("cargo wouldblock explore --shard")
+                && text.contains("cargo wouldblock merge --report-dir wouldblock shard-"),
+            "{file} no longer runs the steps this test runs"
+        );
+    }
+    let dir = package("cargo-wouldblock-shards")?;
+    for i in 1..=3 {
+        let (shard, report) = (format!("{i}/3"), format!("shard-{i}"));
+        let out = cargo_wouldblock(
+            &dir,
+            &["explore", "--shard", &shard, "--report-dir", &report],
+        )?;
+        ensure!(matches!(out.status.code(), Some(0 | 1)), "{}", both(&out));
+    }
+    let out = cargo_wouldblock(
+        &dir,
+        &[
+            "merge",
+            "--report-dir",
+            "wouldblock",
+            "shard-1",
+            "shard-2",
+            "shard-3",
+        ],
+    )?;
+    ensure!(out.status.code() == Some(1), "{}", both(&out));
+    let out = cargo_wouldblock(&dir, &["explore", "--report-dir", "whole"])?;
+    ensure!(out.status.code() == Some(1), "{}", both(&out));
+    let read = |path: PathBuf| -> Result<serde_json::Value> {
+        let text = std::fs::read_to_string(&path).with_context(|| path.display().to_string())?;
+        Ok(serde_json::from_str(&text)?)
+    };
+    for name in ["round_trip", "udp_pair-lib"] {
+        let merged = read(dir.join(format!("wouldblock/{name}.json")))?;
+        let whole = read(dir.join(format!("whole/{name}.json")))?;
+        ensure!(
+            merged["tests"] == whole["tests"] && merged["causes"] == whole["causes"],
+            "{name}: the merge is not the whole exploration:\n{merged}\n{whole}"
+        );
+        for ext in ["xml", "html"] {
+            let file = dir.join(format!("wouldblock/{name}.{ext}"));
+            ensure!(file.is_file(), "no {}", file.display());
+        }
+    }
+    let merged = read(dir.join("wouldblock/summary.json"))?;
+    ensure!(
+        merged["command"] == "merge" && merged["status"] == 1,
+        "{merged}"
+    );
+    Ok(())
+}

@@ -3,13 +3,15 @@
 //! ```text
 //! cargo wouldblock test    [CARGO OPTIONS] [WOULDBLOCK OPTIONS] [-- TEST ARGS]
 //! cargo wouldblock explore [CARGO OPTIONS] [WOULDBLOCK OPTIONS] [-- TEST ARGS]
+//! cargo wouldblock merge   [--report-dir DIR] SHARD_DIR...
 //! ```
 //!
 //! It builds the package's tests for `wasm32-wasip2` (`cargo test --no-run`, the target
 //! added where it is missing), runs `wouldblock test` or `wouldblock explore` on every test
 //! binary with the options given, and writes each binary's JUnit, HTML (and for `explore`
 //! JSON and plan files) under `target/wouldblock/`, named after the binary, with
-//! `summary.json` for the package. The status covers every binary.
+//! `summary.json` for the package. The status covers every binary. `merge` joins the
+//! report folders of `explore --shard I/N` runs (one per CI job) binary by binary.
 
 mod build;
 mod split;
@@ -26,6 +28,10 @@ cargo wouldblock: a package's tests for wasm32-wasip2 under the wouldblock harne
 usage:
   cargo wouldblock test    [CARGO OPTIONS] [WOULDBLOCK OPTIONS] [-- TEST ARGS]
   cargo wouldblock explore [CARGO OPTIONS] [WOULDBLOCK OPTIONS] [-- TEST ARGS]
+  cargo wouldblock merge   [--report-dir DIR] SHARD_DIR...
+
+`explore --shard I/N` explores one slice (one CI job each); `merge` joins the shards'
+report folders, binary by binary, into the reports one whole exploration gives.
 
 cargo options (passed to `cargo test --no-run --target wasm32-wasip2`):
   -p, --package SPEC, --workspace, --lib, --tests, --test NAME, -F, --features LIST,
@@ -82,6 +88,7 @@ fn run() -> Result<i32> {
     };
     match command.as_str() {
         "test" | "explore" => {}
+        "merge" => return merge(&args[1..]),
         "-h" | "--help" | "help" => {
             println!("{USAGE}");
             return Ok(0);
@@ -112,11 +119,16 @@ fn run() -> Result<i32> {
             break;
         }
     }
+    summarise(&command, &runs, &dir)
+}
+
+/// Writes `summary.json`, prints each binary's status; the package's status.
+fn summarise(command: &str, runs: &[BinaryRun], dir: &Path) -> Result<i32> {
     let status = package_status(runs.iter().map(|r| r.status));
     let summary = Summary {
-        command: &command,
+        command,
         status,
-        binaries: &runs,
+        binaries: runs,
     };
     let path = dir.join("summary.json");
     let text = serde_json::to_string_pretty(&summary)? + "\n";
@@ -125,11 +137,83 @@ fn run() -> Result<i32> {
         "\ncargo-wouldblock: {} test binaries, status {status}",
         runs.len()
     );
-    for run in &runs {
+    for run in runs {
         println!("  {:>3}  {}", run.status, run.name);
     }
     println!("  reports in {}", dir.display());
     Ok(status)
+}
+
+/// `merge SHARD_DIR...`: for each binary the shards' summaries name, `wouldblock explore
+/// --merge` of its shard reports, into the reports of one whole exploration.
+fn merge(args: &[String]) -> Result<i32> {
+    let mut shards = Vec::new();
+    let mut report_dir = PathBuf::from("target/wouldblock");
+    let mut words = args.iter();
+    while let Some(word) = words.next() {
+        match word.as_str() {
+            "--report-dir" => match words.next() {
+                Some(dir) => report_dir = PathBuf::from(dir),
+                None => bail!("--report-dir needs a value"),
+            },
+            flag if flag.starts_with('-') => bail!("merge: unknown option {flag}"),
+            dir => shards.push(PathBuf::from(dir)),
+        }
+    }
+    if shards.is_empty() {
+        bail!("merge: give the report folders of the shards (`explore --shard I/N` each)");
+    }
+    // Every binary any shard explored; each must be in every shard.
+    let mut names = std::collections::BTreeSet::new();
+    for shard in &shards {
+        let path = shard.join("summary.json");
+        let text = std::fs::read_to_string(&path)
+            .with_context(|| format!("{}: not a shard's report folder", path.display()))?;
+        let summary: serde_json::Value = serde_json::from_str(&text)
+            .with_context(|| format!("{}: not cargo wouldblock's summary", path.display()))?;
+        let binaries = summary["binaries"].as_array().cloned().unwrap_or_default();
+        names.extend(
+            binaries
+                .iter()
+                .filter_map(|b| b["name"].as_str().map(String::from)),
+        );
+    }
+    std::fs::create_dir_all(&report_dir)
+        .with_context(|| format!("--report-dir {}: cannot create it", report_dir.display()))?;
+    let wouldblock = wouldblock_binary();
+    let mut runs = Vec::new();
+    for name in names {
+        let at = |ext: &str| report_dir.join(format!("{name}.{ext}"));
+        let (junit, html, json) = (at("xml"), at("html"), at("json"));
+        let out = report_dir.join(format!("{name}-findings"));
+        let mut cmd = Command::new(&wouldblock);
+        cmd.args(["explore", "--force", "--merge"]);
+        for shard in &shards {
+            let report = shard.join(format!("{name}.json"));
+            if !report.is_file() {
+                bail!(
+                    "{}: missing (binary {name} of another shard)",
+                    report.display()
+                );
+            }
+            cmd.arg(report);
+        }
+        cmd.args(["--json".as_ref(), json.as_os_str()]);
+        cmd.args(["--junit".as_ref(), junit.as_os_str()]);
+        cmd.args(["--html".as_ref(), html.as_os_str()]);
+        cmd.args(["--out".as_ref(), out.as_os_str()]);
+        println!("\n     Merging {name} ({} shards)", shards.len());
+        let status = cmd
+            .status()
+            .with_context(|| format!("cannot run {}", wouldblock.display()))?;
+        runs.push(BinaryRun {
+            name,
+            executable: PathBuf::new(),
+            status: status.code().unwrap_or(2),
+            reports: vec![junit, html, json, out],
+        });
+    }
+    summarise("merge", &runs, &report_dir)
 }
 
 /// The `wouldblock` beside this binary (`cargo install` puts both in one folder), or the

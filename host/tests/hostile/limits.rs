@@ -130,7 +130,8 @@ fn jobs_are_bounded_and_zero_is_refused() -> Result<()> {
     ] {
         refused(&wouldblock(&args)?, &["--jobs", "0"])?;
     }
-    let out = quickly(&[
+    // The thread count printed is the bound: no run waits on 2^64 - 1 threads.
+    let out = wouldblock(&[
         "run",
         "--repeat",
         "40",
@@ -149,7 +150,7 @@ fn jobs_are_bounded_and_zero_is_refused() -> Result<()> {
         err.contains("40 runs in") && err.contains("on 39 threads"),
         "{err}"
     );
-    let out = quickly(&e(vec![
+    let out = wouldblock(&e(vec![
         "explore",
         "--jobs",
         "1000000",
@@ -220,7 +221,6 @@ fn explore_memory_is_bounded_by_what_it_keeps() -> Result<()> {
 fn explore_verdicts_do_not_depend_on_the_harness_stdin() -> Result<()> {
     let dir = scratch("stdin")?;
     let run = |stdin: Stdio| -> Result<Output> {
-        let start = Instant::now();
         let mut child = command(&[
             "explore",
             "--time-limit",
@@ -243,12 +243,8 @@ fn explore_verdicts_do_not_depend_on_the_harness_stdin() -> Result<()> {
         let held = child.stdin.take();
         let out = child.wait_with_output()?;
         drop(held);
-        ensure!(
-            // Under the time limit: no trial met it.
-            start.elapsed() < Duration::from_secs(6),
-            "took {:?}",
-            start.elapsed()
-        );
+        // No trial met the time limit: none waited on the harness's stdin.
+        ensure!(!both(&out).contains("time-limit"), "{}", both(&out));
         Ok(out)
     };
     let null = run(Stdio::null())?;
