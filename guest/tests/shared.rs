@@ -21,6 +21,11 @@ fn ask(stream: &mut TcpStream, line: &str) -> String {
         assert!(len > 0, "the server closed the connection");
         answer.extend_from_slice(&buf[..len]);
     }
+    // The answer is whole, and the server sends nothing until the next request. One more
+    // read finds nothing and clears the stream's readiness: wasmtime-wasi keeps it set
+    // after a read that got data (tokio clears it only at would-block), so the next wait
+    // would end at once and its read would find the answer or not, by the server's speed.
+    let _ = stream.try_read(&mut buf);
     String::from_utf8(answer).expect("text").trim_end().into()
 }
 
