@@ -93,9 +93,7 @@ fn run() -> Result<i32> {
             println!("{USAGE}");
             return Ok(0);
         }
-        other => bail!(
-            "unknown command {other:?}: `cargo wouldblock test` or `cargo wouldblock explore`"
-        ),
+        other => bail!("unknown command {other:?}: `cargo wouldblock test`, `explore` or `merge`"),
     }
     let split = split::split(&args[1..])?;
     build::ensure_target()?;
@@ -183,11 +181,8 @@ fn merge(args: &[String]) -> Result<i32> {
     let wouldblock = wouldblock_binary();
     let mut runs = Vec::new();
     for name in names {
-        let at = |ext: &str| report_dir.join(format!("{name}.{ext}"));
-        let (junit, html, json) = (at("xml"), at("html"), at("json"));
-        let out = report_dir.join(format!("{name}-findings"));
         let mut cmd = Command::new(&wouldblock);
-        cmd.args(["explore", "--force", "--merge"]);
+        cmd.args(["explore", "--merge"]);
         for shard in &shards {
             let report = shard.join(format!("{name}.json"));
             if !report.is_file() {
@@ -198,19 +193,14 @@ fn merge(args: &[String]) -> Result<i32> {
             }
             cmd.arg(report);
         }
-        cmd.args(["--json".as_ref(), json.as_os_str()]);
-        cmd.args(["--junit".as_ref(), junit.as_os_str()]);
-        cmd.args(["--html".as_ref(), html.as_os_str()]);
-        cmd.args(["--out".as_ref(), out.as_os_str()]);
+        let reports = report_args(&mut cmd, &report_dir, &name, true);
         println!("\n     Merging {name} ({} shards)", shards.len());
-        let status = cmd
-            .status()
-            .with_context(|| format!("cannot run {}", wouldblock.display()))?;
+        let status = run_to_end(&mut cmd, &wouldblock)?;
         runs.push(BinaryRun {
             name,
             executable: PathBuf::new(),
-            status: status.code().unwrap_or(2),
-            reports: vec![junit, html, json, out],
+            status,
+            reports,
         });
     }
     summarise("merge", &runs, &report_dir)
@@ -234,22 +224,10 @@ fn run_binary(
     binary: &build::TestBinary,
     dir: &Path,
 ) -> Result<BinaryRun> {
-    let at = |ext: &str| dir.join(format!("{}.{ext}", binary.name));
-    let mut reports = vec![at("xml"), at("html")];
     let mut cmd = Command::new(wouldblock);
     cmd.arg(command);
-    if command == "test" && !split.wouldblock.iter().any(|a| a == "--explore") {
-        cmd.args(["--junit".as_ref(), reports[0].as_os_str()]);
-        cmd.args(["--html".as_ref(), reports[1].as_os_str()]);
-    } else {
-        let (json, out) = (at("json"), dir.join(format!("{}-findings", binary.name)));
-        cmd.args(["--junit".as_ref(), reports[0].as_os_str()]);
-        cmd.args(["--html".as_ref(), reports[1].as_os_str()]);
-        cmd.args(["--json".as_ref(), json.as_os_str()]);
-        // The folder is this command's: a new exploration replaces the last one's plans.
-        cmd.args(["--out".as_ref(), out.as_os_str(), "--force".as_ref()]);
-        reports.extend([json, out]);
-    }
+    let explores = command == "explore" || split.wouldblock.iter().any(|a| a == "--explore");
+    let reports = report_args(&mut cmd, dir, &binary.name, explores);
     cmd.args(&split.wouldblock).arg(&binary.executable);
     cmd.args(&split.test_args);
     println!(
@@ -257,20 +235,42 @@ fn run_binary(
         binary.name,
         binary.executable.display()
     );
-    let status = cmd
-        .status()
-        .with_context(|| format!("cannot run {}", wouldblock.display()))?;
-    // A signal that ended wouldblock is reported as a shell does: 128 + its number.
-    let code = status.code().unwrap_or_else(|| {
-        use std::os::unix::process::ExitStatusExt;
-        128 + status.signal().unwrap_or(0)
-    });
+    let code = run_to_end(&mut cmd, wouldblock)?;
     Ok(BinaryRun {
         name: binary.name.clone(),
         executable: binary.executable.clone(),
         status: code,
         reports,
     })
+}
+
+/// Adds one binary's report files to `cmd`, named after it in `dir`: JUnit and HTML, and
+/// for an exploration JSON and the plan files' folder; returns their paths.
+fn report_args(cmd: &mut Command, dir: &Path, name: &str, explores: bool) -> Vec<PathBuf> {
+    let at = |ext: &str| dir.join(format!("{name}.{ext}"));
+    let mut reports = vec![("--junit", at("xml")), ("--html", at("html"))];
+    if explores {
+        reports.push(("--json", at("json")));
+        // The folder is this command's: a new exploration replaces the last one's plans.
+        reports.push(("--out", dir.join(format!("{name}-findings"))));
+        cmd.arg("--force");
+    }
+    for (flag, path) in &reports {
+        cmd.arg(flag).arg(path);
+    }
+    reports.into_iter().map(|(_, path)| path).collect()
+}
+
+/// Runs `cmd` (a `wouldblock` command) to its end; its status, a signal's as a shell
+/// gives it (128 + its number).
+fn run_to_end(cmd: &mut Command, wouldblock: &Path) -> Result<i32> {
+    let status = cmd
+        .status()
+        .with_context(|| format!("cannot run {}", wouldblock.display()))?;
+    Ok(status.code().unwrap_or_else(|| {
+        use std::os::unix::process::ExitStatusExt;
+        128 + status.signal().unwrap_or(0)
+    }))
 }
 
 /// The status that covers every binary: the first that is neither 0 nor 92 (flaky), else

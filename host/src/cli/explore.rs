@@ -7,12 +7,12 @@ use super::options::{self, HarnessArgs, Knobs};
 use super::output::{self, OutDir};
 use super::reporter::{Event, Html, Invocation, Json, Reporter, Start, Summary};
 use super::shell::shell_words;
-use super::{repeat, signal};
+use super::{repeat, replay, signal};
 use anyhow::{Context, Result, bail};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use wouldblock::explore::{self, Finding, REPORT_FORMAT, Report, SUITE_REPORT_FORMAT, SuiteReport};
-use wouldblock::{Guest, Harness, Outcome, Output, Plan};
+use wouldblock::{Guest, Harness};
 
 #[derive(clap::Args)]
 pub struct ExploreArgs {
@@ -227,7 +227,8 @@ fn report_all(
     let findings: Vec<&Finding> = findings.chain(&report.host_bugs).collect();
     let outcomes = match replays {
         Some((harness, guest, args, jobs)) => {
-            replay_findings(harness, guest, args, &findings, jobs)?
+            let runs: Vec<_> = findings.iter().map(|&f| (f, args)).collect();
+            replay::replay_findings(harness, guest, &runs, jobs)?
         }
         None => Vec::new(),
     };
@@ -280,38 +281,4 @@ fn replay_command() -> String {
     }
     // `{file}` stays a bare word: the plan's path goes there, quoted.
     format!("{} {{file}} {}", shell_words(&out), shell_words(&rest))
-}
-
-/// Each finding's plan run once more, for its timeline in the HTML report: the plan
-/// replays it (every run of a plan takes the same path), and an exploration without
-/// `--html` need not keep every finding's trace. On `jobs` threads, in the findings' order.
-fn replay_findings(
-    harness: &Harness,
-    guest: &Guest,
-    args: &[String],
-    findings: &[&Finding],
-    jobs: usize,
-) -> Result<Vec<Outcome>> {
-    let quiet = harness.with_output(Output::Capture);
-    let one = |finding: &Finding| -> Result<Outcome> {
-        let plan = Plan::from_toml(&finding.plan, "a finding's plan")?;
-        Ok(quiet.with_plan(plan).run(guest, args)?)
-    };
-    let per_thread = findings.len().div_ceil(jobs.max(1)).max(1);
-    std::thread::scope(|scope| {
-        let handles: Vec<_> = findings
-            .chunks(per_thread)
-            .map(|chunk| scope.spawn(move || chunk.iter().map(|f| one(f)).collect::<Vec<_>>()))
-            .collect();
-        let mut outcomes = Vec::with_capacity(findings.len());
-        for handle in handles {
-            let chunk = handle
-                .join()
-                .map_err(|_| anyhow::anyhow!("a replay thread panicked"))?;
-            for outcome in chunk {
-                outcomes.push(outcome?);
-            }
-        }
-        Ok(outcomes)
-    })
 }

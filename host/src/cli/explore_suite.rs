@@ -11,9 +11,9 @@ use super::shell::shell_words;
 use super::{repeat, signal};
 use anyhow::Result;
 use std::path::Path;
-use wouldblock::explore::{self, SuiteEvent, SuiteReport};
+use wouldblock::explore::{self, Finding, SuiteEvent, SuiteReport};
 use wouldblock::suite::{self, Selection, TestCase};
-use wouldblock::{Guest, Harness, Outcome, Output, Plan};
+use wouldblock::{Guest, Harness, Outcome};
 
 /// What a suite exploration was asked for.
 pub struct SuiteRun<'a> {
@@ -98,7 +98,7 @@ pub fn explore_suite(run: SuiteRun<'_>) -> Result<i32> {
         })?;
     }
     let outcomes = match run.html {
-        Some(_) => replay_findings(&harness, &guest, &report, &cases)?,
+        Some(_) => replay_findings(&harness, &guest, &report, &cases, jobs)?,
         None => Vec::new(),
     };
     finish(reporter, &report, out.path(), &outcomes)
@@ -111,19 +111,20 @@ fn replay_findings(
     guest: &Guest,
     report: &SuiteReport,
     cases: &[TestCase],
+    jobs: usize,
 ) -> Result<Vec<Outcome>> {
-    let quiet = harness.with_output(Output::Capture);
-    let mut outcomes = Vec::new();
-    for test in &report.tests {
-        let Some(case) = cases.iter().find(|case| case.name == test.name) else {
-            continue;
-        };
-        for finding in test.all_findings() {
-            let plan = Plan::from_toml(&finding.plan, "a finding's plan")?;
-            outcomes.push(quiet.with_plan(plan).run(guest, &case.args())?);
-        }
-    }
-    Ok(outcomes)
+    let args: Vec<Vec<String>> = (report.tests.iter())
+        .map(
+            |test| match cases.iter().find(|case| case.name == test.name) {
+                Some(case) => Ok(case.args()),
+                None => anyhow::bail!("the report's test {} is not in the listing", test.name),
+            },
+        )
+        .collect::<Result<_>>()?;
+    let runs: Vec<(&Finding, &[String])> = (report.tests.iter().zip(&args))
+        .flat_map(|(test, args)| test.all_findings().map(move |f| (f, &args[..])))
+        .collect();
+    super::replay::replay_findings(harness, guest, &runs, jobs)
 }
 
 /// `explore --merge` of a suite's shard reports (the HTML page's findings have no

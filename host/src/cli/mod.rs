@@ -10,6 +10,7 @@ mod options;
 mod output;
 mod presets;
 mod repeat;
+mod replay;
 mod reporter;
 mod run;
 mod shell;

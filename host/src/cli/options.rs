@@ -370,6 +370,14 @@ pub fn parse_shard(text: &str) -> Result<(u64, u64), String> {
     }
 }
 
+/// The name of a file cargo built, without its extension and `-HASH`
+/// (`deps/suite-0123456789abcdef.wasm` is `suite`); `None` for a name with no such hash.
+pub fn cargo_name(component: &Path) -> Option<&str> {
+    let stem = component.file_stem()?.to_str()?;
+    let (name, hash) = stem.rsplit_once('-')?;
+    (hash.len() == 16 && hash.bytes().all(|b| b.is_ascii_hexdigit())).then_some(name)
+}
+
 /// Whether a cargo runner was handed a test binary (`target/.../deps/NAME-HASH.wasm`) to
 /// run whole: then each test gets its own instance, unless libtest's own `--list` or
 /// `--exact` shows another runner (nextest) already runs one test at a time.
@@ -378,11 +386,7 @@ pub fn looks_like_libtest(component: &Path, args: &[String]) -> bool {
         .parent()
         .and_then(Path::file_name)
         .is_some_and(|dir| dir == "deps");
-    let hashed = component
-        .file_stem()
-        .and_then(|stem| stem.to_str())
-        .and_then(|stem| stem.rsplit_once('-'))
-        .is_some_and(|(_, hash)| hash.len() == 16 && hash.bytes().all(|b| b.is_ascii_hexdigit()));
+    let hashed = cargo_name(component).is_some();
     let one_at_a_time = args.iter().any(|a| a == "--list" || a == "--exact");
     in_deps && hashed && !one_at_a_time
 }

@@ -87,12 +87,11 @@ static BINARY: OnceLock<String> = OnceLock::new();
 
 /// The component's name as `{binary}` gives it.
 fn binary_name(component: &Path) -> String {
-    let stem = component.file_stem().unwrap_or_default().to_string_lossy();
-    match stem.rsplit_once('-') {
-        Some((name, hash)) if hash.len() == 16 && hash.bytes().all(|b| b.is_ascii_hexdigit()) => {
-            name.to_string()
-        }
-        _ => stem.into_owned(),
+    match super::options::cargo_name(component) {
+        Some(name) => name.to_string(),
+        None => (component.file_stem().unwrap_or_default())
+            .to_string_lossy()
+            .into_owned(),
     }
 }
 
