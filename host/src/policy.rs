@@ -16,6 +16,8 @@ use wasmtime_wasi::sockets::SocketAddrUse;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NetPolicy {
     allowed: Vec<IpNet>,
+    /// Whether TCP connections to real servers go through the harness's relay.
+    direct: bool,
 }
 
 impl NetPolicy {
@@ -34,6 +36,7 @@ impl NetPolicy {
                 "127.0.0.0/8".parse().expect("valid CIDR"),
                 "::1/128".parse().expect("valid CIDR"),
             ],
+            direct: false,
         }
     }
 
@@ -47,6 +50,7 @@ impl NetPolicy {
     pub fn none() -> Self {
         Self {
             allowed: Vec::new(),
+            direct: false,
         }
     }
 
@@ -60,6 +64,30 @@ impl NetPolicy {
     pub fn allow(mut self, net: IpNet) -> Self {
         self.allowed.push(net);
         self
+    }
+
+    /// The guest's TCP connections go straight to real servers, not through the harness's
+    /// relay. By default a connection to a server the harness does not own reaches a
+    /// listener of the harness, which connects to the server and hands its answers to the
+    /// guest once the server has gone quiet, at the guest's next wait: so what a read
+    /// finds is the same on every run. Direct, it depends on how fast the server was.
+    ///
+    /// ```
+    /// use wouldblock::NetPolicy;
+    /// assert!(NetPolicy::loopback().relays() && !NetPolicy::loopback().direct().relays());
+    /// ```
+    pub fn direct(mut self) -> Self {
+        self.direct = true;
+        self
+    }
+
+    /// Whether the guest's TCP connections to real servers go through the harness's relay.
+    ///
+    /// ```
+    /// assert!(wouldblock::NetPolicy::default().relays());
+    /// ```
+    pub fn relays(&self) -> bool {
+        !self.direct
     }
 
     /// Whether the guest may use `ip`.

@@ -24,6 +24,11 @@ pub struct HarnessArgs {
     /// Example: --allow-net 10.0.0.0/8
     #[arg(long = "allow-net", value_name = "CIDR")]
     allow_net: Vec<ipnet::IpNet>,
+    /// Connect the guest straight to real servers, not through the harness's relay
+    /// (which hands a server's answer over at the guest's next wait, once the server has
+    /// gone quiet, so every run reads it at the same step). Example: --no-relay
+    #[arg(long)]
+    no_relay: bool,
     /// Bound on the guest's linear memory, in MiB. Example: --max-memory 64
     #[arg(long, value_name = "MIB", default_value_t = (wouldblock::DEFAULT_MAX_MEMORY >> 20) as u64)]
     max_memory: u64,
@@ -150,6 +155,7 @@ impl HarnessArgs {
             .allow_net
             .iter()
             .fold(NetPolicy::loopback(), |net, cidr| net.allow(*cidr));
+        let net = if self.no_relay { net.direct() } else { net };
         let max_memory = usize::try_from(self.max_memory.saturating_mul(1 << 20))
             .context("--max-memory is too large for this machine")?;
         let mut builder = Builder::new()

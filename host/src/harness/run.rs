@@ -18,7 +18,7 @@ use crate::stdio::Sink;
 use crate::verdict::{Exit, during, end};
 use crate::wasi::HostState;
 use crate::world::clock::VirtualClock;
-use crate::world::{PeerWatch, World};
+use crate::world::{PeerWatch, Relays, World};
 use std::sync::atomic::{AtomicU32, Ordering};
 use wasmtime::{Engine, PoolConcurrencyLimitError, Store};
 use wasmtime_wasi::{FsPerms, WasiCtx, WasiCtxBuilder};
@@ -182,6 +182,8 @@ fn new_run(settings: &Settings, peers: &Peers) -> Run {
         ..World::default()
     };
     world.http_bodies.echo = peers.http_echo.as_ref().map(HttpEcho::addr);
+    let own = peers.tcp_echo.iter().map(TcpEcho::addr).collect();
+    world.relays = Relays::new(&settings.net, own, settings.quiet_window);
     Run {
         world,
         faults,

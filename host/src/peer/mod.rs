@@ -9,7 +9,9 @@
 
 mod http;
 mod received;
+mod relay;
 pub(crate) use received::{digest, short_of};
+pub(crate) use relay::{Relay, SILENCE as RELAY_SILENCE};
 mod tcp;
 #[cfg(test)]
 mod tests;

@@ -37,14 +37,14 @@ pub(crate) struct PeerIo {
 
 impl PeerIo {
     /// Marks the peer busy until the guard drops.
-    fn busy(self: &Arc<Self>) -> Busy {
+    pub(super) fn busy(self: &Arc<Self>) -> Busy {
         self.busy.fetch_add(1, Ordering::AcqRel);
         Busy(self.clone())
     }
 }
 
 /// A busy mark, taken back when dropped.
-struct Busy(Arc<PeerIo>);
+pub(super) struct Busy(Arc<PeerIo>);
 
 impl Drop for Busy {
     fn drop(&mut self) {

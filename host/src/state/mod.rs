@@ -125,11 +125,25 @@ impl Run {
         }
     }
 
-    /// The guest connected `rep` to `remote`: a peer that answers in real time, so waits
-    /// give it a moment before time jumps.
+    /// Where guest socket `rep` connects when it asks for `remote`: a relay of the
+    /// harness's to that server, if it relays to it (its counters then settle with the
+    /// harness's peers), else `None`: straight there.
+    pub(crate) fn relay(&mut self, rep: u32, remote: SocketAddr) -> Option<SocketAddr> {
+        let (listen, io) = self.world.relays.open(rep, remote)?;
+        self.world.tcp_peers.push(io);
+        Some(listen)
+    }
+
+    /// The real server behind guest socket `rep`, if it connected through a relay.
+    pub(crate) fn relayed(&self, rep: u32) -> Option<SocketAddr> {
+        self.world.relays.server(rep)
+    }
+
+    /// The guest connected `rep` to `remote`. Not through a relay, it is a peer that
+    /// answers in real time, so waits give it a moment before time jumps.
     pub(crate) fn connect(&mut self, rep: u32, remote: SocketAddr) {
         self.faults.registry.connect(rep, remote);
-        self.world.external = true;
+        self.world.external |= self.relayed(rep).is_none();
     }
 
     /// The guest talks to something the harness does not own (an HTTP request).

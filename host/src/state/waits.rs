@@ -59,6 +59,36 @@ impl Run {
         }
     }
 
+    /// Whether every pollable at `which` is a connection's to a real server through a
+    /// relay: then the relay knows whether anything more is coming.
+    pub(crate) fn relayed_only(&self, reps: &[u32], which: &[usize]) -> bool {
+        let registry = &self.faults.registry;
+        let relays = &self.world.relays;
+        relays.any()
+            && which.iter().all(|&i| {
+                let remote = registry.pollable_owner(reps[i]).and_then(|r| r.remote);
+                remote.is_some_and(|server| relays.relays_to(server))
+            })
+    }
+
+    /// Whether the guest has connected to a real server through a relay.
+    pub(crate) fn relaying(&self) -> bool {
+        self.world.relays.any()
+    }
+
+    /// The guest waits (`true`) or no longer does: a relayed server's late bytes go
+    /// straight to the guest while it waits.
+    pub(crate) fn waiting(&self, now: bool) {
+        self.world.relays.waiting(now);
+    }
+
+    /// The guest waited on relayed connections alone, with no timer, and their servers
+    /// said nothing for `waited`.
+    pub(crate) fn server_silent(&self, op: &'static str, on: &Text, waited: Duration) -> Stop {
+        let servers = self.world.relays.unanswered();
+        during::server_silent(&self.recorder, op, on, &servers, waited)
+    }
+
     /// Whether the run has peers of the harness's own to let settle before a wait.
     pub(crate) fn has_peers(&self) -> bool {
         self.world.has_peers()

@@ -40,6 +40,28 @@ pub(crate) fn hang(recorder: &Recorder, wait: &str, on: &Text) -> Stop {
     stop(&recorder.trace, Verdict::Hang, reason)
 }
 
+/// The guest blocked in `wait`, with no timer, on `on`: connections to real servers
+/// through the harness's relay, and for `waited` none of them said anything more.
+pub(crate) fn server_silent(
+    recorder: &Recorder,
+    wait: &str,
+    on: &Text,
+    servers: &[std::net::SocketAddr],
+    waited: Duration,
+) -> Stop {
+    let servers = match servers {
+        [] => "the servers it talks to".to_string(),
+        servers => {
+            let list: Vec<String> = servers.iter().map(|s| s.to_string()).collect();
+            format!("the server at {}", list.join(", "))
+        }
+    };
+    let reason = format!(
+        "the guest blocked in {wait} on {on} with no timer, and {servers} sent nothing for          {waited:?} after its last answer: the server stopped answering (inconclusive, not          the guest's doing; is it running, and is the request one it answers?)"
+    );
+    stop(&recorder.trace, Verdict::ServerSilent, reason)
+}
+
 /// The guest blocked in `wait` on the socket pollables `on`, which the plan never makes
 /// ready again, and on real pollables that nothing woke: the harness's own peers had
 /// settled and, for `window`, nothing the harness cannot see woke them either.

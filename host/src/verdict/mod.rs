@@ -51,6 +51,9 @@ pub enum Verdict {
     /// The guest failed after an injected transient error without moving any data
     /// again: it treated a once-reported error as fatal, or left its socket unusable.
     UnusableAfterError,
+    /// Inconclusive: the guest waited, with no timer, on a real server (reached through
+    /// the harness's relay) that stopped answering. The server's doing, not the guest's.
+    ServerSilent,
 }
 
 impl Verdict {
@@ -58,9 +61,9 @@ impl Verdict {
     ///
     /// ```
     /// use wouldblock::Verdict;
-    /// assert!(Verdict::ALL.iter().all(|v| (83..=90).contains(&v.exit_code())));
+    /// assert!(Verdict::ALL.iter().all(|v| (82..=90).contains(&v.exit_code())));
     /// ```
-    pub const ALL: [Verdict; 9] = [
+    pub const ALL: [Verdict; 10] = [
         Verdict::SpecViolation,
         Verdict::Trap,
         Verdict::BusyLoop,
@@ -70,9 +73,10 @@ impl Verdict {
         Verdict::UnusableAfterError,
         Verdict::Dropped,
         Verdict::PeerOverflow,
+        Verdict::ServerSilent,
     ];
 
-    /// The documented exit status of the `wouldblock` command for this verdict: 83 to 90,
+    /// The documented exit status of the `wouldblock` command for this verdict: 82 to 90,
     /// a range guests do not use.
     ///
     /// ```
@@ -89,6 +93,7 @@ impl Verdict {
                 Verdict::UnusableAfterError => 8,
                 Verdict::Dropped => 9,
                 Verdict::PeerOverflow => 10,
+                Verdict::ServerSilent => 2,
             }
     }
 
@@ -108,7 +113,22 @@ impl Verdict {
             Verdict::UnusableAfterError => "unusable-after-error",
             Verdict::Dropped => "dropped",
             Verdict::PeerOverflow => "peer-overflow",
+            Verdict::ServerSilent => "server-silent",
         }
+    }
+}
+
+impl Verdict {
+    /// Whether the verdict says nothing about the guest: the harness's own peer overflowed,
+    /// or a real server stopped answering. Exploration counts such trials apart, never as
+    /// findings.
+    ///
+    /// ```
+    /// use wouldblock::Verdict;
+    /// assert!(Verdict::ServerSilent.inconclusive() && !Verdict::Hang.inconclusive());
+    /// ```
+    pub fn inconclusive(self) -> bool {
+        matches!(self, Verdict::PeerOverflow | Verdict::ServerSilent)
     }
 }
 

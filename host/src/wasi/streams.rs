@@ -62,9 +62,14 @@ impl HostInputStream for IoView<'_> {
             return self.table.blocking_read(stream, len).await;
         };
         event.args = Text::Num(len);
+        // A wait like any other: relayed servers' answers arrive first.
+        if self.run.relaying() {
+            self.run.settle(2).await;
+        }
         // WIT: "blocking-read ... blocks until at least one byte can be read": the empty
         // answer has no place here, so only errors and slices apply.
         let decided = self.decided(op, Some(rep), Vec::<u8>::new, &mut event);
+        self.run.waiting(true);
         let result = match decided {
             Decided::Answer(Err(err)) => Err(err),
             Decided::Limit(n) => self.table.blocking_read(stream, len.min(n)).await,
@@ -72,6 +77,7 @@ impl HostInputStream for IoView<'_> {
                 self.table.blocking_read(stream, len).await
             }
         };
+        self.run.waiting(false);
         self.read_done(rep, op, event, &result)?;
         result
     }

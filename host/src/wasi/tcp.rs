@@ -51,7 +51,13 @@ impl HostTcpSocket for SocketsView<'_> {
         let mut event = self.tcp_event("start-connect", None, rep);
         let remote = SocketAddr::from(remote_address);
         event.args = Text::Addr(remote);
-        let result = self.inner.start_connect(this, network, remote_address);
+        // A real server the harness relays to: the guest's socket connects to the relay,
+        // and its trace and `remote-address` still show the server.
+        let target = match self.run.relay(rep, remote) {
+            Some(relay) => IpSocketAddress::from(relay),
+            None => remote_address,
+        };
+        let result = self.inner.start_connect(this, network, target);
         if result.is_ok() {
             self.run.connect(rep, remote);
         }
@@ -145,7 +151,9 @@ impl HostTcpSocket for SocketsView<'_> {
     }
 
     fn remote_address(&mut self, this: Resource<TcpSocket>) -> SocketResult<IpSocketAddress> {
-        self.inner.remote_address(this)
+        let server = self.run.relayed(this.rep());
+        let real = self.inner.remote_address(this)?;
+        Ok(server.map_or(real, IpSocketAddress::from))
     }
 
     fn is_listening(&mut self, this: Resource<TcpSocket>) -> wasmtime::Result<bool> {

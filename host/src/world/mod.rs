@@ -5,8 +5,10 @@
 
 pub(crate) mod clock;
 mod http_bodies;
+mod relays;
 
 pub(crate) use http_bodies::HttpBodies;
+pub(crate) use relays::{Relays, SILENT_LIMIT};
 
 use crate::faults::Class;
 use crate::faults::registry::Registry;
@@ -64,8 +66,10 @@ pub(crate) struct World {
     /// What the harness's HTTP client saw of a guest server, once it has served.
     pub(crate) http_served: Option<Served>,
     /// The guest talks to something the harness does not own (an address that is not its
-    /// peer, a TCP connection): a real world the harness cannot see settle.
+    /// peer, a TCP connection not relayed): a real world the harness cannot see settle.
     pub(crate) external: bool,
+    /// The relays to real servers the guest connected to.
+    pub(crate) relays: Relays,
     /// How long a wait that only the real world can end is given to end, when the guest
     /// talks to something the harness cannot see settle.
     pub(crate) quiet: Duration,
@@ -198,6 +202,14 @@ impl World {
         while !settle.done(self) {
             tokio::task::yield_now().await;
             settle.pause();
+        }
+        if self.relays.any() {
+            // The servers answer what the guest's bytes asked; their answers reach the
+            // guest's sockets now, and the event loop turns so tokio sees them.
+            self.relays.settle().await;
+            for _ in 0..turns.max(2) {
+                tokio::task::yield_now().await;
+            }
         }
     }
 }

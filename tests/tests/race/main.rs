@@ -13,6 +13,7 @@ mod probe;
 mod probe_http;
 mod probe_http_server;
 mod probe_libtest;
+mod relay;
 mod std_udp_send;
 mod suite_explore;
 mod suite_shared;

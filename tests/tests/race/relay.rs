@@ -1,0 +1,86 @@
+//! A real server the harness does not own, reached through the harness's relay: its
+//! answer reaches the guest at the same step of every run however its writes were
+//! spread in time, the trace names the real server, and a server that stops answering is
+//! named in the verdict instead of the guest running into the time limit.
+
+use anyhow::{Result, ensure};
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::time::Duration;
+use wouldblock::{Exit, Plan, Verdict};
+use wouldblock_guests::{PROBE, TCP_ECHO_CLIENT};
+use wouldblock_tests::{assert_deterministic, guest, harness, plan};
+
+/// A server of this test's own, on a thread: for every connection, `answer` gets what
+/// the client sent and the connection to answer on.
+fn server(answer: fn(&mut TcpStream, &[u8])) -> Result<SocketAddr> {
+    let listener = TcpListener::bind("127.0.0.1:0")?;
+    let addr = listener.local_addr()?;
+    std::thread::spawn(move || {
+        for conn in listener.incoming().flatten() {
+            std::thread::spawn(move || {
+                let mut conn = conn;
+                let mut buf = vec![0; 64 << 10];
+                while let Ok(n @ 1..) = conn.read(&mut buf) {
+                    answer(&mut conn, &buf[..n]);
+                }
+            });
+        }
+    });
+    Ok(addr)
+}
+
+/// Echoes in two writes 100 µs apart, as a server that writes a header and then a body:
+/// read straight from the kernel, the guest would find one half or both, run by run.
+fn split_echo(conn: &mut TcpStream, got: &[u8]) {
+    let (head, tail) = got.split_at(got.len() / 2);
+    let _ = conn.write_all(head);
+    std::thread::sleep(Duration::from_micros(100));
+    let _ = conn.write_all(tail);
+}
+
+#[test]
+fn a_real_servers_split_answer_is_read_at_the_same_step_of_every_run() -> Result<()> {
+    let addr = server(split_echo)?.to_string();
+    let args = [addr.as_str(), "--sizes", "1,1024,65536"];
+    assert_deterministic(
+        &harness(Plan::new()),
+        &guest(&TCP_ECHO_CLIENT),
+        &args,
+        "pass",
+    )?;
+    // A read at a time, a byte at a time: 64 KiB would be 65,000 waits a run.
+    let args = [addr.as_str(), "--sizes", "1,1024"];
+    let slow = harness(plan("tcp-slow-peer"));
+    assert_deterministic(&slow, &guest(&TCP_ECHO_CLIENT), &args, "pass")
+}
+
+#[test]
+fn the_trace_names_the_real_server_not_the_relay() -> Result<()> {
+    let addr = server(split_echo)?;
+    let args = [addr.to_string(), "--sizes".into(), "1".into()];
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let outcome = harness(Plan::new()).run(&guest(&TCP_ECHO_CLIENT), &args)?;
+    ensure!(outcome.passed(), "{}", outcome.summary());
+    let trace = wouldblock::trace::render(outcome.trace.events());
+    let connect = trace.lines().find(|l| l.contains("start-connect"));
+    ensure!(
+        connect.is_some_and(|l| l.contains(&addr.to_string())),
+        "{trace}"
+    );
+    Ok(())
+}
+
+#[test]
+fn a_server_that_stops_answering_is_named_not_a_time_limit() -> Result<()> {
+    // std's blocking read waits on the connection alone, with no timer.
+    let addr = server(|_, _| {})?.to_string();
+    let args = ["std-tcp-echo", addr.as_str()];
+    let outcome = harness(Plan::new()).run(&guest(&PROBE), &args)?;
+    let Exit::Stopped(stop) = &outcome.exit else {
+        anyhow::bail!("{:?}: {}", outcome.exit, outcome.summary());
+    };
+    ensure!(stop.verdict == Verdict::ServerSilent, "{stop}");
+    ensure!(stop.reason.contains(&addr), "{stop}");
+    Ok(())
+}
