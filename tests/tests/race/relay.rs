@@ -3,13 +3,14 @@
 //! spread in time, the trace names the real server, and a server that stops answering is
 //! named in the verdict instead of the guest running into the time limit.
 
-use anyhow::{Result, ensure};
+use anyhow::{Context, Result, ensure};
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::time::Duration;
+use wouldblock::explore::{self, ExploreOptions};
 use wouldblock::{Exit, Plan, Verdict};
-use wouldblock_guests::{PROBE, TCP_ECHO_CLIENT};
-use wouldblock_tests::{assert_deterministic, guest, harness, plan};
+use wouldblock_guests::{PROBE, TCP_ECHO_CLIENT, TCP_ECHO_CLIENT_NAIVE};
+use wouldblock_tests::{assert_deterministic, guest, harness, plan, repeat};
 
 /// A server of this test's own, on a thread: for every connection, `answer` gets what
 /// the client sent and the connection to answer on.
@@ -82,5 +83,41 @@ fn a_server_that_stops_answering_is_named_not_a_time_limit() -> Result<()> {
     };
     ensure!(stop.verdict == Verdict::ServerSilent, "{stop}");
     ensure!(stop.reason.contains(&addr), "{stop}");
+    Ok(())
+}
+
+#[test]
+fn findings_against_a_real_server_replay_on_every_run() -> Result<()> {
+    // The naive client takes an empty read for the end: explore finds it against the
+    // real server as against the harness's own echo peer, and each shrunk plan replays
+    // to the same verdict 100 times out of 100, the server in the loop.
+    let addr = server(split_echo)?.to_string();
+    let args = [addr.as_str(), "--sizes", "1,1024"];
+    let program = guest(&TCP_ECHO_CLIENT_NAIVE);
+    let report = explore::explore(
+        &harness(Plan::new()),
+        &program,
+        &args,
+        ExploreOptions::default(),
+    )?;
+    ensure!(
+        report.baseline_failure.is_none(),
+        "{:?}",
+        report.baseline_failure
+    );
+    ensure!(!report.findings.is_empty(), "no finding: {report:#?}");
+    for finding in &report.findings {
+        let plan = Plan::from_toml(&finding.plan, "finding").context("a finding's plan")?;
+        repeat(&harness(plan), &program, &args, |outcome| {
+            ensure!(
+                outcome.exit_code() == finding.exit_code,
+                "{} at {} replayed as {:?}",
+                finding.verdict,
+                finding.site,
+                outcome.exit
+            );
+            Ok(())
+        })?;
+    }
     Ok(())
 }
