@@ -170,3 +170,95 @@ fn the_ci_examples_shards_merge_into_the_whole_exploration() -> Result<()> {
     );
     Ok(())
 }
+
+/// A test for the package that talks to the server a `[[setup]]` started, on the port the
+/// config hands it, and reads a variable the profile sets.
+const FROM_SETUP: &str = r#"
+use std::io::{Read, Write};
+
+#[test]
+fn the_setups_server_answers() {
+    let port: u16 = std::env::var("SETUP_PORT").expect("the setup's port").parse().unwrap();
+    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    stream.write_all(b"GET / HTTP/1.0\r\n\r\n").unwrap();
+    let mut reply = String::new();
+    stream.read_to_string(&mut reply).unwrap();
+    assert!(reply.starts_with("HTTP/1.0 200"), "{reply}");
+    assert_eq!(std::env::var("FROM_PROFILE").as_deref(), Ok("yes"));
+}
+"#;
+
+#[test]
+fn the_config_starts_the_servers_a_suite_needs_and_stops_them() -> Result<()> {
+    let dir = package("cargo-wouldblock-config")?;
+    std::fs::write(dir.join("tests/from_setup.rs"), FROM_SETUP)?;
+    std::fs::create_dir_all(dir.join(".config"))?;
+    std::fs::write(
+        dir.join(".config/wouldblock.toml"),
+        r#"
+[profile.default]
+env = { FROM_PROFILE = "yes" }
+
+[[setup]]
+name = "web"
+command = ["/usr/bin/python3", "-m", "http.server", "{port}", "--bind", "127.0.0.1"]
+port-env = "SETUP_PORT"
+"#,
+    )?;
+    let out = cargo_wouldblock(&dir, &["test", "--test", "from_setup"])?;
+    let text = both(&out);
+    ensure!(out.status.code() == Some(0), "{text}");
+    ensure!(
+        dir.join("target/wouldblock/setup-web.log").is_file(),
+        "{text}"
+    );
+    // Stopped with the command: its port no longer answers.
+    let port: u16 = text
+        .split("ready on 127.0.0.1:")
+        .nth(1)
+        .and_then(|rest| rest.split_whitespace().next())
+        .and_then(|port| port.parse().ok())
+        .with_context(|| format!("no port said in {text}"))?;
+    ensure!(
+        std::net::TcpStream::connect(("127.0.0.1", port)).is_err(),
+        "still listening: {text}"
+    );
+
+    // A server that exits before it listens: named, with its log, status 2.
+    std::fs::write(
+        dir.join(".config/wouldblock.toml"),
+        "[[setup]]\nname = \"gone\"\ncommand = [\"false\"]\nport-env = \"SETUP_PORT\"\n",
+    )?;
+    let out = cargo_wouldblock(&dir, &["test", "--test", "from_setup"])?;
+    let text = both(&out);
+    ensure!(out.status.code() == Some(2), "{text}");
+    ensure!(
+        text.contains("setup \"gone\" exited") && text.contains("setup-gone.log"),
+        "{text}"
+    );
+    Ok(())
+}
+
+#[test]
+fn a_bad_config_names_its_file_line_and_field() -> Result<()> {
+    let dir = package("cargo-wouldblock-bad-config")?;
+    std::fs::create_dir_all(dir.join(".config"))?;
+    std::fs::write(
+        dir.join(".config/wouldblock.toml"),
+        "[profile.ci]\nbudget-time = \"soon\"\n",
+    )?;
+    let out = cargo_wouldblock(&dir, &["test", "--profile", "ci"])?;
+    let text = both(&out);
+    ensure!(out.status.code() == Some(2), "{text}");
+    ensure!(
+        text.contains(".config/wouldblock.toml:2") && text.contains("budget-time"),
+        "{text}"
+    );
+    let out = cargo_wouldblock(&dir, &["test", "--profile", "nightly"])?;
+    let text = both(&out);
+    ensure!(
+        out.status.code() == Some(2) && text.contains("[profile.nightly]"),
+        "{text}"
+    );
+    Ok(())
+}

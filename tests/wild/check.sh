@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
-# Explores client libraries nobody here wrote against their real servers: starts
-# redis-server, Python's http.server and a WebSocket echo server (python3-websockets) on
-# 127.0.0.1 ports of their own, explores each suite of this workspace through
-# `cargo wouldblock explore` twice, and checks that
+# Explores client libraries nobody here wrote against their real servers, through
+# `cargo wouldblock explore`, which starts the servers this workspace's
+# .config/wouldblock.toml names (redis-server, Python's http.server, a WebSocket echo
+# server with python3-websockets) on free loopback ports and stops them after. Each suite
+# is explored twice, and the check is that
 #   - every test is explored (none FLAKY), with the status and findings in
 #     explore-expected.txt, and
 #   - the second exploration tried exactly the trials of the first, test by test.
-# The servers are stopped on every exit.
 #
 #   bash tests/wild/check.sh /abs/path/to/target/debug    (holding wouldblock and cargo-wouldblock)
 #
@@ -25,49 +25,7 @@ unset RUSTFLAGS CARGO_ENCODED_RUSTFLAGS
 python=/usr/bin/python3
 
 work=$(mktemp -d)
-pids=()
-stop_servers() {
-  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  rm -rf "$work"
-}
-trap stop_servers EXIT
-
-free_port() {
-  "$python" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
-# Ready when it accepts a connection; a server that never does fails the check, named.
-listening() {
-  for _ in $(seq 100); do
-    if (exec 3<>"/dev/tcp/127.0.0.1/$2") 2>/dev/null; then return 0; fi
-    sleep 0.1
-  done
-  echo "FAIL  $1 never listened on 127.0.0.1:$2" >&2
-  exit 1
-}
-
-redis_port=$(free_port)
-redis-server --port "$redis_port" --bind 127.0.0.1 --save '' --appendonly no \
-  --logfile "$work/redis.log" &
-pids+=($!)
-listening redis-server "$redis_port"
-
-mkdir -p "$work/www"
-printf 'hello from a real server\n' >"$work/www/small.txt"
-"$python" -c 'import sys; open(sys.argv[1], "wb").write(bytes(i % 251 for i in range(1 << 20)))' \
-  "$work/www/large.bin"
-http_port=$(free_port)
-"$python" -m http.server "$http_port" --bind 127.0.0.1 --directory "$work/www" \
-  >"$work/http.log" 2>&1 &
-pids+=($!)
-listening http.server "$http_port"
-
-ws_port=$(free_port)
-"$python" servers/ws_echo.py "$ws_port" >"$work/ws.log" 2>&1 &
-pids+=($!)
-listening ws_echo.py "$ws_port"
-
-env_args=(--env "REDIS_PORT=$redis_port" --env "HTTP_PORT=$http_port" --env "WS_PORT=$ws_port")
+trap 'rm -rf "$work"' EXIT
 crates=(redis-sync redis-tokio ureq-http tungstenite-ws)
 passed=0
 failed=0
@@ -92,7 +50,7 @@ for round in 1 2; do
   summary=""
   for crate in "${crates[@]}"; do
     dir="$work/reports-$round/$crate"
-    cargo wouldblock explore --locked --release -p "$crate" --report-dir "$dir" "${env_args[@]}" \
+    cargo wouldblock explore --locked --release -p "$crate" --report-dir "$dir" \
       >"$work/$crate-$round.out" 2>&1 </dev/null || true
     json=$(find "$dir" -name "${crate//-/_}-*.json" | head -1)
     if [ -z "$json" ]; then

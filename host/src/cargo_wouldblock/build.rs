@@ -29,6 +29,28 @@ pub struct Built {
     pub binaries: Vec<TestBinary>,
 }
 
+/// The workspace's root folder (where `.config/wouldblock.toml` is), as cargo finds it
+/// from here or from `--manifest-path`.
+pub fn workspace_root(split: &Split) -> Result<PathBuf> {
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let mut command = Command::new(&cargo);
+    command.args(["locate-project", "--workspace", "--message-format", "plain"]);
+    if let Some(at) = split.cargo.iter().position(|w| w == "--manifest-path") {
+        command.args(&split.cargo[at..at + 2]);
+    }
+    let found = command
+        .output()
+        .context("cannot run cargo locate-project")?;
+    if !found.status.success() {
+        bail!(
+            "cargo found no package here: {}",
+            String::from_utf8_lossy(&found.stderr).trim()
+        );
+    }
+    let manifest = PathBuf::from(String::from_utf8_lossy(&found.stdout).trim());
+    Ok(manifest.parent().map(PathBuf::from).unwrap_or_default())
+}
+
 /// Adds the target with rustup where the toolchain lacks it (as the bundled guests'
 /// build script does).
 pub fn ensure_target() -> Result<()> {

@@ -14,6 +14,8 @@
 //! report folders of `explore --shard I/N` runs (one per CI job) binary by binary.
 
 mod build;
+mod config;
+mod setup;
 mod split;
 
 use anyhow::{Context, Result, bail};
@@ -41,6 +43,9 @@ cargo options (passed to `cargo test --no-run --target wasm32-wasip2`):
 
 own options:
   --report-dir DIR     where the reports go (default: TARGET_DIR/wouldblock)
+  --profile NAME       the profile of .config/wouldblock.toml at the workspace root
+                       (default: `default`): options, environment, and the [[setup]]
+                       servers started before the tests and stopped after them
 
 every other option is wouldblock's (`wouldblock test --help`, `wouldblock explore --help`);
 the words after `--` are libtest's, for every test binary.";
@@ -95,7 +100,11 @@ fn run() -> Result<i32> {
         }
         other => bail!("unknown command {other:?}: `cargo wouldblock test`, `explore` or `merge`"),
     }
-    let split = split::split(&args[1..])?;
+    let mut split = split::split(&args[1..])?;
+    setup::outlive_signals();
+    let root = build::workspace_root(&split)?;
+    let chosen = config::choose(&root, split.profile.as_deref(), &split.wouldblock)?;
+    split.tokio_unstable |= chosen.tokio_unstable;
     build::ensure_target()?;
     let built = build::test_binaries(&split)?;
     if built.binaries.is_empty() {
@@ -108,9 +117,17 @@ fn run() -> Result<i32> {
     std::fs::create_dir_all(&dir)
         .with_context(|| format!("--report-dir {}: cannot create it", dir.display()))?;
     let wouldblock = wouldblock_binary();
+    // Stopped when this function returns, however it returns.
+    let servers = setup::start(&chosen.setups, &chosen.root, &dir)?;
+    let before: Vec<String> = chosen
+        .args
+        .iter()
+        .chain(&servers.env_args)
+        .cloned()
+        .collect();
     let mut runs = Vec::new();
     for binary in &built.binaries {
-        let run = run_binary(&wouldblock, &command, &split, binary, &dir)?;
+        let run = run_binary(&wouldblock, &command, (&before, &split), binary, &dir)?;
         let interrupted = matches!(run.status, 130 | 143);
         runs.push(run);
         if interrupted {
@@ -220,7 +237,7 @@ fn wouldblock_binary() -> PathBuf {
 fn run_binary(
     wouldblock: &Path,
     command: &str,
-    split: &split::Split,
+    (profile, split): (&[String], &split::Split),
     binary: &build::TestBinary,
     dir: &Path,
 ) -> Result<BinaryRun> {
@@ -228,7 +245,10 @@ fn run_binary(
     cmd.arg(command);
     let explores = command == "explore" || split.wouldblock.iter().any(|a| a == "--explore");
     let reports = report_args(&mut cmd, dir, &binary.name, explores);
-    cmd.args(&split.wouldblock).arg(&binary.executable);
+    // The profile's options first: the user's own come after, and win.
+    cmd.args(profile)
+        .args(&split.wouldblock)
+        .arg(&binary.executable);
     cmd.args(&split.test_args);
     println!(
         "\n     Running {} ({})",
@@ -264,9 +284,8 @@ fn report_args(cmd: &mut Command, dir: &Path, name: &str, explores: bool) -> Vec
 /// Runs `cmd` (a `wouldblock` command) to its end; its status, a signal's as a shell
 /// gives it (128 + its number).
 fn run_to_end(cmd: &mut Command, wouldblock: &Path) -> Result<i32> {
-    let status = cmd
-        .status()
-        .with_context(|| format!("cannot run {}", wouldblock.display()))?;
+    let status =
+        setup::run_child(cmd).with_context(|| format!("cannot run {}", wouldblock.display()))?;
     Ok(status.code().unwrap_or_else(|| {
         use std::os::unix::process::ExitStatusExt;
         128 + status.signal().unwrap_or(0)

@@ -37,6 +37,8 @@ pub struct Split {
     pub tokio_unstable: bool,
     /// `--report-dir`.
     pub report_dir: Option<PathBuf>,
+    /// `--profile`: the config file's profile.
+    pub profile: Option<String>,
     /// For `wouldblock test` or `wouldblock explore`.
     pub wouldblock: Vec<String>,
     /// After `--`: libtest's, for every binary.
@@ -69,6 +71,8 @@ pub fn split(args: &[String]) -> Result<Split> {
             split.tokio_unstable = true;
         } else if name == "--report-dir" {
             split.report_dir = Some(PathBuf::from(value(name)?));
+        } else if name == "--profile" {
+            split.profile = Some(value(name)?);
         } else if ["--json", "--junit", "--html", "--out"].contains(&name) {
             bail!(
                 "{name}: cargo wouldblock names each binary's reports itself (under \
