@@ -128,7 +128,7 @@ fn make() -> Result<Pages> {
         "8",
     ];
     let explore_udp = explore("explore", &[1], &udp)?;
-    // The README's picture: a finding whose timeline tells a story in virtual time. What
+    // The guide's picture (docs/trace-and-html.md): a finding whose timeline tells a story in virtual time. What
     // it finds depends on when the echo's bytes arrive, so any exit is taken; its note
     // (a reset) is always there.
     let tcp = [client, "--", "{tcp-echo}", "--sizes", "1024"];
@@ -571,7 +571,7 @@ fn pages_render_in_headless_chromium() -> Result<()> {
     screenshot(&chromium, text_of(pages, "explore-tcp"))
 }
 
-/// A finding's timeline as the README shows it: the exploration's page with its first
+/// A finding's timeline as docs/trace-and-html.md shows it: the exploration's page with its first
 /// finding open, moved up under the header, its timeline at its start (the injected
 /// answer; the page itself opens a wide timeline on its evidence).
 fn screenshot(chromium: &Path, explore: &str) -> Result<()> {

@@ -3,7 +3,7 @@
 # wouldblock, the std, mio, tokio and wstd TCP suites under every TCP preset and
 # dns-slow, and the wstd HTTP suite under every wasi:http preset (through cargo's runner
 # variable), and checks each library x preset cell against
-# the result recorded in README.md: which tests fail, and a pattern their reason must match.
+# the result recorded in README.md (this folder's): which tests fail, and a pattern their reason must match.
 #
 #   bash tests/ecosystem/check.sh /abs/path/to/wouldblock
 #
@@ -216,17 +216,17 @@ else
   sed 's/^/      | /' "$explored/diff"
 fi
 
-# Every distinct finding on these correct programs is listed in README.md with its reason.
+# Every distinct finding on these correct programs is listed in docs/suites-and-ci.md with its reason.
 missing=0
 while IFS= read -r finding; do
-  if ! grep -qF "| \`$finding\` |" ../../README.md; then
-    echo "FAIL  README.md does not list the finding \`$finding\`"
+  if ! grep -qF "| \`$finding\` |" ../../docs/suites-and-ci.md; then
+    echo "FAIL  docs/suites-and-ci.md does not list the finding \`$finding\`"
     missing=1
   fi
 done < <(tr '|' '\n' <explore-expected.txt | grep -- '->' | sed 's/^ *//; s/ *$//' | sort -u)
 if [ "$missing" -eq 0 ]; then
   passed=$((passed + 1))
-  echo "ok    README.md lists every finding on these suites"
+  echo "ok    docs/suites-and-ci.md lists every finding on these suites"
 else
   failed=$((failed + 1))
 fi

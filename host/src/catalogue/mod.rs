@@ -14,7 +14,7 @@
 //!   the tables, never from a list of their own.
 //!
 //! A new interface (WASI 0.3's sockets, say) is a table file here and its decorator; the
-//! plan's parser, the registry, explore and the README's tables pick its rows up.
+//! plan's parser, the registry, explore and the guide's tables (docs/) pick its rows up.
 
 mod answer;
 mod error_codes;

@@ -2,7 +2,7 @@
 //! (`udp.rs`, `tcp.rs`, `streams.rs`, ...) declares one [`OpRow`] per operation of the plan
 //! language and one [`KindRow`] per resource kind it hands out; `lookup.rs` gathers them for
 //! the plan's parser, the registry, the decorators and explore. Adding an interface is its
-//! table here, its decorator in `wasi/` and a README row.
+//! table here, its decorator in `wasi/` and a row in docs/fault-catalogue.md.
 
 use super::answer::{Action, Readiness};
 use super::fault::{Fault, Tier, Tried};

@@ -42,7 +42,7 @@ const fn key(field: Field, name: &'static str, default: &'static str) -> Key {
 pub struct Preset {
     /// The name used in `--fault NAME` and `preset = "NAME"`.
     pub name: &'static str,
-    /// What it reproduces, with its references, for `wouldblock presets` and the README.
+    /// What it reproduces, with its references, for `wouldblock presets` and docs/fault-catalogue.md.
     pub summary: &'static str,
     /// The real-world reports it reproduces, e.g. `wasmtime#12612`.
     pub references: &'static [&'static str],

@@ -1,6 +1,6 @@
 //! The labelled corpus: every bundled program, correct or buggy, explored at depth 1 with
 //! the fault model of real hosts. A correct program must get no finding, a buggy one at
-//! least one, and each program the findings (by verdict) written here; the README's
+//! least one, and each program the findings (by verdict) written here; the guide's
 //! corpus table is rendered from the same rows and must match. Precision and recall are
 //! printed.
 
@@ -13,7 +13,7 @@ use wouldblock_guests as g;
 use wouldblock_guests::BundledGuest;
 use wouldblock_tests::{counting, echoing, guest, harness, tcp_driving};
 
-const README: &str = include_str!("../../../README.md");
+const README: &str = include_str!("../../../docs/explore.md");
 
 /// One program of the corpus: whether it is correct, and its findings by verdict at
 /// depth 1 (`verdict×count`, comma-separated; empty for none).
@@ -21,7 +21,7 @@ struct Row {
     program: &'static BundledGuest,
     correct: bool,
     expect: &'static str,
-    /// Why it gets what it gets, for the README.
+    /// Why it gets what it gets, for docs/explore.md.
     why: &'static str,
 }
 
@@ -234,7 +234,7 @@ fn by_verdict(report: &Report) -> String {
     parts.join(",")
 }
 
-/// The README table, rendered from the rows.
+/// The corpus table of docs/explore.md, rendered from the rows.
 fn table() -> String {
     let mut text =
         String::from("| program | label | findings at depth 1 | why |\n|---|---|---|---|\n");
@@ -302,7 +302,7 @@ fn the_readme_corpus_table_is_rendered_from_the_rows() -> Result<()> {
     let table = table();
     ensure!(
         README.contains(&table),
-        "README.md's corpus table is not the one the rows give; it should read:\n{table}"
+        "docs/explore.md's corpus table is not the one the rows give; it should read:\n{table}"
     );
     Ok(())
 }

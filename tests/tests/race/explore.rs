@@ -234,7 +234,7 @@ fn finds_nothing_in_the_correct_programs_at_depth_two() -> Result<()> {
 
 /// With a peer that only counts, the fault-free run is the same every time, and so is the
 /// exploration. (A guest racing an echo peer's reply through the kernel may take another
-/// path in its fault-free run; see the README.)
+/// path in its fault-free run; see docs/explore.md.)
 #[test]
 fn the_same_options_give_the_same_report_and_shards_merge_into_it() -> Result<()> {
     let whole = explore(&UDP_BURST_SPIN, ExploreOptions::new().jobs(2))?;
