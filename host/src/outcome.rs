@@ -204,17 +204,29 @@ impl Outcome {
             Exit::Stopped(stop) => format!("{} (exit {})", stop.verdict, stop.verdict.exit_code()),
         };
         format!(
-            "wouldblock: {ending}; faults injected {}, check-send calls {}, send calls {}, \
-             datagrams accepted {}, receive calls {}, datagrams received {}, \
-             refused and never re-offered {}",
-            s.faults_injected,
+            "wouldblock: {ending}; faults injected {}",
+            s.faults_injected
+        ) + &self.udp_summary()
+            + &self.tcp_summary()
+    }
+
+    /// The UDP part of the summary line, when the guest used UDP: a program that did not
+    /// has no datagram counters to read.
+    fn udp_summary(&self) -> String {
+        let s = &self.stats;
+        if s.check_send_calls + s.send_calls + s.receive_calls == 0 {
+            return String::new();
+        }
+        format!(
+            ", check-send calls {}, send calls {}, datagrams accepted {}, receive calls {}, \
+             datagrams received {}, refused and never re-offered {}",
             s.check_send_calls,
             s.send_calls,
             s.datagrams_accepted,
             s.receive_calls,
             s.datagrams_received,
             s.datagrams_dropped
-        ) + &self.tcp_summary()
+        )
     }
 
     /// The TCP part of the summary line, when the guest used TCP.

@@ -37,6 +37,7 @@ pub struct SuiteRun<'a> {
 /// fails without a fault, 92 when the only trouble is a flaky test; 130 or 143 when a
 /// signal stopped it (what ended is reported).
 pub fn explore_suite(run: SuiteRun<'_>) -> Result<i32> {
+    one_component(run.component, run.args)?;
     let selection = Selection::from_args(run.args);
     if selection.list {
         let harness = run.harness.builder()?.build()?;
@@ -102,6 +103,23 @@ pub fn explore_suite(run: SuiteRun<'_>) -> Result<i32> {
         None => Vec::new(),
     };
     finish(reporter, &report, out.path(), &outcomes)
+}
+
+/// A second component where libtest's filters go (a shell glob that matched two test
+/// binaries) would filter every test out and pass having run none: refused, named.
+pub fn one_component(component: &Path, filters: &[String]) -> Result<()> {
+    let second = filters
+        .iter()
+        .find(|f| f.ends_with(".wasm") && Path::new(f.as_str()).is_file());
+    if let Some(second) = second {
+        anyhow::bail!(
+            "{second}: a second component after {}; the words after the component are \
+             libtest's filters. Run one test binary at a time, or every binary of a package \
+             with `cargo wouldblock`",
+            component.display()
+        );
+    }
+    Ok(())
 }
 
 /// Each finding's plan run once more on its test, for its timeline in the HTML report (in

@@ -45,6 +45,7 @@ pub fn test(args: TestArgs) -> Result<i32> {
     let mut inputs = args.harness.inputs();
     inputs.push(("the component", &args.component));
     output::inputs(inputs);
+    explore_suite::one_component(&args.component, &args.args)?;
     if args.explore {
         return explore_suite::explore_suite(SuiteRun {
             harness: &args.harness,

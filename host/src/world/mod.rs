@@ -109,6 +109,7 @@ impl World {
     /// anyone else connects in real time.
     pub(crate) fn listening(&mut self, addr: SocketAddr) {
         self.external = true;
+        self.relays.listening(addr);
         if let Some(client) = &mut self.tcp_client {
             client.start(addr);
         }

@@ -23,6 +23,8 @@ pub(crate) struct Relays {
     policy: Option<NetPolicy>,
     /// The harness's own servers, which need no relay.
     own: Vec<SocketAddr>,
+    /// Where the guest itself listens: a connection to its own listener stays its own.
+    listeners: Vec<SocketAddr>,
     /// How long a server gets to answer the guest's bytes before a wait goes on without.
     answer_wait: Duration,
     /// The relays, by the guest socket that connected through each.
@@ -36,6 +38,7 @@ impl Relays {
         Self {
             policy: net.relays().then(|| net.clone()),
             own,
+            listeners: Vec::new(),
             answer_wait,
             open: BTreeMap::new(),
         }
@@ -50,13 +53,24 @@ impl Relays {
         server: SocketAddr,
     ) -> Option<(SocketAddr, Arc<PeerIo>)> {
         let policy = self.policy.as_ref()?;
+        let guests = |l: &SocketAddr| {
+            l.port() == server.port() && (l.ip().is_unspecified() || l.ip() == server.ip())
+        };
         if !policy.allows(server.ip()) || self.own.contains(&server) {
+            return None;
+        }
+        if self.listeners.iter().any(guests) {
             return None;
         }
         let relay = Relay::open(server).ok()?;
         let found = (relay.listen(), relay.io());
         self.open.insert(rep, relay);
         Some(found)
+    }
+
+    /// The guest listens at `addr`: its own connections there are not relayed.
+    pub(crate) fn listening(&mut self, addr: SocketAddr) {
+        self.listeners.push(addr);
     }
 
     /// The real server behind guest socket `rep`, if it connected through a relay.
