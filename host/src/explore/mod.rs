@@ -15,7 +15,7 @@ mod suite_report;
 pub use crate::catalogue::{Fault, Tier, Tried};
 pub use crate::outcome::panic_location;
 pub use merge::MergeError;
-pub use report::{Exploration, Finding, REPORT_FORMAT, Report};
+pub use report::{Exploration, Finding, REPORT_FORMAT, Report, failure_line};
 pub use sites::menu;
 pub use suite::{SIDE_BY_SIDE, SuiteEvent, explore_suite};
 pub use suite_report::{

@@ -213,14 +213,39 @@ fn why(trial: &Trial, part: impl Fn(&Tried) -> &'static str) -> String {
 pub(super) fn evidence(outcome: &Outcome) -> String {
     let why = match &outcome.exit {
         Exit::Stopped(stop) => stop.reason.clone(),
-        _ => {
-            let stderr = outcome.stderr_text();
-            let last = stderr.lines().rev().find(|l| !l.trim().is_empty());
-            last.unwrap_or("(nothing on stderr)").to_string()
-        }
+        _ => failure_line(&outcome.stderr_text()),
     };
     let calls = crate::trace::render(&outcome.trace.normalized().tail(4));
     outcome.trace.normalize_ports(&format!("{why}\n{calls}"))
+}
+
+/// What a guest that failed by itself said of it, in one line: a panic's place and
+/// message (libtest's `note: run with RUST_BACKTRACE=1` after it says nothing of the
+/// failure), else its last line on stderr.
+///
+/// ```
+/// use wouldblock::explore::failure_line;
+/// let stderr = "thread 'tests::get' panicked at src/lib.rs:12:5:\nboom\n\
+///               note: run with `RUST_BACKTRACE=1` environment variable to display a backtrace\n";
+/// assert_eq!(failure_line(stderr), "panicked at src/lib.rs:12:5: boom");
+/// assert_eq!(failure_line("error: refused\n\n"), "error: refused");
+/// ```
+pub fn failure_line(stderr: &str) -> String {
+    let lines: Vec<&str> = stderr
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with("note: run with `RUST_BACKTRACE=1`"))
+        .collect();
+    if let Some(at) = lines.iter().position(|l| l.contains("panicked at ")) {
+        let place = &lines[at][lines[at].find("panicked at ").unwrap_or(0)..];
+        let message = lines.get(at + 1).copied().unwrap_or_default();
+        return format!("{} {message}", place.trim_end())
+            .trim_end()
+            .to_string();
+    }
+    lines
+        .last()
+        .map_or("(nothing on stderr)".into(), |l| l.to_string())
 }
 
 /// The version of the report's JSON (`--json`): `--merge` reads this one only.
