@@ -156,9 +156,10 @@ impl Relay {
         self.io.clone()
     }
 
-    /// The flag the waits set while the guest waits.
-    pub(crate) fn waiting(&self) -> Arc<AtomicBool> {
-        self.waiting.clone()
+    /// The guest waits (`true`) or has stopped: while it waits, the server's bytes go
+    /// straight through.
+    pub(crate) fn set_waiting(&self, now: bool) {
+        self.waiting.store(now, Ordering::Release);
     }
 
     /// Whether the server has nothing more coming for now: it ended, the relay holds all

@@ -8,7 +8,6 @@ use crate::policy::NetPolicy;
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 /// How long a guest that waits on relayed connections alone, with no timer, gives their
@@ -116,7 +115,7 @@ impl Relays {
     /// bytes go straight through, as they would on a real host.
     pub(crate) fn waiting(&self, now: bool) {
         for relay in self.open.values() {
-            relay.waiting().store(now, Ordering::Release);
+            relay.set_waiting(now);
         }
     }
 
