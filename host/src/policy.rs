@@ -66,11 +66,11 @@ impl NetPolicy {
         self
     }
 
-    /// The guest's TCP connections go straight to real servers, not through the harness's
-    /// relay. By default a connection to a server the harness does not own reaches a
+    /// The guest's TCP connections and UDP datagrams go straight to real servers, not
+    /// through the harness's relays. By default a connection to a server the harness does not own reaches a
     /// listener of the harness, which connects to the server and hands its answers to the
-    /// guest once the server has gone quiet, at the guest's next wait: so what a read
-    /// finds is the same on every run. Direct, it depends on how fast the server was.
+    /// guest once the server has gone quiet, at the guest's next wait (a UDP socket's
+    /// datagrams likewise): so what a read finds is the same on every run. Direct, it depends on how fast the server was.
     ///
     /// ```
     /// use wouldblock::NetPolicy;
@@ -81,7 +81,8 @@ impl NetPolicy {
         self
     }
 
-    /// Whether the guest's TCP connections to real servers go through the harness's relay.
+    /// Whether the guest's TCP connections and UDP datagrams to real servers go through
+    /// the harness's relays.
     ///
     /// ```
     /// assert!(wouldblock::NetPolicy::default().relays());

@@ -24,8 +24,8 @@ pub struct HarnessArgs {
     /// Example: --allow-net 10.0.0.0/8
     #[arg(long = "allow-net", value_name = "CIDR")]
     allow_net: Vec<ipnet::IpNet>,
-    /// Connect the guest straight to real servers, not through the harness's relay
-    /// (which hands a server's answer over at the guest's next wait, once the server has
+    /// Connect the guest straight to real servers (TCP and UDP), not through the
+    /// harness's relay (which hands a server's answer over at the guest's next wait, once the server has
     /// gone quiet, so every run reads it at the same step). Example: --no-relay
     #[arg(long)]
     no_relay: bool,

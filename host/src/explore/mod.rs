@@ -300,7 +300,7 @@ pub fn explore_with_progress(
         deadline,
         &progress,
     )?;
-    let incomplete = ran.done < mine.len() as u64;
+    let incomplete = ran.done < mine.len() as u64 || ran.failure.is_some();
     let found = settle(
         &quiet,
         guest,
@@ -324,6 +324,7 @@ pub fn explore_with_progress(
         trials: trials.len() as u64,
         shard: options.shard,
         baseline_failure: None,
+        harness_failure: ran.failure.map(|e| e.to_string()),
         findings,
         notes,
     })
@@ -414,6 +415,8 @@ struct Ran<'t> {
     done: u64,
     /// Trials the time budget kept from starting.
     cut: u64,
+    /// The harness's own failure that stopped the trials, if one did.
+    failure: Option<Error>,
 }
 
 /// Runs every trial on `jobs` threads (at most the harness's parallelism), grouping each
@@ -435,6 +438,7 @@ fn run_all<'t>(
         groups: Groups::new(),
         done: 0,
         cut: 0,
+        failure: None,
     };
     // Past the time budget a trial does not start: it is counted as not run.
     let work = |i: usize| -> Result<Option<Outcome>, Error> {
@@ -447,7 +451,7 @@ fn run_all<'t>(
             .map(Some)
     };
     let jobs = harness.workers(jobs);
-    pool::try_run(
+    let ran_all = pool::try_run(
         harness.interrupt(),
         trials.len(),
         jobs,
@@ -465,6 +469,8 @@ fn run_all<'t>(
             }
             ControlFlow::Continue(())
         },
-    )?;
+    );
+    // What ended before a failure of the harness's own is kept, as found.
+    ran.failure = ran_all.err();
     Ok(ran)
 }

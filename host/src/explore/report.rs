@@ -340,6 +340,10 @@ pub struct Report {
     pub shard: (u64, u64),
     /// Set when the fault-free run already failed: nothing was explored.
     pub baseline_failure: Option<String>,
+    /// The harness itself failed partway (its error): the trials that ended are kept,
+    /// as found, and the report is incomplete.
+    #[serde(default)]
+    pub harness_failure: Option<String>,
     /// The readiness bugs found, one per distinct verdict and fault.
     pub findings: Vec<Finding>,
     /// What no program survives, and how this one ends under it.
@@ -366,7 +370,8 @@ impl Report {
         }
     }
 
-    /// 0 when nothing was found, 1 when something was (or the fault-free run failed).
+    /// 0 when nothing was found, 1 when something was (or the fault-free run failed), 2
+    /// when the harness itself failed partway.
     ///
     /// ```
     /// use wouldblock::explore::Report;
@@ -374,8 +379,13 @@ impl Report {
     /// assert_eq!(report.exit_code(), 0);
     /// report.baseline_failure = Some("fail (exit 1)".into());
     /// assert_eq!(report.exit_code(), 1);
+    /// report.harness_failure = Some("cannot preopen /tmp/data".into());
+    /// assert_eq!(report.exit_code(), 2);
     /// ```
     pub fn exit_code(&self) -> i32 {
+        if self.harness_failure.is_some() {
+            return 2;
+        }
         i32::from(!self.findings.is_empty() || self.baseline_failure.is_some())
     }
 }

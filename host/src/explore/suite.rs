@@ -132,7 +132,7 @@ pub fn explore_suite(
             on(SuiteEvent::TestDone { index, test });
         }
     }
-    let mut explorable = baselines(
+    let found = baselines(
         &quiet,
         guest,
         cases,
@@ -140,7 +140,16 @@ pub fn explore_suite(
         options,
         &mut report,
         &mut on,
-    )?;
+    );
+    let mut explorable = match found {
+        Ok(explorable) => explorable,
+        Err(e) => {
+            report.harness_failure = Some(e.to_string());
+            unended(&mut report, cases, selection, "the harness failed", &mut on);
+            report.find_causes();
+            return Ok(report);
+        }
+    };
     slice(&mut explorable, options.shard);
     let all: Vec<(usize, usize)> = explorable
         .iter()
@@ -186,7 +195,8 @@ pub fn explore_suite(
             });
         }
     }
-    pool::try_run(harness.interrupt(), all.len(), jobs, work, |i, outcome| {
+    // A failure of the harness itself keeps what ended; the rest is cut, as found.
+    let ran = pool::try_run(harness.interrupt(), all.len(), jobs, work, |i, outcome| {
         done += 1;
         on(SuiteEvent::Progress { done, total });
         let (t, k) = all[i];
@@ -222,7 +232,8 @@ pub fn explore_suite(
             }
             Err(e) => ControlFlow::Break(e),
         }
-    })?;
+    });
+    report.harness_failure = ran.err().map(|e| e.to_string());
     report.interrupted = harness.interrupted();
     // Interrupted, the tests with trials left keep what ran, unshrunk.
     for (t, test) in explorable.iter().enumerate() {
@@ -231,26 +242,42 @@ pub fn explore_suite(
             continue;
         }
         let groups = std::mem::take(&mut progress.groups);
-        report.tests[test.index] =
-            explored(&quiet, guest, test, progress.ran, groups, true, options)?;
+        let mut cut = explored(&quiet, guest, test, progress.ran, groups, true, options)?;
+        if let Some(failure) = &report.harness_failure {
+            cut.detail = Some(format!(
+                "the harness failed before its trials ended: {failure}"
+            ));
+        }
+        report.tests[test.index] = cut;
         on(SuiteEvent::TestDone {
             index: test.index,
             test: &report.tests[test.index],
         });
     }
     if report.interrupted {
-        // The tests whose fault-free runs never ended say so.
-        for (index, case) in cases.iter().enumerate() {
-            let test = &mut report.tests[index];
-            if suite::runs(case, selection) && test.status == TestVerdict::Skipped {
-                test.status = TestVerdict::Incomplete;
-                test.detail = Some("interrupted before its fault-free runs ended".into());
-                on(SuiteEvent::TestDone { index, test });
-            }
-        }
+        unended(&mut report, cases, selection, "interrupted", &mut on);
     }
     report.find_causes();
     Ok(report)
+}
+
+/// The tests whose fault-free runs never ended (`why`: interrupted, the harness failed)
+/// say so, `incomplete`.
+fn unended(
+    report: &mut SuiteReport,
+    cases: &[TestCase],
+    selection: &Selection,
+    why: &str,
+    on: &mut impl FnMut(SuiteEvent<'_>),
+) {
+    for (index, case) in cases.iter().enumerate() {
+        let test = &mut report.tests[index];
+        if suite::runs(case, selection) && test.status == TestVerdict::Skipped {
+            test.status = TestVerdict::Incomplete;
+            test.detail = Some(format!("{why} before its fault-free runs ended"));
+            on(SuiteEvent::TestDone { index, test });
+        }
+    }
 }
 
 /// Runs every selected test twice with no fault, two runs at a time on the pool; reports
@@ -449,6 +476,7 @@ fn explored(
         trials: test.trials.len() as u64,
         shard: options.shard,
         baseline_failure: None,
+        harness_failure: None,
         findings,
         notes,
         host_bugs,

@@ -203,6 +203,10 @@ pub struct SuiteReport {
     pub interrupted: bool,
     /// The time budget ran out: the tests with trials left are `incomplete`.
     pub out_of_time: bool,
+    /// The harness itself failed partway (its error, e.g. a preopened directory gone):
+    /// what ended is kept, and the tests that had not ended are `incomplete`.
+    #[serde(default)]
+    pub harness_failure: Option<String>,
     /// Every listed test, in list order.
     pub tests: Vec<TestReport>,
     /// The findings' root causes across the tests, most tests first.
@@ -221,14 +225,20 @@ impl SuiteReport {
     }
 
     /// 0 when every explored test is clean; 1 when a finding was made or a test fails
-    /// without a fault; [`EXIT_FLAKY`] when the only trouble is a flaky test.
+    /// without a fault; [`EXIT_FLAKY`] when the only trouble is a flaky test; 2 when the
+    /// harness itself failed partway, whatever the tests found before.
     ///
     /// ```
     /// use wouldblock::explore::SuiteReport;
-    /// assert_eq!(SuiteReport::default().exit_code(), 0);
+    /// let mut report = SuiteReport::default();
+    /// assert_eq!(report.exit_code(), 0);
+    /// report.harness_failure = Some("cannot preopen /tmp/data".into());
+    /// assert_eq!(report.exit_code(), 2);
     /// ```
     pub fn exit_code(&self) -> i32 {
-        if self.count(TestVerdict::Findings) + self.count(TestVerdict::Failed) > 0 {
+        if self.harness_failure.is_some() {
+            2
+        } else if self.count(TestVerdict::Findings) + self.count(TestVerdict::Failed) > 0 {
             1
         } else if self.count(TestVerdict::Flaky) > 0 {
             EXIT_FLAKY
@@ -310,7 +320,7 @@ impl SuiteReport {
             },
             exploration: s.exploration.clone(),
             shard: s.shard,
-            incomplete: s.interrupted || s.out_of_time,
+            incomplete: s.interrupted || s.out_of_time || s.harness_failure.is_some(),
             ..Report::default()
         };
         Report::merge(shards.iter().map(outline).collect())?;

@@ -182,7 +182,9 @@ fn new_run(settings: &Settings, peers: &Peers) -> Run {
         ..World::default()
     };
     world.http_bodies.echo = peers.http_echo.as_ref().map(HttpEcho::addr);
-    let own = peers.tcp_echo.iter().map(TcpEcho::addr).collect();
+    let own = (peers.tcp_echo.iter().map(TcpEcho::addr))
+        .chain(peers.udp.as_ref().map(|peer| peer.addr()))
+        .collect();
     world.relays = Relays::new(&settings.net, own, settings.quiet_window);
     Run {
         world,

@@ -13,6 +13,8 @@ mod relay;
 pub(crate) use received::{digest, short_of};
 pub(crate) use relay::{Relay, SILENCE as RELAY_SILENCE};
 mod tcp;
+mod udp_relay;
+pub(crate) use udp_relay::UdpRelay;
 #[cfg(test)]
 mod tests;
 

@@ -26,8 +26,8 @@ pub(crate) const SILENCE: Duration = Duration::from_millis(25);
 /// The shortest such pause. Between the two, a pause of [`SILENCE_FACTOR`] times how
 /// long the server took to begin: a server slowed down (a loaded machine) is given
 /// longer, a fast one costs the guest's wait little.
-const SILENCE_MIN: Duration = Duration::from_millis(5);
-const SILENCE_FACTOR: u32 = 4;
+pub(crate) const SILENCE_MIN: Duration = Duration::from_millis(5);
+pub(crate) const SILENCE_FACTOR: u32 = 4;
 /// How long a fresh connection gives the server to greet the guest (SMTP, MySQL do;
 /// redis and HTTP wait for the client) before the guest's first wait goes on without it.
 const GREETING: Duration = Duration::from_millis(10);

@@ -146,6 +146,42 @@ impl Run {
         self.world.external |= self.relayed(rep).is_none();
     }
 
+    /// The guest's UDP socket was bound at `local`: datagrams to it are the guest's own.
+    pub(crate) fn udp_bound(&mut self, local: SocketAddr) {
+        self.world.relays.bound(local);
+    }
+
+    /// The datagram stream `rep` belongs to the guest's UDP socket bound at `local`.
+    pub(crate) fn udp_stream(&mut self, rep: u32, local: SocketAddr) {
+        self.world.relays.stream(rep, local);
+    }
+
+    /// Where the guest's UDP socket bound at `local` (or the one behind datagram stream
+    /// `rep`) sends what it addresses to `server`: a relay's loopback address, or `None`
+    /// for straight there.
+    pub(crate) fn udp_relay(
+        &mut self,
+        local: SocketAddr,
+        server: SocketAddr,
+    ) -> Option<SocketAddr> {
+        self.world.relays.udp(local, server)
+    }
+
+    /// The local address of the guest socket behind datagram stream `rep`.
+    pub(crate) fn udp_local(&self, rep: u32) -> Option<SocketAddr> {
+        self.world.relays.stream_local(rep)
+    }
+
+    /// The guest's socket at `local` had `datagrams` for `server` accepted.
+    pub(crate) fn udp_relayed(&self, local: SocketAddr, server: SocketAddr, datagrams: u64) {
+        self.world.relays.udp_sent(local, server, datagrams);
+    }
+
+    /// The real server behind a UDP relay's loopback address, if `addr` is one.
+    pub(crate) fn udp_server(&self, addr: SocketAddr) -> Option<SocketAddr> {
+        self.world.relays.udp_server(addr)
+    }
+
     /// The guest talks to something the harness does not own (an HTTP request).
     pub(crate) fn external(&mut self) {
         self.world.external = true;

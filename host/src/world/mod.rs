@@ -89,6 +89,8 @@ impl World {
     pub(crate) fn sent(&mut self, to: Option<SocketAddr>, datagrams: u64) {
         match (&mut self.peer, to) {
             (Some(peer), Some(to)) if to == peer.addr => peer.sent += datagrams,
+            // A relayed server's answers are settled by its relay.
+            (_, Some(to)) if self.relays.relays_to(to) => {}
             _ => self.external |= datagrams > 0,
         }
     }

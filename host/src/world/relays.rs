@@ -3,7 +3,7 @@
 //! every run: before a wait is decided, the server gets to finish answering (a bounded
 //! quiet window), and only then does the guest's socket receive the answer.
 
-use crate::peer::{PeerIo, Relay};
+use crate::peer::{PeerIo, Relay, UdpRelay};
 use crate::policy::NetPolicy;
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -28,6 +28,12 @@ pub(crate) struct Relays {
     answer_wait: Duration,
     /// The relays, by the guest socket that connected through each.
     open: BTreeMap<u32, Relay>,
+    /// Where the guest's own UDP sockets are bound: datagrams between them are their own.
+    bound: Vec<SocketAddr>,
+    /// The UDP relays, by the guest socket's local address and the server.
+    udp: BTreeMap<(SocketAddr, SocketAddr), UdpRelay>,
+    /// The local address of the guest socket behind each UDP datagram stream.
+    streams: BTreeMap<u32, SocketAddr>,
 }
 
 impl Relays {
@@ -39,7 +45,7 @@ impl Relays {
             own,
             listeners: Vec::new(),
             answer_wait,
-            open: BTreeMap::new(),
+            ..Self::default()
         }
     }
 
@@ -51,20 +57,70 @@ impl Relays {
         rep: u32,
         server: SocketAddr,
     ) -> Option<(SocketAddr, Arc<PeerIo>)> {
-        let policy = self.policy.as_ref()?;
-        let guests = |l: &SocketAddr| {
-            l.port() == server.port() && (l.ip().is_unspecified() || l.ip() == server.ip())
-        };
-        if !policy.allows(server.ip()) || self.own.contains(&server) {
-            return None;
-        }
-        if self.listeners.iter().any(guests) {
+        if !self.relayable(server, &self.listeners) {
             return None;
         }
         let relay = Relay::open(server).ok()?;
         let found = (relay.listen(), relay.io());
         self.open.insert(rep, relay);
         Some(found)
+    }
+
+    /// Whether the guest's traffic to `server` goes through a relay: relays are on, the
+    /// policy allows it, and it is neither the harness's own peer nor one of `guests`
+    /// (the guest's own sockets).
+    fn relayable(&self, server: SocketAddr, guests: &[SocketAddr]) -> bool {
+        let Some(policy) = &self.policy else {
+            return false;
+        };
+        let theirs = |l: &SocketAddr| {
+            l.port() == server.port() && (l.ip().is_unspecified() || l.ip() == server.ip())
+        };
+        policy.allows(server.ip()) && !self.own.contains(&server) && !guests.iter().any(theirs)
+    }
+
+    /// The guest's UDP socket bound at `guest` sends to `server`: where its datagrams go
+    /// instead, a relay's loopback address, if `server` is one to relay and listens.
+    pub(crate) fn udp(&mut self, guest: SocketAddr, server: SocketAddr) -> Option<SocketAddr> {
+        if let Some(relay) = self.udp.get(&(guest, server)) {
+            return Some(relay.near());
+        }
+        if !self.relayable(server, &self.bound) {
+            return None;
+        }
+        let relay = UdpRelay::open(guest, server).ok()?;
+        let near = relay.near();
+        self.udp.insert((guest, server), relay);
+        Some(near)
+    }
+
+    /// The guest's UDP socket was bound at `addr`.
+    pub(crate) fn bound(&mut self, addr: SocketAddr) {
+        self.bound.push(addr);
+    }
+
+    /// The UDP datagram stream `rep` belongs to the guest's socket bound at `local`.
+    pub(crate) fn stream(&mut self, rep: u32, local: SocketAddr) {
+        self.streams.insert(rep, local);
+    }
+
+    /// The local address of the guest socket behind datagram stream `rep`.
+    pub(crate) fn stream_local(&self, rep: u32) -> Option<SocketAddr> {
+        self.streams.get(&rep).copied()
+    }
+
+    /// The guest's `send` on the socket at `guest` accepted `datagrams` for `server`.
+    pub(crate) fn udp_sent(&self, guest: SocketAddr, server: SocketAddr, datagrams: u64) {
+        if let Some(relay) = self.udp.get(&(guest, server)) {
+            relay.sent(datagrams);
+        }
+    }
+
+    /// The real server behind a UDP relay's loopback address `near`, for what the guest
+    /// receives and asks.
+    pub(crate) fn udp_server(&self, near: SocketAddr) -> Option<SocketAddr> {
+        let mut relays = self.udp.values();
+        relays.find(|r| r.near() == near).map(UdpRelay::server)
     }
 
     /// The guest listens at `addr`: its own connections there are not relayed.
@@ -80,24 +136,27 @@ impl Relays {
     /// Whether `server` is reached through a relay.
     pub(crate) fn relays_to(&self, server: SocketAddr) -> bool {
         self.open.values().any(|r| r.server() == server)
+            || self.udp.values().any(|r| r.server() == server)
     }
 
     /// Whether the run has relays.
     pub(crate) fn any(&self) -> bool {
-        !self.open.is_empty()
+        !self.open.is_empty() || !self.udp.is_empty()
     }
 
     /// Lets every server finish answering, then hands the guest what they said. Bounded:
     /// each server gets at most the answer wait after the guest's last bytes.
     pub(crate) async fn settle(&self) {
-        if self.open.is_empty() {
+        if !self.any() {
             return;
         }
         let start = Instant::now();
         let mut looks = 0u32;
-        while !self.open.values().all(|r| r.quiet(self.answer_wait))
-            && start.elapsed() < self.answer_wait + crate::peer::RELAY_SILENCE
-        {
+        let quiet = |relays: &Self| {
+            relays.open.values().all(|r| r.quiet(self.answer_wait))
+                && relays.udp.values().all(|r| r.quiet(self.answer_wait))
+        };
+        while !quiet(self) && start.elapsed() < self.answer_wait + crate::peer::RELAY_SILENCE {
             looks += 1;
             tokio::task::yield_now().await;
             if looks < 64 {
@@ -109,6 +168,9 @@ impl Relays {
         for relay in self.open.values() {
             relay.release();
         }
+        for relay in self.udp.values() {
+            relay.release();
+        }
     }
 
     /// The guest waits (`true`) or has stopped waiting: while it waits, a server's late
@@ -117,12 +179,24 @@ impl Relays {
         for relay in self.open.values() {
             relay.set_waiting(now);
         }
+        for relay in self.udp.values() {
+            relay.set_waiting(now);
+        }
     }
 
     /// The servers whose answer the guest is waiting for: those that were sent bytes and
     /// have not answered them.
     pub(crate) fn unanswered(&self) -> Vec<SocketAddr> {
-        let servers = self.open.values().filter(|r| r.unanswered());
-        servers.map(Relay::server).collect()
+        let tcp = self
+            .open
+            .values()
+            .filter(|r| r.unanswered())
+            .map(Relay::server);
+        let udp = self
+            .udp
+            .values()
+            .filter(|r| r.unanswered())
+            .map(UdpRelay::server);
+        tcp.chain(udp).collect()
     }
 }

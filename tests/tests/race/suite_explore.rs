@@ -159,3 +159,86 @@ fn a_spent_time_budget_cuts_the_trials_and_says_so() -> Result<()> {
     ensure!(report.tests[4].status == TestVerdict::Failed);
     Ok(())
 }
+
+#[test]
+fn a_harness_failure_partway_keeps_what_ended_and_says_so() -> Result<()> {
+    // A real failure of the harness's own: the directory it preopens for every run is
+    // removed once the first test has ended (a CI job cleaning up under it).
+    let dir = std::env::temp_dir().join(format!("wouldblock-gone-{}", std::process::id()));
+    std::fs::create_dir_all(&dir)?;
+    let harness = builder()
+        .preopen(dir.display().to_string(), "/data")
+        .build()?;
+    let guest = harness.load(GUEST_SUITE.as_ref())?;
+    let selection = Selection::default();
+    let cases = suite::list(&harness, &guest, &selection)?;
+    let options = ExploreOptions::new().jobs(1);
+    let report = explore::explore_suite(&harness, &guest, &cases, &selection, options, |e| {
+        if let SuiteEvent::TestDone { test, .. } = e
+            && test.status == TestVerdict::Clean
+        {
+            let _ = std::fs::remove_dir_all(&dir);
+        }
+    })?;
+    let failure = report.harness_failure.as_deref().unwrap_or_default();
+    ensure!(failure.contains("cannot preopen"), "{report:#?}");
+    ensure!(report.exit_code() == 2);
+    ensure!(
+        status(&report)
+            == [
+                ("adds", TestVerdict::Clean),
+                ("delivers_to_itself", TestVerdict::Incomplete),
+                ("ignored_one", TestVerdict::Skipped),
+                ("out_of_memory_is_fatal_here", TestVerdict::Incomplete),
+                ("panics_on_purpose", TestVerdict::Failed),
+            ],
+        "{:?}",
+        status(&report)
+    );
+    let cut = report.tests[1].detail.as_deref().unwrap_or_default();
+    ensure!(cut.contains("the harness failed"), "{cut}");
+    Ok(())
+}
+
+#[test]
+fn a_programs_exploration_keeps_what_ended_when_the_harness_fails() -> Result<()> {
+    let dir = std::env::temp_dir().join(format!("wouldblock-gone-1-{}", std::process::id()));
+    std::fs::create_dir_all(&dir)?;
+    let harness = builder()
+        .preopen(dir.display().to_string(), "/data")
+        .peer(wouldblock::PeerOptions::counting())
+        .build()?;
+    let guest = harness.compile("udp-send", wouldblock_guests::UDP_SEND.wasm)?;
+    let args = ["{peer}", "--count", "4"];
+    let options = ExploreOptions::new().jobs(1);
+    let report = explore::explore_with_progress(&harness, &guest, &args, options, |done, _| {
+        if done == 1 {
+            let _ = std::fs::remove_dir_all(&dir);
+        }
+    })?;
+    let failure = report.harness_failure.as_deref().unwrap_or_default();
+    ensure!(
+        failure.contains("cannot preopen"),
+        "{:?} {} runs, incomplete {}",
+        report.harness_failure,
+        report.runs,
+        report.incomplete
+    );
+    ensure!(
+        report.incomplete && report.exit_code() == 2,
+        "{:?} {} runs, incomplete {}",
+        report.harness_failure,
+        report.runs,
+        report.incomplete
+    );
+    // The fault-free run and the first trial ended before the directory went (a second
+    // may have started beside the first's report); not every trial did.
+    ensure!(
+        report.runs >= 2 && report.runs <= report.trials,
+        "{:?} {} runs, incomplete {}",
+        report.harness_failure,
+        report.runs,
+        report.incomplete
+    );
+    Ok(())
+}

@@ -143,5 +143,12 @@ pub fn summary(report: &SuiteReport, files: &[PathBuf], elapsed: Duration) -> St
     if report.out_of_time {
         text += "incomplete: --budget-time ran out; the CUT tests' trials left were not run\n";
     }
+    if let Some(failure) = &report.harness_failure {
+        let _ = writeln!(
+            text,
+            "incomplete: the harness failed partway ({failure}); what ended is kept, the CUT \
+             tests as found (not shrunk); exit status 2, not the tests' doing"
+        );
+    }
     text
 }

@@ -130,6 +130,9 @@ impl Displayer for Junit {
                 self.suite = component.to_string();
             }
             Event::Summary(Summary::ExploreSuite { report, files, .. }) => {
+                if let Some(failure) = &report.harness_failure {
+                    self.incomplete = Some(format!("the harness failed: {failure}"));
+                }
                 let mut files = files.iter();
                 for (index, test) in report.tests.iter().enumerate() {
                     let mine: Vec<&PathBuf> =

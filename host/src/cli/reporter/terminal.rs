@@ -353,7 +353,13 @@ fn explore_summary(report: &Report, table: String) -> String {
             n => format!(", {n} host-bug result(s) (robust against host bugs? not findings)"),
         }
     );
-    if report.incomplete && report.not_run > 0 {
+    if let Some(failure) = &report.harness_failure {
+        let _ = writeln!(
+            text,
+            "incomplete: the harness failed partway ({failure}); the trials that ended are \
+             in it, as found (not shrunk); exit status 2, not the guest's doing"
+        );
+    } else if report.incomplete && report.not_run > 0 {
         let _ = writeln!(
             text,
             "incomplete: --budget-time ran out: {} trial(s) not run; the findings are as \

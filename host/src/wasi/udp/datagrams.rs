@@ -34,7 +34,16 @@ impl HostIncomingDatagramStream for SocketsView<'_> {
         // are immediately available", so ok-zero is an empty list.
         let result = match self.injected(Op::UdpReceive, Some(rep), Vec::new, &mut event) {
             Some(answer) => answer,
-            None => self.inner.receive(this, max_results),
+            None => self.inner.receive(this, max_results).map(|mut datagrams| {
+                // From a relay: from the real server, as without one.
+                for datagram in &mut datagrams {
+                    let from = SocketAddr::from(datagram.remote_address);
+                    if let Some(server) = self.run.udp_server(from) {
+                        datagram.remote_address = server.into();
+                    }
+                }
+                datagrams
+            }),
         };
         let received = result.as_ref().map_or(0, |d| d.len() as u64);
         self.finish(event, &result, |datagrams| {
@@ -86,7 +95,7 @@ impl HostOutgoingDatagramStream for SocketsView<'_> {
     fn send(
         &mut self,
         this: Resource<OutgoingDatagramStream>,
-        datagrams: Vec<udp::OutgoingDatagram>,
+        mut datagrams: Vec<udp::OutgoingDatagram>,
     ) -> SocketResult<u64> {
         let rep = this.rep();
         let mut event = self.event("send", Op::UdpSend, rep);
@@ -129,7 +138,12 @@ impl HostOutgoingDatagramStream for SocketsView<'_> {
                 self.refused(rep, &datagrams, &answer);
                 answer
             }
-            None => self.inner.send(this, datagrams),
+            None => {
+                let servers = self.relay_out(rep, &mut datagrams, remote);
+                let result = self.inner.send(this, datagrams);
+                self.relayed_out(rep, &servers, *result.as_ref().unwrap_or(&0));
+                result
+            }
         };
         let accepted = *result.as_ref().unwrap_or(&0);
         self.run.sent(to.or(remote), accepted, owed);
@@ -156,6 +170,40 @@ impl HostOutgoingDatagramStream for SocketsView<'_> {
 }
 
 impl SocketsView<'_> {
+    /// Sends what the guest addressed to a real server through that server's relay, and
+    /// returns each datagram's server (its own address, or the stream's `remote`).
+    fn relay_out(
+        &mut self,
+        rep: u32,
+        datagrams: &mut [udp::OutgoingDatagram],
+        remote: Option<SocketAddr>,
+    ) -> Vec<Option<SocketAddr>> {
+        let Some(local) = self.run.udp_local(rep) else {
+            return Vec::new();
+        };
+        let mut servers = Vec::with_capacity(datagrams.len());
+        for datagram in datagrams {
+            let server = destination(datagram).or(remote);
+            let relay = server.and_then(|server| self.run.udp_relay(local, server));
+            if let (Some(relay), Some(_)) = (relay, datagram.remote_address) {
+                datagram.remote_address = Some(relay.into());
+            }
+            servers.push(server.filter(|_| relay.is_some()));
+        }
+        servers
+    }
+
+    /// The first `accepted` datagrams reached their relays: each relay's server owes an
+    /// answer to as many more.
+    fn relayed_out(&mut self, rep: u32, servers: &[Option<SocketAddr>], accepted: u64) {
+        let Some(local) = self.run.udp_local(rep) else {
+            return;
+        };
+        for server in servers.iter().take(accepted as usize).flatten() {
+            self.run.udp_relayed(local, *server, 1);
+        }
+    }
+
     /// An injected answer to `send` refused the datagrams it did not count: remembered
     /// until they are offered again.
     fn refused(

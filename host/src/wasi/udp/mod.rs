@@ -39,7 +39,13 @@ impl HostUdpSocket for SocketsView<'_> {
     }
 
     fn finish_bind(&mut self, this: Resource<UdpSocket>) -> SocketResult<()> {
-        self.inner.finish_bind(this)
+        let rep = this.rep();
+        self.inner.finish_bind(this)?;
+        // Datagrams between the guest's own sockets are never relayed.
+        if let Ok(local) = self.inner.local_address(Resource::new_borrow(rep)) {
+            self.run.udp_bound(local.into());
+        }
+        Ok(())
     }
 
     async fn stream(
@@ -55,13 +61,29 @@ impl HostUdpSocket for SocketsView<'_> {
             Some(addr) => Text::Addr(SocketAddr::from(addr)),
             None => "none".into(),
         };
-        let injected = self.injected_error(Op::UdpStream, Some(this.rep()), &mut event);
+        let rep = this.rep();
+        let injected = self.injected_error(Op::UdpStream, Some(rep), &mut event);
+        let remote = remote_address.map(SocketAddr::from);
+        let local = self.inner.local_address(Resource::new_borrow(rep)).ok();
+        let local = local.map(SocketAddr::from);
+        // A real server is reached through a relay: connected to its loopback address,
+        // the socket takes the server's datagrams from the relay alone.
+        let relay = local
+            .zip(remote)
+            .and_then(|(l, r)| self.run.udp_relay(l, r));
         let result = match injected {
             Some(err) => Err(err),
-            None => self.inner.stream(this, remote_address).await,
+            None => {
+                (self.inner)
+                    .stream(this, relay.map(IpSocketAddress::from).or(remote_address))
+                    .await
+            }
         };
-        let remote = remote_address.map(SocketAddr::from);
         let labels = result.as_ref().ok().map(|(incoming, outgoing)| {
+            if let Some(local) = local {
+                self.run.udp_stream(incoming.rep(), local);
+                self.run.udp_stream(outgoing.rep(), local);
+            }
             let incoming = self.run.register(incoming.rep(), Kind::UdpIncoming, remote);
             let outgoing = self.run.register(outgoing.rep(), Kind::UdpOutgoing, remote);
             Text::Owned(format!("ok({incoming}, {outgoing})"))
@@ -75,7 +97,12 @@ impl HostUdpSocket for SocketsView<'_> {
     }
 
     fn remote_address(&mut self, this: Resource<UdpSocket>) -> SocketResult<IpSocketAddress> {
-        self.inner.remote_address(this)
+        let addr = self.inner.remote_address(this)?;
+        // Connected through a relay: the real server, as without one.
+        Ok(self
+            .run
+            .udp_server(addr.into())
+            .map_or(addr, IpSocketAddress::from))
     }
 
     fn address_family(&mut self, this: Resource<UdpSocket>) -> wasmtime::Result<IpAddressFamily> {
