@@ -74,10 +74,10 @@ fn a_packages_tests_run_and_are_explored_binary_by_binary() -> Result<()> {
     // std's send_to hands the one-off ENOBUFS to the test, which unwraps it: a finding in
     // each binary, each in its own report.
     let out = cargo_wouldblock(&dir, &["explore", "--jobs", "2"])?;
-    ensure!(out.status.code() == Some(1), "{}", both(&out));
+    ensure!(out.status.code() == Some(93), "{}", both(&out));
     let explore = summary(&dir)?;
     ensure!(
-        explore["status"] == 1 && explore["command"] == "explore",
+        explore["status"] == 93 && explore["command"] == "explore",
         "{explore}"
     );
     let mut components = Vec::new();
@@ -96,6 +96,24 @@ fn a_packages_tests_run_and_are_explored_binary_by_binary() -> Result<()> {
         );
     }
     ensure!(components[0] != components[1], "{components:?}");
+
+    // The team acknowledges the cause in the config file: every binary's run is green,
+    // and says what it acknowledged, and why.
+    std::fs::create_dir_all(dir.join(".config"))?;
+    std::fs::write(
+        dir.join(".config/wouldblock.toml"),
+        "[[allow]]\nop = \"udp.send\"\nfault = \"error(out-of-memory)\"\n\
+         verdict = \"unusable-after-error\"\nreason = \"the tests give up on ENOBUFS\"\n",
+    )?;
+    let out = cargo_wouldblock(&dir, &["explore", "--jobs", "2"])?;
+    let text = both(&out);
+    ensure!(out.status.code() == Some(0), "{text}");
+    ensure!(
+        text.contains("because: the tests give up on ENOBUFS (")
+            && text.contains(".config/wouldblock.toml:1)"),
+        "{text}"
+    );
+    std::fs::remove_file(dir.join(".config/wouldblock.toml"))?;
     Ok(())
 }
 
@@ -131,7 +149,7 @@ fn the_ci_examples_shards_merge_into_the_whole_exploration() -> Result<()> {
             &dir,
             &["explore", "--shard", &shard, "--report-dir", &report],
         )?;
-        ensure!(matches!(out.status.code(), Some(0 | 1)), "{}", both(&out));
+        ensure!(matches!(out.status.code(), Some(0 | 93)), "{}", both(&out));
     }
     let out = cargo_wouldblock(
         &dir,
@@ -144,9 +162,9 @@ fn the_ci_examples_shards_merge_into_the_whole_exploration() -> Result<()> {
             "shard-3",
         ],
     )?;
-    ensure!(out.status.code() == Some(1), "{}", both(&out));
+    ensure!(out.status.code() == Some(93), "{}", both(&out));
     let out = cargo_wouldblock(&dir, &["explore", "--report-dir", "whole"])?;
-    ensure!(out.status.code() == Some(1), "{}", both(&out));
+    ensure!(out.status.code() == Some(93), "{}", both(&out));
     let read = |path: PathBuf| -> Result<serde_json::Value> {
         let text = std::fs::read_to_string(&path).with_context(|| path.display().to_string())?;
         Ok(serde_json::from_str(&text)?)
@@ -165,7 +183,7 @@ fn the_ci_examples_shards_merge_into_the_whole_exploration() -> Result<()> {
     }
     let merged = read(dir.join("wouldblock/summary.json"))?;
     ensure!(
-        merged["command"] == "merge" && merged["status"] == 1,
+        merged["command"] == "merge" && merged["status"] == 93,
         "{merged}"
     );
     Ok(())
@@ -258,6 +276,23 @@ fn a_bad_config_names_its_file_line_and_field() -> Result<()> {
     let text = both(&out);
     ensure!(
         out.status.code() == Some(2) && text.contains("[profile.nightly]"),
+        "{text}"
+    );
+    // An acknowledgement with no reason stops the command before the build.
+    std::fs::write(
+        dir.join(".config/wouldblock.toml"),
+        "[profile.ci]
+jobs = 1
+
+[[allow]]
+op = \"udp.send\"\nfault = \"ok-zero\"\n\
+         verdict = \"busy-loop\"\n",
+    )?;
+    let out = cargo_wouldblock(&dir, &["explore"])?;
+    let text = both(&out);
+    ensure!(out.status.code() == Some(2), "{text}");
+    ensure!(
+        text.contains(".config/wouldblock.toml:4: [[allow]] field `reason`"),
         "{text}"
     );
     Ok(())

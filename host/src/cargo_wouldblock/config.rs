@@ -14,6 +14,12 @@
 //! name = "redis"
 //! command = ["redis-server", "--port", "{port}", "--save", ""]
 //! port-env = "REDIS_PORT"   # a free port replaces {port}; the guest sees it here
+//!
+//! [[allow]]             # an acknowledged root cause (`wouldblock --allow-file`)
+//! op = "udp.send"
+//! fault = "error(out-of-memory)"
+//! verdict = "unusable-after-error"
+//! reason = "the test gives up on ENOBUFS on purpose"
 //! ```
 
 use anyhow::{Context, Result, bail};
@@ -33,6 +39,9 @@ struct File {
     profile: BTreeMap<String, Profile>,
     #[serde(default)]
     setup: Vec<Setup>,
+    /// Acknowledged findings: `wouldblock --allow-file` reads and checks them.
+    #[serde(default)]
+    allow: Vec<toml::Value>,
 }
 
 /// One profile: each field, when set, is the `wouldblock` option of the same name.
@@ -79,6 +88,8 @@ pub struct Chosen {
     pub setups: Vec<Setup>,
     /// The folder the file's relative commands run in (the workspace root).
     pub root: PathBuf,
+    /// The file, when it acknowledges findings (`[[allow]]`): for `--allow-file`.
+    pub allow_file: Option<PathBuf>,
 }
 
 /// Reads `root/.config/wouldblock.toml`, if there is one, and picks `profile` from it
@@ -187,11 +198,14 @@ pub fn choose(root: &Path, profile: Option<&str>, given: &[String]) -> Result<Ch
             );
         }
     }
+    // Checked now, before anything is built: a bad entry is named with its line.
+    wouldblock::explore::Allow::from_toml(&text, &path.display().to_string())?;
     Ok(Chosen {
         args,
         tokio_unstable: chosen.tokio_unstable.unwrap_or(false),
         setups,
         root: root.to_path_buf(),
+        allow_file: (!file.allow.is_empty()).then_some(path),
     })
 }
 

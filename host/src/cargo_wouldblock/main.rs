@@ -119,12 +119,16 @@ fn run() -> Result<i32> {
     let wouldblock = wouldblock_binary();
     // Stopped when this function returns, however it returns.
     let servers = setup::start(&chosen.setups, &chosen.root, &dir)?;
-    let before: Vec<String> = chosen
+    let mut before: Vec<String> = chosen
         .args
         .iter()
         .chain(&servers.env_args)
         .cloned()
         .collect();
+    let explores = command == "explore" || split.wouldblock.iter().any(|a| a == "--explore");
+    if let Some(file) = chosen.allow_file.as_ref().filter(|_| explores) {
+        before.extend(["--allow-file".into(), file.display().to_string()]);
+    }
     let mut runs = Vec::new();
     for binary in &built.binaries {
         let run = run_binary(&wouldblock, &command, (&before, &split), binary, &dir)?;
@@ -157,6 +161,14 @@ fn summarise(command: &str, runs: &[BinaryRun], dir: &Path) -> Result<i32> {
     }
     println!("  reports in {}", dir.display());
     Ok(status)
+}
+
+/// The workspace's config file, when it acknowledges findings (checked).
+fn merged_allows() -> Result<Option<PathBuf>> {
+    let Ok(root) = build::workspace_root(&split::Split::default()) else {
+        return Ok(None);
+    };
+    Ok(config::choose(&root, None, &[])?.allow_file)
 }
 
 /// `merge SHARD_DIR...`: for each binary the shards' summaries name, `wouldblock explore
@@ -196,10 +208,15 @@ fn merge(args: &[String]) -> Result<i32> {
     std::fs::create_dir_all(&report_dir)
         .with_context(|| format!("--report-dir {}: cannot create it", report_dir.display()))?;
     let wouldblock = wouldblock_binary();
+    let allow_file = merged_allows()?;
     let mut runs = Vec::new();
     for name in names {
         let mut cmd = Command::new(&wouldblock);
         cmd.args(["explore", "--merge"]);
+        // The shards' acknowledgements are made again on the whole, from the same file.
+        if let Some(file) = &allow_file {
+            cmd.arg("--allow-file").arg(file);
+        }
         for shard in &shards {
             let report = shard.join(format!("{name}.json"));
             if !report.is_file() {
@@ -292,18 +309,19 @@ fn run_to_end(cmd: &mut Command, wouldblock: &Path) -> Result<i32> {
     }))
 }
 
-/// The status that covers every binary: the first that is neither 0 nor 92 (flaky), else
-/// 92 if any binary had a flaky test, else 0.
+/// The status that covers every binary: the first that is neither 0, 92 (flaky) nor 93
+/// (only transient errors given up on), else 93 if a binary had such findings, else 92
+/// if one had a flaky test, else 0.
 fn package_status(statuses: impl IntoIterator<Item = i32>) -> i32 {
-    let mut flaky = false;
+    let mut lesser = 0;
     for status in statuses {
         match status {
             0 => {}
-            92 => flaky = true,
+            92 | 93 => lesser = lesser.max(status),
             other => return other,
         }
     }
-    if flaky { 92 } else { 0 }
+    lesser
 }
 
 /// Writes `path` whole: a temporary file beside it, renamed over it.

@@ -59,6 +59,7 @@ pub fn explore(args: ExploreArgs) -> Result<i32> {
     );
     inputs.extend(args.merge.iter().map(|m| ("--merge", m.as_path())));
     output::inputs(inputs);
+    let allows = args.knobs.allows()?;
     if !args.merge.is_empty() {
         let mut programs = Vec::new();
         let mut suites = Vec::new();
@@ -80,8 +81,13 @@ pub fn explore(args: ExploreArgs) -> Result<i32> {
             let files = (args.junit.as_deref(), args.html.as_deref());
             return explore_suite::merge(&args.harness, &args.knobs, files, suites);
         }
-        let shards = programs.into_iter().map(|(_, report)| report).collect();
-        let report = Report::merge(shards).context("cannot merge the shard reports")?;
+        // Each shard's acknowledgements are made again on the whole.
+        let shards = programs
+            .into_iter()
+            .map(|(_, report)| report.unacknowledged());
+        let mut report =
+            Report::merge(shards.collect()).context("cannot merge the shard reports")?;
+        report.acknowledge(&allows, None);
         // Written plans replay the exploration, not the merge.
         let replay = report.exploration.replay.clone();
         return finish(&args, report, &replay);
@@ -126,6 +132,7 @@ pub fn explore(args: ExploreArgs) -> Result<i32> {
     let (mut reporter, total) = shared.into_inner().unwrap_or_else(|e| e.into_inner());
     let replay = replay_command();
     report.exploration.replay = replay.clone();
+    report.acknowledge(&allows, None);
     if let Some((_, signal)) = signal::interrupted() {
         let done = report.runs.saturating_sub(1);
         reporter.report(Event::Interrupted {

@@ -38,6 +38,7 @@ pub struct SuiteRun<'a> {
 /// signal stopped it (what ended is reported).
 pub fn explore_suite(run: SuiteRun<'_>) -> Result<i32> {
     one_component(run.component, run.args)?;
+    let allows = run.knobs.allows()?;
     let selection = Selection::from_args(run.args);
     if selection.list {
         let harness = run.harness.builder()?.build()?;
@@ -79,7 +80,12 @@ pub fn explore_suite(run: SuiteRun<'_>) -> Result<i32> {
                     reporter.progress(done, total);
                     Ok(())
                 }
-                SuiteEvent::TestDone { test, .. } => reporter.report(Event::TestExplored { test }),
+                SuiteEvent::TestDone { test, .. } => {
+                    // Its line says what the whole report will say of it.
+                    let mut test = test.clone();
+                    test.acknowledge(&allows);
+                    reporter.report(Event::TestExplored { test: &test })
+                }
                 _ => Ok(()),
             };
             if let Err(e) = shown {
@@ -90,6 +96,7 @@ pub fn explore_suite(run: SuiteRun<'_>) -> Result<i32> {
         return Err(e);
     }
     report.exploration.replay = replay_command(run.component);
+    report.acknowledge(&allows);
     if let Some((_, signal)) = signal::interrupted() {
         let ended = report.tests.iter().filter(|t| t.unexplored == 0).count();
         reporter.report(Event::Interrupted {
@@ -153,8 +160,15 @@ pub fn merge(
     (junit, html): (Option<&Path>, Option<&Path>),
     shards: Vec<SuiteReport>,
 ) -> Result<i32> {
-    let report = SuiteReport::merge(shards)
+    let allows = knobs.allows()?;
+    // Each shard's acknowledgements are made again on the whole.
+    let shards = shards
+        .into_iter()
+        .map(SuiteReport::unacknowledged)
+        .collect();
+    let mut report = SuiteReport::merge(shards)
         .map_err(|e| anyhow::anyhow!("cannot merge the shard reports: {e}"))?;
+    report.acknowledge(&allows);
     let out = OutDir::claim(&knobs.out, &report.explored(), knobs.force)?;
     let files = Files {
         json: knobs.json.as_deref(),

@@ -4,7 +4,7 @@
 use anyhow::{Context, Result, bail};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
-use wouldblock::explore::ExploreOptions;
+use wouldblock::explore::{Allow, ExploreOptions};
 use wouldblock::{
     Builder, Clock, MAX_PARALLELISM, NetPolicy, Output, PeerOptions, Plan, TcpClientOptions,
 };
@@ -327,6 +327,16 @@ pub struct Knobs {
     /// Also write the report as JSON (what --merge reads).
     #[arg(long, value_name = "FILE")]
     pub json: Option<PathBuf>,
+    /// Acknowledge a root cause for this run, named as the report names it: its findings
+    /// are listed as acknowledged and do not fail the run. Repeatable.
+    /// Example: --allow 'udp.send: error(out-of-memory) -> unusable-after-error'
+    #[arg(long, value_name = "CAUSE")]
+    pub allow: Vec<String>,
+    /// Acknowledge the root causes in FILE's `[[allow]]` entries, each with its reason
+    /// (`cargo wouldblock` passes its `.config/wouldblock.toml`).
+    /// Example: --allow-file .config/wouldblock.toml
+    #[arg(long, value_name = "FILE")]
+    pub allow_file: Option<PathBuf>,
 }
 
 impl Knobs {
@@ -347,6 +357,23 @@ impl Knobs {
         options
     }
 
+    /// The acknowledged root causes: `--allow-file`'s entries, then each `--allow`.
+    pub fn allows(&self) -> Result<Vec<Allow>> {
+        let mut allows = match &self.allow_file {
+            Some(path) => {
+                let text = std::fs::read_to_string(path).map_err(|e| {
+                    anyhow::anyhow!("--allow-file {}: cannot read it: {e}", path.display())
+                })?;
+                Allow::from_toml(&text, &path.display().to_string())?
+            }
+            None => Vec::new(),
+        };
+        for spec in &self.allow {
+            allows.push(Allow::parse(spec)?);
+        }
+        Ok(allows)
+    }
+
     /// The first of these options given with a value other than its default (for `test`,
     /// where they need `--explore`).
     pub fn first_given(&self) -> Option<&'static str> {
@@ -360,6 +387,8 @@ impl Knobs {
             ("--out", self.out != Path::new("wouldblock-findings")),
             ("--force", self.force),
             ("--json", self.json.is_some()),
+            ("--allow", !self.allow.is_empty()),
+            ("--allow-file", self.allow_file.is_some()),
         ];
         given.into_iter().find(|(_, g)| *g).map(|(flag, _)| flag)
     }

@@ -5,6 +5,8 @@
 //! finding, shrunk to its earliest site and smallest readiness count, and written as an
 //! ordinary one-rule plan that `wouldblock run --plan` replays.
 
+mod allow;
+mod causes;
 mod merge;
 mod report;
 mod settle;
@@ -14,13 +16,13 @@ mod suite_report;
 
 pub use crate::catalogue::{Fault, Tier, Tried};
 pub use crate::outcome::panic_location;
+pub use allow::{Acknowledged, Allow, AllowError};
+pub use causes::{Action, Cause, EXIT_GAVE_UP};
 pub use merge::MergeError;
 pub use report::{Exploration, Finding, REPORT_FORMAT, Report, failure_line};
 pub use sites::menu;
 pub use suite::{SIDE_BY_SIDE, SuiteEvent, explore_suite};
-pub use suite_report::{
-    Cause, EXIT_FLAKY, SUITE_REPORT_FORMAT, SuiteReport, TestReport, TestVerdict,
-};
+pub use suite_report::{EXIT_FLAKY, SUITE_REPORT_FORMAT, SuiteReport, TestReport, TestVerdict};
 
 use crate::error::Error;
 use crate::harness::{Guest, Harness};
@@ -327,6 +329,7 @@ pub fn explore_with_progress(
         harness_failure: ran.failure.map(|e| e.to_string()),
         findings,
         notes,
+        ..Report::default()
     })
 }
 

@@ -352,6 +352,12 @@ pub struct Report {
     /// the WIT's promises, never a finding.
     #[serde(default)]
     pub host_bugs: Vec<Finding>,
+    /// Findings the team acknowledged (`[[allow]]`, `--allow`): reported, never failing.
+    #[serde(default)]
+    pub acknowledged: Vec<super::Acknowledged>,
+    /// Acknowledgements that matched no finding any more: `OP: FAULT -> VERDICT (where)`.
+    #[serde(default)]
+    pub stale: Vec<String>,
 }
 
 impl Report {
@@ -368,24 +374,5 @@ impl Report {
             baseline_failure: Some(format!("{}\n{}", outcome.summary(), evidence(outcome))),
             ..Self::default()
         }
-    }
-
-    /// 0 when nothing was found, 1 when something was (or the fault-free run failed), 2
-    /// when the harness itself failed partway.
-    ///
-    /// ```
-    /// use wouldblock::explore::Report;
-    /// let mut report = Report::default();
-    /// assert_eq!(report.exit_code(), 0);
-    /// report.baseline_failure = Some("fail (exit 1)".into());
-    /// assert_eq!(report.exit_code(), 1);
-    /// report.harness_failure = Some("cannot preopen /tmp/data".into());
-    /// assert_eq!(report.exit_code(), 2);
-    /// ```
-    pub fn exit_code(&self) -> i32 {
-        if self.harness_failure.is_some() {
-            return 2;
-        }
-        i32::from(!self.findings.is_empty() || self.baseline_failure.is_some())
     }
 }

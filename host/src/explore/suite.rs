@@ -480,6 +480,7 @@ fn explored(
         findings,
         notes,
         host_bugs,
+        ..Report::default()
     };
     Ok(TestReport {
         name: test.name.clone(),

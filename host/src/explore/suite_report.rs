@@ -3,11 +3,10 @@
 //! across tests, and the merge of a CI matrix's shard reports into the report the whole run
 //! gives.
 
+use super::causes::{Cause, causes};
 use super::merge::MergeError;
 use super::report::{Exploration, Finding, REPORT_FORMAT, Report};
-use crate::plan::Op;
 use serde::{Deserialize, Serialize};
-use std::collections::{BTreeMap, BTreeSet};
 
 /// How one test of an explored suite went, in a word.
 ///
@@ -126,44 +125,6 @@ impl TestReport {
     }
 }
 
-/// One root cause shared by tests: the same operation, fault and verdict, at the same
-/// guest call site when the panic names one.
-///
-/// ```no_run
-/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
-/// use wouldblock::Builder;
-/// use wouldblock::explore::{self, ExploreOptions};
-/// use wouldblock::suite::{self, Selection};
-/// let harness = Builder::new().build()?;
-/// let guest = harness.load(wouldblock_guests::GUEST_SUITE.as_ref())?;
-/// let selection = Selection::default();
-/// let cases = suite::list(&harness, &guest, &selection)?;
-/// let options = ExploreOptions::new();
-/// let report = explore::explore_suite(&harness, &guest, &cases, &selection, options, |_| {})?;
-/// for cause in &report.causes {
-///     println!("{} {} ({}): {}", cause.op, cause.fault, cause.verdict, cause.tests.join(", "));
-/// }
-/// # Ok(()) }
-/// ```
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct Cause {
-    /// The operation(s) faulted, e.g. `udp.send`.
-    pub op: String,
-    /// The fault's answer, e.g. `ok-zero` or `error(out-of-memory)`: the readiness after
-    /// it (once, twice, never ready, stuck) is a variant of the one cause.
-    pub fault: String,
-    /// The variants of it that gave the verdict, e.g. `error(out-of-memory), then real`.
-    #[serde(default)]
-    pub variants: Vec<String>,
-    /// How the runs ended, e.g. `busy-loop` or `fail (exit 101)`.
-    pub verdict: String,
-    /// Where the guest panicked (`src/lib.rs:12:5`), when it did.
-    pub location: Option<String>,
-    /// The tests that show it, in list order.
-    pub tests: Vec<String>,
-}
-
 /// The version of a suite report's JSON; `--merge` reads this one only.
 ///
 /// ```
@@ -211,6 +172,9 @@ pub struct SuiteReport {
     pub tests: Vec<TestReport>,
     /// The findings' root causes across the tests, most tests first.
     pub causes: Vec<Cause>,
+    /// Acknowledgements that matched no finding in any test any more.
+    #[serde(default)]
+    pub stale: Vec<String>,
 }
 
 impl SuiteReport {
@@ -224,8 +188,10 @@ impl SuiteReport {
         self.tests.iter().filter(|t| t.status == status).count()
     }
 
-    /// 0 when every explored test is clean; 1 when a finding was made or a test fails
-    /// without a fault; [`EXIT_FLAKY`] when the only trouble is a flaky test; 2 when the
+    /// 0 when every explored test is clean; 1 when a handling bug was found or a test
+    /// fails without a fault; [`EXIT_GAVE_UP`](super::EXIT_GAVE_UP) when the only findings
+    /// are transient errors given up on; [`EXIT_FLAKY`] when the only trouble is a flaky
+    /// test; 2 when the
     /// harness itself failed partway, whatever the tests found before.
     ///
     /// ```
@@ -236,10 +202,13 @@ impl SuiteReport {
     /// assert_eq!(report.exit_code(), 2);
     /// ```
     pub fn exit_code(&self) -> i32 {
+        let findings = self.tests.iter().flat_map(|t| &t.report.findings);
         if self.harness_failure.is_some() {
             2
-        } else if self.count(TestVerdict::Findings) + self.count(TestVerdict::Failed) > 0 {
+        } else if self.count(TestVerdict::Failed) > 0 {
             1
+        } else if self.count(TestVerdict::Findings) > 0 {
+            super::causes::findings_status(findings)
         } else if self.count(TestVerdict::Flaky) > 0 {
             EXIT_FLAKY
         } else {
@@ -250,47 +219,9 @@ impl SuiteReport {
     /// Recomputes [`SuiteReport::causes`] from the tests' findings (robustness notes and
     /// the host-bug tier are no root causes).
     pub(crate) fn find_causes(&mut self) {
-        type Key = (Vec<Op>, String, String, Option<String>);
-        let mut causes: BTreeMap<Key, (Vec<String>, BTreeSet<String>)> = BTreeMap::new();
-        for test in &self.tests {
-            for finding in &test.report.findings {
-                let answer = finding.fault.split(", then").next().unwrap_or_default();
-                let key = (
-                    finding.ops.clone(),
-                    answer.to_string(),
-                    finding.verdict.clone(),
-                    finding.location.clone(),
-                );
-                let (tests, variants) = causes.entry(key).or_default();
-                if tests.last() != Some(&test.name) {
-                    tests.push(test.name.clone());
-                }
-                variants.insert(finding.fault.clone());
-            }
-        }
-        let mut causes: Vec<Cause> = causes
-            .into_iter()
-            .map(
-                |((ops, fault, verdict, location), (tests, variants))| Cause {
-                    op: ops
-                        .iter()
-                        .map(|op| op.name())
-                        .collect::<Vec<_>>()
-                        .join(" + "),
-                    fault,
-                    variants: variants.into_iter().collect(),
-                    verdict,
-                    location,
-                    tests,
-                },
-            )
-            .collect();
-        // Most tests first; ties in the order of their text, so the order is stable.
-        causes.sort_by_cached_key(|c| {
-            let text = (c.op.clone(), c.fault.clone(), c.verdict.clone());
-            (std::cmp::Reverse(c.tests.len()), text, c.location.clone())
-        });
-        self.causes = causes;
+        let findings = (self.tests.iter())
+            .flat_map(|t| t.report.findings.iter().map(|f| (Some(t.name.as_str()), f)));
+        self.causes = causes(findings);
     }
 
     /// Joins the shard reports of one suite exploration into the report the whole run

@@ -22,6 +22,8 @@ const TICK: Duration = Duration::from_millis(50);
 /// The most datagrams held for the guest; past it the server's datagrams are dropped, as
 /// a full receive buffer drops them.
 const HELD_LIMIT: usize = 1024;
+/// How long the end of a run waits for the guest's last datagrams to be passed on.
+const FLUSH_LIMIT: Duration = Duration::from_secs(1);
 /// The largest datagram a UDP socket carries.
 const DATAGRAM_MAX: usize = 65_536;
 
@@ -36,6 +38,9 @@ struct State {
     answered: Option<Instant>,
     /// How long the server took to begin answering `asked`.
     latency: Duration,
+    /// The server let a whole answer wait pass without a word, and has not spoken since:
+    /// a sink (statsd, syslog), which is not waited for again until it answers.
+    sink: bool,
 }
 
 /// One guest socket's relay to one UDP server.
@@ -146,8 +151,8 @@ impl UdpRelay {
         if self.forwarded.load(Ordering::Acquire) < self.sent.load(Ordering::Acquire) {
             return false;
         }
-        let state = self.lock();
-        if state.held.len() >= HELD_LIMIT {
+        let mut state = self.lock();
+        if state.held.len() >= HELD_LIMIT || state.sink {
             return true;
         }
         match (state.asked, state.answered) {
@@ -155,7 +160,12 @@ impl UdpRelay {
                 let pause = (state.latency * SILENCE_FACTOR).clamp(SILENCE_MIN, SILENCE);
                 at.elapsed() >= pause
             }
-            (Some(asked), None) => asked.elapsed() >= answer_wait,
+            (Some(asked), None) => {
+                // Once per relay at most, unless the server speaks again: a sink costs
+                // each of the guest's waits nothing after the first.
+                state.sink = asked.elapsed() >= answer_wait;
+                state.sink
+            }
             (None, None) => true,
         }
     }
@@ -182,6 +192,14 @@ impl UdpRelay {
 
 impl Drop for UdpRelay {
     fn drop(&mut self) {
+        // What the guest sent is on its way, as on a real network: every datagram `send`
+        // accepted is passed on before the relay stops (bounded, should one be lost).
+        let start = Instant::now();
+        while self.forwarded.load(Ordering::Acquire) < self.sent.load(Ordering::Acquire)
+            && start.elapsed() < FLUSH_LIMIT
+        {
+            std::thread::sleep(Duration::from_micros(50));
+        }
         self.stop.store(true, Ordering::Release);
     }
 }
@@ -248,6 +266,7 @@ fn hold(
             state.latency = state.asked.map_or(Duration::ZERO, |at| now - at);
         }
         state.answered = Some(now);
+        state.sink = false;
         if waiting.load(Ordering::Acquire) && state.held.is_empty() {
             let _ = near.send(&buf[..n]);
         } else if state.held.len() < HELD_LIMIT {

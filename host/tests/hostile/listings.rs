@@ -61,7 +61,8 @@ fn hostile_test_names_keep_every_report_and_plan_file_whole() -> Result<()> {
         path(&junit),
         PROBE_LIBTEST.path,
     ])?;
-    ensure!(out.status.code() == Some(1), "{}", both(&out));
+    // Its only findings are an out-of-memory its tests give up on: 93, not 1.
+    ensure!(out.status.code() == Some(93), "{}", both(&out));
     ensure!(
         !out.stdout.contains(&0x1b) && !out.stderr.contains(&0x1b),
         "a raw escape reached the terminal: {}",

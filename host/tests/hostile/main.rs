@@ -121,6 +121,7 @@ fn names(dir: &Path) -> Result<Vec<String>> {
     Ok(names)
 }
 
+mod findings;
 mod http;
 mod limits;
 mod listings;

@@ -35,7 +35,7 @@ fn test_explore_streams_a_line_per_test_and_writes_json_junit_and_replayable_pla
         "panics_on_purpose",
         "SKIP ",
         "1 with findings, 1 failing without a fault, 0 flaky, 1 skipped",
-        "root causes across the suite",
+        "root causes: 1 (4 finding(s)",
     ] {
         ensure!(stdout.contains(line), "no {line:?} in\n{}", both(&run));
     }

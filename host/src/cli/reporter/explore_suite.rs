@@ -7,7 +7,7 @@ use super::table::table_row;
 use std::fmt::Write as _;
 use std::path::PathBuf;
 use std::time::Duration;
-use wouldblock::explore::{SuiteReport, TestReport, TestVerdict};
+use wouldblock::explore::{Acknowledged, Action, Cause, SuiteReport, TestReport, TestVerdict};
 
 /// The first line of `text`: whole, or at most `cut` characters (on a terminal).
 fn first_line(text: &str, cut: Option<usize>) -> String {
@@ -29,7 +29,10 @@ pub fn test_line(test: &TestReport, cut: Option<usize>) -> String {
     let trials = format!("{:>4} trials", report.runs.saturating_sub(1));
     let detail = test.detail.as_deref().map(&first_line).unwrap_or_default();
     match test.status {
-        TestVerdict::Clean => format!("{:>12} [{trials}] {name}", "PASS"),
+        TestVerdict::Clean => match report.acknowledged.len() {
+            0 => format!("{:>12} [{trials}] {name}", "PASS"),
+            n => format!("{:>12} [{trials}] {name} ({n} acknowledged)", "PASS"),
+        },
         TestVerdict::Findings => {
             let n = report.findings.len();
             let first = &report.findings[0];
@@ -91,6 +94,8 @@ pub fn summary(report: &SuiteReport, files: &[PathBuf], elapsed: Duration) -> St
         report.exploration.depth,
         counts(report),
     );
+    // What to do first: the root causes, by what each asks of the user.
+    text += &causes_text(&report.causes, true);
     let mut files = files.iter();
     for test in &report.tests {
         let rows: Vec<String> = test
@@ -111,31 +116,13 @@ pub fn summary(report: &SuiteReport, files: &[PathBuf], elapsed: Duration) -> St
             _ => {}
         }
     }
-    if !report.causes.is_empty() {
-        text += "\nroot causes across the suite (same operation, fault and verdict, and panic \
-                 location):\n";
-        for cause in &report.causes {
-            let at = cause
-                .location
-                .as_deref()
-                .map_or(String::new(), |l| format!(" at {l}"));
-            let tests = cause.tests.len();
-            let names: Vec<&str> = cause.tests.iter().take(3).map(String::as_str).collect();
-            let more = if tests > 3 { ", ..." } else { "" };
-            let variants = match cause.variants.len() {
-                0 | 1 => String::new(),
-                n => format!("; {n} variants"),
-            };
-            let _ = writeln!(
-                text,
-                "  {tests:>4} test(s)  {}: {} -> {}{at}  ({}{more}{variants})",
-                cause.op,
-                cause.fault,
-                cause.verdict,
-                names.join(", ")
-            );
-        }
-    }
+    let acknowledged = (report.tests.iter()).flat_map(|t| {
+        t.report
+            .acknowledged
+            .iter()
+            .map(|a| (Some(t.name.as_str()), a))
+    });
+    text += &acknowledged_text(acknowledged, &report.stale);
     if report.interrupted {
         text += "incomplete: interrupted; the tests that had not ended are CUT, as found (not \
                  shrunk)\n";
@@ -149,6 +136,85 @@ pub fn summary(report: &SuiteReport, files: &[PathBuf], elapsed: Duration) -> St
             "incomplete: the harness failed partway ({failure}); what ended is kept, the CUT \
              tests as found (not shrunk); exit status 2, not the tests' doing"
         );
+    }
+    text
+}
+
+/// The acknowledged findings (each with its test, if any, and its reason) and the stale
+/// acknowledgements; empty when there are neither.
+pub fn acknowledged_text<'a>(
+    acknowledged: impl Iterator<Item = (Option<&'a str>, &'a Acknowledged)>,
+    stale: &[String],
+) -> String {
+    let mut text = String::new();
+    for (i, (test, ack)) in acknowledged.enumerate() {
+        if i == 0 {
+            text += "\nacknowledged (reported, not failing the run):\n";
+        }
+        let f = &ack.finding;
+        let ops: Vec<&str> = f.ops.iter().map(|op| op.name()).collect();
+        let test = test
+            .map(|t| format!(" in {}", super::shown(t)))
+            .unwrap_or_default();
+        let _ = writeln!(
+            text,
+            "  {}: {} -> {}{test}, at {}\n      because: {} ({})",
+            ops.join(" + "),
+            f.fault,
+            f.verdict,
+            f.site,
+            ack.reason,
+            ack.origin
+        );
+    }
+    if !stale.is_empty() {
+        text += "\nstale acknowledgements (they matched no finding in this exploration; remove them if that holds for the whole suite):\n";
+        for entry in stale {
+            let _ = writeln!(text, "  {entry}");
+        }
+    }
+    text
+}
+
+/// The root causes (one per operation, fault's answer, verdict and panic location), the
+/// handling bugs apart from the transient errors given up on, each group with its advice;
+/// `suite`: each with its tests. Empty when there are none.
+pub fn causes_text(causes: &[Cause], suite: bool) -> String {
+    if causes.is_empty() {
+        return String::new();
+    }
+    let findings: usize = causes.iter().map(|c| c.findings).sum();
+    let mut text = format!(
+        "\nroot causes: {} ({findings} finding(s); the same operation, fault, verdict and panic \
+         location are one cause, its variants listed with the findings)\n",
+        causes.len()
+    );
+    for action in [Action::FixHandling, Action::TransientError] {
+        let mine: Vec<&Cause> = causes.iter().filter(|c| c.action == action).collect();
+        if mine.is_empty() {
+            continue;
+        }
+        let _ = writeln!(text, "{}: {}", action.heading(), action.advice());
+        for cause in mine {
+            let at = (cause.location.as_deref()).map_or(String::new(), |l| format!(" at {l}"));
+            let variants = match cause.variants.len() {
+                0 | 1 => String::new(),
+                n => format!("; {n} variants"),
+            };
+            let shown = format!("{}: {} -> {}{at}", cause.op, cause.fault, cause.verdict);
+            if suite {
+                let tests = cause.tests.len();
+                let names: Vec<&str> = cause.tests.iter().take(3).map(String::as_str).collect();
+                let more = if tests > 3 { ", ..." } else { "" };
+                let names = names.join(", ");
+                let _ = writeln!(
+                    text,
+                    "  {tests:>4} test(s)  {shown}  ({names}{more}{variants})"
+                );
+            } else {
+                let _ = writeln!(text, "  {shown}  ({} finding(s){variants})", cause.findings);
+            }
+        }
     }
     text
 }

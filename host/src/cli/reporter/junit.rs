@@ -12,7 +12,7 @@ use quick_junit::{
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 use wouldblock::Outcome;
-use wouldblock::explore::{TestReport, TestVerdict};
+use wouldblock::explore::{Action, TestReport, TestVerdict};
 use wouldblock::suite::{TestResult, TestStatus};
 
 /// Collects each test as it ends, and writes them in list order when the run ends.
@@ -72,6 +72,13 @@ fn explored_case(test: &TestReport, files: &[&PathBuf], replay: &str) -> TestCas
                 .replace("{file}", &shell_quote(&file))
                 .replace("{test}", &shell_quote(&test.name));
             let mut status = TestCaseStatus::non_success(NonSuccessKind::Failure);
+            // What the user does: fix a handling bug, or decide about a transient error.
+            let bug = findings.iter().any(|f| f.action() == Action::FixHandling);
+            status.set_type(if bug {
+                "handling-bug"
+            } else {
+                "transient-error-given-up"
+            });
             status.set_message(format!(
                 "{} finding(s); first: {} at {} under {}; replay: {command}",
                 findings.len(),

@@ -328,12 +328,14 @@ fn suite_summary(results: &[TestResult], elapsed: Duration) -> String {
 
 /// The table (or why nothing was explored), then the counts.
 fn explore_summary(report: &Report, table: String) -> String {
+    // What to do first: the root causes; then each finding, variant by variant.
+    let causes = super::explore_suite::causes_text(&report.causes(), false);
     let mut text = match &report.baseline_failure {
         Some(failure) => {
             format!("the fault-free run already fails; nothing explored:\n{failure}\n")
         }
         None if table.is_empty() => table_header(),
-        None => table,
+        None => format!("{}\n{table}", causes.trim_start()),
     };
     let shard = match report.shard {
         (_, 1) => String::new(),
@@ -341,11 +343,12 @@ fn explore_summary(report: &Report, table: String) -> String {
     };
     let _ = writeln!(
         text,
-        "wouldblock: {} site(s), {} run(s) of {} trial(s){shard}: {} finding(s), {} robustness \
-         note(s){}",
+        "wouldblock: {} site(s), {} run(s) of {} trial(s){shard}: {} root cause(s) of {} \
+         finding(s), {} robustness note(s){}",
         report.sites,
         report.runs,
         report.trials,
+        report.causes().len(),
         report.findings.len(),
         report.notes.len(),
         match report.host_bugs.len() {
@@ -353,6 +356,8 @@ fn explore_summary(report: &Report, table: String) -> String {
             n => format!(", {n} host-bug result(s) (robust against host bugs? not findings)"),
         }
     );
+    let acknowledged = report.acknowledged.iter().map(|a| (None, a));
+    text += &super::explore_suite::acknowledged_text(acknowledged, &report.stale);
     if let Some(failure) = &report.harness_failure {
         let _ = writeln!(
             text,

@@ -174,6 +174,7 @@ fn finding(verdict: &str, site: &str, duplicates: u64, robustness: bool) -> Find
         "verdict": verdict,
         "exit_code": 84,
         "site": site,
+        "ops": ["udp.send"],
         "fault": "spurious-ready",
         "plan": "",
         "duplicates": duplicates,
@@ -219,9 +220,15 @@ fn explore_prints_the_table_whole_then_the_counts_and_the_time_on_stderr() {
             "spurious-ready"
         ) + "        why\n        #3 call\n"
     };
+    let causes = "root causes: 1 (1 finding(s); the same operation, fault, verdict and panic \
+                  location are one cause, its variants listed with the findings)\nhandling \
+                  bugs: the program mishandles what the host answered: change how it handles \
+                  it (each finding's `why` says what a correct program does)\n  udp.send: \
+                  spurious-ready -> busy-loop  (1 finding(s))\n\n";
     assert_eq!(
         out.text(),
-        header
+        causes.to_string()
+            + &header
             + &row(
                 "finding",
                 "busy-loop",
@@ -229,8 +236,8 @@ fn explore_prints_the_table_whole_then_the_counts_and_the_time_on_stderr() {
                 "f/finding-01.toml"
             )
             + &row("note", "hang", "udp.send call 2", "f/note-02.toml")
-            + "wouldblock: 3 site(s), 9 run(s) of 16 trial(s) (shard 2/2): 1 finding(s), 1 \
-               robustness note(s)\n"
+            + "wouldblock: 3 site(s), 9 run(s) of 16 trial(s) (shard 2/2): 1 root cause(s) of \
+               1 finding(s), 1 robustness note(s)\n"
     );
     assert_eq!(err.text(), "wouldblock: explored in 1.25 s\n");
 }
@@ -246,8 +253,8 @@ fn explore_without_findings_prints_the_header_and_a_failed_baseline_instead() {
         "{:<7} {:<22} {:<30} {:<40} replay\n",
         "", "verdict", "site", "fault"
     );
-    let counts = "wouldblock: 0 site(s), 0 run(s) of 0 trial(s): 0 finding(s), 0 robustness \
-                  note(s)\n";
+    let counts = "wouldblock: 0 site(s), 0 run(s) of 0 trial(s): 0 root cause(s) of 0 \
+                  finding(s), 0 robustness note(s)\n";
     assert_eq!(out.text(), header + counts);
 
     report.baseline_failure = Some("wouldblock: fail (guest exit 1)\nwhy".into());
