@@ -42,6 +42,9 @@ pub struct Outcome {
     /// The guest's inherited stderr ended in the middle of a line: what the harness prints
     /// next must start with a newline.
     pub stderr_mid_line: bool,
+    /// The guest's stack, innermost first, when a trap ended the run (a panic, a stop for
+    /// a verdict): function names from the component's name section, demangled.
+    pub stack: Vec<String>,
 }
 
 impl Outcome {

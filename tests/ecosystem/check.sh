@@ -183,7 +183,8 @@ done <<<"$expectations"
 
 # Each suite explored whole (`wouldblock explore` as the cargo runner: every test its own
 # fault-free runs, sites and findings), summarised per test as its status and its distinct
-# findings (operation: fault -> verdict), and compared with explore-expected.txt.
+# findings (operation: fault -> verdict @ the code it is attributed to: `your code`, a
+# crate, `std / wasi-libc`), and compared with explore-expected.txt.
 explored=$(mktemp -d)
 trap 'rm -rf "$explored"' EXIT
 summary=""
@@ -201,6 +202,7 @@ crate, path = sys.argv[1], sys.argv[2]
 for test in json.load(open(path))["tests"]:
     found = sorted({
         f"{f['site'].split(' ')[0]}: {f['fault'].split(',')[0]} -> {f['verdict']}"
+        + (f" @ {f['culprit'].split(' (')[0]}" if f.get("culprit") else "")
         for f in test["report"]["findings"]
     })
     print(f"{crate} {test['name'].removeprefix('tests::')} {test['status']}" + "".join(f" | {x}" for x in found))
@@ -223,7 +225,7 @@ while IFS= read -r finding; do
     echo "FAIL  docs/suites-and-ci.md does not list the finding \`$finding\`"
     missing=1
   fi
-done < <(tr '|' '\n' <explore-expected.txt | grep -- '->' | sed 's/^ *//; s/ *$//' | sort -u)
+done < <(tr '|' '\n' <explore-expected.txt | grep -- '->' | sed 's/ @ .*//; s/^ *//; s/ *$//' | sort -u)
 if [ "$missing" -eq 0 ]; then
   passed=$((passed + 1))
   echo "ok    docs/suites-and-ci.md lists every finding on these suites"

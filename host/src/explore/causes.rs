@@ -173,7 +173,8 @@ pub struct Cause {
     pub variants: Vec<String>,
     /// How the runs ended, e.g. `busy-loop` or `fail (exit 101)`.
     pub verdict: String,
-    /// Where the guest panicked (`src/lib.rs:12:5`), when it did.
+    /// Where the guest panicked (`src/lib.rs:12:5`), when it did; else the code a stop was
+    /// attributed to (`mio (mio::net::UdpSocket::send_to)`).
     pub location: Option<String>,
     /// The tests that show it, in list order (none for a program).
     pub tests: Vec<String>,
@@ -198,7 +199,8 @@ pub(crate) fn causes<'a>(
             finding.ops.clone(),
             answer.to_string(),
             finding.verdict.clone(),
-            finding.location.clone(),
+            // Where the guest panicked; else the code the stop was attributed to.
+            finding.location.clone().or_else(|| finding.culprit.clone()),
         );
         let (tests, variants, count) = found.entry(key).or_default();
         if let Some(test) = test

@@ -16,6 +16,7 @@ mod suite_report;
 
 pub use crate::catalogue::{Fault, Tier, Tried};
 pub use crate::outcome::panic_location;
+pub use crate::verdict::{attribute, program_frames};
 pub use allow::{Acknowledged, Allow, AllowError};
 pub use causes::{Action, Cause, EXIT_GAVE_UP};
 pub use merge::MergeError;

@@ -69,6 +69,14 @@ pub struct Finding {
     /// findings of one root cause from two causes.
     #[serde(default)]
     pub location: Option<String>,
+    /// The guest's stack where the run ended (innermost first, at most 24 frames), when a
+    /// trap ended it.
+    #[serde(default)]
+    pub stack: Vec<String>,
+    /// The code it is attributed to: "your code (tests/udp.rs:35:9)", "mio (mio::net::
+    /// UdpSocket::send_to)", "std / wasi-libc ..." ([`attribute`](crate::verdict::attribute)).
+    #[serde(default)]
+    pub culprit: Option<String>,
 }
 
 fn real() -> Tier {
@@ -111,6 +119,11 @@ impl Finding {
             wit: why(trial, |t| t.wit),
             correct: why(trial, |t| t.correct),
             location: panic_location(&outcome.stderr_text()),
+            stack: outcome.stack.iter().take(24).cloned().collect(),
+            culprit: crate::verdict::attribute(
+                &outcome.stack,
+                panic_location(&outcome.stderr_text()).as_deref(),
+            ),
         }
     }
 

@@ -53,8 +53,10 @@ pub(super) async fn run(
     let (ctx, stdio) = wasi_ctx(settings, &argv(guest, args, &peers))?;
     let run = new_run(settings, &peers);
     let mut store = new_store(&harness.engine, settings, ctx, run)?;
-    let exit = run_to_end(settings, guest, &mut store, &stdio).await?;
-    judge(settings, exit, store, peers, stdio)
+    let (exit, stack) = run_to_end(settings, guest, &mut store, &stdio).await?;
+    let mut outcome = judge(settings, exit, store, peers, stdio)?;
+    outcome.stack = stack;
+    Ok(outcome)
 }
 
 /// Starts the peers the settings and the arguments ask for.
@@ -213,16 +215,18 @@ fn new_store(
     Ok(store)
 }
 
-/// Runs the guest until it ends or the time limit passes, and tells how it ended. A full
-/// instance pool is the harness's limit, not the guest's doing: an error, not an exit.
+/// Runs the guest until it ends or the time limit passes, and tells how it ended, with
+/// the guest's stack when a trap ended it (a panic, a verdict's stop). A full instance
+/// pool is the harness's limit, not the guest's doing: an error, not an exit.
 async fn run_to_end(
     settings: &Settings,
     guest: &Guest,
     store: &mut Store<HostState>,
     stdio: &Stdio,
-) -> Result<Exit, Error> {
+) -> Result<(Exit, Vec<String>), Error> {
     let run = instantiate_and_run(settings, guest, store);
-    Ok(match tokio::time::timeout(settings.time_limit, run).await {
+    let mut stack = Vec::new();
+    let exit = match tokio::time::timeout(settings.time_limit, run).await {
         Ok(Err(error)) if error.downcast_ref::<PoolConcurrencyLimitError>().is_some() => {
             return Err(Error::PoolFull {
                 limit: settings.parallelism + 1,
@@ -235,13 +239,15 @@ async fn run_to_end(
                 Some((_, err)) => err.tail(),
                 None => stdio.tracked.tail(),
             };
+            stack = crate::verdict::stack_of(&error);
             end::classify(&error, store.data().limits.note(), &tail)
         }
         Err(_elapsed) => Exit::Stopped(during::time_limit(
             &store.data().run.recorder,
             settings.time_limit,
         )),
-    })
+    };
+    Ok((exit, stack))
 }
 
 /// Instantiates the guest and calls it: its `wasi:cli/run`, or its
@@ -325,5 +331,6 @@ fn judge(
         tcp,
         guest_status,
         stderr_mid_line: stdio.tracked.mid_line(),
+        stack: Vec::new(),
     })
 }

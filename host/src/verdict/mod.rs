@@ -7,8 +7,11 @@
 pub(crate) mod during;
 pub(crate) mod end;
 mod exit;
+mod stack;
 
 pub use exit::{Ending, Exit};
+pub(crate) use stack::stack_of;
+pub use stack::{attribute, program_frames};
 
 use std::fmt;
 

@@ -32,6 +32,15 @@ pub(super) fn table_row(finding: &Finding, file: Option<&Path>) -> String {
     for line in finding.evidence.lines().filter(|l| !l.trim().is_empty()) {
         let _ = writeln!(text, "        {}", line.trim_start());
     }
+    if let Some(culprit) = &finding.culprit {
+        let _ = writeln!(text, "        code: {culprit}");
+    }
+    // The program's own frames: where the code it is attributed to was called from.
+    let frames = wouldblock::explore::program_frames(&finding.stack);
+    if !frames.is_empty() && finding.location.is_none() {
+        let shown: Vec<&str> = frames.into_iter().take(6).collect();
+        let _ = writeln!(text, "        stack: {}", shown.join(" <- "));
+    }
     if !finding.trigger.is_empty() {
         let _ = writeln!(text, "        why: {}", finding.why());
     }

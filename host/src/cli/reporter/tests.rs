@@ -16,6 +16,7 @@ pub(super) fn outcome(exit: Exit, stderr: &str) -> Outcome {
         tcp: None,
         guest_status: None,
         stderr_mid_line: false,
+        stack: Vec::new(),
     }
 }
 

@@ -250,6 +250,10 @@ pub struct FindingView {
     pub url: Option<String>,
     /// Sites (or tests) it stands for, itself included.
     pub stands_for: u64,
+    /// The code it is attributed to, or empty.
+    pub culprit: String,
+    /// The guest's stack where the run ended, innermost first, or empty.
+    pub stack: String,
     pub plan: String,
     pub file: String,
     pub evidence: String,
@@ -327,6 +331,8 @@ impl FindingView {
             reference,
             url,
             stands_for: finding.duplicates + 1,
+            culprit: finding.culprit.clone().unwrap_or_default(),
+            stack: finding.stack.join("\n"),
             plan: finding.plan.trim_end().to_string(),
             file: file_text,
             evidence: finding.evidence.trim_end().to_string(),
