@@ -63,6 +63,7 @@ pub fn explore_suite(run: SuiteRun<'_>) -> Result<i32> {
     };
     let mut reporter = reporter_for(&files, replay_command(run.component))?;
     let cases = suite::list(&harness, &guest, &selection)?;
+    super::options::no_match(&cases, &selection);
     reporter.report(Event::RunStarted(Start::ExploreSuite {
         tests: cases.len(),
         jobs: jobs.min(cases.len().max(1)),

@@ -425,3 +425,15 @@ pub fn looks_like_libtest(component: &Path, args: &[String]) -> bool {
     let one_at_a_time = args.iter().any(|a| a == "--list" || a == "--exact");
     in_deps && hashed && !one_at_a_time
 }
+
+/// Says so on stderr when libtest's filters select no test of the suite (libtest itself
+/// passes with 0 tests; under `cargo wouldblock -- FILTER` most binaries match none, so it
+/// is said, not an error).
+pub fn no_match(cases: &[wouldblock::suite::TestCase], selection: &wouldblock::suite::Selection) {
+    if cases.is_empty() && !selection.filters.is_empty() {
+        eprintln!(
+            "wouldblock: no test matches the filter(s) {}",
+            super::shell::shell_words(selection.filters.iter().map(String::as_str))
+        );
+    }
+}

@@ -100,6 +100,7 @@ pub fn per_test(
         reporter = reporter.html(Html::create(path, invocation.replaying_tests())?);
     }
     let cases = suite::list(&harness, &guest, &selection)?;
+    super::options::no_match(&cases, &selection);
     let jobs = jobs.min(cases.len().max(1));
     reporter.report(Event::RunStarted(Start::Suite {
         tests: cases.len(),

@@ -144,3 +144,27 @@ fn a_bad_acknowledgement_is_refused_with_its_line_and_field() -> Result<()> {
     let run = explore_oom(&dir, &["--allow", "udp.send error(out-of-memory)"])?;
     refused(&run, &["--allow", "expected `OP: FAULT -> VERDICT`"])
 }
+
+#[test]
+fn a_filter_that_matches_no_test_is_said() -> Result<()> {
+    let out = scratch("no-match")?;
+    for command in [
+        &["test"][..],
+        &["test", "--explore", "--out", path(&out)][..],
+    ] {
+        let run = wouldblock(&[command, &[GUEST_SUITE, "no_such_test"]].concat())?;
+        let err = text(&run.stderr);
+        ensure!(
+            err.contains("no test matches the filter(s) no_such_test"),
+            "{}",
+            both(&run)
+        );
+    }
+    let run = wouldblock(&["test", GUEST_SUITE, "adds"])?;
+    ensure!(
+        !text(&run.stderr).contains("no test matches"),
+        "{}",
+        both(&run)
+    );
+    Ok(())
+}
