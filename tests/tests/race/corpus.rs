@@ -8,7 +8,7 @@ use anyhow::{Result, ensure};
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use wouldblock::Harness;
-use wouldblock::explore::{self, ExploreOptions, Report};
+use wouldblock::explore::{self, Action, ExploreOptions, Report};
 use wouldblock_guests as g;
 use wouldblock_guests::BundledGuest;
 use wouldblock_tests::{counting, echoing, guest, harness, tcp_driving};
@@ -257,6 +257,7 @@ fn table() -> String {
 #[test]
 fn explore_finds_every_buggy_program_and_nothing_in_the_correct_ones() -> Result<()> {
     let (mut true_pos, mut false_neg, mut false_pos_findings, mut findings) = (0, 0, 0, 0);
+    let (mut causes, mut bugs) = (0, 0);
     let mut wrong = Vec::new();
     for row in CORPUS {
         let (harness, args) = setup(row.program);
@@ -269,6 +270,12 @@ fn explore_finds_every_buggy_program_and_nothing_in_the_correct_ones() -> Result
         );
         let got = by_verdict(&report);
         findings += report.findings.len();
+        let found = report.causes();
+        causes += found.len();
+        bugs += found
+            .iter()
+            .filter(|c| c.action == Action::FixHandling)
+            .count();
         match (row.correct, report.findings.is_empty()) {
             (true, false) => false_pos_findings += report.findings.len(),
             (false, false) => true_pos += 1,
@@ -285,8 +292,10 @@ fn explore_finds_every_buggy_program_and_nothing_in_the_correct_ones() -> Result
     let precision = (findings - false_pos_findings) as f64 / findings.max(1) as f64;
     let recall = true_pos as f64 / (true_pos + false_neg).max(1) as f64;
     println!(
-        "corpus: {} programs, {findings} findings, precision {precision:.2}, recall {recall:.2}",
-        CORPUS.len()
+        "corpus: {} programs, {findings} findings in {causes} root causes ({bugs} handling \
+         bugs, {} transient errors given up on), precision {precision:.2}, recall {recall:.2}",
+        CORPUS.len(),
+        causes - bugs
     );
     ensure!(
         wrong.is_empty(),
