@@ -28,6 +28,15 @@ pub enum Action {
 }
 
 impl Action {
+    /// What a finding that ended in `verdict` asks of the user.
+    fn of(verdict: &str) -> Action {
+        if verdict == crate::verdict::Verdict::UnusableAfterError.name() {
+            Action::TransientError
+        } else {
+            Action::FixHandling
+        }
+    }
+
     /// What the user does, in a sentence.
     ///
     /// ```
@@ -71,15 +80,15 @@ impl Action {
 pub const EXIT_GAVE_UP: i32 = 93;
 
 /// The status `findings` give: 0 for none, 1 with a handling bug, else [`EXIT_GAVE_UP`].
-pub(crate) fn findings_status<'a>(mut findings: impl Iterator<Item = &'a Finding>) -> i32 {
-    match findings.try_fold(false, |_, f| match f.action() {
-        Action::FixHandling => Err(()),
-        Action::TransientError => Ok(true),
-    }) {
-        Err(()) => 1,
-        Ok(true) => EXIT_GAVE_UP,
-        Ok(false) => 0,
+pub(crate) fn findings_status<'a>(findings: impl Iterator<Item = &'a Finding>) -> i32 {
+    let mut status = 0;
+    for finding in findings {
+        match finding.action() {
+            Action::FixHandling => return 1,
+            Action::TransientError => status = EXIT_GAVE_UP,
+        }
     }
+    status
 }
 
 impl Finding {
@@ -97,11 +106,7 @@ impl Finding {
     /// # Ok(()) }
     /// ```
     pub fn action(&self) -> Action {
-        if self.verdict == crate::verdict::Verdict::UnusableAfterError.name() {
-            Action::TransientError
-        } else {
-            Action::FixHandling
-        }
+        Action::of(&self.verdict)
     }
 }
 
@@ -215,11 +220,7 @@ pub(crate) fn causes<'a>(
         .into_iter()
         .map(
             |((ops, fault, verdict, location), (tests, variants, findings))| {
-                let action = if verdict == crate::verdict::Verdict::UnusableAfterError.name() {
-                    Action::TransientError
-                } else {
-                    Action::FixHandling
-                };
+                let action = Action::of(&verdict);
                 Cause {
                     op: ops
                         .iter()

@@ -48,6 +48,8 @@ pub(crate) struct UdpRelay {
     server: SocketAddr,
     /// The guest's side: where the guest's datagrams to the server go instead.
     near: Arc<UdpSocket>,
+    /// Its address, looked up once: every datagram the guest sends or receives asks.
+    near_addr: SocketAddr,
     state: Arc<Mutex<State>>,
     /// Set while the guest waits: the server's datagrams go straight through then.
     waiting: Arc<AtomicBool>,
@@ -98,6 +100,7 @@ impl UdpRelay {
         far.set_read_timeout(Some(TICK))?;
         let relay = UdpRelay {
             server,
+            near_addr: near.local_addr()?,
             near: Arc::new(near),
             state: Arc::default(),
             waiting: Arc::default(),
@@ -131,7 +134,7 @@ impl UdpRelay {
 
     /// Where the guest's datagrams go instead.
     pub(crate) fn near(&self) -> SocketAddr {
-        self.near.local_addr().unwrap_or(self.server)
+        self.near_addr
     }
 
     /// The guest's `send` accepted `datagrams` for the server.

@@ -35,7 +35,8 @@ fn runtime(frame: &str) -> bool {
         "wasip2::",
         "wit_bindgen",
         "__rust",
-        "rust_",
+        "rust_begin_unwind",
+        "rust_panic",
         "function #",
     ];
     crates.iter().any(|c| path.starts_with(c)) || !frame.contains("::")

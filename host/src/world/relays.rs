@@ -5,7 +5,7 @@
 
 use crate::peer::{PeerIo, Relay, UdpRelay};
 use crate::policy::NetPolicy;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -32,6 +32,9 @@ pub(crate) struct Relays {
     bound: Vec<SocketAddr>,
     /// The UDP relays, by the guest socket's local address and the server.
     udp: BTreeMap<(SocketAddr, SocketAddr), UdpRelay>,
+    /// Destinations found not to relay (not allowed, the guest's own, nobody listening):
+    /// a send loop to them does not probe again on every datagram.
+    direct: BTreeSet<SocketAddr>,
     /// The local address of the guest socket behind each UDP datagram stream.
     streams: BTreeMap<u32, SocketAddr>,
 }
@@ -85,10 +88,16 @@ impl Relays {
         if let Some(relay) = self.udp.get(&(guest, server)) {
             return Some(relay.near());
         }
-        if !self.relayable(server, &self.bound) {
+        if self.direct.contains(&server) {
             return None;
         }
-        let relay = UdpRelay::open(guest, server).ok()?;
+        let relay = Some(server)
+            .filter(|&server| self.relayable(server, &self.bound))
+            .and_then(|server| UdpRelay::open(guest, server).ok());
+        let Some(relay) = relay else {
+            self.direct.insert(server);
+            return None;
+        };
         let near = relay.near();
         self.udp.insert((guest, server), relay);
         Some(near)
